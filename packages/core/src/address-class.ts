@@ -1,0 +1,98 @@
+import ipaddr from 'ipaddr.js'
+
+/**
+ * The classes of destination address a proxy must treat with care. `public` is everything else.
+ * `metadata` is the cloud instance-metadata endpoints (169.254.169.254, fd00:ec2::254, 100.100.100.200 …):
+ * they are link-local or private too, but get their own class so a rule can name them.
+ */
+export type AddressClass =
+  | 'loopback'
+  | 'private'
+  | 'linkLocal'
+  | 'uniqueLocal'
+  | 'multicast'
+  | 'unspecified'
+  | 'metadata'
+  | 'reserved'
+  | 'public'
+
+export const ADDRESS_CLASSES: readonly AddressClass[] = [
+  'loopback',
+  'private',
+  'linkLocal',
+  'uniqueLocal',
+  'multicast',
+  'unspecified',
+  'metadata',
+  'reserved',
+  'public',
+]
+
+const METADATA = new Set([
+  '169.254.169.254',
+  '169.254.170.2',
+  '100.100.100.200',
+  '192.0.0.192',
+  'fd00:ec2::254',
+])
+
+// ipaddr.js range names mapped onto ours. Carrier-grade NAT (100.64/10) is private for a proxy's purposes.
+const V4: Record<string, AddressClass> = {
+  unspecified: 'unspecified',
+  broadcast: 'reserved',
+  multicast: 'multicast',
+  linkLocal: 'linkLocal',
+  loopback: 'loopback',
+  carrierGradeNat: 'private',
+  private: 'private',
+  reserved: 'reserved',
+  as112: 'reserved',
+  amt: 'reserved',
+  benchmarking: 'reserved',
+  unicast: 'public',
+}
+const V6: Record<string, AddressClass> = {
+  unspecified: 'unspecified',
+  linkLocal: 'linkLocal',
+  multicast: 'multicast',
+  loopback: 'loopback',
+  uniqueLocal: 'uniqueLocal',
+  reserved: 'reserved',
+  benchmarking: 'reserved',
+  discard: 'reserved',
+  orchid2: 'reserved',
+  droneRemoteIdProtocolEntityTags: 'reserved',
+  unicast: 'public',
+  teredo: 'reserved',
+  '6to4': 'reserved',
+  rfc6145: 'reserved',
+  rfc6052: 'reserved',
+  amt: 'reserved',
+  as112v6: 'reserved',
+}
+
+/**
+ * Parses an IP address in its canonical spelling (dotted-quad IPv4, or IPv6 with or without brackets and
+ * zone) and unwraps IPv4-mapped IPv6 (`::ffff:127.0.0.1`) to IPv4. Returns null for anything else: the
+ * legacy spellings (`2130706433`, `0x7f.1`, `127.1`) are normalised by `normalizeHost`, not here.
+ */
+export function parseIp(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  let a = address
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1)
+  const zone = a.indexOf('%')
+  if (zone !== -1) a = a.slice(0, zone)
+  if (ipaddr.IPv4.isValidFourPartDecimal(a)) return ipaddr.IPv4.parse(a)
+  if (!ipaddr.IPv6.isValid(a)) return null
+  const v6 = ipaddr.IPv6.parse(a)
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6
+}
+
+/** The class of an address; unparseable input is `reserved` (never `public`), so callers fail closed. */
+export function classifyAddress(address: string | ipaddr.IPv4 | ipaddr.IPv6): AddressClass {
+  const ip = typeof address === 'string' ? parseIp(address) : address
+  if (ip === null) return 'reserved'
+  const canonical = ip.toNormalizedString()
+  if (METADATA.has(ip.kind() === 'ipv6' ? (ip as ipaddr.IPv6).toString() : canonical)) return 'metadata'
+  const range = ip.range()
+  return (ip.kind() === 'ipv4' ? V4[range] : V6[range]) ?? 'reserved'
+}

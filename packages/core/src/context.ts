@@ -1,0 +1,147 @@
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ProxyError } from './errors.js'
+import { sendError } from './respond.js'
+import {
+  type ProxyTarget,
+  parseAbsoluteTarget,
+  parseAuthorityTarget,
+  parseHostHeader,
+  type RequestForm,
+  requestForm,
+} from './target.js'
+
+/** A response on its way from an upstream to the client, before its head is written. */
+export interface UpstreamResponse {
+  statusCode: number
+  /** Lower-case names; hop-by-hop headers already removed. Filters may change them. */
+  headers: OutgoingHttpHeaders
+  /** The body; a filter may replace it (a cache tees it). null for a response without a body. */
+  body: Readable | null
+}
+
+/**
+ * Called by a proxy's response path for every upstream response, in order, before the head is written.
+ * The proxies answer on `reply.raw` (see docs/architecture.md), so Fastify's `onSend` does not run for
+ * them: this is the phase in which the cache stores and adds `Cache-Status`.
+ */
+export type ResponseFilter = (request: FastifyRequest, response: UpstreamResponse) => void
+
+/** Called with the address a forward proxy is about to connect to (after DNS); a string denies, with why. */
+export type ConnectGuard = (address: string, family: 4 | 6, request: FastifyRequest) => string | null
+
+export interface AccessRecord {
+  decision: 'allow' | 'deny' | 'report'
+  rule: string | null
+  user: string | null
+}
+
+export interface UpstreamRecord {
+  /** The upstream (origin URL or `host:port`) the response came from. */
+  url: string
+  attempts: number
+}
+
+/**
+ * The per-request state the plugins share (`request.proxy`). Each plugin writes only its own slice and
+ * reads the rest; core builds it in the first `onRequest` hook.
+ */
+export interface ProxyContext {
+  form: RequestForm
+  /** Absolute-form and authority-form: where the client asked to go. */
+  target: ProxyTarget | null
+  /** Origin-form: the normalised hostname of the Host header (null when absent). */
+  host: string | null
+  /** `performance.now()` when the request arrived. */
+  startTime: number
+  /** Set by the plugin that handles the request. */
+  direction: 'forward' | 'reverse' | null
+  /** Written by access-control. */
+  access: AccessRecord | null
+  /** Written by the cache: the RFC 9211 Cache-Status value for this request. */
+  cache: string | null
+  /** Written by the proxy that sent the request on. */
+  upstream: UpstreamRecord | null
+  /** Response filters registered for this request (cache). */
+  responseFilters: ResponseFilter[]
+  /** Checks run on the connected address (access-control's address rules). */
+  connectGuards: ConnectGuard[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    proxy: ProxyContext
+  }
+}
+
+/** The authority a CONNECT request asked for (the `'connect'` bridge stores it here). */
+export const kConnectAuthority = Symbol.for('proxykit.connectAuthority')
+/** The fixed path CONNECT requests are routed to once inside Fastify. */
+export const CONNECT_PATH = '/__proxykit/connect'
+
+function classify(request: FastifyRequest): ProxyError | ProxyContext {
+  const raw = request.raw as IncomingMessage & { [kConnectAuthority]?: string }
+  const url = raw.url ?? '/'
+  const form = requestForm(raw.method ?? 'GET', url)
+  let target: ProxyTarget | null = null
+  let host: string | null = null
+  // RFC 9112 §3.2: more than one Host line, or an invalid one, is a 400 whatever the form.
+  let hostLines = 0
+  const rawHeaders = raw.rawHeaders
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const n = rawHeaders[i]!
+    if (n.length === 4 && n.toLowerCase() === 'host') hostLines++
+  }
+  if (hostLines > 1) return parseHostHeader('') as ProxyError
+  const hostHeader = raw.headers.host
+  if (form === 'absolute') {
+    const parsed = parseAbsoluteTarget(url)
+    if (parsed instanceof Error) return parsed
+    target = parsed
+  } else if (form === 'authority') {
+    const parsed = parseAuthorityTarget(raw[kConnectAuthority] ?? url)
+    if (parsed instanceof Error) return parsed
+    target = parsed
+  } else if (form === 'asterisk' && raw.method !== 'OPTIONS') {
+    return parseAbsoluteTarget('*') as ProxyError
+  }
+  if (hostHeader !== undefined && hostHeader !== '' && form !== 'absolute') {
+    const parsed = parseHostHeader(hostHeader)
+    if (parsed instanceof Error) return parsed
+    host = parsed.hostname
+  }
+  return {
+    form,
+    target,
+    host,
+    startTime: performance.now(),
+    direction: null,
+    access: null,
+    cache: null,
+    upstream: null,
+    responseFilters: [],
+    connectGuards: [],
+  }
+}
+
+async function onRequestClassify(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const ctx = classify(request)
+  if (ctx instanceof Error) return sendError(reply, ctx)
+  request.proxy = ctx
+}
+
+const kInstalled = Symbol.for('proxykit.contextInstalled')
+
+/**
+ * Installs `request.proxy` and the classifying `onRequest` hook on `fastify`, once: every proxykit plugin
+ * calls this first, so any of them works registered alone and the hook runs before any of theirs.
+ * Call it on the instance your plugin received (it is non-encapsulated when wrapped by fastify-plugin).
+ */
+export function installProxyContext(fastify: FastifyInstance): void {
+  const f = fastify as FastifyInstance & { [kInstalled]?: boolean }
+  if (f[kInstalled] === true || fastify.hasRequestDecorator('proxy')) return
+  f[kInstalled] = true
+  fastify.decorateRequest('proxy', null as unknown as ProxyContext)
+  fastify.addHook('onRequest', onRequestClassify)
+}

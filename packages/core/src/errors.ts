@@ -1,0 +1,35 @@
+import createError from '@fastify/error'
+
+// Every error a proxykit plugin answers with. The status code is the HTTP answer; the message is the
+// short plain-text body the client sees (see `sendError`), so keep it one sentence that says why.
+export const BadRequestError = createError('PK_BAD_REQUEST', 'Bad request: %s', 400)
+export const BadTargetError = createError('PK_BAD_TARGET', 'Bad request-target: %s', 400)
+export const BadHostError = createError('PK_BAD_HOST', 'Bad Host header: %s', 400)
+export const UnauthorizedError = createError('PK_UNAUTHORIZED', 'Authentication required: %s', 401)
+export const ForbiddenError = createError('PK_FORBIDDEN', 'Forbidden: %s', 403)
+export const ProxyAuthRequiredError = createError(
+  'PK_PROXY_AUTH_REQUIRED',
+  'Proxy authentication required: %s',
+  407,
+)
+export const TooManyRequestsError = createError('PK_TOO_MANY_REQUESTS', 'Too many requests: %s', 429)
+export const LoopDetectedError = createError('PK_LOOP_DETECTED', 'Forwarding loop detected: %s', 508)
+export const BadGatewayError = createError('PK_BAD_GATEWAY', 'Bad gateway: %s', 502)
+export const ServiceUnavailableError = createError('PK_SERVICE_UNAVAILABLE', 'Service unavailable: %s', 503)
+export const GatewayTimeoutError = createError('PK_GATEWAY_TIMEOUT', 'Gateway timeout: %s', 504)
+
+/** A coded proxykit error: what every constructor above returns. */
+export interface ProxyError extends Error {
+  code: string
+  statusCode: number
+  cause?: unknown
+}
+
+export function isProxyError(err: unknown): err is ProxyError {
+  return (
+    err instanceof Error &&
+    typeof (err as ProxyError).code === 'string' &&
+    (err as ProxyError).code.startsWith('PK_') &&
+    typeof (err as ProxyError).statusCode === 'number'
+  )
+}

@@ -1,0 +1,96 @@
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+import proxyAddr from '@fastify/proxy-addr'
+import { type ForwardedElement, formatForwarded, forwardedNode } from './forwarded.js'
+
+/**
+ * Which peers may tell us who the client is, in Fastify's own `trustProxy` vocabulary: `true` (all),
+ * a hop count, an address or CIDR list (`'127.0.0.1,10.0.0.0/8'` or an array), or a function.
+ */
+export type TrustProxy = boolean | number | string | string[] | ((address: string, hop: number) => boolean)
+export type TrustFunction = (address: string, hop: number) => boolean
+
+export function compileTrust(trust: TrustProxy | undefined): TrustFunction {
+  if (trust === undefined || trust === false) return () => false
+  if (trust === true) return () => true
+  if (typeof trust === 'function') return trust
+  if (typeof trust === 'number') return (_a, hop) => hop < trust
+  const list = typeof trust === 'string' ? trust.split(',').map((s) => s.trim()) : trust
+  return proxyAddr.compile(list)
+}
+
+/** Headers through which a client can be identified; the forward proxy's anonymous mode removes them. */
+export const IDENTIFYING_HEADERS: ReadonlySet<string> = new Set([
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'forwarded',
+  'via',
+  'from',
+  'client-ip',
+  'cf-connecting-ip',
+])
+
+const FORWARDING_HEADERS = [
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'forwarded',
+]
+
+export interface ForwardingOptions {
+  /** Whether the peer (and so what it says about the client) is trusted. */
+  trust: TrustFunction
+  /** The scheme the client used to reach us. */
+  proto: 'http' | 'https'
+  /** The Host the client asked for, passed on as X-Forwarded-Host and `host=`. */
+  host?: string | undefined
+  /** Set `X-Forwarded-For/-Proto/-Host` (default true). */
+  xForwarded?: boolean
+  /** Set `Forwarded` (RFC 7239; default true). */
+  forwarded?: boolean
+  /** `by=` in Forwarded: this proxy's identifier (an obfuscated `_name` or an address). */
+  by?: string | undefined
+}
+
+function join(value: string | string[] | number | undefined): string | undefined {
+  if (value === undefined) return undefined
+  return Array.isArray(value) ? value.join(', ') : String(value)
+}
+
+/**
+ * Adds `X-Forwarded-*` and `Forwarded` to `out` for a request arriving from `req`'s peer. What the client
+ * sent in those headers is kept (and appended to) only when the peer is trusted; from anyone else it is
+ * dropped, so a client cannot make the upstream believe it came from elsewhere.
+ */
+export function addForwardingHeaders(
+  out: OutgoingHttpHeaders,
+  req: IncomingMessage,
+  options: ForwardingOptions,
+): void {
+  const peer = req.socket.remoteAddress ?? ''
+  const trusted = peer !== '' && options.trust(peer, 0)
+  const incoming = req.headers
+  for (const name of FORWARDING_HEADERS) delete out[name]
+  const peerNode = forwardedNode(peer)
+  if (options.xForwarded !== false) {
+    const xff = trusted ? join(incoming['x-forwarded-for']) : undefined
+    out['x-forwarded-for'] = xff ? `${xff}, ${peer}` : peer
+    out['x-forwarded-proto'] = (trusted && join(incoming['x-forwarded-proto'])) || options.proto
+    const host = (trusted && join(incoming['x-forwarded-host'])) || options.host
+    if (host !== undefined) out['x-forwarded-host'] = host
+  }
+  if (options.forwarded !== false) {
+    const element: ForwardedElement = { for: peerNode }
+    if (options.by !== undefined) element.by = options.by
+    if (options.host !== undefined) element.host = options.host
+    element.proto = options.proto
+    const previous = trusted ? join(incoming.forwarded) : undefined
+    const mine = formatForwarded(element)
+    out.forwarded = previous ? `${previous}, ${mine}` : mine
+  }
+}

@@ -1,0 +1,75 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+
+/**
+ * Headers that describe one connection, never the message (RFC 9110 §7.6.1), plus the legacy ones every
+ * proxy strips. `proxy-authorization` / `proxy-authenticate` belong to the hop between client and this
+ * proxy; a plugin that chains to a parent proxy adds its own.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'trailer',
+  'http2-settings',
+])
+
+// A client may name any header in `Connection`, but it must not be able to remove the framing of its own
+// message or the routing of it by doing so: these are never treated as connection options.
+const NOT_NOMINATABLE: ReadonlySet<string> = new Set(['host', 'content-length'])
+
+export interface StripOptions {
+  /** Keep `Upgrade` and `Connection: upgrade` because this request is being upgraded (WebSocket). */
+  upgrade?: boolean
+  /** Extra header names (lower case) to remove. */
+  remove?: ReadonlySet<string> | readonly string[]
+}
+
+/** Names listed in `Connection` (lower case), without the ones a client may not nominate. */
+export function connectionTokens(value: string | string[] | number | undefined): string[] {
+  if (value === undefined) return []
+  const joined = Array.isArray(value) ? value.join(',') : String(value)
+  const out: string[] = []
+  for (const raw of joined.split(',')) {
+    const token = raw.trim().toLowerCase()
+    if (token !== '' && !NOT_NOMINATABLE.has(token)) out.push(token)
+  }
+  return out
+}
+
+/**
+ * A copy of `headers` without hop-by-hop headers: the fixed list, every header named in `Connection`,
+ * and `options.remove`. With `options.upgrade`, `Upgrade` stays and `Connection` becomes `upgrade`.
+ * Runs before any header the proxy adds itself, so `Connection: close, X-Forwarded-For` cannot remove the
+ * proxy's own `X-Forwarded-For`.
+ */
+export function stripHopByHop(
+  headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+  options: StripOptions = {},
+): OutgoingHttpHeaders {
+  const named = connectionTokens(headers.connection)
+  const extra = options.remove
+  const out: OutgoingHttpHeaders = {}
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined) continue
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower)) continue
+    if (named.length !== 0 && named.includes(lower)) continue
+    if (
+      extra !== undefined &&
+      (extra instanceof Set ? extra.has(lower) : (extra as string[]).includes(lower))
+    )
+      continue
+    out[lower] = value
+  }
+  if (options.upgrade === true && headers.upgrade !== undefined) {
+    out.upgrade = headers.upgrade
+    out.connection = 'upgrade'
+  }
+  return out
+}

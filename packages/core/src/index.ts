@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { installProxyContext } from './context.js'
+
+export { ADDRESS_CLASSES, type AddressClass, classifyAddress, parseIp } from './address-class.js'
+export {
+  type AccessRecord,
+  CONNECT_PATH,
+  type ConnectGuard,
+  installProxyContext,
+  kConnectAuthority,
+  type ProxyContext,
+  type ResponseFilter,
+  type UpstreamRecord,
+  type UpstreamResponse,
+} from './context.js'
+export * from './errors.js'
+export { type ForwardedElement, formatForwarded, forwardedNode, parseForwarded } from './forwarded.js'
+export {
+  addForwardingHeaders,
+  compileTrust,
+  type ForwardingOptions,
+  IDENTIFYING_HEADERS,
+  type TrustFunction,
+  type TrustProxy,
+} from './forwarding.js'
+export { connectionTokens, HOP_BY_HOP, type StripOptions, stripHopByHop } from './hop-by-hop.js'
+export { formatAuthority, type NormalizedHost, normalizeHost } from './host.js'
+export { sendError, sendUpstreamResponse, writeRawError } from './respond.js'
+export {
+  type ProxyTarget,
+  parseAbsoluteTarget,
+  parseAuthorityTarget,
+  parseHostHeader,
+  type RequestForm,
+  requestForm,
+} from './target.js'
+export { appendVia, viaEntry, viaHasLoop } from './via.js'
+
+/**
+ * Registers only the shared context (`request.proxy` and request-target classification). Every proxykit
+ * plugin installs it by itself; register this directly to read `request.proxy` in an app of your own.
+ */
+const proxyContextPlugin: FastifyPluginAsync = async (fastify) => {
+  installProxyContext(fastify)
+}
+
+export const proxyContext = fp(proxyContextPlugin, { name: '@proxykit/core', fastify: '5.x' })
+export default proxyContext

@@ -1,0 +1,76 @@
+import type { ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { UpstreamResponse } from './context.js'
+import type { ProxyError } from './errors.js'
+
+const TEXT = 'text/plain; charset=utf-8'
+
+/**
+ * Answers with a coded error: its status, a one-line plain-text body, and the headers it asks for
+ * (`Retry-After`, `Proxy-Authenticate` …). Works before and after `reply.hijack()`.
+ */
+export function sendError(reply: FastifyReply, err: ProxyError, headers: Record<string, string> = {}): void {
+  if (reply.raw.headersSent) {
+    // The head is out already: the only honest thing left is to cut the response short.
+    reply.raw.destroy(err)
+    return
+  }
+  // `reply.sent` is true once the reply is hijacked: then only the raw response is ours to write.
+  if (reply.sent) {
+    writeRawError(reply.raw, err, headers)
+    return
+  }
+  reply.code(err.statusCode).headers(headers).type(TEXT).send(`${err.message}\n`)
+}
+
+/** Writes a coded error straight on a raw response (hijacked replies, tunnels). */
+export function writeRawError(
+  res: ServerResponse,
+  err: ProxyError,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy(err)
+    return
+  }
+  const body = `${err.message}\n`
+  res.writeHead(err.statusCode, {
+    ...headers,
+    'content-type': TEXT,
+    'content-length': Buffer.byteLength(body),
+  })
+  res.end(body)
+}
+
+/**
+ * The proxies' shared response path: runs the request's response filters (the cache), writes the head on
+ * `reply.raw` and streams the body with backpressure. If the client goes away the body is destroyed, which
+ * aborts the upstream request; if the body fails midway the client's response is cut short (never
+ * completed with a wrong length). `onDone` is called once with the error, if any.
+ */
+export function sendUpstreamResponse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  response: UpstreamResponse,
+  onDone?: (err: Error | null) => void,
+): void {
+  const filters = request.proxy?.responseFilters
+  if (filters !== undefined) for (let i = 0; i < filters.length; i++) filters[i]!(request, response)
+  const res = reply.raw
+  res.writeHead(response.statusCode, response.headers)
+  const body = response.body
+  if (body === null || request.raw.method === 'HEAD') {
+    body?.resume()
+    res.end()
+    onDone?.(null)
+    return
+  }
+  pipeline(body, res, (err) => {
+    if (err) {
+      body.destroy()
+      res.destroy()
+    }
+    onDone?.(err ?? null)
+  })
+}

@@ -1,0 +1,16 @@
+// Test helpers for proxykit and for apps built on it: real servers on loopback port 0, exact-bytes
+// clients and body helpers. Nothing here is a mock.
+export { collectBody, collectText, hashStream, patternStream } from './collect.js'
+export {
+  type Origin,
+  type OriginHandler,
+  type OriginOptions,
+  type ReceivedRequest,
+  startOrigin,
+  startTcpOrigin,
+  startTlsOrigin,
+  type TcpOrigin,
+} from './origins.js'
+export { parseRawResponse, type RawResponse, rawRequest } from './raw-client.js'
+export { type RedisServer, redisForTests, startRedisServer } from './redis.js'
+export { selfSignedCertificate } from './tls.js'
