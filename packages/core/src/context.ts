@@ -75,14 +75,21 @@ declare module 'fastify' {
   }
 }
 
-/** The authority a CONNECT request asked for (the `'connect'` bridge stores it here). */
-export const kConnectAuthority = Symbol.for('proxykit.connectAuthority')
+/**
+ * The request-target as the client sent it, when a plugin had to rewrite `req.url` before Fastify routed
+ * the request: the forward proxy rewrites absolute-form targets to `FORWARD_PATH` (so the app's own
+ * `/health` cannot catch `GET http://x/health`) and CONNECT authorities to `CONNECT_PATH` (the router
+ * rejects `host:port`). Classification always reads the original.
+ */
+export const kOriginalTarget = Symbol.for('proxykit.originalTarget')
 /** The fixed path CONNECT requests are routed to once inside Fastify. */
 export const CONNECT_PATH = '/__proxykit/connect'
+/** The fixed path absolute-form requests are routed to once inside Fastify. */
+export const FORWARD_PATH = '/__proxykit/forward'
 
 function classify(request: FastifyRequest): ProxyError | ProxyContext {
-  const raw = request.raw as IncomingMessage & { [kConnectAuthority]?: string }
-  const url = raw.url ?? '/'
+  const raw = request.raw as IncomingMessage & { [kOriginalTarget]?: string }
+  const url = raw[kOriginalTarget] ?? raw.url ?? '/'
   const form = requestForm(raw.method ?? 'GET', url)
   let target: ProxyTarget | null = null
   let host: string | null = null
@@ -100,7 +107,7 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
     if (parsed instanceof Error) return parsed
     target = parsed
   } else if (form === 'authority') {
-    const parsed = parseAuthorityTarget(raw[kConnectAuthority] ?? url)
+    const parsed = parseAuthorityTarget(url)
     if (parsed instanceof Error) return parsed
     target = parsed
   } else if (form === 'asterisk' && raw.method !== 'OPTIONS') {
