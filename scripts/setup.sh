@@ -10,7 +10,12 @@ if [ ! -x .tools/bin/pnpm ] || [ "$(.tools/bin/pnpm --version 2>/dev/null)" != "
 fi
 export PATH="$PWD/.tools/bin:$PATH"
 echo "› pnpm install --frozen-lockfile"
-pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v -i 'update available\|changelog\|to update, run' || true
-test -d node_modules/.pnpm || { echo "pnpm install failed" >&2; exit 1; }
+set +e
+pnpm install --frozen-lockfile --reporter=append-only > .pnpm-install.log 2>&1
+status=$?
+set -e
+grep -v -i 'update available\|changelog\|to update, run\|^progress' .pnpm-install.log | tail -n 15 || true
+rm -f .pnpm-install.log
+[ "$status" -eq 0 ] || { echo "pnpm install failed (exit $status)" >&2; exit "$status"; }
 echo "› build (tsc -b through turbo)"
 pnpm run build --output-logs=errors-only
