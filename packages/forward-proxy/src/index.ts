@@ -1,10 +1,76 @@
-import { installProxyContext } from '@proxykit/core'
+import type { IncomingMessage } from 'node:http'
+import { CONNECT_PATH, FORWARD_PATH, installProxyContext, kOriginalTarget } from '@proxykit/core'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { type ForwardContext, forwardRequest } from './forward.js'
+import { type ForwardProxyOptions, resolveOptions } from './options.js'
+import { OriginPools } from './pools.js'
+import { bridgeConnect, openTunnel, type TunnelSet } from './tunnel.js'
 
-// Placeholder until its own issue fills it: installs the shared context so it registers alone.
-const plugin: FastifyPluginAsync = async (fastify) => {
+export { addressDenied } from './guard.js'
+export {
+  defaults,
+  type ForwardProxyOptions,
+  type LookupAddress,
+  type LookupFunction,
+  type ParentProxyOptions,
+} from './options.js'
+
+const kBridged = Symbol.for('proxykit.forwardProxy.bridged')
+
+/**
+ * Makes the Fastify server a forward proxy: absolute-form requests (`GET http://host/path`) and CONNECT
+ * tunnels, both routed through Fastify's own lifecycle so every hook (access control, rate limits, the
+ * cache) applies to them, while origin-form requests still reach the app's own routes.
+ */
+const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options) => {
   installProxyContext(fastify)
+  const opts = resolveOptions(options)
+  const server = fastify.server as typeof fastify.server & { [kBridged]?: boolean }
+  if (server[kBridged] === true)
+    throw new Error('@proxykit/forward-proxy is already registered on this server')
+  server[kBridged] = true
+
+  // Absolute-form targets are moved to FORWARD_PATH before Fastify routes them, so the app's `/health`
+  // cannot catch `GET http://x/health`; core classifies from the original target.
+  server.prependListener('request', (req: IncomingMessage) => {
+    const url = req.url
+    if (url === undefined || url.length === 0) return
+    const c = url.charCodeAt(0)
+    if (c === 47 /* / */ || c === 42 /* * */) return
+    ;(req as IncomingMessage & { [kOriginalTarget]?: string })[kOriginalTarget] = url
+    req.url = FORWARD_PATH
+  })
+
+  for (const m of opts.extraMethods)
+    if (!fastify.supportedMethods.includes(m)) fastify.addHttpMethod(m, { hasBody: true })
+  if (!fastify.supportedMethods.includes('CONNECT')) fastify.addHttpMethod('CONNECT')
+
+  const pools = new OriginPools(opts)
+  const tunnels: TunnelSet = new Set()
+  bridgeConnect(fastify, tunnels)
+  const forwardMethods = fastify.supportedMethods.filter((m) => m !== 'CONNECT')
+  const forwardContext: ForwardContext = { opts, pools, methods: forwardMethods.join(', ') }
+
+  // The routes live in their own context: its content-type parser leaves every body unread, so bodies
+  // stream to the origin instead of being parsed (and bounded by bodyLimit) here.
+  await fastify.register(async (routes) => {
+    routes.removeAllContentTypeParsers()
+    routes.addContentTypeParser('*', (_req, _payload, done) => done(null))
+    routes.route({ method: forwardMethods, url: FORWARD_PATH, handler: forwardRequest.bind(forwardContext) })
+    routes.route({ method: 'CONNECT', url: CONNECT_PATH, handler: openTunnel.bind({ opts }) })
+  })
+
+  const closeTunnels = async () => {
+    for (const socket of tunnels) socket.destroy()
+    tunnels.clear()
+  }
+  fastify.addHook('preClose', closeTunnels)
+  fastify.addHook('onClose', async () => {
+    await closeTunnels()
+    await pools.close()
+  })
 }
 
-export default fp(plugin, { name: '@proxykit/forward-proxy', fastify: '5.x' })
+export const forwardProxy = fp(plugin, { name: '@proxykit/forward-proxy', fastify: '5.x' })
+export default forwardProxy

@@ -1,0 +1,100 @@
+import {
+  BadGatewayError,
+  classifyAddress,
+  ForbiddenError,
+  GatewayTimeoutError,
+  LoopDetectedError,
+  type ProxyError,
+  type ProxyTarget,
+  parseIp,
+} from '@proxykit/core'
+import type { FastifyRequest } from 'fastify'
+import type ipaddr from 'ipaddr.js'
+import type { ResolvedOptions } from './options.js'
+
+/** The address a request will be connected to: already checked, so nothing may resolve the name again. */
+export interface Destination {
+  address: string
+  family: 4 | 6
+}
+
+function inRanges(ip: ipaddr.IPv4 | ipaddr.IPv6, ranges: ResolvedOptions['allowRanges']): boolean {
+  for (const [base, bits] of ranges) if (base.kind() === ip.kind() && ip.match(base, bits)) return true
+  return false
+}
+
+/**
+ * Why `address` may not be connected to, or null when it may. Deny CIDRs win; then allow CIDRs and allowed
+ * classes; everything else must be a public address. Unparseable input is refused (fail closed).
+ */
+export function addressDenied(address: string, opts: ResolvedOptions): string | null {
+  const ip = parseIp(address)
+  if (ip === null) return `${address} is not an IP address`
+  if (inRanges(ip, opts.denyRanges)) return `${ip.toString()} is denied by configuration`
+  if (inRanges(ip, opts.allowRanges)) return null
+  const cls = classifyAddress(ip)
+  if (cls === 'public' || opts.allowClasses.has(cls)) return null
+  return `${ip.toString()} is a ${cls} address`
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new GatewayTimeoutError(what)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Where `target` may be connected to for `request`: the host resolved (unless it is a literal address),
+ * each address checked against the configured policy and then every `request.proxy.connectGuards`
+ * entry (access-control's address rules), and the first one that passes returned. The caller connects
+ * to exactly that address, so a name that resolves to a denied address, or that re-resolves differently
+ * later (DNS rebinding), never reaches a socket.
+ */
+export async function resolveDestination(
+  target: ProxyTarget,
+  request: FastifyRequest,
+  opts: ResolvedOptions,
+): Promise<Destination | ProxyError> {
+  let candidates: Array<{ address: string; family: number }>
+  if (target.family !== 0) {
+    candidates = [{ address: target.hostname, family: target.family }]
+  } else {
+    try {
+      candidates = await withTimeout(
+        opts.lookup(target.hostname),
+        opts.connectTimeout,
+        `resolving ${target.hostname} took too long`,
+      )
+    } catch (err) {
+      if (err instanceof Error && (err as ProxyError).statusCode === 504) return err as ProxyError
+      return new BadGatewayError(`cannot resolve ${target.hostname}`, { cause: err })
+    }
+    if (!Array.isArray(candidates) || candidates.length === 0)
+      return new BadGatewayError(`cannot resolve ${target.hostname}`)
+  }
+  let firstReason: string | null = null
+  const guards = request.proxy.connectGuards
+  for (const c of candidates) {
+    const ip = parseIp(c.address)
+    const family = ip?.kind() === 'ipv6' ? 6 : 4
+    let reason = addressDenied(c.address, opts)
+    for (let i = 0; reason === null && i < guards.length; i++)
+      reason = guards[i]!(ip?.toString() ?? c.address, family, request)
+    if (reason === null && ip !== null) {
+      if (isSelf(ip.toString(), target.port, request))
+        return new LoopDetectedError(`${target.authority} is this proxy`)
+      return { address: ip.toString(), family }
+    }
+    firstReason ??= reason
+  }
+  return new ForbiddenError(`destination ${target.hostname} refused: ${firstReason}`)
+}
+
+/** Whether address:port is the very socket the request arrived on: forwarding there would loop. */
+function isSelf(address: string, port: number, request: FastifyRequest): boolean {
+  const socket = request.raw.socket
+  if (socket.localPort !== port || socket.localAddress === undefined) return false
+  return parseIp(socket.localAddress)?.toString() === address
+}

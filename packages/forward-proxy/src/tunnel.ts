@@ -1,0 +1,154 @@
+import { type IncomingMessage, ServerResponse } from 'node:http'
+import net from 'node:net'
+import {
+  BadGatewayError,
+  CONNECT_PATH,
+  ForbiddenError,
+  GatewayTimeoutError,
+  kOriginalTarget,
+  LoopDetectedError,
+  type ProxyError,
+  sendError,
+  viaHasLoop,
+  writeRawError,
+} from '@proxykit/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { addressDenied, resolveDestination } from './guard.js'
+import type { ResolvedOptions } from './options.js'
+import { dialThroughParent } from './parent.js'
+
+const noop = () => {}
+const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n'
+
+/** Open client sockets of CONNECT requests, from arrival to close: destroyed when the server closes. */
+export type TunnelSet = Set<net.Socket>
+
+/**
+ * Brings CONNECT into Fastify's lifecycle (Node emits it as `'connect'` and never routes it): the
+ * authority is kept on `req[kOriginalTarget]` (core classifies from it), `req.url` becomes CONNECT_PATH,
+ * and the request is routed like any other with a ServerResponse on its socket, so every `onRequest`
+ * hook (access control, rate limits) answers tunnels too. Whatever the route answers without tunnelling
+ * (403, 407, 429 …) ends the connection.
+ */
+export function bridgeConnect(fastify: FastifyInstance, tunnels: TunnelSet): void {
+  const server = fastify.server
+  server.on('connect', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
+    socket.on('error', noop)
+    tunnels.add(socket)
+    socket.once('close', () => tunnels.delete(socket))
+    const r = req as IncomingMessage & { [kOriginalTarget]?: string }
+    r[kOriginalTarget] = req.url ?? ''
+    req.url = CONNECT_PATH
+    if (head.length > 0) socket.unshift(head)
+    const res = new ServerResponse(req)
+    res.shouldKeepAlive = false
+    res.assignSocket(socket)
+    // An answer that is not a tunnel (an error, a denial) closes the connection once written.
+    res.once('finish', () => {
+      res.detachSocket(socket)
+      socket.end()
+    })
+    fastify.routing(req, res)
+  })
+}
+
+function dialDirect(address: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: address, port, allowHalfOpen: true })
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new GatewayTimeoutError(`connecting to ${address}:${port} took too long`))
+    }, timeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.removeListener('error', onError)
+      resolve(socket)
+    })
+    const onError = (err: Error) => {
+      clearTimeout(timer)
+      reject(err)
+    }
+    socket.once('error', onError)
+  })
+}
+
+/**
+ * Pipes two sockets both ways with backpressure (`pipe` pauses the faster side). A FIN from one side is
+ * passed on as a FIN to the other while the opposite direction keeps flowing (half-close); an error,
+ * a reset or `idleMs` of silence on either side destroys both.
+ */
+export function splice(client: net.Socket, upstream: net.Socket, idleMs: number): void {
+  const destroyBoth = () => {
+    client.destroy()
+    upstream.destroy()
+  }
+  client.on('error', destroyBoth)
+  upstream.on('error', destroyBoth)
+  client.on('close', destroyBoth)
+  upstream.on('close', destroyBoth)
+  client.setTimeout(idleMs, destroyBoth)
+  upstream.setTimeout(idleMs, destroyBoth)
+  client.pipe(upstream)
+  upstream.pipe(client)
+}
+
+export interface TunnelContext {
+  opts: ResolvedOptions
+}
+
+/**
+ * The CONNECT route's handler (it runs after every onRequest and preHandler hook): checks the port
+ * policy, loops and the destination, dials (directly to the checked address, or through the parent
+ * proxy), answers `200 Connection Established` and splices the two sockets.
+ */
+export async function openTunnel(this: TunnelContext, request: FastifyRequest, reply: FastifyReply) {
+  const ctx = request.proxy
+  const { opts } = this
+  if (ctx.form !== 'authority' || ctx.target === null) return reply.callNotFound()
+  const target = ctx.target
+  ctx.direction = 'forward'
+  if (!opts.connectPorts.has(target.port))
+    return sendError(reply, new ForbiddenError(`CONNECT to port ${target.port} is not allowed`))
+  if (viaHasLoop(request.raw.headers.via, opts.pseudonym))
+    return sendError(reply, new LoopDetectedError(`Via already names ${opts.pseudonym}`))
+
+  let dial: () => Promise<net.Socket>
+  if (opts.parent !== null) {
+    if (target.family !== 0) {
+      const reason = addressDenied(target.hostname, opts)
+      if (reason !== null) return sendError(reply, new ForbiddenError(`destination refused: ${reason}`))
+    }
+    const parent = opts.parent
+    dial = () => dialThroughParent(parent, target.authority, opts.connectTimeout)
+  } else {
+    const dest = await resolveDestination(target, request, opts)
+    if (dest instanceof Error) return sendError(reply, dest)
+    dial = () => dialDirect(dest.address, target.port, opts.connectTimeout)
+  }
+  ctx.upstream = { url: target.authority, attempts: 1 }
+
+  reply.hijack()
+  const res = reply.raw
+  const client = request.raw.socket
+  let upstream: net.Socket
+  try {
+    upstream = await dial()
+  } catch (err) {
+    const e: ProxyError =
+      (err as ProxyError).statusCode !== undefined
+        ? (err as ProxyError)
+        : new BadGatewayError(
+            `${target.authority} failed: ${(err as { code?: string }).code ?? (err as Error).message}`,
+            { cause: err },
+          )
+    writeRawError(res, e)
+    return
+  }
+  if (client.destroyed) {
+    upstream.destroy()
+    return
+  }
+  res.detachSocket(client)
+  client.write(ESTABLISHED)
+  splice(client, upstream, opts.tunnelIdleTimeout)
+}
