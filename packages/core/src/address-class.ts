@@ -94,5 +94,13 @@ export function classifyAddress(address: string | ipaddr.IPv4 | ipaddr.IPv6): Ad
   const canonical = ip.toNormalizedString()
   if (METADATA.has(ip.kind() === 'ipv6' ? (ip as ipaddr.IPv6).toString() : canonical)) return 'metadata'
   const range = ip.range()
+  // IPv4-compatible IPv6 (`::127.0.0.1`, deprecated by RFC 4291 §2.5.5.1): ipaddr.js calls it unicast, but
+  // some stacks still route it to the embedded IPv4 address, so it must never pass as public.
+  if (range === 'unicast' && ip.kind() === 'ipv6' && isV4Compatible(ip as ipaddr.IPv6)) return 'reserved'
   return (ip.kind() === 'ipv4' ? V4[range] : V6[range]) ?? 'reserved'
+}
+
+function isV4Compatible(ip: ipaddr.IPv6): boolean {
+  const p = ip.parts
+  return p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ProxyError } from './errors.js'
+import { BadHostError, type ProxyError } from './errors.js'
 import { sendError } from './respond.js'
 import {
   type ProxyTarget,
@@ -100,7 +100,7 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
     const n = rawHeaders[i]!
     if (n.length === 4 && n.toLowerCase() === 'host') hostLines++
   }
-  if (hostLines > 1) return parseHostHeader('') as ProxyError
+  if (hostLines > 1) return new BadHostError('more than one Host header')
   const hostHeader = raw.headers.host
   if (form === 'absolute') {
     const parsed = parseAbsoluteTarget(url)

@@ -5,10 +5,12 @@ export type ForwardedElement = Partial<Record<'for' | 'by' | 'host' | 'proto', s
   Record<string, string>
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
 
 /**
- * Parses a `Forwarded` header into its elements. Quoted-strings (with `\` escapes) are unquoted; a
- * malformed element stops the parse and what was parsed before it is returned, with `valid: false`.
+ * Parses a `Forwarded` header into its elements. Quoted-strings (with `\` escapes) are unquoted; empty
+ * pairs (`for=a;`) and empty list elements (`a,,b`) are accepted as RFC 7239 §4 and RFC 9110 §5.6.1 ask.
+ * A malformed element stops the parse: the complete elements before it are returned, with `valid: false`.
  */
 export function parseForwarded(value: string | string[] | undefined): {
   elements: ForwardedElement[]
@@ -17,55 +19,59 @@ export function parseForwarded(value: string | string[] | undefined): {
   const elements: ForwardedElement[] = []
   if (value === undefined) return { elements, valid: true }
   const s = Array.isArray(value) ? value.join(',') : value
+  const invalid = { elements, valid: false }
   let i = 0
   let current: ForwardedElement = {}
-  const ws = () => {
-    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++
+  const finish = () => {
+    if (Object.keys(current).length !== 0) elements.push(current)
+    current = {}
   }
   while (i < s.length) {
-    ws()
-    const eq = s.indexOf('=', i)
-    if (eq === -1) return { elements, valid: false }
-    const name = s.slice(i, eq).trim().toLowerCase()
-    if (!TOKEN.test(name) || name in current) return { elements, valid: false }
-    i = eq + 1
+    const c = s[i]!
+    if (c === ' ' || c === '\t' || c === ';') {
+      i++
+      continue
+    }
+    if (c === ',') {
+      finish()
+      i++
+      continue
+    }
+    const nameStart = i
+    while (i < s.length && TCHAR.test(s[i]!)) i++
+    const name = s.slice(nameStart, i).toLowerCase()
+    if (name === '' || s[i] !== '=' || Object.hasOwn(current, name)) return invalid
+    i++
     let val = ''
     if (s[i] === '"') {
       i++
       let closed = false
       while (i < s.length) {
-        const c = s[i]!
-        if (c === '\\' && i + 1 < s.length) {
+        const q = s[i]!
+        if (q === '\\' && i + 1 < s.length) {
           val += s[i + 1]
           i += 2
-        } else if (c === '"') {
+        } else if (q === '"') {
           i++
           closed = true
           break
         } else {
-          val += c
+          val += q
           i++
         }
       }
-      if (!closed) return { elements, valid: false }
+      if (!closed) return invalid
     } else {
-      const start = i
-      while (i < s.length && s[i] !== ';' && s[i] !== ',' && s[i] !== ' ' && s[i] !== '\t') i++
-      val = s.slice(start, i)
-      if (!TOKEN.test(val)) return { elements, valid: false }
+      const valueStart = i
+      while (i < s.length && TCHAR.test(s[i]!)) i++
+      val = s.slice(valueStart, i)
+      if (val === '') return invalid
     }
     current[name] = val
-    ws()
-    if (i >= s.length || s[i] === ',') {
-      elements.push(current)
-      current = {}
-      i++
-    } else if (s[i] === ';') {
-      i++
-    } else {
-      return { elements, valid: false }
-    }
+    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++
+    if (i < s.length && s[i] !== ';' && s[i] !== ',') return invalid
   }
+  finish()
   return { elements, valid: true }
 }
 

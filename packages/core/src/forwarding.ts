@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
+import { parseIp } from './address-class.js'
 import { type ForwardedElement, formatForwarded, forwardedNode } from './forwarded.js'
 
 /**
@@ -72,8 +73,10 @@ export function addForwardingHeaders(
   req: IncomingMessage,
   options: ForwardingOptions,
 ): void {
-  const peer = req.socket.remoteAddress ?? ''
-  const trusted = peer !== '' && options.trust(peer, 0)
+  const remote = req.socket.remoteAddress ?? ''
+  const trusted = remote !== '' && options.trust(remote, 0)
+  // `::ffff:127.0.0.1` (an IPv4 client on a dual-stack listener) is passed on as `127.0.0.1`.
+  const peer = parseIp(remote)?.toString() ?? remote
   const incoming = req.headers
   for (const name of FORWARDING_HEADERS) delete out[name]
   const peerNode = forwardedNode(peer)

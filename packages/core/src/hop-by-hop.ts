@@ -51,7 +51,7 @@ export function stripHopByHop(
   headers: IncomingHttpHeaders | OutgoingHttpHeaders,
   options: StripOptions = {},
 ): OutgoingHttpHeaders {
-  const named = connectionTokens(headers.connection)
+  const named = connectionTokens(headerValue(headers, 'connection'))
   const extra = options.remove
   const out: OutgoingHttpHeaders = {}
   for (const name in headers) {
@@ -67,9 +67,23 @@ export function stripHopByHop(
       continue
     out[lower] = value
   }
-  if (options.upgrade === true && headers.upgrade !== undefined) {
-    out.upgrade = headers.upgrade
+  const upgrade = options.upgrade === true ? headerValue(headers, 'upgrade') : undefined
+  if (upgrade !== undefined) {
+    out.upgrade = String(upgrade)
     out.connection = 'upgrade'
   }
   return out
+}
+
+// Node's parsed headers are lower-case, but headers built by hand or by other clients may not be: a
+// `Connection` spelled `Connection` must still name what it names.
+function headerValue(
+  headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+  lower: string,
+): string | string[] | number | undefined {
+  const direct = headers[lower]
+  if (direct !== undefined) return direct
+  for (const name in headers)
+    if (name.length === lower.length && name.toLowerCase() === lower) return headers[name]
+  return undefined
 }

@@ -8,8 +8,10 @@ export interface NormalizedHost {
   family: 0 | 4 | 6
 }
 
-// RFC 3986 host: reg-name (unreserved / pct-encoded / sub-delims) or an IP-literal in brackets.
-const REG_NAME = /^[A-Za-z0-9\-._~!$&'()*+,;=%]+$/
+// RFC 3986 host: reg-name (unreserved / pct-encoded / sub-delims) or an IP-literal in brackets. Non-ASCII
+// letters are accepted here for names written by people (config files: `bücher.example`) and become
+// punycode; request-targets and Host headers from the wire are checked to be ASCII before (target.ts).
+const REG_NAME = /^[A-Za-z0-9\-._~!$&'()*+,;=%\u00a1-\uffff]+$/
 const IP_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/
 const PCT = /%(?![0-9A-Fa-f]{2})/
 

@@ -21,6 +21,8 @@ export interface ProxyTarget {
 const TARGET_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/
 const BAD_PCT = /%(?![0-9A-Fa-f]{2})/
 const PORT = /^[0-9]{1,5}$/
+// A host from the wire is visible ASCII; `normalizeHost` alone would also take Unicode names.
+const NOT_VISIBLE_ASCII = /[^\x21-\x7e]/
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s
 
 type Parsed = ProxyTarget | ProxyError
@@ -59,6 +61,7 @@ export function parseAbsoluteTarget(url: string): Parsed {
   const authority = m[2]!
   const rest = m[3]!
   if (authority.includes('@')) return new BadTargetError('userinfo is not allowed in a request-target')
+  if (NOT_VISIBLE_ASCII.test(authority)) return new BadTargetError('invalid character in host')
   if (!TARGET_CHARS.test(rest) || BAD_PCT.test(rest))
     return new BadTargetError('invalid character in path or query')
   const hp = splitHostPort(authority)
@@ -82,6 +85,7 @@ export function parseAbsoluteTarget(url: string): Parsed {
 /** Parses a CONNECT authority-form target: `host:port`, the port required (RFC 9112 §3.2.3). */
 export function parseAuthorityTarget(authority: string): Parsed {
   if (authority.includes('@') || authority.includes('/')) return new BadTargetError('not host:port')
+  if (NOT_VISIBLE_ASCII.test(authority)) return new BadTargetError('invalid character in host')
   const hp = splitHostPort(authority)
   if (hp === null || hp.port === null) return new BadTargetError('CONNECT needs host:port')
   const port = parsePort(hp.port, null)
@@ -100,6 +104,7 @@ export function parseAuthorityTarget(authority: string): Parsed {
 
 /** Parses a Host header value (`host[:port]`). */
 export function parseHostHeader(value: string): NormalizedHost | ProxyError {
+  if (NOT_VISIBLE_ASCII.test(value)) return new BadHostError('invalid character')
   const hp = splitHostPort(value)
   if (hp === null) return new BadHostError('malformed')
   if (hp.port !== null && hp.port !== '' && parsePort(hp.port, null) === null)

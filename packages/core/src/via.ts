@@ -25,14 +25,16 @@ export function viaHasLoop(via: string | string[] | undefined, pseudonym: string
   return false
 }
 
-// Commas inside a comment "(...)" do not separate entries.
+// Commas inside a comment "(...)" do not separate entries; comments nest and may hold quoted-pairs
+// (`\)`), RFC 9110 §5.6.5.
 function splitOutsideComments(value: string): string[] {
   const out: string[] = []
   let depth = 0
   let start = 0
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c === 40 /* ( */) depth++
+    if (c === 92 /* \ */ && depth > 0) i++
+    else if (c === 40 /* ( */) depth++
     else if (c === 41 /* ) */ && depth > 0) depth--
     else if (c === 44 /* , */ && depth === 0) {
       out.push(value.slice(start, i))

@@ -1,0 +1,85 @@
+// Requests whose framing or routing is ambiguous must never reach a handler (request smuggling, RFC 9112
+// §6.3 and §3.2). Node's parser (llhttp) refuses most of them before Fastify sees the request; core refuses
+// a second Host line. Each case asserts what actually happens on a real server, byte for byte.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import Fastify from 'fastify'
+import { installProxyContext } from '../src/index.js'
+import { rawRequest } from '../src/testing/index.js'
+
+async function server() {
+  const fastify = Fastify()
+  installProxyContext(fastify)
+  let handled = 0
+  fastify.all('/*', async (request) => {
+    handled++
+    return { host: request.proxy.host, body: request.body ?? null }
+  })
+  await fastify.listen({ port: 0, host: '127.0.0.1' })
+  return {
+    fastify,
+    port: (fastify.server.address() as { port: number }).port,
+    handled: () => handled,
+  }
+}
+
+const CASES: [string, string][] = [
+  ['two Host lines', 'GET / HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n'],
+  ['two Host lines, same value', 'GET / HTTP/1.1\r\nHost: a.test\r\nHost: a.test\r\n\r\n'],
+  [
+    'two differing Content-Length',
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+  ],
+  [
+    'two equal Content-Length',
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc',
+  ],
+  ['Content-Length list', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd'],
+  [
+    'Content-Length with Transfer-Encoding',
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+  ],
+  [
+    'Transfer-Encoding twice',
+    'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  ],
+  [
+    'Transfer-Encoding not ending in chunked',
+    'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n',
+  ],
+  ['obs-fold continuation line', 'GET / HTTP/1.1\r\nHost: a\r\nX-Foo: one\r\n two\r\n\r\n'],
+  ['obs-fold on Host', 'GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n'],
+  ['space before the colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n'],
+  ['space inside a field name', 'GET / HTTP/1.1\r\nHost: a\r\nX Foo: b\r\n\r\n'],
+  ['bare LF line endings', 'GET / HTTP/1.1\nHost: a\n\n'],
+  ['NUL in a field value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n'],
+  ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\n\r\n'],
+]
+
+for (const [name, bytes] of CASES) {
+  test(`${name} → 400 and the handler never runs`, async (t) => {
+    const s = await server()
+    t.after(() => s.fastify.close())
+    const res = await rawRequest(s.port, bytes)
+    assert.equal(res.statusCode, 400, res.text)
+    assert.equal(s.handled(), 0)
+  })
+}
+
+test('two Host lines get core’s clear body', async (t) => {
+  const s = await server()
+  t.after(() => s.fastify.close())
+  const res = await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: a.test\r\nhost: b.test\r\n\r\n')
+  assert.equal(res.statusCode, 400)
+  assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
+  assert.equal(res.body.toString(), 'Bad Host header: more than one Host header\n')
+})
+
+test('a well-formed request on the same server is handled (the cases above fail for their bytes)', async (t) => {
+  const s = await server()
+  t.after(() => s.fastify.close())
+  const res = await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: A.Test.\r\nConnection: close\r\n\r\n')
+  assert.equal(res.statusCode, 200)
+  assert.deepEqual(JSON.parse(res.body.toString()), { host: 'a.test', body: null })
+  assert.equal(s.handled(), 1)
+})
