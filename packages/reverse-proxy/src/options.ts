@@ -1,0 +1,378 @@
+import type { ConnectionOptions } from 'node:tls'
+import type { TrustProxy } from '@proxykit/core'
+import { BALANCERS, type BalancerName } from './balancers/index.js'
+
+export interface HealthCheckOptions {
+  /** Path requested with GET on each upstream. */
+  path?: string
+  intervalMs?: number
+  timeoutMs?: number
+  /** Consecutive passes that bring an unhealthy upstream back. */
+  rise?: number
+  /** Consecutive failures that take a healthy upstream out. */
+  fall?: number
+  /** Statuses that count as a pass (default: any 2xx or 3xx). */
+  expectedStatus?: number | number[]
+}
+
+export interface PassiveOptions {
+  /** Consecutive failures (connect error, reset, timeout, 5xx) that eject an upstream. */
+  failures: number
+  /** First ejection; each further one without a success in between doubles it. */
+  ejectMs: number
+  maxEjectMs: number
+  /** Count 5xx answers as failures (connect errors, resets and timeouts always count). */
+  on5xx: boolean
+}
+
+export interface RetryOptions {
+  /** Further attempts after the first, each on a different upstream when one is left. */
+  attempts: number
+  /** Retries allowed per request sent (0.2: at most one retry for every five requests)… */
+  budgetRatio: number
+  /** …plus this many per second, so a quiet route can still retry. */
+  minPerSecond: number
+}
+
+export interface Timeouts {
+  /** TCP (and TLS) connect: a timeout answers 504, a refusal 502. */
+  connect: number
+  /** From the request sent to the response head: 504. */
+  headers: number
+  /** Longest silence within a response body: the response is cut short. */
+  idle: number
+}
+
+export type HashOn = 'ip' | 'path' | `header:${string}` | `cookie:${string}`
+
+export interface UpstreamOption {
+  url: string
+  weight?: number
+}
+
+/** Settings a route inherits from the plugin options when it does not set them. */
+export interface RouteDefaults {
+  balancer?: BalancerName
+  hashOn?: HashOn
+  healthCheck?: HealthCheckOptions | false
+  passive?: Partial<PassiveOptions> | false
+  retries?: Partial<RetryOptions> | number | false
+  timeouts?: Partial<Timeouts>
+  /** Send the client's Host to the upstream (default: the upstream's own host, as nginx does). */
+  preserveHost?: boolean
+  /** Connections per upstream (default: unlimited). */
+  connections?: number
+  /** TLS options for https upstreams (ca, servername, rejectUnauthorized…). */
+  tls?: ConnectionOptions
+}
+
+export interface RouteOptions extends RouteDefaults {
+  /** For the decorator API and logs (default: host + prefix). */
+  name?: string
+  /** Path prefix: the route serves `prefix` and everything below it (default '/'). */
+  prefix?: string
+  /** Only requests with this Host (port ignored, case-insensitive). */
+  host?: string
+  /** Replace `prefix` with this before sending upstream ('/api/x' → '/v1/x' with rewritePrefix '/v1'). */
+  rewritePrefix?: string
+  upstreams: Array<string | UpstreamOption>
+}
+
+export interface ReverseProxyOptions extends RouteDefaults {
+  routes: RouteOptions[]
+  /** Peers whose X-Forwarded-* / Forwarded are kept (default: Fastify's own trustProxy decision). */
+  trustProxy?: TrustProxy
+  /** Response headers removed so the upstreams stay hidden (default ['server', 'x-powered-by']). */
+  hideHeaders?: string[]
+  /** Set X-Forwarded-For / -Proto / -Host (default true). */
+  xForwarded?: boolean
+  /** Set Forwarded, RFC 7239 (default true). */
+  forwarded?: boolean
+}
+
+export interface ResolvedHealthCheck {
+  path: string
+  intervalMs: number
+  timeoutMs: number
+  rise: number
+  fall: number
+  expectedStatus: number[] | null
+}
+
+export interface ResolvedRoute {
+  name: string
+  prefix: string
+  host: string | null
+  rewritePrefix: string
+  upstreams: UpstreamOption[]
+  balancer: BalancerName
+  hashOn: HashOn
+  healthCheck: ResolvedHealthCheck | false
+  passive: PassiveOptions | false
+  retries: RetryOptions | false
+  timeouts: Timeouts
+  preserveHost: boolean
+  connections: number | null
+  tls: ConnectionOptions | null
+}
+
+export interface ResolvedOptions {
+  routes: ResolvedRoute[]
+  trustProxy: TrustProxy | undefined
+  hideHeaders: string[]
+  xForwarded: boolean
+  forwarded: boolean
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { connect: 5_000, headers: 30_000, idle: 60_000 }
+export const DEFAULT_HEALTH_CHECK: ResolvedHealthCheck = {
+  path: '/',
+  intervalMs: 5_000,
+  timeoutMs: 2_000,
+  rise: 2,
+  fall: 3,
+  expectedStatus: null,
+}
+export const DEFAULT_PASSIVE: PassiveOptions = {
+  failures: 3,
+  ejectMs: 5_000,
+  maxEjectMs: 60_000,
+  on5xx: true,
+}
+export const DEFAULT_RETRIES: RetryOptions = { attempts: 1, budgetRatio: 0.2, minPerSecond: 10 }
+export const DEFAULT_HIDE_HEADERS = ['server', 'x-powered-by']
+export const DEFAULT_BALANCER: BalancerName = 'weighted-round-robin'
+
+class OptionError extends TypeError {
+  constructor(path: string, rule: string) {
+    super(`@proxykit/reverse-proxy: ${path}: ${rule}`)
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function positiveInt(v: unknown, path: string, fallback: number, min = 1): number {
+  if (v === undefined) return fallback
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new OptionError(path, `must be an integer >= ${min}`)
+  return v
+}
+
+function bool(v: unknown, path: string, fallback: boolean): boolean {
+  if (v === undefined) return fallback
+  if (typeof v !== 'boolean') throw new OptionError(path, 'must be a boolean')
+  return v
+}
+
+function prefixPath(v: unknown, path: string, fallback: string): string {
+  if (v === undefined) return fallback
+  if (typeof v !== 'string' || !v.startsWith('/') || /[\s?#*:]/.test(v))
+    throw new OptionError(path, "must be a path starting with '/' (no spaces, '?', '#', '*' or ':')")
+  return v.length > 1 && v.endsWith('/') ? v.slice(0, -1) : v
+}
+
+function upstream(v: unknown, path: string): UpstreamOption {
+  const raw = isObject(v) ? v.url : v
+  const where = isObject(v) ? `${path}.url` : path
+  let url: URL
+  try {
+    if (typeof raw !== 'string') throw new Error()
+    url = new URL(raw)
+  } catch {
+    throw new OptionError(where, 'must be an http(s) URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OptionError(where, 'must be an http(s) URL')
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.username !== '')
+    throw new OptionError(where, 'must be an origin (scheme, host, port) without path, query or credentials')
+  const weight = isObject(v) ? positiveInt(v.weight, `${path}.weight`, 1) : 1
+  if (weight > 1000) throw new OptionError(`${path}.weight`, 'must be at most 1000')
+  return { url: url.origin, weight }
+}
+
+function healthCheck(
+  v: unknown,
+  path: string,
+  fallback: ResolvedHealthCheck | false,
+): ResolvedHealthCheck | false {
+  if (v === undefined) return fallback
+  if (v === false) return false
+  if (!isObject(v)) throw new OptionError(path, 'must be an object or false')
+  const base = fallback === false ? DEFAULT_HEALTH_CHECK : fallback
+  let expected: number[] | null = base.expectedStatus
+  if (v.expectedStatus !== undefined) {
+    const list = Array.isArray(v.expectedStatus) ? v.expectedStatus : [v.expectedStatus]
+    if (list.length === 0 || !list.every((s) => Number.isInteger(s) && s >= 100 && s <= 599))
+      throw new OptionError(
+        `${path}.expectedStatus`,
+        'must be a status code (100-599) or a non-empty list of them',
+      )
+    expected = list as number[]
+  }
+  const hc: ResolvedHealthCheck = {
+    path: prefixPath(v.path, `${path}.path`, base.path),
+    intervalMs: positiveInt(v.intervalMs, `${path}.intervalMs`, base.intervalMs, 10),
+    timeoutMs: positiveInt(v.timeoutMs, `${path}.timeoutMs`, base.timeoutMs),
+    rise: positiveInt(v.rise, `${path}.rise`, base.rise),
+    fall: positiveInt(v.fall, `${path}.fall`, base.fall),
+    expectedStatus: expected,
+  }
+  if (typeof v.path === 'string' && v.path.includes('?')) hc.path = v.path
+  return hc
+}
+
+function passive(v: unknown, path: string, fallback: PassiveOptions | false): PassiveOptions | false {
+  if (v === undefined) return fallback
+  if (v === false) return false
+  if (!isObject(v)) throw new OptionError(path, 'must be an object or false')
+  const base = fallback === false ? DEFAULT_PASSIVE : fallback
+  const p: PassiveOptions = {
+    failures: positiveInt(v.failures, `${path}.failures`, base.failures),
+    ejectMs: positiveInt(v.ejectMs, `${path}.ejectMs`, base.ejectMs),
+    maxEjectMs: positiveInt(v.maxEjectMs, `${path}.maxEjectMs`, base.maxEjectMs),
+    on5xx: bool(v.on5xx, `${path}.on5xx`, base.on5xx),
+  }
+  if (p.maxEjectMs < p.ejectMs) throw new OptionError(`${path}.maxEjectMs`, 'must be >= ejectMs')
+  return p
+}
+
+function retries(v: unknown, path: string, fallback: RetryOptions | false): RetryOptions | false {
+  if (v === undefined) return fallback
+  if (v === false || v === 0) return false
+  const base = fallback === false ? DEFAULT_RETRIES : fallback
+  if (typeof v === 'number') return { ...base, attempts: positiveInt(v, path, 1) }
+  if (!isObject(v)) throw new OptionError(path, 'must be a number of retries, an object or false')
+  const ratio = v.budgetRatio === undefined ? base.budgetRatio : v.budgetRatio
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1))
+    throw new OptionError(`${path}.budgetRatio`, 'must be a number from 0 to 1')
+  return {
+    attempts: positiveInt(v.attempts, `${path}.attempts`, base.attempts),
+    budgetRatio: ratio,
+    minPerSecond: positiveInt(v.minPerSecond, `${path}.minPerSecond`, base.minPerSecond, 0),
+  }
+}
+
+function timeouts(v: unknown, path: string, fallback: Timeouts): Timeouts {
+  if (v === undefined) return fallback
+  if (!isObject(v)) throw new OptionError(path, 'must be an object { connect, headers, idle } in ms')
+  return {
+    connect: positiveInt(v.connect, `${path}.connect`, fallback.connect),
+    headers: positiveInt(v.headers, `${path}.headers`, fallback.headers),
+    idle: positiveInt(v.idle, `${path}.idle`, fallback.idle),
+  }
+}
+
+function hashOn(v: unknown, path: string, fallback: HashOn): HashOn {
+  if (v === undefined) return fallback
+  if (typeof v !== 'string' || !/^(ip|path|header:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|cookie:[^=;,\s]+)$/.test(v))
+    throw new OptionError(path, "must be 'ip', 'path', 'header:NAME' or 'cookie:NAME'")
+  return v as HashOn
+}
+
+function balancer(v: unknown, path: string, fallback: BalancerName): BalancerName {
+  if (v === undefined) return fallback
+  if (typeof v !== 'string' || !(BALANCERS as readonly string[]).includes(v))
+    throw new OptionError(path, `must be one of ${BALANCERS.join(', ')}`)
+  return v as BalancerName
+}
+
+interface Defaults {
+  balancer: BalancerName
+  hashOn: HashOn
+  healthCheck: ResolvedHealthCheck | false
+  passive: PassiveOptions | false
+  retries: RetryOptions | false
+  timeouts: Timeouts
+  preserveHost: boolean
+  connections: number | null
+  tls: ConnectionOptions | null
+}
+
+function defaults(v: Record<string, unknown>, path: string, base: Defaults): Defaults {
+  const at = (k: string) => (path === '' ? k : `${path}.${k}`)
+  if (v.tls !== undefined && !isObject(v.tls)) throw new OptionError(at('tls'), 'must be an object')
+  return {
+    balancer: balancer(v.balancer, at('balancer'), base.balancer),
+    hashOn: hashOn(v.hashOn, at('hashOn'), base.hashOn),
+    healthCheck: healthCheck(v.healthCheck, at('healthCheck'), base.healthCheck),
+    passive: passive(v.passive, at('passive'), base.passive),
+    retries: retries(v.retries, at('retries'), base.retries),
+    timeouts: timeouts(v.timeouts, at('timeouts'), base.timeouts),
+    preserveHost: bool(v.preserveHost, at('preserveHost'), base.preserveHost),
+    connections:
+      v.connections === undefined ? base.connections : positiveInt(v.connections, at('connections'), 1),
+    tls: (v.tls as ConnectionOptions | undefined) ?? base.tls,
+  }
+}
+
+/** Checks and completes the plugin options once, at registration; every message names the bad option. */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (!isObject(input)) throw new OptionError('options', 'must be an object')
+  const base = defaults(input, '', {
+    balancer: DEFAULT_BALANCER,
+    hashOn: 'ip',
+    healthCheck: false,
+    passive: DEFAULT_PASSIVE,
+    retries: DEFAULT_RETRIES,
+    timeouts: DEFAULT_TIMEOUTS,
+    preserveHost: false,
+    connections: null,
+    tls: null,
+  })
+  if (!Array.isArray(input.routes) || input.routes.length === 0)
+    throw new OptionError('routes', 'must be a non-empty array')
+  const names = new Set<string>()
+  const routes = input.routes.map((r: unknown, i: number): ResolvedRoute => {
+    const path = `routes[${i}]`
+    if (!isObject(r)) throw new OptionError(path, 'must be an object')
+    const prefix = prefixPath(r.prefix, `${path}.prefix`, '/')
+    let host: string | null = null
+    if (r.host !== undefined) {
+      if (typeof r.host !== 'string' || !/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(r.host))
+        throw new OptionError(`${path}.host`, 'must be a hostname without port')
+      host = r.host.toLowerCase()
+    }
+    const rewritePrefix =
+      r.rewritePrefix === undefined ? prefix : prefixPath(r.rewritePrefix, `${path}.rewritePrefix`, '/')
+    if (!Array.isArray(r.upstreams) || r.upstreams.length === 0)
+      throw new OptionError(`${path}.upstreams`, 'must be a non-empty array')
+    const upstreams = r.upstreams.map((u: unknown, j: number) => upstream(u, `${path}.upstreams[${j}]`))
+    const seen = new Set<string>()
+    upstreams.forEach((u, j) => {
+      if (seen.has(u.url)) throw new OptionError(`${path}.upstreams[${j}]`, `duplicates ${u.url}`)
+      seen.add(u.url)
+    })
+    const name = r.name === undefined ? `${host ?? ''}${prefix}` : r.name
+    if (typeof name !== 'string' || name === '')
+      throw new OptionError(`${path}.name`, 'must be a non-empty string')
+    if (names.has(name)) throw new OptionError(`${path}.name`, `duplicates the route name '${name}'`)
+    names.add(name)
+    return { name, prefix, host, rewritePrefix, upstreams, ...defaults(r, path, base) }
+  })
+  let hideHeaders = DEFAULT_HIDE_HEADERS
+  if (input.hideHeaders !== undefined) {
+    if (!Array.isArray(input.hideHeaders) || !input.hideHeaders.every((h) => typeof h === 'string'))
+      throw new OptionError('hideHeaders', 'must be an array of header names')
+    hideHeaders = input.hideHeaders.map((h: string) => h.toLowerCase())
+  }
+  const trust = input.trustProxy
+  if (
+    trust !== undefined &&
+    !['boolean', 'number', 'string', 'function'].includes(typeof trust) &&
+    !(Array.isArray(trust) && trust.every((t) => typeof t === 'string'))
+  )
+    throw new OptionError('trustProxy', 'must be a boolean, hop count, address/CIDR list or function')
+  return {
+    routes,
+    trustProxy: trust as TrustProxy | undefined,
+    hideHeaders,
+    xForwarded: bool(input.xForwarded, 'xForwarded', true),
+    forwarded: bool(input.forwarded, 'forwarded', true),
+  }
+}
+
+/** Checks one upstream given to the decorator API at run time. */
+export function resolveUpstream(v: unknown, path: string): UpstreamOption {
+  return upstream(v, path)
+}

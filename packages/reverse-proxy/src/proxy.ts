@@ -1,0 +1,163 @@
+import {
+  BadGatewayError,
+  GatewayTimeoutError,
+  type ProxyError,
+  ServiceUnavailableError,
+  sendError,
+  sendUpstreamResponse,
+} from '@proxykit/core'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { type HeaderSettings, requestHeaders, responseHeaders, rewritePath } from './headers.js'
+import type { ProxyRoute } from './route.js'
+import type { Upstream } from './upstream.js'
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+type Failure = 'refused' | 'connect-timeout' | 'reset' | 'headers-timeout' | 'aborted' | 'other'
+
+function classify(err: unknown): Failure {
+  const code = (err as { code?: string }).code
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'refused'
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect-timeout'
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+      return 'reset'
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return 'headers-timeout'
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      return 'aborted'
+    default:
+      return 'other'
+  }
+}
+
+function toError(kind: Failure, route: ProxyRoute, cause: unknown): ProxyError {
+  const t = route.options.timeouts
+  switch (kind) {
+    case 'refused':
+      return new BadGatewayError('the upstream refused the connection', { cause })
+    case 'connect-timeout':
+      return new GatewayTimeoutError(`no connection to the upstream within ${t.connect} ms`, { cause })
+    case 'reset':
+      return new BadGatewayError('the upstream closed the connection before answering', { cause })
+    case 'headers-timeout':
+      return new GatewayTimeoutError(`the upstream did not answer within ${t.headers} ms`, { cause })
+    default:
+      return new BadGatewayError('the upstream request failed', { cause })
+  }
+}
+
+/** Nothing of the request reached the upstream's application, or it closed before answering: safe to resend. */
+const RETRYABLE: ReadonlySet<Failure> = new Set(['refused', 'connect-timeout', 'reset'])
+
+function hasBody(request: FastifyRequest): boolean {
+  const h = request.raw.headers
+  return (
+    h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')
+  )
+}
+
+/**
+ * Sends one request to a balanced upstream and streams the answer back on `reply.raw` through core's
+ * `sendUpstreamResponse` (so the cache's response filter sees it). An idempotent request without a body
+ * that fails before any response arrives is retried on another upstream, within the route's budget; a
+ * request with a body is a stream that has been consumed, so it is never sent twice.
+ */
+export async function proxyRequest(
+  route: ProxyRoute,
+  settings: HeaderSettings,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const ctx = request.proxy
+  ctx.direction = 'reverse'
+  reply.hijack()
+  const req = request.raw
+  const res = reply.raw
+  const method = req.method ?? 'GET'
+  const body = hasBody(request)
+  const maxAttempts =
+    1 +
+    (route.options.retries === false || body || !IDEMPOTENT.has(method) ? 0 : route.options.retries.attempts)
+  const path = rewritePath(req.url ?? '/', route.options)
+  const headers = requestHeaders(request, route.options, settings, false)
+  const passive = route.options.passive
+  const tried: Upstream[] = []
+  let lastError: ProxyError | null = null
+
+  // The client leaving while we wait for the upstream aborts the upstream request.
+  const abort = new AbortController()
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort()
+  }
+  res.once('close', onClose)
+  route.budget?.deposit()
+
+  while (tried.length < maxAttempts) {
+    if (tried.length > 0 && (route.budget === null || !route.budget.withdraw())) break
+    // Prefer an upstream not tried yet; with none left, the same one again (a stale keep-alive socket).
+    const upstream = route.pick(request, tried) ?? (tried.length > 0 ? route.pick(request, []) : null)
+    if (upstream === null) break
+    tried.push(upstream)
+    const attempts = tried.length
+    if (route.options.preserveHost) headers.host = req.headers.host
+    upstream.begin()
+    const start = performance.now()
+    let response: Awaited<ReturnType<typeof upstream.pool.request>>
+    try {
+      response = await upstream.pool.request({
+        method: method as 'GET',
+        path,
+        headers: headers as Record<string, string>,
+        body: body ? req : null,
+        signal: abort.signal,
+      })
+    } catch (err) {
+      upstream.end()
+      const kind = classify(err)
+      if (kind === 'aborted' || abort.signal.aborted) return
+      if (kind !== 'other') upstream.recordFailure(passive, Date.now())
+      lastError = toError(kind, route, err)
+      if (!RETRYABLE.has(kind)) break
+      continue
+    }
+    upstream.recordLatency(performance.now() - start)
+    if (response.statusCode >= 500 && passive !== false && passive.on5xx)
+      upstream.recordFailure(passive, Date.now())
+    else upstream.recordSuccess()
+    ctx.upstream = { url: upstream.url, attempts }
+    res.removeListener('close', onClose)
+    const out = responseHeaders(response.headers, upstream, req, route.options, settings)
+    sendUpstreamResponse(
+      request,
+      reply,
+      { statusCode: response.statusCode, headers: out, body: response.body },
+      (err) => {
+        upstream.end()
+        if (err !== null && !res.destroyed) res.destroy()
+      },
+    )
+    return
+  }
+  res.removeListener('close', onClose)
+  if (lastError === null) {
+    const after = route.retryAfter()
+    sendError(reply, new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
+      'retry-after': String(after),
+    })
+    return
+  }
+  if (tried.length > 0) ctx.upstream = { url: tried[tried.length - 1]!.url, attempts: tried.length }
+  sendError(reply, lastError)
+}

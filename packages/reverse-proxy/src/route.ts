@@ -1,0 +1,123 @@
+import type { FastifyRequest } from 'fastify'
+import { type Balancer, createBalancer } from './balancers/index.js'
+import { HealthChecker } from './health.js'
+import type { ResolvedRoute, UpstreamOption } from './options.js'
+import { RetryBudget } from './retry-budget.js'
+import { Upstream } from './upstream.js'
+
+type KeyFn = (request: FastifyRequest) => string
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return undefined
+}
+
+/** How the sticky key is read; a request without the header or cookie falls back to its client IP. */
+function keyFunction(hashOn: string): KeyFn {
+  if (hashOn === 'path') {
+    return (r) => {
+      const url = r.raw.url ?? '/'
+      const q = url.indexOf('?')
+      return q === -1 ? url : url.slice(0, q)
+    }
+  }
+  if (hashOn.startsWith('header:')) {
+    const name = hashOn.slice(7).toLowerCase()
+    return (r) => {
+      const v = r.headers[name]
+      return v === undefined ? r.ip : Array.isArray(v) ? v.join(',') : v
+    }
+  }
+  if (hashOn.startsWith('cookie:')) {
+    const name = hashOn.slice(7)
+    return (r) => cookieValue(r.headers.cookie, name) ?? r.ip
+  }
+  return (r) => r.ip
+}
+
+/** One configured route at run time: its upstream group, balancer, retry budget and health checker. */
+export class ProxyRoute {
+  readonly options: ResolvedRoute
+  upstreams: Upstream[] = []
+  readonly balancer: Balancer
+  readonly budget: RetryBudget | null
+  readonly health: HealthChecker | null
+  private readonly key: KeyFn | null
+
+  constructor(
+    options: ResolvedRoute,
+    onHealthChange: (route: ProxyRoute, u: Upstream, healthy: boolean) => void,
+  ) {
+    this.options = options
+    this.balancer = createBalancer(options.balancer)
+    this.budget = options.retries === false ? null : new RetryBudget(options.retries)
+    this.key = options.balancer === 'consistent-hash' ? keyFunction(options.hashOn) : null
+    this.health =
+      options.healthCheck === false
+        ? null
+        : new HealthChecker(
+            options.healthCheck,
+            () => this.upstreams,
+            (u, healthy) => onHealthChange(this, u, healthy),
+          )
+    for (const u of options.upstreams) this.add(u)
+  }
+
+  find(url: string): Upstream | undefined {
+    const origin = new URL(url).origin
+    return this.upstreams.find((u) => u.url === origin)
+  }
+
+  add(option: UpstreamOption): Upstream {
+    const u = new Upstream(option.url, option.weight ?? 1, this.options)
+    // A copy, so a pick in progress never sees the list change under it.
+    this.upstreams = [...this.upstreams, u]
+    if (this.health !== null) void this.health.check(u)
+    return u
+  }
+
+  remove(u: Upstream): void {
+    this.upstreams = this.upstreams.filter((x) => x !== u)
+  }
+
+  /** A balanced pick among available upstreams not in `exclude`; null when none is left. */
+  pick(request: FastifyRequest, exclude: readonly Upstream[]): Upstream | null {
+    const all = this.upstreams
+    const now = Date.now()
+    let candidates: Upstream[] = all
+    for (let i = 0; i < all.length; i++) {
+      const u = all[i]!
+      if (!u.available(now) || (exclude.length !== 0 && exclude.includes(u))) {
+        // Only build a filtered list when something is out: the common case allocates nothing.
+        candidates = all.filter((x) => x.available(now) && !exclude.includes(x))
+        break
+      }
+    }
+    if (candidates.length === 0) return null
+    return this.balancer.pick({ candidates, key: this.key === null ? '' : this.key(request) })
+  }
+
+  /** Seconds until an upstream may be back, for Retry-After when none is available. */
+  retryAfter(): number {
+    const now = Date.now()
+    let soonest = Infinity
+    for (const u of this.upstreams) {
+      if (u.draining) continue
+      let s = 0
+      if (u.ejectedUntil > now) s = (u.ejectedUntil - now) / 1000
+      if (!u.healthy && this.options.healthCheck !== false)
+        s = Math.max(s, (this.options.healthCheck.intervalMs * this.options.healthCheck.rise) / 1000)
+      soonest = Math.min(soonest, s)
+    }
+    return Number.isFinite(soonest) ? Math.max(1, Math.ceil(soonest)) : 5
+  }
+
+  async close(): Promise<void> {
+    this.health?.stop()
+    await Promise.all(this.upstreams.map((u) => u.destroy()))
+  }
+}

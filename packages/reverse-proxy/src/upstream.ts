@@ -1,0 +1,152 @@
+import { Pool } from 'undici'
+import type { PassiveOptions, ResolvedRoute } from './options.js'
+
+export type UpstreamState = 'healthy' | 'unhealthy' | 'ejected' | 'draining'
+
+/** What the decorator API and the gateway's metrics see of one upstream. */
+export interface UpstreamStatus {
+  url: string
+  weight: number
+  state: UpstreamState
+  /** Active health check verdict (true when checks are off). */
+  healthy: boolean
+  /** Passive ejection: epoch ms until which it is out, 0 when in. */
+  ejectedUntil: number
+  inFlight: number
+  /** Open WebSocket / Upgrade tunnels. */
+  tunnels: number
+  /** Exponentially weighted moving average of time to response headers, in ms (0 before the first). */
+  ewmaMs: number
+  requests: number
+  failures: number
+  consecutiveFailures: number
+}
+
+// Weight of the newest sample in the latency average: about the last ten requests dominate.
+const EWMA_ALPHA = 0.2
+
+/**
+ * One server behind a route: its connection pool and every number the balancers and health logic read.
+ * Balancers never change it; the proxy calls begin/end around each request and record* with the outcome.
+ */
+export class Upstream {
+  readonly url: string
+  readonly hostname: string
+  readonly port: number
+  readonly secure: boolean
+  /** `host[:port]` as a Host header names it. */
+  readonly authority: string
+  readonly weight: number
+  readonly pool: Pool
+  inFlight = 0
+  tunnels = 0
+  ewmaMs = 0
+  requests = 0
+  failures = 0
+  healthy = true
+  checkSuccesses = 0
+  checkFailures = 0
+  consecutiveFailures = 0
+  ejections = 0
+  ejectedUntil = 0
+  draining = false
+  private idleWaiters: Array<() => void> = []
+
+  constructor(url: string, weight: number, route: ResolvedRoute) {
+    const u = new URL(url)
+    this.url = u.origin
+    this.secure = u.protocol === 'https:'
+    this.hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname
+    this.port = u.port === '' ? (this.secure ? 443 : 80) : Number(u.port)
+    this.authority = u.host
+    this.weight = weight
+    this.pool = new Pool(this.url, {
+      connections: route.connections,
+      pipelining: 1,
+      connect: { timeout: route.timeouts.connect, ...(route.tls ?? {}) },
+      headersTimeout: route.timeouts.headers,
+      bodyTimeout: route.timeouts.idle,
+    })
+  }
+
+  available(now: number): boolean {
+    return !this.draining && this.healthy && this.ejectedUntil <= now
+  }
+
+  state(now: number): UpstreamState {
+    if (this.draining) return 'draining'
+    if (!this.healthy) return 'unhealthy'
+    if (this.ejectedUntil > now) return 'ejected'
+    return 'healthy'
+  }
+
+  begin(): void {
+    this.inFlight++
+    this.requests++
+  }
+
+  end(): void {
+    this.inFlight--
+    if (this.inFlight === 0 && this.idleWaiters.length !== 0) {
+      const waiters = this.idleWaiters
+      this.idleWaiters = []
+      for (const w of waiters) w()
+    }
+  }
+
+  /** Resolves once no request is in flight (tunnels are not waited for: they can live for hours). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  recordLatency(ms: number): void {
+    this.ewmaMs = this.ewmaMs === 0 ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs)
+  }
+
+  recordSuccess(): void {
+    this.consecutiveFailures = 0
+    this.ejections = 0
+  }
+
+  /**
+   * A connect failure, reset, timeout or (when configured) 5xx. After `passive.failures` in a row the
+   * upstream is ejected for `ejectMs`, doubling with each ejection that follows without a success in
+   * between (capped at `maxEjectMs`); when the time is up it is simply tried again.
+   * Returns true when this failure ejected it.
+   */
+  recordFailure(passive: PassiveOptions | false, now: number): boolean {
+    this.failures++
+    this.consecutiveFailures++
+    if (passive === false || this.consecutiveFailures < passive.failures) return false
+    const backoff = Math.min(passive.ejectMs * 2 ** this.ejections, passive.maxEjectMs)
+    this.ejections++
+    this.consecutiveFailures = 0
+    this.ejectedUntil = now + backoff
+    return true
+  }
+
+  status(now: number): UpstreamStatus {
+    return {
+      url: this.url,
+      weight: this.weight,
+      state: this.state(now),
+      healthy: this.healthy,
+      ejectedUntil: this.ejectedUntil > now ? this.ejectedUntil : 0,
+      inFlight: this.inFlight,
+      tunnels: this.tunnels,
+      ewmaMs: Math.round(this.ewmaMs * 100) / 100,
+      requests: this.requests,
+      failures: this.failures,
+      consecutiveFailures: this.consecutiveFailures,
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => {})
+  }
+
+  destroy(): Promise<void> {
+    return this.pool.destroy().catch(() => {})
+  }
+}
