@@ -1,10 +1,220 @@
-import { installProxyContext } from '@proxykit/core'
-import type { FastifyPluginAsync } from 'fastify'
+import {
+  type ConnectGuard,
+  ForbiddenError,
+  installProxyContext,
+  ProxyAuthRequiredError,
+  parseIp,
+  ServiceUnavailableError,
+  sendError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from '@proxykit/core'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { Authenticator, type AuthResult, parseAuthorization } from './auth.js'
+import { decide, type Outcome, type RoutePolicy, requestFacts } from './decide.js'
+import {
+  type AccessControlOptions,
+  ConfigError,
+  checkAction,
+  checkOptions,
+  checkRateLimit,
+  DEFAULTS,
+  isObject,
+  type RateLimitRule,
+  type RouteAccessControl,
+} from './options.js'
+import { type Limiter, Limits } from './rate-limit.js'
+import { Policy, type RequestFacts } from './rules.js'
+import { removeCredentials } from './strip.js'
 
-// Placeholder until its own issue fills it: installs the shared context so it registers alone.
-const plugin: FastifyPluginAsync = async (fastify) => {
+export type { CidrTrie } from './cidr-trie.js'
+export { HostIndex, parseHostPattern } from './host-index.js'
+export * from './options.js'
+export { hashPassword, verifyPassword } from './passwords.js'
+export { normalizePath, PathPrefixes } from './path.js'
+export { Policy, type RequestFacts } from './rules.js'
+
+const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) => {
   installProxyContext(fastify)
+  checkOptions(opts)
+  const report = opts.mode === 'report'
+  const exposeRule = opts.exposeRule ?? DEFAULTS.exposeRule
+  const global = new Policy(opts.rules, opts.defaultAction ?? DEFAULTS.defaultAction)
+  const auth = opts.auth === undefined ? null : new Authenticator(opts.auth)
+
+  const limits = new Limits()
+  await limits.register(fastify, opts.rateLimit ?? {})
+  const limiters = new Map<RateLimitRule, Limiter>()
+  const limiterFor = (rule: RateLimitRule, label: string) => {
+    const existing = limiters.get(rule)
+    if (existing !== undefined) return existing
+    const created = limits.limiter(rule, label)
+    limiters.set(rule, created)
+    return created
+  }
+  for (const rule of global.rules) if (rule.rateLimit !== null) limiterFor(rule.rateLimit, rule.label)
+  const globalLimit = opts.rateLimit?.global
+  if (globalLimit !== undefined) limiterFor(globalLimit, 'global')
+
+  // Per-route policies, compiled when the route is added so bad config fails at start.
+  const routePolicies = new WeakMap<object, RoutePolicy>()
+  const compileRoute = (config: RouteAccessControl, where: string): RoutePolicy => {
+    if (config === false) return { policy: null, defaultAction: null, rateLimit: false }
+    if (!isObject(config))
+      throw new ConfigError(where, 'must be false or { rules, defaultAction, rateLimit }')
+    for (const key of Object.keys(config)) {
+      if (key !== 'rules' && key !== 'defaultAction' && key !== 'rateLimit')
+        throw new ConfigError(where, `unknown option "${key}"`)
+    }
+    const policy = config.rules === undefined ? null : new Policy(config.rules, null, `${where}.rules`)
+    for (const rule of policy?.rules ?? []) {
+      if (rule.rateLimit !== null) limiterFor(rule.rateLimit, `${where}:${rule.label}`)
+    }
+    const defaultAction =
+      config.defaultAction === undefined ? null : checkAction(config.defaultAction, `${where}.defaultAction`)
+    let rateLimit: RoutePolicy['rateLimit']
+    if (config.rateLimit === false) rateLimit = false
+    else if (config.rateLimit !== undefined) {
+      rateLimit = checkRateLimit(config.rateLimit, `${where}.rateLimit`)
+      limiterFor(rateLimit, where)
+    }
+    return { policy, defaultAction, rateLimit }
+  }
+  const routePolicy = (config: RouteAccessControl | undefined, where: string): RoutePolicy | null => {
+    if (config === undefined) return null
+    const key = config === false ? FALSE_KEY : config
+    const existing = routePolicies.get(key)
+    if (existing !== undefined) return existing
+    const compiled = compileRoute(config, where)
+    routePolicies.set(key, compiled)
+    return compiled
+  }
+  fastify.addHook('onRoute', (route) => {
+    routePolicy(route.config?.accessControl, `route ${route.method} ${route.url} config.accessControl`)
+  })
+
+  function record(
+    request: FastifyRequest,
+    decision: 'allow' | 'deny' | 'report',
+    rule: string,
+    user: string | null,
+  ) {
+    request.proxy.access = { decision, rule, user }
+  }
+
+  function challenge(reply: FastifyReply, forward: boolean, reason: string): void {
+    const value = auth!.challenge().join(', ')
+    if (forward) sendError(reply, new ProxyAuthRequiredError(reason), { 'proxy-authenticate': value })
+    else sendError(reply, new UnauthorizedError(reason), { 'www-authenticate': value })
+  }
+
+  function guardFor(route: RoutePolicy | null, facts: RequestFacts, user: string | null): ConnectGuard {
+    return (address, _family, request) => {
+      const ip = parseIp(address)
+      const o = ip === null ? null : decide(global, route, { ...facts, address: ip })
+      if (o !== null && o.action === 'allow') {
+        record(request, 'allow', o.label, user)
+        return null
+      }
+      const label = o?.label ?? 'unparseable address'
+      if (report) {
+        record(request, 'report', label, user)
+        request.log.warn({ access: request.proxy.access, address }, 'access-control: would refuse connection')
+        return null
+      }
+      record(request, 'deny', label, user)
+      return exposeRule ? `address ${address} denied by rule "${label}"` : `address ${address} denied`
+    }
+  }
+
+  async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const ctx = request.proxy
+    if (ctx == null) return
+    const config = request.routeOptions.config?.accessControl
+    const route = routePolicy(config, 'route config.accessControl')
+    if (route !== null && config === false) return
+    const forward = ctx.form === 'absolute' || ctx.form === 'authority'
+
+    let user: string | null = null
+    let groups: string[] = []
+    if (auth !== null) {
+      const result = await authenticate(request, forward)
+      if (result.status === 'bad' || (result.status === 'none' && auth.required)) {
+        const reason = result.status === 'bad' ? result.reason : 'credentials required'
+        record(request, report ? 'report' : 'deny', 'authentication', null)
+        if (!report) return challenge(reply, forward, reason)
+      } else if (result.status === 'ok') {
+        user = result.user
+        groups = result.groups
+      }
+    }
+
+    const facts = requestFacts(request, ctx, user, groups)
+    const o: Outcome = decide(global, route, facts)
+    if (o.action === 'challenge') {
+      record(request, report ? 'report' : 'deny', o.label, null)
+      if (report) request.log.warn({ access: ctx.access }, 'access-control: would ask for credentials')
+      else return challenge(reply, forward, `rule "${o.label}" needs a user`)
+    } else if (o.action === 'deny' && !o.tentative) {
+      record(request, report ? 'report' : 'deny', o.label, user)
+      if (report) request.log.warn({ access: ctx.access }, 'access-control: would deny')
+      else
+        return sendError(
+          reply,
+          new ForbiddenError(exposeRule ? `denied by rule "${o.label}"` : 'access denied'),
+        )
+    } else {
+      record(request, 'allow', o.label, user)
+    }
+    if (o.addressDependent && forward) ctx.connectGuards.push(guardFor(route, facts, user))
+
+    const limit =
+      o.rule?.rateLimit ?? (route?.rateLimit === undefined ? globalLimit : route.rateLimit || undefined)
+    if (limit === undefined) return
+    let result: Awaited<ReturnType<Limiter>>
+    try {
+      result = await limiters.get(limit)!(request)
+    } catch (err) {
+      request.log.error({ err }, 'access-control: rate-limit store failed')
+      return sendError(reply, new ServiceUnavailableError('rate-limit store unavailable', { cause: err }))
+    }
+    if (!result.exceeded) return
+    if (report) {
+      request.log.warn({ access: ctx.access }, 'access-control: would rate-limit')
+      return
+    }
+    ctx.access = { decision: 'deny', rule: `${ctx.access?.rule ?? o.label} (rate limit)`, user }
+    return sendError(reply, new TooManyRequestsError(`limit of ${result.max} reached`), {
+      'retry-after': String(Math.max(1, result.retryAfter)),
+    })
+  }
+
+  async function authenticate(request: FastifyRequest, forward: boolean): Promise<AuthResult> {
+    const a = auth!
+    const header = forward ? request.headers['proxy-authorization'] : request.headers.authorization
+    let credentials = parseAuthorization(typeof header === 'string' ? header : undefined)
+    let apiKey = false
+    if (credentials === null && !forward && a.apiKeyHeader !== null) {
+      const key = request.headers[a.apiKeyHeader]
+      if (typeof key === 'string' && key !== '') {
+        apiKey = true
+        credentials = { scheme: 'bearer', user: key, password: '' }
+      }
+    }
+    const result = await a.check(credentials, request)
+    // The proxy's own credentials never go on: Proxy-Authorization always (it is hop-by-hop anyway),
+    // Authorization and the API key when consumed here.
+    if (forward) removeCredentials(request.raw, 'proxy-authorization')
+    else if (a.stripCredentials && credentials !== null)
+      removeCredentials(request.raw, apiKey ? a.apiKeyHeader! : 'authorization')
+    return result
+  }
+
+  fastify.addHook('onRequest', onRequest)
 }
 
-export default fp(plugin, { name: '@proxykit/access-control', fastify: '5.x' })
+const FALSE_KEY = {}
+
+export const accessControl = fp(plugin, { name: '@proxykit/access-control', fastify: '5.x' })
+export default accessControl

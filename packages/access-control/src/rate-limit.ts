@@ -1,0 +1,73 @@
+import rateLimitPlugin from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { RateLimitOptions, RateLimitRule } from './options.js'
+import { DEFAULTS } from './options.js'
+
+export interface LimitResult {
+  exceeded: boolean
+  /** Seconds until the window resets (for Retry-After). */
+  retryAfter: number
+  max: number
+}
+
+export type Limiter = (request: FastifyRequest) => Promise<LimitResult>
+
+type CreateRateLimit = FastifyInstance['createRateLimit']
+
+function keyOf(rule: RateLimitRule, request: FastifyRequest): string {
+  const key = rule.key ?? 'client'
+  if (typeof key === 'function') return key(request)
+  if (key === 'user') {
+    const user = request.proxy?.access?.user
+    return user == null ? `ip:${request.ip}` : `user:${user}`
+  }
+  if (key === 'destination') {
+    const ctx = request.proxy
+    return `dest:${ctx?.target?.authority ?? ctx?.host ?? ''}`
+  }
+  return `ip:${request.ip}`
+}
+
+/**
+ * Limits through @fastify/rate-limit: registered once, in a scope of its own with `global: false`, so it
+ * adds no hooks to anyone's routes and we call its `createRateLimit` from our one `onRequest` decision.
+ * Its memory store by default, its Redis store (ioredis) when `rateLimit.redis` is given. Each limit's
+ * keys are prefixed with its label, so two rules never share a counter (in Redis too).
+ */
+export class Limits {
+  #create: CreateRateLimit | null = null
+  readonly #byRule = new Map<RateLimitRule, Limiter>()
+
+  async register(fastify: FastifyInstance, options: RateLimitOptions): Promise<void> {
+    await fastify.register(async (scope) => {
+      await scope.register(rateLimitPlugin, {
+        global: false,
+        hook: 'onRequest',
+        // ioredis is an optional peer; options.ts checked that this is a client.
+        redis: options.redis as any,
+        nameSpace: options.nameSpace ?? DEFAULTS.nameSpace,
+        skipOnError: options.skipOnError ?? false,
+      })
+      this.#create = scope.createRateLimit
+    })
+  }
+
+  /** The limiter for one rule/route/global limit, created once (call at registration or onRoute). */
+  limiter(rule: RateLimitRule, label: string): Limiter {
+    const existing = this.#byRule.get(rule)
+    if (existing !== undefined) return existing
+    if (this.#create === null) throw new Error('rate limits are not registered yet')
+    const check = this.#create({
+      max: rule.max,
+      timeWindow: rule.timeWindow,
+      keyGenerator: (request: FastifyRequest) => `${label}|${keyOf(rule, request)}`,
+    })
+    const limiter: Limiter = async (request) => {
+      const r = await check(request)
+      if (r.isAllowed) return { exceeded: false, retryAfter: 0, max: Number.POSITIVE_INFINITY }
+      return { exceeded: r.isExceeded, retryAfter: r.ttlInSeconds, max: r.max }
+    }
+    this.#byRule.set(rule, limiter)
+    return limiter
+  }
+}

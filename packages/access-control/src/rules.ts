@@ -1,0 +1,353 @@
+import { ADDRESS_CLASSES, type AddressClass, classifyAddress } from '@proxykit/core'
+import type ipaddr from 'ipaddr.js'
+import { CidrTrie, parseCidr } from './cidr-trie.js'
+import { HostIndex, parseHostPattern } from './host-index.js'
+import {
+  type AccessRule,
+  ConfigError,
+  checkAction,
+  checkRateLimit,
+  isObject,
+  type RateLimitRule,
+  type RuleAction,
+  type RuleForm,
+} from './options.js'
+import { PathPrefixes } from './path.js'
+
+/** What a policy knows about a request when it decides. */
+export interface RequestFacts {
+  form: RuleForm
+  /** The client address (IPv4-mapped unwrapped); null when unknown. */
+  client: ipaddr.IPv4 | ipaddr.IPv6 | null
+  user: string | null
+  groups: readonly string[]
+  method: string
+  /** Normalised destination host (forward) or Host header (origin-form); null when absent. */
+  host: string | null
+  /** Destination port (forward and CONNECT); null for origin-form. */
+  port: number | null
+  /**
+   * The destination address: known for an address target or at connect time, `'unknown'` for a name
+   * not yet resolved, null when there is no destination to speak of (origin-form).
+   */
+  address: ipaddr.IPv4 | ipaddr.IPv6 | 'unknown' | null
+  /** Normalised path (`normalizePath`); null for CONNECT. */
+  path: string | null
+}
+
+export interface Decision {
+  /** null: no rule matched and the policy has no default action. */
+  action: RuleAction | 'challenge' | null
+  /** Index of the deciding rule; -1 for the default action (or none). */
+  rule: number
+  /** An earlier allow rule depends on the destination address, unknown yet. */
+  pendingAllow: boolean
+  /** An earlier deny rule depends on the destination address, unknown yet. */
+  pendingDeny: boolean
+}
+
+export interface CompiledRule {
+  index: number
+  label: string
+  action: RuleAction
+  rateLimit: RateLimitRule | null
+  forms: Set<RuleForm> | null
+  methods: Set<string> | null
+  ports: { single: Set<number>; ranges: Array<[number, number]> } | null
+  hasClients: boolean
+  hasHosts: boolean
+  hasDestinations: boolean
+  classes: Set<AddressClass> | null
+  paths: PathPrefixes | null
+  users: Set<string> | null
+  anyUser: boolean
+  groups: Set<string> | null
+}
+
+const RULE_KEYS = new Set([
+  'name',
+  'action',
+  'clients',
+  'users',
+  'groups',
+  'methods',
+  'forms',
+  'hosts',
+  'ports',
+  'destinations',
+  'addressClasses',
+  'paths',
+  'rateLimit',
+])
+const FORMS = new Set<RuleForm>(['absolute', 'authority', 'origin'])
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+function list(value: unknown, where: string): unknown[] | null {
+  if (value === undefined) return null
+  if (!Array.isArray(value)) throw new ConfigError(where, 'must be an array')
+  if (value.length === 0) throw new ConfigError(where, 'must not be empty (leave it out to match anything)')
+  return value
+}
+
+function strings(value: unknown, where: string): string[] | null {
+  const l = list(value, where)
+  if (l === null) return null
+  l.forEach((v, i) => {
+    if (typeof v !== 'string' || v.trim() === '')
+      throw new ConfigError(`${where}[${i}]`, 'must be a non-empty string')
+  })
+  return l as string[]
+}
+
+function parsePorts(value: unknown, where: string): CompiledRule['ports'] {
+  const l = list(value, where)
+  if (l === null) return null
+  const single = new Set<number>()
+  const ranges: Array<[number, number]> = []
+  const port = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535
+  l.forEach((v, i) => {
+    const w = `${where}[${i}]`
+    if (typeof v === 'number') {
+      if (!port(v)) throw new ConfigError(w, `${v} is not a port (1-65535)`)
+      single.add(v)
+      return
+    }
+    const m = typeof v === 'string' ? /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(v) : null
+    if (m === null) throw new ConfigError(w, `${JSON.stringify(v)} is not a port or "low-high" range`)
+    const lo = Number(m[1])
+    const hi = m[2] === undefined ? lo : Number(m[2])
+    if (!port(lo) || !port(hi) || lo > hi) throw new ConfigError(w, `"${v}" is not a valid port range`)
+    if (lo === hi) single.add(lo)
+    else ranges.push([lo, hi])
+  })
+  return { single, ranges }
+}
+
+/**
+ * Ordered rules compiled into indexes: client and destination CIDRs in binary prefix trees, host patterns
+ * in hash maps of names and parent domains. `evaluate` collects the candidate rules from the indexes (plus
+ * the few rules no index covers), then checks them in rule order: first full match wins. Marks in typed
+ * arrays, stamped per evaluation, stand in for per-request sets (evaluation is synchronous).
+ */
+export class Policy {
+  readonly rules: CompiledRule[]
+  readonly defaultAction: RuleAction | null
+  /** Some rule looks at the destination address (a connect-time guard may be needed). */
+  readonly usesAddress: boolean
+  /** Some rule looks at the user or group. */
+  readonly usesIdentity: boolean
+  readonly #hosts = new HostIndex()
+  readonly #clients = new CidrTrie()
+  readonly #destinations = new CidrTrie()
+  /** Rules that no index can find: checked on every request. */
+  readonly #unindexed: number[] = []
+  /** Rules found only through the destination trie: checked on every request whose address is unknown. */
+  readonly #destinationOnly: number[] = []
+  readonly #hostMark: Uint32Array
+  readonly #clientMark: Uint32Array
+  readonly #destinationMark: Uint32Array
+  readonly #candidateMark: Uint32Array
+  #stamp = 0
+
+  constructor(input: unknown, defaultAction: RuleAction | null, where = 'rules') {
+    const raw = input === undefined ? [] : input
+    if (!Array.isArray(raw)) throw new ConfigError(where, 'must be an array')
+    this.defaultAction = defaultAction
+    this.rules = raw.map((r, i) => this.#compile(r, i, `${where}[${i}]`))
+    const n = this.rules.length
+    this.#hostMark = new Uint32Array(n)
+    this.#clientMark = new Uint32Array(n)
+    this.#destinationMark = new Uint32Array(n)
+    this.#candidateMark = new Uint32Array(n)
+    this.usesAddress = this.rules.some((r) => r.hasDestinations || r.classes !== null)
+    this.usesIdentity = this.rules.some((r) => r.users !== null || r.groups !== null)
+  }
+
+  #compile(rule: unknown, index: number, where: string): CompiledRule {
+    if (!isObject(rule)) throw new ConfigError(where, 'must be an object')
+    for (const key of Object.keys(rule)) {
+      if (!RULE_KEYS.has(key)) throw new ConfigError(where, `unknown field "${key}"`)
+    }
+    const r = rule as unknown as AccessRule
+    if (r.name !== undefined && (typeof r.name !== 'string' || r.name === ''))
+      throw new ConfigError(`${where}.name`, 'must be a non-empty string')
+    const label = r.name ?? `#${index}`
+    const at = r.name === undefined ? where : `${where} ("${r.name}")`
+    const action = checkAction(r.action, `${at}.action`)
+    const rateLimit = r.rateLimit === undefined ? null : checkRateLimit(r.rateLimit, `${at}.rateLimit`)
+    if (rateLimit !== null && action !== 'allow')
+      throw new ConfigError(`${at}.rateLimit`, 'only allow rules can have a rate limit')
+
+    const forms = strings(r.forms, `${at}.forms`)
+    forms?.forEach((f, i) => {
+      if (!FORMS.has(f as RuleForm))
+        throw new ConfigError(`${at}.forms[${i}]`, `"${f}" is not one of absolute, authority, origin`)
+    })
+    const methods = strings(r.methods, `${at}.methods`)
+    methods?.forEach((m, i) => {
+      if (!METHOD.test(m)) throw new ConfigError(`${at}.methods[${i}]`, `"${m}" is not a method`)
+    })
+    const classes = strings(r.addressClasses, `${at}.addressClasses`)
+    classes?.forEach((c, i) => {
+      if (!ADDRESS_CLASSES.includes(c as AddressClass))
+        throw new ConfigError(
+          `${at}.addressClasses[${i}]`,
+          `unknown class "${c}" (one of ${ADDRESS_CLASSES.join(', ')})`,
+        )
+    })
+    const clients = strings(r.clients, `${at}.clients`)
+    clients?.forEach((c, i) => {
+      const cidr = parseCidr(c)
+      if (cidr === null) throw new ConfigError(`${at}.clients[${i}]`, `"${c}" is not an IP address or CIDR`)
+      this.#clients.insert(cidr, index)
+    })
+    const destinations = strings(r.destinations, `${at}.destinations`)
+    destinations?.forEach((c, i) => {
+      const cidr = parseCidr(c)
+      if (cidr === null)
+        throw new ConfigError(`${at}.destinations[${i}]`, `"${c}" is not an IP address or CIDR`)
+      this.#destinations.insert(cidr, index)
+    })
+    const hosts = strings(r.hosts, `${at}.hosts`)
+    hosts?.forEach((h, i) => {
+      const pattern = parseHostPattern(h)
+      if (typeof pattern === 'string') throw new ConfigError(`${at}.hosts[${i}]`, pattern)
+      this.#hosts.insert(pattern, index)
+    })
+    const pathList = strings(r.paths, `${at}.paths`)
+    let paths: PathPrefixes | null = null
+    if (pathList !== null) {
+      paths = new PathPrefixes()
+      for (const [i, p] of pathList.entries()) {
+        if (!p.startsWith('/')) throw new ConfigError(`${at}.paths[${i}]`, `"${p}" must start with "/"`)
+        paths.add(p)
+      }
+    }
+    const users = strings(r.users, `${at}.users`)
+    const groups = strings(r.groups, `${at}.groups`)
+
+    if (hosts === null && clients === null) {
+      if (destinations === null) this.#unindexed.push(index)
+      else this.#destinationOnly.push(index)
+    }
+    return {
+      index,
+      label,
+      action,
+      rateLimit,
+      forms: forms === null ? null : new Set(forms as RuleForm[]),
+      methods: methods === null ? null : new Set(methods.map((m) => m.toUpperCase())),
+      ports: parsePorts(r.ports, `${at}.ports`),
+      hasClients: clients !== null,
+      hasHosts: hosts !== null,
+      hasDestinations: destinations !== null,
+      classes: classes === null ? null : new Set(classes as AddressClass[]),
+      paths,
+      users: users === null ? null : new Set(users.filter((u) => u !== '*')),
+      anyUser: users?.includes('*') ?? false,
+      groups: groups === null ? null : new Set(groups),
+    }
+  }
+
+  /** The first rule (in order) that matches `facts`, the default action when none does (or null without one). */
+  evaluate(facts: RequestFacts, defaultAction: RuleAction | null = this.defaultAction): Decision {
+    if (++this.#stamp === 0xffffffff) {
+      this.#stamp = 1
+      this.#hostMark.fill(0)
+      this.#clientMark.fill(0)
+      this.#destinationMark.fill(0)
+      this.#candidateMark.fill(0)
+    }
+    const stamp = this.#stamp
+    const candidates: number[] = []
+    const candidateMark = this.#candidateMark
+    const add = (i: number) => {
+      if (candidateMark[i] !== stamp) {
+        candidateMark[i] = stamp
+        candidates.push(i)
+      }
+    }
+    if (facts.host !== null && this.#hosts.size !== 0) {
+      const mark = this.#hostMark
+      this.#hosts.lookup(facts.host, (i) => {
+        mark[i] = stamp
+        add(i)
+      })
+    }
+    if (facts.client !== null && this.#clients.size !== 0) {
+      const mark = this.#clientMark
+      this.#clients.lookup(facts.client, (i) => {
+        mark[i] = stamp
+        add(i)
+      })
+    }
+    const address = facts.address
+    if (address !== null && address !== 'unknown' && this.#destinations.size !== 0) {
+      const mark = this.#destinationMark
+      this.#destinations.lookup(address, (i) => {
+        mark[i] = stamp
+        add(i)
+      })
+    }
+    if (address === 'unknown') for (const i of this.#destinationOnly) add(i)
+    for (const i of this.#unindexed) add(i)
+    candidates.sort((a, b) => a - b)
+
+    let pendingAllow = false
+    let pendingDeny = false
+    for (const i of candidates) {
+      const rule = this.rules[i]!
+      const m = this.#match(rule, facts, stamp)
+      if (m === NO) continue
+      if (m === NEEDS_USER) {
+        // Anonymous: only an allow rule makes authenticating worth it.
+        if (rule.action === 'allow') return { action: 'challenge', rule: i, pendingAllow, pendingDeny }
+        continue
+      }
+      if (m === UNKNOWN_ADDRESS) {
+        if (rule.action === 'allow') pendingAllow = true
+        else pendingDeny = true
+        continue
+      }
+      return { action: rule.action, rule: i, pendingAllow, pendingDeny }
+    }
+    return { action: defaultAction, rule: -1, pendingAllow, pendingDeny }
+  }
+
+  #match(rule: CompiledRule, f: RequestFacts, stamp: number): number {
+    const i = rule.index
+    if (rule.forms !== null && !rule.forms.has(f.form)) return NO
+    if (rule.methods !== null && !rule.methods.has(f.method)) return NO
+    if (rule.hasHosts && this.#hostMark[i] !== stamp) return NO
+    if (rule.hasClients && this.#clientMark[i] !== stamp) return NO
+    if (rule.ports !== null) {
+      const port = f.port
+      if (port === null) return NO
+      if (!rule.ports.single.has(port) && !rule.ports.ranges.some(([lo, hi]) => port >= lo && port <= hi))
+        return NO
+    }
+    if (rule.paths !== null && (f.path === null || !rule.paths.matches(f.path))) return NO
+    let unknownAddress = false
+    if (rule.hasDestinations || rule.classes !== null) {
+      const address = f.address
+      if (address === null) return NO
+      if (address === 'unknown') unknownAddress = true
+      else {
+        if (rule.hasDestinations && this.#destinationMark[i] !== stamp) return NO
+        if (rule.classes !== null && !rule.classes.has(classifyAddress(address))) return NO
+      }
+    }
+    if (rule.users !== null || rule.groups !== null) {
+      if (f.user === null) return NEEDS_USER
+      const userOk = rule.users === null || rule.anyUser || rule.users.has(f.user)
+      const groupOk = rule.groups === null || f.groups.some((g) => rule.groups!.has(g))
+      if (!userOk || !groupOk) return NO
+    }
+    return unknownAddress ? UNKNOWN_ADDRESS : MATCH
+  }
+}
+
+const NO = 0
+const MATCH = 1
+const NEEDS_USER = 2
+const UNKNOWN_ADDRESS = 3
