@@ -1,0 +1,705 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { Readable } from 'node:stream'
+import {
+  GatewayTimeoutError,
+  HOP_BY_HOP,
+  kOriginalTarget,
+  sendError,
+  type UpstreamResponse,
+} from '@proxykit/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { requestUrl, sameOriginKey } from './key.js'
+import type { NormalizedRoute, ResolvedOptions } from './options.js'
+import {
+  currentAge,
+  type Directives,
+  decideStorage,
+  deleteAt,
+  type EntryPolicy,
+  evaluate,
+  notModified,
+  requestDirectives,
+  staleIfErrorAllows,
+  validatorsMatch,
+} from './policy.js'
+import { appendStatus, type Forward, forwardStatus, hitStatus } from './status.js'
+import { type CachedResponse, type CacheEntry, type CacheKey, type CacheStore, varyRecord } from './store.js'
+import { teeInto, writeWhole } from './tee.js'
+
+export interface CacheMetrics {
+  /** Answers from the store (fresh, or stale where allowed). */
+  hits: number
+  /** Requests forwarded because nothing usable was stored. */
+  misses: number
+  /** Hits that served a stale entry (max-stale, stale-while-revalidate, stale-if-error). */
+  stale: number
+  /** Stale entries refreshed by a 304. */
+  revalidated: number
+  /** Entries written to the store. */
+  stores: number
+  /** Body bytes written to the store. */
+  storedBytes: number
+  /** Requests the cache did not handle (unsafe methods, store errors). */
+  bypass: number
+  /** Requests that waited for another one's upstream fetch (collapsed). */
+  collapsed: number
+  /** Store errors (Redis down …). */
+  errors: number
+}
+
+interface Flight {
+  promise: Promise<boolean>
+  resolve(stored: boolean): void
+}
+
+/** Per-request state of a request the cache forwards. */
+export interface CacheRequestState {
+  url: string
+  key: CacheKey
+  requestTime: number
+  cc: Directives
+  fwd: Forward
+  detail: string | undefined
+  /** The stored entry being revalidated (and used for stale-if-error). */
+  stale: CacheEntry | null
+  /** The client sent its own conditional headers (a 304 goes back to it as is). */
+  clientConditional: boolean
+  mayStore: boolean
+  ttl: number | null
+  varyExtra: boolean
+  flight: Flight | null
+  /** Unsafe method: invalidate on success (§4.4). */
+  invalidate: boolean
+  handled: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** @internal @proxykit/cache's per-request state. */
+    proxykitCacheState: CacheRequestState | null
+  }
+}
+
+// Stored heads never keep connection-level fields, nor the ones a hit computes itself.
+const DROP = new Set([...HOP_BY_HOP, 'age', 'content-length'])
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+/** Headers of a 304 answered from a fresh entry (RFC 9110 §15.4.5). */
+const NOT_MODIFIED_HEADERS = [
+  'cache-control',
+  'content-location',
+  'date',
+  'etag',
+  'expires',
+  'vary',
+  'last-modified',
+]
+const kFlat = Symbol('flatHeaders')
+
+type Entry = CacheEntry & { [kFlat]?: string[] }
+
+function flatHeaders(entry: Entry): string[] {
+  let flat = entry[kFlat]
+  if (flat !== undefined) return flat
+  flat = []
+  for (const name in entry.headers) {
+    if (name === 'cache-status') continue
+    const v = entry.headers[name]!
+    if (Array.isArray(v)) for (const item of v) flat.push(name, item)
+    else flat.push(name, v)
+  }
+  flat.push('content-length', String(entry.body.length))
+  entry[kFlat] = flat
+  return flat
+}
+
+function joinedStatus(entry: CacheEntry, member: string): string {
+  const prev = entry.headers['cache-status']
+  return prev === undefined ? member : `${Array.isArray(prev) ? prev.join(', ') : prev}, ${member}`
+}
+
+function headerString(h: OutgoingHttpHeaders | IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name]
+  if (v === undefined) return undefined
+  return Array.isArray(v) ? v.join(', ') : String(v)
+}
+
+export class HttpCache {
+  readonly metrics: CacheMetrics = {
+    hits: 0,
+    misses: 0,
+    stale: 0,
+    revalidated: 0,
+    stores: 0,
+    storedBytes: 0,
+    bypass: 0,
+    collapsed: 0,
+    errors: 0,
+  }
+  readonly store: CacheStore
+  readonly #o: ResolvedOptions
+  readonly #fastify: FastifyInstance
+  readonly #flights = new Map<string, Flight>()
+  readonly #revalidating = new Set<string>()
+  /** A per-instance secret marking our own background revalidation requests. */
+  readonly #token = randomBytes(16).toString('hex')
+  #lastErrorLog = 0
+
+  constructor(fastify: FastifyInstance, options: ResolvedOptions, store: CacheStore) {
+    this.#fastify = fastify
+    this.#o = options
+    this.store = store
+  }
+
+  // ---- lookup (preHandler) -------------------------------------------------------------------------
+
+  lookup(request: FastifyRequest, reply: FastifyReply, route: NormalizedRoute, done: () => void): void {
+    const method = request.raw.method!
+    if (method !== 'GET' && method !== 'HEAD') {
+      if (!SAFE.has(method)) {
+        const url = requestUrl(request)
+        if (url !== null) this.#forward(request, this.#state(request, url, null, 'bypass', false), 'method')
+      }
+      done()
+      return
+    }
+    const url = requestUrl(request)
+    if (url === null) {
+      done()
+      return
+    }
+    const headers = request.headers
+    let background = false
+    if (headers['x-proxykit-cache-revalidate'] !== undefined) {
+      background = headers['x-proxykit-cache-revalidate'] === this.#token
+      delete headers['x-proxykit-cache-revalidate']
+    }
+    const key: CacheKey =
+      route.key === null ? { url, headers } : { url, headers: { ...headers, ':key': route.key(request) } }
+    let result: ReturnType<CacheStore['get']>
+    try {
+      result = this.store.get(key)
+    } catch (err) {
+      this.#storeFailed(request, err, url, key, done)
+      return
+    }
+    if (result instanceof Promise)
+      result.then(
+        (entry) => this.#decide(request, reply, route, key, entry, background, done),
+        (err) => this.#storeFailed(request, err, url, key, done),
+      )
+    else this.#decide(request, reply, route, key, result, background, done)
+  }
+
+  #storeFailed(request: FastifyRequest, err: unknown, url: string, key: CacheKey, done: () => void): void {
+    this.metrics.errors++
+    this.metrics.bypass++
+    const now = Date.now()
+    if (now - this.#lastErrorLog > 10_000) {
+      this.#lastErrorLog = now
+      request.log.warn({ err }, '@proxykit/cache: store unavailable, bypassing the cache')
+    }
+    const st = this.#state(request, url, key, 'bypass', false)
+    st.detail = 'store-error'
+    this.#forward(request, st, 'store-error')
+    done()
+  }
+
+  #state(
+    request: FastifyRequest,
+    url: string,
+    key: CacheKey | null,
+    fwd: Forward,
+    mayStore: boolean,
+  ): CacheRequestState {
+    const st: CacheRequestState = {
+      url,
+      key: key ?? { url, headers: request.headers },
+      requestTime: Date.now(),
+      cc: {},
+      fwd,
+      detail: undefined,
+      stale: null,
+      clientConditional: false,
+      mayStore,
+      ttl: null,
+      varyExtra: key !== null && key.headers[':key'] !== undefined,
+      flight: null,
+      invalidate: fwd === 'bypass' && !SAFE.has(request.raw.method!),
+      handled: false,
+    }
+    request.proxykitCacheState = st
+    return st
+  }
+
+  #decide(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: NormalizedRoute,
+    key: CacheKey,
+    found: CacheEntry | null | undefined,
+    background: boolean,
+    done: () => void,
+  ): void {
+    const headers = request.headers
+    const { cc, pragmaNoCache } = requestDirectives(headers)
+    const now = Date.now()
+    const auth = headers.authorization !== undefined
+    let entry: CacheEntry | null = found ?? null
+    let fwd: Forward = found === undefined ? 'uri-miss' : found === null ? 'vary-miss' : 'miss'
+    let detail: string | undefined
+    if (entry !== null && auth && !entry.policy.authOk) {
+      // §3.5: a response stored without permission for authenticated requests must not answer one.
+      entry = null
+      fwd = 'miss'
+      detail = 'authorization'
+    }
+    if (entry !== null) {
+      const verdict = background ? 'validate' : evaluate(entry.policy, cc, pragmaNoCache, now)
+      if (verdict === 'fresh' || verdict === 'stale-ok' || verdict === 'stale-revalidate') {
+        this.#serve(request, reply, entry, now, verdict === 'fresh' ? undefined : verdict)
+        if (verdict === 'stale-revalidate') this.#revalidateInBackground(request, key.url)
+        return
+      }
+      fwd = verdict === 'request' ? 'request' : 'stale'
+    }
+    if (cc['only-if-cached'] !== undefined) {
+      // §5.2.1.7: nothing usable is stored, and the client forbids going upstream.
+      const member = `${this.#o.name}; detail=only-if-cached`
+      request.proxy.cache = member
+      reply.header('cache-status', member)
+      sendError(reply, new GatewayTimeoutError('only-if-cached and nothing usable is stored'))
+      return
+    }
+    const method = request.raw.method!
+    const st = this.#state(request, key.url, key, fwd, method === 'GET' && cc['no-store'] === undefined)
+    st.cc = cc
+    st.ttl = route.ttl
+    st.detail = detail
+    st.stale = entry
+    st.clientConditional =
+      headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
+    if (entry !== null && !st.clientConditional) {
+      // §4.3.1: validate the stored response with its own validators.
+      if (entry.policy.etag !== null) headers['if-none-match'] = entry.policy.etag
+      if (entry.policy.lastModified !== null) headers['if-modified-since'] = entry.policy.lastModified
+    }
+    const flight = this.#o.collapse && !auth && !background ? this.#flights.get(key.url) : undefined
+    if (flight !== undefined) {
+      this.metrics.collapsed++
+      this.#wait(request, reply, route, key, st, flight, done)
+      return
+    }
+    this.#lead(request, st, method === 'GET' && !auth)
+    done()
+  }
+
+  #lead(request: FastifyRequest, st: CacheRequestState, canLead: boolean): void {
+    this.metrics.misses++
+    if (canLead && this.#o.collapse && st.mayStore && !this.#flights.has(st.url)) {
+      let resolve!: (stored: boolean) => void
+      const promise = new Promise<boolean>((r) => {
+        resolve = r
+      })
+      const flight: Flight = {
+        promise,
+        resolve: (stored) => {
+          clearTimeout(timer)
+          if (this.#flights.get(st.url) === flight) this.#flights.delete(st.url)
+          resolve(stored)
+        },
+      }
+      const timer = setTimeout(() => flight.resolve(false), this.#o.collapseTimeout)
+      timer.unref()
+      this.#flights.set(st.url, flight)
+      st.flight = flight
+    }
+    this.#forward(request, st, undefined)
+  }
+
+  #wait(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: NormalizedRoute,
+    key: CacheKey,
+    st: CacheRequestState,
+    flight: Flight,
+    done: () => void,
+  ): void {
+    flight.promise.then(async (stored) => {
+      if (stored && !request.raw.destroyed) {
+        try {
+          const entry = await this.store.get(key)
+          if (entry && (request.headers.authorization === undefined || entry.policy.authOk)) {
+            const now = Date.now()
+            const { cc, pragmaNoCache } = requestDirectives(request.headers)
+            const verdict = evaluate(entry.policy, cc, pragmaNoCache, now)
+            if (verdict === 'fresh' || verdict === 'stale-ok') {
+              this.#serve(request, reply, entry, now, 'collapsed')
+              return
+            }
+          }
+        } catch {
+          // fall through: go upstream like any miss
+        }
+      }
+      // Not storable, too big, or failed: this request goes upstream itself.
+      void route
+      this.#lead(request, st, false)
+      done()
+    })
+  }
+
+  #forward(request: FastifyRequest, st: CacheRequestState, detail: string | undefined): void {
+    if (detail !== undefined) st.detail = detail
+    if (st.fwd === 'bypass' && !st.invalidate) this.metrics.bypass++
+    request.proxy.responseFilters.push(this.filter)
+  }
+
+  // ---- answering from the store -------------------------------------------------------------------
+
+  #serve(request: FastifyRequest, reply: FastifyReply, entry: CacheEntry, now: number, why?: string): void {
+    const age = currentAge(entry.policy, now)
+    const ttl = entry.policy.lifetime - age
+    if (why !== undefined && why !== 'collapsed') this.metrics.stale++
+    this.metrics.hits++
+    const member = hitStatus(this.#o.name, ttl, why)
+    request.proxy.cache = member
+    const res = reply.raw
+    reply.hijack()
+    const headers = request.headers
+    const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
+    if (
+      conditional &&
+      entry.statusCode === 200 &&
+      notModified(entry.policy, headers, headerString(entry.headers, 'date'))
+    ) {
+      const out: string[] = []
+      for (const name of NOT_MODIFIED_HEADERS) {
+        const v = entry.headers[name]
+        if (v !== undefined) out.push(name, Array.isArray(v) ? v.join(', ') : v)
+      }
+      out.push('age', String(Math.floor(age)), 'cache-status', joinedStatus(entry, member))
+      res.writeHead(304, out)
+      res.end()
+      return
+    }
+    const out = flatHeaders(entry).slice()
+    out.push('age', String(Math.floor(age)), 'cache-status', joinedStatus(entry, member))
+    res.writeHead(entry.statusCode, out)
+    if (request.raw.method === 'HEAD') res.end()
+    else res.end(entry.body)
+  }
+
+  #revalidateInBackground(request: FastifyRequest, url: string): void {
+    if (!this.#o.backgroundRevalidate || this.#revalidating.has(url)) return
+    this.#revalidating.add(url)
+    const headers: Record<string, string> = {}
+    for (const name in request.headers) {
+      const v = request.headers[name]
+      if (v !== undefined && name !== 'content-length')
+        headers[name] = Array.isArray(v) ? v.join(', ') : String(v)
+    }
+    delete headers['if-none-match']
+    delete headers['if-modified-since']
+    headers['x-proxykit-cache-revalidate'] = this.#token
+    const raw = request.raw as typeof request.raw & { [kOriginalTarget]?: string }
+    const original = raw[kOriginalTarget]
+    // light-my-request keeps only the path of `url`: a forward-proxied (absolute-form) target travels on
+    // the request's prototype as core's kOriginalTarget, which classification reads first.
+    class RevalidationRequest {}
+    if (original !== undefined)
+      (RevalidationRequest.prototype as unknown as Record<symbol, string>)[kOriginalTarget] = original
+    this.#fastify
+      .inject({
+        method: 'GET',
+        url: raw.url ?? '/',
+        headers,
+        ...(original !== undefined ? { Request: RevalidationRequest as never } : {}),
+      })
+      .catch((err: unknown) => request.log.warn({ err }, '@proxykit/cache: background revalidation failed'))
+      .finally(() => this.#revalidating.delete(url))
+  }
+
+  // ---- the response phase ---------------------------------------------------------------------------
+
+  /** The ResponseFilter the proxies call before writing the head (bound: pushed as is). */
+  readonly filter = (request: FastifyRequest, response: UpstreamResponse): void => {
+    const st = request.proxykitCacheState
+    if (st === null || st.handled) return
+    st.handled = true
+    const out = this.#respond(request, st, response.statusCode, response.headers)
+    if (out.replace !== null) {
+      response.body?.destroy()
+      response.statusCode = out.replace.statusCode
+      response.headers = out.replace.headers
+      response.body = request.raw.method === 'HEAD' ? null : Readable.from([out.replace.body])
+      return
+    }
+    const writer = out.writer
+    if (writer !== null) {
+      if (response.body === null) this.#stored(st, writeWhole.bind(null, Buffer.alloc(0), writer))
+      else {
+        const cl = headerString(response.headers, 'content-length')
+        const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null
+        const body = response.body
+        this.#stored(st, (cb) => teeInto(body, writer, expected, cb))
+      }
+    }
+  }
+
+  /** Plain routes' response phase (`onSend`). */
+  onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+    const st = request.proxykitCacheState
+    if (st === null || st.handled) return payload
+    st.handled = true
+    const headers = reply.getHeaders() as OutgoingHttpHeaders
+    const out = this.#respond(request, st, reply.statusCode, headers)
+    if (out.replace !== null) {
+      if (payload instanceof Readable) payload.destroy()
+      reply.code(out.replace.statusCode)
+      for (const name in headers) if (out.replace.headers[name] === undefined) reply.removeHeader(name)
+      reply.headers(out.replace.headers)
+      return out.replace.body
+    }
+    if (out.headers['cache-status'] !== undefined) reply.header('cache-status', out.headers['cache-status'])
+    const writer = out.writer
+    if (writer === null) return payload
+    if (payload instanceof Readable) {
+      const cl = headerString(headers, 'content-length')
+      const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null
+      this.#stored(st, (cb) => teeInto(payload, writer, expected, cb))
+    } else if (typeof payload === 'string' || Buffer.isBuffer(payload) || payload == null) {
+      const buf =
+        payload == null ? Buffer.alloc(0) : typeof payload === 'string' ? Buffer.from(payload) : payload
+      this.#stored(st, writeWhole.bind(null, buf, writer))
+    } else {
+      writer.destroy()
+      st.flight?.resolve(false)
+    }
+    return payload
+  }
+
+  /** The request ended: a leader that never reached the response phase releases its waiters. */
+  onResponse(request: FastifyRequest): void {
+    const st = request.proxykitCacheState
+    if (st !== null && !st.handled) st.flight?.resolve(false)
+  }
+
+  #stored(st: CacheRequestState, write: (cb: (stored: boolean, bytes: number) => void) => void): void {
+    write((stored, bytes) => {
+      if (stored) {
+        this.metrics.stores++
+        this.metrics.storedBytes += bytes
+      }
+      st.flight?.resolve(stored)
+    })
+  }
+
+  /**
+   * Decides what happens to a response (shared by the proxies' filter and onSend): invalidation, a 304 that
+   * refreshes a stale entry, stale-if-error, or storing. Sets Cache-Status on `headers`.
+   */
+  #respond(
+    request: FastifyRequest,
+    st: CacheRequestState,
+    statusCode: number,
+    headers: OutgoingHttpHeaders,
+  ): {
+    headers: OutgoingHttpHeaders
+    writer: import('node:stream').Writable | null
+    replace: { statusCode: number; headers: OutgoingHttpHeaders; body: Buffer } | null
+  } {
+    const name = this.#o.name
+    const none = { headers, writer: null, replace: null }
+    if (st.invalidate) {
+      if (statusCode >= 200 && statusCode < 400) this.#invalidate(st.url, headers)
+      this.#setStatus(request, headers, forwardStatus(name, 'bypass', statusCode, false, null, 'method'))
+      return none
+    }
+    const now = Date.now()
+    const stale = st.stale
+    if (stale !== null && statusCode === 304 && validatorsMatch(stale.policy, headers)) {
+      // §4.3.3/§4.3.4: the stored response is still good; the 304's fields replace the stored ones.
+      const refreshed = this.#refresh(request, st, stale, headers, now)
+      this.metrics.revalidated++
+      if (st.clientConditional) {
+        this.#setStatus(request, headers, forwardStatus(name, 'stale', 304, refreshed !== null, null))
+        st.flight?.resolve(refreshed !== null)
+        return none
+      }
+      const entry = refreshed ?? stale
+      const member = forwardStatus(
+        name,
+        'stale',
+        304,
+        refreshed !== null,
+        entry.policy.lifetime - currentAge(entry.policy, now),
+      )
+      const replace = this.#replacement(request, entry, now, member)
+      st.flight?.resolve(refreshed !== null)
+      return { headers, writer: null, replace }
+    }
+    if (
+      stale !== null &&
+      statusCode >= 500 &&
+      statusCode <= 504 &&
+      staleIfErrorAllows(stale.policy, st.cc, now)
+    ) {
+      this.metrics.hits++
+      this.metrics.stale++
+      const member = `${hitStatus(name, stale.policy.lifetime - currentAge(stale.policy, now), 'stale-if-error')}; fwd=stale; fwd-status=${statusCode}`
+      st.flight?.resolve(false)
+      return { headers, writer: null, replace: this.#replacement(request, stale, now, member) }
+    }
+    if (!st.mayStore) {
+      this.#setStatus(request, headers, forwardStatus(name, st.fwd, statusCode, false, null, st.detail))
+      st.flight?.resolve(false)
+      return none
+    }
+    const decision = decideStorage(request.headers, st.cc, statusCode, headers, st.requestTime, now, {
+      heuristicFraction: this.#o.heuristicFraction,
+      shareSetCookie: this.#o.shareSetCookie,
+      ttl: st.ttl,
+      keep: this.#o.keep,
+    })
+    if (!decision.storable || statusCode === 206 || statusCode === 304) {
+      if (stale !== null && statusCode < 400) this.#dropVariant(st)
+      this.#setStatus(
+        request,
+        headers,
+        forwardStatus(name, st.fwd, statusCode, false, null, st.detail ?? decision.reason),
+      )
+      st.flight?.resolve(false)
+      return none
+    }
+    const cached = this.#cached(st, statusCode, headers, decision.policy!)
+    const writer = this.store.createWriteStream(st.key, cached) ?? null
+    const ttl = decision.policy!.lifetime - decision.policy!.initialAge
+    this.#setStatus(
+      request,
+      headers,
+      forwardStatus(name, st.fwd, statusCode, writer !== null, ttl, st.detail),
+    )
+    if (writer === null) st.flight?.resolve(false)
+    else writer.on('error', (err) => this.#writeFailed(request, err))
+    return { headers, writer, replace: null }
+  }
+
+  #setStatus(request: FastifyRequest, headers: OutgoingHttpHeaders, member: string): void {
+    request.proxy.cache = member
+    appendStatus(headers, member)
+  }
+
+  #writeFailed(request: FastifyRequest, err: unknown): void {
+    this.metrics.errors++
+    const now = Date.now()
+    if (now - this.#lastErrorLog > 10_000) {
+      this.#lastErrorLog = now
+      request.log.warn({ err }, '@proxykit/cache: store write failed')
+    }
+  }
+
+  #cached(st: CacheRequestState, statusCode: number, headers: OutgoingHttpHeaders, policy: EntryPolicy) {
+    const stored: Record<string, string | string[]> = {}
+    for (const name in headers) {
+      const v = headers[name]
+      if (v === undefined || DROP.has(name)) continue
+      stored[name] = typeof v === 'number' ? String(v) : v
+    }
+    delete stored['cache-status']
+    if (stored.date === undefined) stored.date = new Date(policy.responseTime).toUTCString()
+    const varyNames = (headerString(headers, 'vary') ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== '')
+    if (st.varyExtra) varyNames.push(':key')
+    const tagHeader = this.#o.tagHeader
+    const tagValue = tagHeader === false ? undefined : headerString(headers, tagHeader)
+    const tags =
+      tagValue === undefined
+        ? []
+        : tagValue
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+    const cached: CachedResponse = {
+      statusCode,
+      headers: stored,
+      vary: varyRecord(varyNames, st.key.headers),
+      tags,
+      policy,
+      deleteAt: deleteAt(policy, this.#o.keep),
+      size: 0,
+    }
+    return cached
+  }
+
+  #refresh(
+    request: FastifyRequest,
+    st: CacheRequestState,
+    stale: CacheEntry,
+    headers304: OutgoingHttpHeaders,
+    now: number,
+  ): CacheEntry | null {
+    const merged: OutgoingHttpHeaders = { ...stale.headers }
+    for (const name in headers304) {
+      if (
+        DROP.has(name) ||
+        name === 'content-encoding' ||
+        name === 'content-range' ||
+        name === 'cache-status'
+      )
+        continue
+      const v = headers304[name]
+      if (v !== undefined) merged[name] = v
+    }
+    const decision = decideStorage(request.headers, {}, stale.statusCode, merged, st.requestTime, now, {
+      heuristicFraction: this.#o.heuristicFraction,
+      shareSetCookie: this.#o.shareSetCookie,
+      ttl: st.ttl,
+      keep: this.#o.keep,
+    })
+    if (!decision.storable) {
+      this.#dropVariant(st)
+      return null
+    }
+    const cached = this.#cached(st, stale.statusCode, merged, decision.policy!)
+    // The selecting headers of the stored variant stay those it was stored under.
+    cached.vary = stale.vary
+    const writer = this.store.createWriteStream(st.key, cached)
+    if (writer === undefined) return null
+    writer.on('error', (err) => this.#writeFailed(request, err))
+    writeWhole(stale.body, writer, (ok, bytes) => {
+      if (ok) {
+        this.metrics.stores++
+        this.metrics.storedBytes += bytes
+      }
+    })
+    return { ...cached, size: stale.body.length, body: stale.body }
+  }
+
+  #replacement(request: FastifyRequest, entry: CacheEntry, now: number, member: string) {
+    const headers: OutgoingHttpHeaders = { ...entry.headers }
+    delete headers['cache-status']
+    headers['content-length'] = entry.body.length
+    headers.age = String(Math.floor(currentAge(entry.policy, now)))
+    headers['cache-status'] = joinedStatus(entry, member)
+    request.proxy.cache = member
+    return { statusCode: entry.statusCode, headers, body: entry.body }
+  }
+
+  /** A 2xx/3xx answer to a stale request that turned out not storable replaces nothing: drop the old copy. */
+  #dropVariant(st: CacheRequestState): void {
+    Promise.resolve(this.store.delete({ url: st.url })).catch(() => {})
+  }
+
+  #invalidate(url: string, headers: OutgoingHttpHeaders): void {
+    const urls = new Set([url])
+    for (const h of ['location', 'content-location']) {
+      const k = sameOriginKey(headerString(headers, h), url)
+      if (k !== null) urls.add(k)
+    }
+    for (const u of urls) Promise.resolve(this.store.delete({ url: u })).catch(() => {})
+  }
+}

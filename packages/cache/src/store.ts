@@ -1,0 +1,88 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Writable } from 'node:stream'
+import type { EntryPolicy } from './policy.js'
+
+/**
+ * What a store is asked for. `url` is the primary key (`scheme://authority/path?query`, see README
+ * "Cache key"); `headers` are the request's headers, against which a store selects the variant whose
+ * `vary` values match (a route's extra key part arrives as the pseudo-header `:key`).
+ */
+export interface CacheKey {
+  url: string
+  headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>
+}
+
+/** A stored response's head and the facts needed to reuse it. JSON-safe. */
+export interface CachedResponse {
+  statusCode: number
+  /** Lower-case names, no hop-by-hop headers and no `Age`; what a hit sends (plus Age and Cache-Status). */
+  headers: Record<string, string | string[]>
+  /** The selecting request-header values named by `Vary` (null = absent); null when there is no Vary. */
+  vary: Record<string, string | null> | null
+  /** Purge tags (from the configured tag header). */
+  tags: string[]
+  policy: EntryPolicy
+  /** When the entry may be dropped (ms since the epoch); stores expire it by then. */
+  deleteAt: number
+  /** Body size in bytes. */
+  size: number
+}
+
+export interface CacheEntry extends CachedResponse {
+  body: Buffer
+}
+
+/**
+ * A cache store, shaped like undici's `CacheStore`. `get` returns the matching variant, `null` when the URL
+ * is stored but no variant matches (Cache-Status `fwd=vary-miss`) or `undefined` when the URL is unknown
+ * (`fwd=uri-miss`). `createWriteStream` returns a Writable that receives the body and stores the entry on
+ * `end()` (replacing a variant with the same `vary` values); it must never throw into the writer, and
+ * `destroy()` abandons the entry. Errors from a store (Redis down) make the cache bypass, never fail.
+ */
+export interface CacheStore {
+  get(key: CacheKey): CacheEntry | null | undefined | Promise<CacheEntry | null | undefined>
+  createWriteStream(key: CacheKey, value: CachedResponse): Writable | undefined
+  /** Removes every variant of `url`. */
+  delete(key: { url: string }): void | Promise<void>
+  /** Removes every URL stored with `tag`. */
+  deleteTag(tag: string): void | Promise<void>
+  close?(): void | Promise<void>
+}
+
+/** A selecting header's value as compared (§4.1): list members joined, whitespace trimmed. */
+export function selectingValue(headers: CacheKey['headers'], name: string): string | null {
+  const v = headers[name]
+  if (v === undefined) return null
+  return (Array.isArray(v) ? v.join(', ') : String(v)).trim()
+}
+
+/** The `vary` record of a response, from its Vary names and the request that produced it. */
+export function varyRecord(
+  names: string[],
+  headers: CacheKey['headers'],
+): Record<string, string | null> | null {
+  if (names.length === 0) return null
+  const out: Record<string, string | null> = {}
+  for (const n of names) out[n] = selectingValue(headers, n)
+  return out
+}
+
+export function varyMatches(
+  vary: Record<string, string | null> | null,
+  headers: CacheKey['headers'],
+): boolean {
+  if (vary === null) return true
+  for (const name in vary) if (selectingValue(headers, name) !== vary[name]) return false
+  return true
+}
+
+export function sameVariant(
+  a: Record<string, string | null> | null,
+  b: Record<string, string | null> | null,
+) {
+  if (a === null || b === null) return a === b
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  for (const k of ka) if (a[k] !== b[k]) return false
+  return true
+}

@@ -1,0 +1,173 @@
+import { Writable } from 'node:stream'
+import {
+  type CachedResponse,
+  type CacheEntry,
+  type CacheKey,
+  type CacheStore,
+  sameVariant,
+  varyMatches,
+} from '../store.js'
+
+export interface MemoryStoreOptions {
+  /** Total bytes held (bodies plus an estimate of heads); least recently used entries go first. */
+  maxSize?: number
+  /** Largest single entry; a body that grows past it is abandoned while it streams. */
+  maxEntrySize?: number
+}
+
+export const MEMORY_DEFAULTS = { maxSize: 64 * 1024 * 1024, maxEntrySize: 8 * 1024 * 1024 }
+
+interface Slot {
+  url: string
+  entry: CacheEntry
+  bytes: number
+}
+
+function headBytes(value: CachedResponse): number {
+  let n = 256
+  for (const k in value.headers) {
+    const v = value.headers[k]!
+    n += k.length + (Array.isArray(v) ? v.reduce((a, s) => a + s.length + 4, 0) : v.length) + 4
+  }
+  return n
+}
+
+/** The default store: an LRU in this process, bounded by total bytes and by entry size. */
+export class MemoryStore implements CacheStore {
+  readonly maxSize: number
+  readonly maxEntrySize: number
+  #bytes = 0
+  /** Every slot, least recently used first (a Set keeps insertion order). */
+  #lru = new Set<Slot>()
+  #byUrl = new Map<string, Slot[]>()
+  #byTag = new Map<string, Set<string>>()
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxSize = options.maxSize ?? MEMORY_DEFAULTS.maxSize
+    this.maxEntrySize = options.maxEntrySize ?? MEMORY_DEFAULTS.maxEntrySize
+    if (!(Number.isInteger(this.maxSize) && this.maxSize > 0))
+      throw new TypeError('MemoryStore: maxSize must be a positive integer (bytes)')
+    if (!(Number.isInteger(this.maxEntrySize) && this.maxEntrySize > 0))
+      throw new TypeError('MemoryStore: maxEntrySize must be a positive integer (bytes)')
+  }
+
+  /** Bytes currently held. */
+  get size(): number {
+    return this.#bytes
+  }
+
+  /** Entries currently held. */
+  get count(): number {
+    return this.#lru.size
+  }
+
+  get(key: CacheKey): CacheEntry | null | undefined {
+    const slots = this.#byUrl.get(key.url)
+    if (slots === undefined) return undefined
+    const now = Date.now()
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!
+      if (slot.entry.deleteAt <= now) {
+        this.#remove(slot)
+        return this.get(key)
+      }
+      if (varyMatches(slot.entry.vary, key.headers)) {
+        this.#lru.delete(slot)
+        this.#lru.add(slot)
+        return slot.entry
+      }
+    }
+    return null
+  }
+
+  createWriteStream(key: CacheKey, value: CachedResponse): Writable | undefined {
+    const chunks: Buffer[] = []
+    let size = 0
+    let abandoned = false
+    const head = headBytes(value)
+    if (head > this.maxEntrySize) return undefined
+    return new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        if (!abandoned) {
+          size += chunk.length
+          if (size + head > this.maxEntrySize) {
+            abandoned = true
+            chunks.length = 0
+          } else chunks.push(chunk)
+        }
+        cb()
+      },
+      final: (cb) => {
+        if (!abandoned) {
+          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+          this.#insert(key.url, { ...value, size, body }, size + head)
+        }
+        cb()
+      },
+    })
+  }
+
+  delete(key: { url: string }): void {
+    const slots = this.#byUrl.get(key.url)
+    if (slots === undefined) return
+    for (const s of [...slots]) this.#remove(s)
+  }
+
+  deleteTag(tag: string): void {
+    const urls = this.#byTag.get(tag)
+    if (urls === undefined) return
+    this.#byTag.delete(tag)
+    for (const url of urls) this.delete({ url })
+  }
+
+  #insert(url: string, entry: CacheEntry, bytes: number): void {
+    let slots = this.#byUrl.get(url)
+    if (slots === undefined) {
+      slots = []
+      this.#byUrl.set(url, slots)
+    }
+    for (const old of slots) {
+      if (sameVariant(old.entry.vary, entry.vary)) {
+        this.#remove(old)
+        break
+      }
+    }
+    slots = this.#byUrl.get(url) ?? []
+    if (!this.#byUrl.has(url)) this.#byUrl.set(url, slots)
+    const slot: Slot = { url, entry, bytes }
+    slots.push(slot)
+    this.#lru.add(slot)
+    this.#bytes += bytes
+    for (const tag of entry.tags) {
+      let set = this.#byTag.get(tag)
+      if (set === undefined) {
+        set = new Set()
+        this.#byTag.set(tag, set)
+      }
+      set.add(url)
+    }
+    while (this.#bytes > this.maxSize) {
+      const oldest = this.#lru.values().next().value as Slot | undefined
+      if (oldest === undefined) break
+      this.#remove(oldest)
+    }
+  }
+
+  #remove(slot: Slot): void {
+    if (!this.#lru.delete(slot)) return
+    this.#bytes -= slot.bytes
+    const slots = this.#byUrl.get(slot.url)
+    if (slots !== undefined) {
+      const i = slots.indexOf(slot)
+      if (i !== -1) slots.splice(i, 1)
+      if (slots.length === 0) {
+        this.#byUrl.delete(slot.url)
+        for (const tag of slot.entry.tags) {
+          const set = this.#byTag.get(tag)
+          set?.delete(slot.url)
+          if (set?.size === 0) this.#byTag.delete(tag)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import type { AddressInfo } from 'node:net'
+import type { TestContext } from 'node:test'
+import { BadGatewayError, sendError, sendUpstreamResponse, stripHopByHop } from '@proxykit/core'
+import { type Origin, type OriginHandler, startOrigin } from '@proxykit/core/testing'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Agent, request } from 'undici'
+import cache, { type CacheOptions } from '../src/index.js'
+
+/**
+ * The smallest proxy there is, built the way @proxykit/reverse-proxy and forward-proxy answer: undici
+ * upstream, core's `sendUpstreamResponse` on the hijacked reply (so the cache's response filter runs).
+ * Absolute-form requests go to their own target (a forward proxy); the rest go to `origin`.
+ */
+export function addTestProxy(app: FastifyInstance, originUrl: string, prefix = '/*'): Agent {
+  const upstream = new Agent({ keepAliveTimeout: 1000 })
+  app.addHook('onClose', async () => upstream.close())
+  app.all(prefix, (req, reply) => {
+    const t = req.proxy.target
+    const url = t !== null ? `${t.scheme}://${t.authority}${t.path}` : `${originUrl}${req.raw.url}`
+    const headers = stripHopByHop(req.headers)
+    delete headers.host
+    reply.hijack()
+    request(url, {
+      method: req.raw.method as 'GET',
+      headers: headers as Record<string, string>,
+      dispatcher: upstream,
+    }).then(
+      (res) =>
+        sendUpstreamResponse(req, reply, {
+          statusCode: res.statusCode,
+          headers: stripHopByHop(res.headers),
+          body: req.raw.method === 'HEAD' ? (res.body.resume(), null) : res.body,
+        }),
+      (err: Error) => sendError(reply, new BadGatewayError(err.message, { cause: err })),
+    )
+  })
+  return upstream
+}
+
+export interface Setup {
+  origin: Origin
+  app: FastifyInstance
+  url: string
+  get(path: string, headers?: Record<string, string>, method?: string): Promise<Res>
+}
+
+export interface Res {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+/** An origin that counts hits, a Fastify app with the cache in front of a test proxy, and a client. */
+export async function setup(
+  t: TestContext,
+  handler: OriginHandler,
+  options: CacheOptions = {},
+  configure?: (app: FastifyInstance) => void,
+): Promise<Setup> {
+  const origin = await startOrigin({ handler })
+  t.after(() => origin.close())
+  const app = Fastify()
+  await app.register(cache, options)
+  if (configure) configure(app)
+  else addTestProxy(app, origin.url)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.after(() => app.close())
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const client = new Agent()
+  t.after(() => client.close())
+  return {
+    origin,
+    app,
+    url,
+    get: (path, headers = {}, method = 'GET') => fetchOnce(client, `${url}${path}`, headers, method),
+  }
+}
+
+export async function fetchOnce(
+  dispatcher: Agent,
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<Res> {
+  const res = await request(url, { method: method as 'GET', headers, dispatcher })
+  const body = await res.body.text()
+  const h: Record<string, string> = {}
+  for (const [k, v] of Object.entries(res.headers)) h[k] = Array.isArray(v) ? v.join(', ') : String(v)
+  return { status: res.statusCode, headers: h, body }
+}
+
+/** An origin handler answering `body` with `headers`, counting on the origin's own `hits`. */
+export function respond(
+  headers: Record<string, string | string[]>,
+  body = 'hello',
+  status = 200,
+): OriginHandler {
+  return (_req, res) => {
+    res.writeHead(status, {
+      'content-type': 'text/plain',
+      'content-length': Buffer.byteLength(body),
+      ...headers,
+    })
+    res.end(body)
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
