@@ -1,8 +1,101 @@
 #!/usr/bin/env node
-// Placeholder CLI until the gateway issue lands.
-const args = process.argv.slice(2)
-if (args.includes('--help')) {
-  console.log('usage: proxykit-gateway [--config FILE] [--check] [--help]')
-  process.exit(0)
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfigFile } from './config/parse.js'
+import type { GatewayConfig } from './config/types.js'
+import { type Demo, demoBanner, demoConfig, startDemoUpstreams } from './demo.js'
+import { startGateway } from './gateway.js'
+import { onShutdownSignal } from './shutdown.js'
+
+const HELP = `usage: proxykit-gateway [--config FILE] [--check] [--help]
+
+  --config FILE   run from FILE (YAML, or JSON when it ends in .json); see docs/gateway-config.md
+  --check         validate FILE, print the resolved configuration as JSON, exit 0 (valid) or 1
+  --help          this text
+
+Without --config the gateway runs its built-in demo: two demo upstreams behind the reverse
+listener, a forward listener for loopback demo hosts and the admin listener, all on free
+loopback ports, and prints curl commands to try. SIGTERM or SIGINT stops it gracefully.
+`
+
+/** The resolved config as --check prints it, the admin token masked. */
+function printable(config: GatewayConfig): string {
+  const copy = structuredClone(config)
+  if (copy.admin?.token) copy.admin.token = '<set>'
+  return JSON.stringify(copy, null, 2)
 }
-console.log('proxykit-gateway: not built yet')
+
+async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parseOptions>
+  try {
+    args = parseOptions(argv)
+  } catch (err) {
+    process.stderr.write(`proxykit-gateway: ${(err as Error).message}\n\n${HELP}`)
+    return 2
+  }
+  if (args.help) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  if (args.check && args.config === undefined) {
+    process.stderr.write('proxykit-gateway: --check needs --config FILE\n')
+    return 2
+  }
+  let config: GatewayConfig
+  let demo: Demo | null = null
+  try {
+    if (args.config === undefined) {
+      demo = await startDemoUpstreams()
+      config = demoConfig(demo.upstreams)
+    } else {
+      config = await loadConfigFile(args.config)
+    }
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`proxykit-gateway: ${err.message}\n`)
+    return 1
+  }
+  if (args.check) {
+    process.stdout.write(`${printable(config)}\n`)
+    process.stderr.write(`proxykit-gateway: ${args.config} is valid\n`)
+    return 0
+  }
+  let gateway: Awaited<ReturnType<typeof startGateway>>
+  try {
+    gateway = await startGateway(config)
+  } catch (err) {
+    await demo?.close()
+    process.stderr.write(`proxykit-gateway: cannot start: ${(err as Error).message}\n`)
+    return 1
+  }
+  if (demo !== null) process.stdout.write(demoBanner(gateway, demo))
+  onShutdownSignal(async (signal) => {
+    gateway.logger.info({ signal, graceMs: config.shutdown.graceMs }, 'shutting down')
+    await gateway.close()
+    await demo?.close()
+  }, gateway.logger)
+  return -1 // keep running
+}
+
+function parseOptions(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      check: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  return { config: values.config, check: values.check === true, help: values.help === true }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code
+  },
+  (err) => {
+    process.stderr.write(`proxykit-gateway: ${(err as Error).stack ?? err}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,104 @@
+import type { IncomingMessage } from 'node:http'
+import { kOriginalTarget } from '@proxykit/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { GatewayMetrics, ListenerName } from './metrics.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The socket's bytesWritten when the request arrived: bytes for this response are the difference. */
+    gatewayBytesAtStart: number
+  }
+}
+
+export interface ObserveOptions {
+  listener: ListenerName
+  metrics: GatewayMetrics
+  accessLog: boolean
+  /** The route label for metrics (bounded cardinality: a config route name, never a raw path). */
+  routeOf: (request: FastifyRequest) => string
+}
+
+/** The request-target as the client sent it (the forward proxy rewrites req.url before routing). */
+export function clientTarget(request: FastifyRequest): string {
+  const raw = request.raw as IncomingMessage & { [kOriginalTarget]?: string }
+  return raw[kOriginalTarget] ?? raw.url ?? ''
+}
+
+/**
+ * One access-log line and the request metrics per request, from an `onResponse` hook (Fastify runs it on
+ * the raw response's 'finish' or 'error', so it also covers replies the proxies answered on `reply.raw`).
+ */
+export function observeRequests(app: FastifyInstance, options: ObserveOptions): void {
+  const { listener, metrics, accessLog, routeOf } = options
+  app.decorateRequest('gatewayBytesAtStart', 0)
+  // CONNECT requests whose socket is still open: a tunnel once the proxy has chosen its upstream.
+  const connects = new Set<FastifyRequest>()
+  if (listener === 'forward') {
+    metrics.sources.tunnels = () => {
+      let n = 0
+      for (const r of connects) if (r.proxy?.upstream != null) n++
+      return n
+    }
+  }
+  app.addHook('onRequest', (request, reply, done) => {
+    const socket = request.raw.socket
+    request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
+    if (request.raw.method === 'CONNECT' && socket) {
+      connects.add(request)
+      // A tunnel's response never finishes (the proxy writes "200 Connection Established" on the socket
+      // and splices): it is logged when the socket closes. A refused CONNECT finishes and logs normally.
+      socket.once('close', () => {
+        connects.delete(request)
+        if (!reply.raw.writableFinished && request.proxy?.upstream != null) {
+          metrics.tunnelsTotal.inc()
+          record(request, reply, 200)
+        }
+      })
+    }
+    done()
+  })
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
+    record(request, reply, reply.raw.statusCode)
+    done()
+  })
+
+  function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
+    const route = routeOf(request)
+    const ms =
+      reply.elapsedTime > 0
+        ? reply.elapsedTime
+        : performance.now() - (request.proxy?.startTime ?? performance.now())
+    const seconds = ms / 1000
+    metrics.requests.inc({ listener, route, status })
+    metrics.duration.observe({ listener, route }, seconds)
+    const ctx = request.proxy
+    const access = ctx?.access ?? null
+    if (access?.decision === 'deny' && status !== 429)
+      metrics.denials.inc({ listener, rule: access.rule ?? 'unknown' })
+    if (status === 429) metrics.rateLimited.inc({ listener, route })
+    const cache = ctx?.cache ?? null
+    const upstream = ctx?.upstream ?? null
+    if (upstream !== null) metrics.upstreamAttempts.inc({ route, upstream: upstream.url })
+    if (accessLog) {
+      const socket = request.raw.socket
+      request.log.info(
+        {
+          method: request.raw.method,
+          target: clientTarget(request),
+          route,
+          status,
+          bytes: socket === null ? 0 : socket.bytesWritten - request.gatewayBytesAtStart,
+          ms: Math.round(ms * 100) / 100,
+          remote: request.ip,
+          access: access?.decision ?? null,
+          rule: access?.rule ?? null,
+          user: access?.user ?? null,
+          cache,
+          upstream: upstream?.url ?? null,
+          attempts: upstream?.attempts ?? null,
+        },
+        'access',
+      )
+    }
+  }
+}

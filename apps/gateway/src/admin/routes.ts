@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { GatewayMetrics } from '../metrics.js'
+import { requireToken } from './auth.js'
+import { type AdminControls, ControlError } from './controls.js'
+import { dashboardHtml } from './dashboard.js'
+
+export interface AdminOptions {
+  token: string | null
+  metrics: GatewayMetrics
+  controls: AdminControls
+}
+
+const upstreamBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['route', 'url'],
+  properties: {
+    route: { type: 'string', minLength: 1 },
+    url: { type: 'string', pattern: '^https?://' },
+    weight: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
+  },
+} as const
+
+const purgeBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    url: { type: 'string', pattern: '^https?://' },
+    tag: { type: 'string', minLength: 1 },
+  },
+} as const
+
+async function run(reply: FastifyReply, action: () => unknown): Promise<unknown> {
+  try {
+    return { ok: true, result: (await action()) ?? null }
+  } catch (err) {
+    if (err instanceof ControlError) return reply.code(err.statusCode).send({ error: err.message })
+    throw err
+  }
+}
+
+function unsupported(reply: FastifyReply, what: string) {
+  return reply.code(501).send({ error: `${what} is not available: the plugin in use does not offer it` })
+}
+
+/** The admin API: health, readiness, metrics, a dashboard, and the token-guarded purge and upstream calls. */
+export async function adminRoutes(app: FastifyInstance, options: AdminOptions): Promise<void> {
+  const { metrics, controls } = options
+  const guard = requireToken(options.token)
+
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardHtml))
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (_request, reply) => {
+    const checks = await controls.readiness()
+    const ready = Object.values(checks).every(Boolean)
+    return reply.code(ready ? 200 : 503).send({ ready, checks })
+  })
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.registry.metrics()
+    return reply.type(metrics.registry.contentType).send(text)
+  })
+
+  app.get('/upstreams', async (_request, reply) => {
+    if (controls.upstreams === undefined) return unsupported(reply, 'upstream management')
+    return { upstreams: controls.upstreams.list() }
+  })
+
+  app.post('/purge', { preHandler: guard, schema: { body: purgeBody } }, async (request, reply) => {
+    const purge = controls.purge
+    if (purge === undefined) return unsupported(reply, 'purge')
+    return run(reply, async () => {
+      await purge(request.body as { url?: string; tag?: string })
+      return { purged: request.body }
+    })
+  })
+
+  type UpstreamBody = { route: string; url: string; weight: number }
+  app.post('/upstreams', { preHandler: guard, schema: { body: upstreamBody } }, async (request, reply) => {
+    const u = controls.upstreams
+    if (u === undefined) return unsupported(reply, 'upstream management')
+    const { route, url, weight } = request.body as UpstreamBody
+    return run(reply, () => u.add(route, url, weight))
+  })
+
+  app.post(
+    '/upstreams/drain',
+    { preHandler: guard, schema: { body: upstreamBody } },
+    async (request, reply) => {
+      const u = controls.upstreams
+      if (u === undefined) return unsupported(reply, 'upstream management')
+      const { route, url } = request.body as UpstreamBody
+      return run(reply, () => u.drain(route, url))
+    },
+  )
+
+  app.post(
+    '/upstreams/undrain',
+    { preHandler: guard, schema: { body: upstreamBody } },
+    async (request, reply) => {
+      const u = controls.upstreams
+      if (u === undefined) return unsupported(reply, 'upstream management')
+      const { route, url } = request.body as UpstreamBody
+      return run(reply, () => u.undrain(route, url))
+    },
+  )
+
+  app.delete('/upstreams', { preHandler: guard, schema: { body: upstreamBody } }, async (request, reply) => {
+    const u = controls.upstreams
+    if (u === undefined) return unsupported(reply, 'upstream management')
+    const { route, url } = request.body as UpstreamBody
+    return run(reply, () => u.remove(route, url))
+  })
+}

@@ -1,0 +1,60 @@
+import type { AccessControlOptions, AccessRule } from '@proxykit/access-control'
+import type { ForwardConfig, RouteConfig } from '../config/types.js'
+import { splitDestinations } from './destinations.js'
+import { denyPaths } from './reverse.js'
+
+// The config's access rules as @proxykit/access-control options. Rule names are what the access log's
+// `rule` field and the denial metric's `rule` label show.
+
+/** Forward listener: deny list, then allow list (default deny when an allow list is set), auth, rate limit. */
+export function forwardAccessOptions(f: ForwardConfig): AccessControlOptions {
+  const rules: AccessRule[] = []
+  const deny = splitDestinations(f.deny)
+  if (deny.hosts.length > 0) rules.push({ name: 'forward.deny', action: 'deny', hosts: deny.hosts })
+  if (deny.ranges.length > 0) rules.push({ name: 'forward.deny', action: 'deny', destinations: deny.ranges })
+  if (deny.classes.length > 0)
+    rules.push({ name: 'forward.deny', action: 'deny', addressClasses: deny.classes })
+  if (f.allow !== null) {
+    const allow = splitDestinations(f.allow)
+    if (allow.hosts.length > 0) rules.push({ name: 'forward.allow', action: 'allow', hosts: allow.hosts })
+    if (allow.ranges.length > 0)
+      rules.push({ name: 'forward.allow', action: 'allow', destinations: allow.ranges })
+    if (allow.classes.length > 0)
+      rules.push({ name: 'forward.allow', action: 'allow', addressClasses: allow.classes })
+  }
+  return {
+    rules,
+    defaultAction: f.allow === null ? 'allow' : 'deny',
+    ...(f.auth === null ? {} : { auth: { realm: f.auth.realm, users: f.auth.users, required: true } }),
+    ...(f.rateLimit === null
+      ? {}
+      : {
+          rateLimit: { global: { max: f.rateLimit.max, timeWindow: f.rateLimit.timeWindowMs, key: 'user' } },
+        }),
+  }
+}
+
+/** Reverse listener: each route's deny paths, then its rate limit; everything else is allowed. */
+export function reverseAccessOptions(routes: RouteConfig[]): AccessControlOptions {
+  const rules: AccessRule[] = []
+  for (const r of routes) {
+    const host = r.host === null ? {} : { hosts: [r.host] }
+    if (r.deny.length > 0)
+      rules.push({ name: `${r.name}:deny`, action: 'deny', paths: denyPaths(r), ...host })
+    if (r.rateLimit !== null) {
+      rules.push({
+        name: r.name,
+        action: 'allow',
+        paths: [r.prefix],
+        ...host,
+        rateLimit: { max: r.rateLimit.max, timeWindow: r.rateLimit.timeWindowMs, key: 'client' },
+      })
+    }
+  }
+  return { rules, defaultAction: 'allow' }
+}
+
+/** Whether the reverse listener needs access control at all. */
+export function reverseNeedsAccess(routes: RouteConfig[]): boolean {
+  return routes.some((r) => r.deny.length > 0 || r.rateLimit !== null)
+}

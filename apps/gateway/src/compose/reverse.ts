@@ -1,0 +1,57 @@
+import type { HashOn, ReverseProxyOptions } from '@proxykit/reverse-proxy'
+import type { RouteConfig } from '../config/types.js'
+
+/** A route's deny list as absolute path prefixes (see the schema: relative to the route's prefix). */
+export function denyPaths(route: RouteConfig): string[] {
+  const base = route.prefix === '/' ? '' : route.prefix.replace(/\/$/, '')
+  return route.deny.map((p) => (base !== '' && (p === base || p.startsWith(`${base}/`)) ? p : `${base}${p}`))
+}
+
+/** @proxykit/reverse-proxy options for the reverse listener's routes. */
+export function reverseProxyOptions(routes: RouteConfig[]): ReverseProxyOptions {
+  return {
+    routes: routes.map((r) => ({
+      name: r.name,
+      prefix: r.prefix,
+      ...(r.host === null ? {} : { host: r.host }),
+      upstreams: r.upstreams.map((u) => ({ url: u.url, weight: u.weight })),
+      balancer: r.balancer,
+      ...(r.hashOn === null ? {} : { hashOn: r.hashOn as HashOn }),
+      healthCheck:
+        r.healthCheck === null
+          ? false
+          : {
+              path: r.healthCheck.path,
+              intervalMs: r.healthCheck.intervalMs,
+              timeoutMs: r.healthCheck.timeoutMs,
+              fall: r.healthCheck.fall,
+              rise: r.healthCheck.rise,
+            },
+      retries: r.retries === 0 ? false : r.retries,
+      timeouts: { headers: r.timeoutMs },
+    })),
+  }
+}
+
+/** The route a request belongs to, by the same rule the reverse proxy uses (host, then longest prefix). */
+export function routeMatcher(
+  routes: RouteConfig[],
+): (host: string | null, path: string) => RouteConfig | null {
+  const sorted = [...routes].sort(
+    (a, b) => Number(b.host !== null) - Number(a.host !== null) || b.prefix.length - a.prefix.length,
+  )
+  return (host, path) => {
+    for (const r of sorted) {
+      if (r.host !== null && r.host !== host) continue
+      const p = r.prefix
+      if (
+        p === '/' ||
+        path === p ||
+        path.startsWith(p.endsWith('/') ? p : `${p}/`) ||
+        path.startsWith(`${p}?`)
+      )
+        return r
+    }
+    return null
+  }
+}

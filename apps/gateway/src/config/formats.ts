@@ -1,0 +1,37 @@
+import { isIP } from 'node:net'
+import { parseDuration, parseListen, parseSize } from './units.js'
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
+
+function isHostname(s: string): boolean {
+  return HOSTNAME.test(s) || isIP(s.replace(/^\[|\]$/g, '')) !== 0
+}
+
+function isUrl(s: string, schemes: string[]): boolean {
+  if (!URL.canParse(s)) return false
+  const u = new URL(s)
+  return schemes.includes(u.protocol) && u.hostname !== '' && u.username === '' && u.password === ''
+}
+
+/** The gateway's string formats, registered with Ajv; their error messages are in schema.ts (FORMAT_RULES). */
+export const formats: Record<string, (s: string) => boolean> = {
+  duration: (s) => parseDuration(s) !== null,
+  size: (s) => parseSize(s) !== null,
+  listen: (s) => parseListen(s) !== null,
+  'http-url': (s) => isUrl(s, ['http:', 'https:']) && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
+  'redis-url': (s) => isUrl(s, ['redis:', 'rediss:']),
+  'path-prefix': (s) => s.startsWith('/') && !/[\s?#]/.test(s),
+  hostname: isHostname,
+  'host-pattern': (s) => {
+    const slash = s.indexOf('/')
+    if (slash !== -1) {
+      const bits = Number(s.slice(slash + 1))
+      const family = isIP(s.slice(0, slash))
+      return family !== 0 && /^\d{1,3}$/.test(s.slice(slash + 1)) && bits <= (family === 4 ? 32 : 128)
+    }
+    return isHostname(s.startsWith('*.') ? s.slice(2) : s)
+  },
+  'hash-on': (s) => /^(?:header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=]+|ip|path)$/.test(s),
+  'password-hash': (s) => /^(?:scrypt\$\S+|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53})$/.test(s),
+}

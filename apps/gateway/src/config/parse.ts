@@ -1,0 +1,244 @@
+import { readFile } from 'node:fs/promises'
+import { extname } from 'node:path'
+import { Ajv, type ErrorObject } from 'ajv'
+import YAML from 'yaml'
+import { formats } from './formats.js'
+import { configSchema, FORMAT_RULES } from './schema.js'
+import type { Balancer, GatewayConfig, RateLimitConfig, RouteConfig } from './types.js'
+import { parseDuration, parseListen, parseSize } from './units.js'
+
+/** Why a config was refused: one `path: rule` line per problem. */
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[], source = 'config') {
+    super(`${source} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  allowUnionTypes: true,
+  verbose: true,
+  strict: true,
+})
+for (const [name, validate] of Object.entries(formats)) ajv.addFormat(name, { type: 'string', validate })
+const validate = ajv.compile(configSchema)
+
+/** A JSON pointer as a config path: `/reverse/routes/1/upstreams/0` → `reverse.routes[1].upstreams[0]`. */
+export function pointerToPath(pointer: string, extra?: string): string {
+  const parts = pointer === '' ? [] : pointer.slice(1).split('/')
+  if (extra !== undefined) parts.push(extra)
+  let out = ''
+  for (const raw of parts) {
+    const p = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    if (/^\d+$/.test(p)) out += `[${p}]`
+    else if (/^[A-Za-z_$][\w$]*$/.test(p)) out += out === '' ? p : `.${p}`
+    else out += `[${JSON.stringify(p)}]`
+  }
+  return out === '' ? '(root)' : out
+}
+
+function closest(word: string, candidates: string[]): string | null {
+  let best: string | null = null
+  let bestDistance = 3
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase())
+    if (d < bestDistance) {
+      best = c
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = cur
+  }
+  return prev[b.length]!
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+}
+
+function describe(err: ErrorObject): string | null {
+  const where = pointerToPath(err.instancePath)
+  switch (err.keyword) {
+    case 'if':
+      return null // the failing branch reports the real reason
+    case 'required':
+      return `${pointerToPath(err.instancePath, err.params.missingProperty)}: is required`
+    case 'additionalProperties': {
+      const key = err.params.additionalProperty as string
+      const known = Object.keys((err.parentSchema as { properties?: object })?.properties ?? {})
+      const guess = closest(key, known)
+      const hint = guess === null ? '' : ` (did you mean "${guess}"?)`
+      return `${pointerToPath(err.instancePath, key)}: is not a known key${hint}`
+    }
+    case 'format':
+      return `${where}: ${FORMAT_RULES[err.params.format as string] ?? err.message}`
+    case 'enum':
+      return `${where}: must be one of ${(err.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+    case 'type': {
+      const types = String(err.params.type).split(',')
+      return `${where}: must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`
+    }
+    default:
+      return `${where}: ${err.message}`
+  }
+}
+
+/** The issue's balancer names → the reverse proxy's. */
+const BALANCER_ALIASES: Record<string, Balancer> = {
+  weighted: 'weighted-round-robin',
+  'least-connections': 'least-in-flight',
+}
+
+function rateLimit(raw: { max: number; timeWindow: string | number } | undefined): RateLimitConfig | null {
+  if (raw === undefined) return null
+  return { max: raw.max, timeWindowMs: parseDuration(raw.timeWindow)! }
+}
+
+/**
+ * Validates a parsed config document and resolves it: defaults filled in, durations in ms, sizes in
+ * bytes, listen addresses split. Throws a ConfigError listing every problem as `path: rule`.
+ */
+export function resolveConfig(document: unknown, source = 'config'): GatewayConfig {
+  const doc = structuredClone(document ?? {}) as any
+  if (!validate(doc as unknown)) {
+    const problems = [
+      ...new Set((validate.errors ?? []).map(describe).filter((p): p is string => p !== null)),
+    ]
+    throw new ConfigError(problems.sort(), source)
+  }
+  const problems: string[] = []
+  const routes: RouteConfig[] = (doc.reverse?.routes ?? []).map((r: any): RouteConfig => {
+    const hc = r.healthCheck
+    return {
+      name: r.name ?? (r.host === undefined ? r.prefix : `${r.host}${r.prefix}`),
+      prefix: r.prefix,
+      host: r.host?.toLowerCase() ?? null,
+      upstreams: r.upstreams.map((u: string | { url: string; weight?: number }) =>
+        typeof u === 'string' ? { url: u, weight: 1 } : { url: u.url, weight: u.weight ?? 1 },
+      ),
+      balancer: BALANCER_ALIASES[r.balancer] ?? r.balancer,
+      hashOn: r.hashOn ?? null,
+      healthCheck:
+        hc === undefined
+          ? null
+          : {
+              path: hc.path,
+              intervalMs: parseDuration(hc.interval)!,
+              timeoutMs: parseDuration(hc.timeout)!,
+              fall: hc.fall,
+              rise: hc.rise,
+            },
+      retries: r.retries,
+      timeoutMs: parseDuration(r.timeout)!,
+      cache: r.cache,
+      deny: r.deny,
+      rateLimit: rateLimit(r.rateLimit),
+    }
+  })
+  const names = new Map<string, number>()
+  routes.forEach((r, i) => {
+    const first = names.get(r.name)
+    if (first !== undefined)
+      problems.push(`reverse.routes[${i}].name: "${r.name}" is already used by reverse.routes[${first}]`)
+    else names.set(r.name, i)
+  })
+  const cacheDoc = doc.cache ?? {}
+  const store = cacheDoc.store ?? 'memory'
+  if (store === 'redis' && doc.redis === undefined)
+    problems.push('redis: is required when cache.store is "redis"')
+  const f = doc.forward
+  const config: GatewayConfig = {
+    forward:
+      f === undefined
+        ? null
+        : {
+            listen: parseListen(f.listen)!,
+            mode: f.mode,
+            connectPorts: f.connectPorts,
+            allow: f.allow ?? null,
+            deny: f.deny,
+            allowPrivate: f.allowPrivate,
+            auth: f.auth === undefined ? null : { realm: f.auth.realm, users: f.auth.users },
+            cache: f.cache,
+            rateLimit: rateLimit(f.rateLimit),
+            timeoutMs: parseDuration(f.timeout)!,
+          },
+    reverse: doc.reverse === undefined ? null : { listen: parseListen(doc.reverse.listen)!, routes },
+    cache: {
+      store,
+      maxSize: parseSize(cacheDoc.maxSize ?? '256MiB')!,
+      maxEntrySize: parseSize(cacheDoc.maxEntrySize ?? '16MiB')!,
+    },
+    redis: doc.redis ?? null,
+    admin:
+      doc.admin === undefined
+        ? { listen: parseListen('127.0.0.1:9901')!, token: null }
+        : { listen: parseListen(doc.admin.listen)!, token: doc.admin.token ?? null },
+    log: { level: doc.log?.level ?? 'info', access: doc.log?.access ?? true },
+    shutdown: { graceMs: parseDuration(doc.shutdown?.grace ?? '10s')! },
+  }
+  const seen = new Map<string, string>()
+  for (const name of ['forward', 'reverse', 'admin'] as const) {
+    const l = config[name]?.listen
+    if (l === undefined || l.port === 0) continue
+    const key = `${l.host}:${l.port}`
+    const other = seen.get(key)
+    if (other !== undefined) problems.push(`${name}.listen: ${key} is already taken by ${other}.listen`)
+    else seen.set(key, name)
+  }
+  if (config.cache.maxEntrySize > config.cache.maxSize) {
+    problems.push('cache.maxEntrySize: must not be larger than cache.maxSize')
+  }
+  if (problems.length > 0) throw new ConfigError(problems.sort(), source)
+  return config
+}
+
+/** Reads a YAML or JSON file (by extension; `.json` is JSON, anything else YAML, which includes JSON). */
+export async function loadConfigFile(file: string): Promise<GatewayConfig> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(
+      [`(file): cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`],
+      file,
+    )
+  }
+  let document: unknown
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      document = JSON.parse(text)
+    } catch (err) {
+      throw new ConfigError([`(file): not valid JSON: ${(err as Error).message}`], file)
+    }
+  } else {
+    const parsed = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+    if (parsed.errors.length > 0) {
+      throw new ConfigError(
+        parsed.errors.map((e) => `(file): not valid YAML: ${e.message.split('\n')[0]}`),
+        file,
+      )
+    }
+    document = parsed.toJS()
+  }
+  return resolveConfig(document, file)
+}

@@ -1,0 +1,272 @@
+// The one JSON Schema the gateway's config file is checked against (plain JSON Schema, draft 2020-12
+// subset that Ajv 8 checks). Every object sets `additionalProperties: false`: an unknown key is an error,
+// not a silently ignored typo. Formats are the gateway's own (see formats.ts); `description` and
+// `default` feed the generated reference in docs/gateway-config.md (scripts/config-doc.mjs).
+
+type Schema = Record<string, unknown>
+
+function object(description: string, properties: Record<string, Schema>, required: string[] = []): Schema {
+  return { type: 'object', description, properties, required, additionalProperties: false }
+}
+
+const duration = (description: string, def?: string): Schema => ({
+  type: ['string', 'integer'],
+  format: 'duration',
+  description: `${description} A duration: \`"250ms"\`, \`"5s"\`, \`"1m"\`, \`"2h"\`, or milliseconds.`,
+  ...(def === undefined ? {} : { default: def }),
+})
+
+const size = (description: string, def: string): Schema => ({
+  type: ['string', 'integer'],
+  format: 'size',
+  description: `${description} A size: \`"64MiB"\`, \`"512KB"\`, \`"100B"\`, or bytes.`,
+  default: def,
+})
+
+const listen = (description: string, def: string): Schema => ({
+  type: ['string', 'integer'],
+  format: 'listen',
+  description: `${description} \`host:port\` (\`"127.0.0.1:8080"\`, \`"[::1]:8080"\`, \`"0.0.0.0:8080"\`) or a port on 127.0.0.1; port 0 picks a free port.`,
+  default: def,
+})
+
+const rateLimit = (scope: string): Schema =>
+  object(
+    `A rate limit per client address (per user when authenticated) for ${scope}; over it the answer is 429 with Retry-After. Counters live in Redis when \`redis\` is set.`,
+    {
+      max: { type: 'integer', minimum: 1, description: 'Requests allowed per window.' },
+      timeWindow: duration('The window.', '1m'),
+    },
+    ['max'],
+  )
+
+const upstream: Schema = {
+  description: 'An upstream origin: its URL, or `{ url, weight }`.',
+  if: { type: 'string' },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
+  then: { type: 'string', format: 'http-url' },
+  else: object(
+    'An upstream with a weight.',
+    {
+      url: {
+        type: 'string',
+        format: 'http-url',
+        description: 'The origin, `http://host:port` or `https://…`.',
+      },
+      weight: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1000,
+        default: 1,
+        description: 'Relative share of requests for the `weighted` balancer.',
+      },
+    },
+    ['url'],
+  ),
+}
+
+const route = object(
+  'One route: requests whose path starts with `prefix` (and whose Host is `host`, when set) go to its upstreams.',
+  {
+    name: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'A name for metrics, logs and the admin API (default: the prefix, with the host when set).',
+    },
+    prefix: { type: 'string', format: 'path-prefix', default: '/', description: 'Path prefix matched.' },
+    host: { type: 'string', format: 'hostname', description: 'Only requests with this Host header match.' },
+    upstreams: { type: 'array', minItems: 1, items: upstream, description: 'Where requests go.' },
+    balancer: {
+      enum: [
+        'round-robin',
+        'weighted',
+        'least-connections',
+        'p2c',
+        'consistent-hash',
+        'weighted-round-robin',
+        'least-in-flight',
+        'p2c-latency',
+      ],
+      default: 'round-robin',
+      description:
+        'How an upstream is chosen. `weighted` (= `weighted-round-robin`) honours weights; `least-connections` (= `least-in-flight`); `p2c` picks the less busy of two at random, `p2c-latency` the faster; `consistent-hash` keeps a key (`hashOn`) on one upstream.',
+    },
+    hashOn: {
+      type: 'string',
+      format: 'hash-on',
+      description:
+        'The key `consistent-hash` hashes: `header:NAME`, `cookie:NAME`, `ip` or `path` (default `ip`).',
+    },
+    healthCheck: object(
+      'Active health checks: an upstream is marked down after `fall` failures and up after `rise` successes.',
+      {
+        path: {
+          type: 'string',
+          format: 'path-prefix',
+          default: '/healthz',
+          description: 'Path probed with GET.',
+        },
+        interval: duration('Time between probes.', '5s'),
+        timeout: duration('Time a probe may take.', '1s'),
+        fall: { type: 'integer', minimum: 1, default: 3, description: 'Failures before down.' },
+        rise: { type: 'integer', minimum: 1, default: 2, description: 'Successes before up.' },
+      },
+    ),
+    retries: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10,
+      default: 1,
+      description: 'Retries on another upstream when connecting fails (idempotent requests only).',
+    },
+    timeout: duration('Time the upstream may take to answer.', '30s'),
+    cache: {
+      type: 'boolean',
+      default: false,
+      description: 'Serve and store responses through the shared cache.',
+    },
+    deny: {
+      type: 'array',
+      items: { type: 'string', format: 'path-prefix' },
+      default: [],
+      description:
+        'Path prefixes answered with 403, within the route: under `prefix: /api`, `/admin` denies `/api/admin` (a path already starting with the prefix is taken as is).',
+    },
+    rateLimit: rateLimit('this route'),
+  },
+  ['upstreams'],
+)
+
+export const configSchema = {
+  $id: 'https://proxykit.dev/schemas/gateway-config.json',
+  title: 'proxykit gateway configuration',
+  ...object(
+    'The gateway reads one YAML or JSON file of this shape. Unknown keys are errors. Omit `forward` or `reverse` to disable that listener.',
+    {
+      forward: object(
+        'The forward proxy listener (absolute-form HTTP and CONNECT tunnels). Omit to disable.',
+        {
+          listen: listen('Where it listens.', '127.0.0.1:3128'),
+          mode: {
+            enum: ['anonymous', 'transparent'],
+            default: 'anonymous',
+            description:
+              '`anonymous` removes headers that identify the client (X-Forwarded-For, Via, Forwarded …); `transparent` adds them.',
+          },
+          connectPorts: {
+            type: 'array',
+            items: { type: 'integer', minimum: 1, maximum: 65535 },
+            default: [443],
+            description: 'Ports CONNECT may reach.',
+          },
+          allow: {
+            type: 'array',
+            items: { type: 'string', format: 'host-pattern' },
+            description:
+              'Destinations allowed: host names, `*.wildcards` (subdomains), addresses, CIDRs, or address classes (`loopback`, `private` …). When set, everything else is denied. An address or class listed here may be reached even when private.',
+          },
+          deny: {
+            type: 'array',
+            items: { type: 'string', format: 'host-pattern' },
+            default: [],
+            description: 'Destinations denied, in the same forms as `allow` (checked before it).',
+          },
+          allowPrivate: {
+            type: 'boolean',
+            default: false,
+            description:
+              'Let clients reach loopback, private and link-local addresses (off: only public addresses, whatever the name resolves to).',
+          },
+          auth: object(
+            'Proxy authentication (Basic, answered with 407 when missing or wrong).',
+            {
+              realm: {
+                type: 'string',
+                minLength: 1,
+                default: 'proxykit',
+                description: 'The realm in Proxy-Authenticate.',
+              },
+              users: {
+                type: 'object',
+                minProperties: 1,
+                additionalProperties: { type: 'string', format: 'password-hash' },
+                description: 'User name → scrypt (`scrypt$…`) or bcrypt (`$2b$…`) hash of the password.',
+              },
+            },
+            ['users'],
+          ),
+          cache: {
+            type: 'boolean',
+            default: false,
+            description: 'Serve and store plain-HTTP responses through the cache.',
+          },
+          rateLimit: rateLimit('the forward proxy'),
+          timeout: duration('Time an origin may take to answer.', '30s'),
+        },
+      ),
+      reverse: object(
+        'The reverse proxy listener. Omit to disable.',
+        {
+          listen: listen('Where it listens.', '127.0.0.1:8080'),
+          routes: { type: 'array', minItems: 1, items: route, description: 'Routes, most specific first.' },
+        },
+        ['routes'],
+      ),
+      cache: object(
+        'The shared HTTP cache (RFC 9111) used by routes and the forward proxy with `cache: true`.',
+        {
+          store: {
+            enum: ['memory', 'redis'],
+            default: 'memory',
+            description: '`redis` shares entries between instances (needs `redis`).',
+          },
+          maxSize: size('Total size of the memory store.', '256MiB'),
+          maxEntrySize: size('Largest response stored.', '16MiB'),
+        },
+      ),
+      redis: {
+        type: 'string',
+        format: 'redis-url',
+        description: 'Redis for a shared cache and shared rate-limit counters (`redis://host:port/db`).',
+      },
+      admin: object('The admin listener: health, readiness, metrics, purge and upstream management.', {
+        listen: listen('Where it listens; keep it on loopback or a private network.', '127.0.0.1:9901'),
+        token: {
+          type: 'string',
+          minLength: 8,
+          description:
+            'Bearer token required by mutating calls (`POST /purge`, upstream changes). Without it those calls are refused.',
+        },
+      }),
+      log: object('Logging (pino, one JSON object per line on stdout).', {
+        level: {
+          enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          default: 'info',
+          description: 'Minimum level.',
+        },
+        access: { type: 'boolean', default: true, description: 'One access-log line per request.' },
+      }),
+      shutdown: object('Graceful shutdown on SIGTERM and SIGINT.', {
+        grace: duration(
+          'How long in-flight requests may take to finish before connections and tunnels are cut.',
+          '10s',
+        ),
+      }),
+    },
+  ),
+} as const
+
+/** What each format means, as the error message says it. */
+export const FORMAT_RULES: Record<string, string> = {
+  duration: 'must be a duration like "250ms", "5s", "1m" or a number of milliseconds',
+  size: 'must be a size like "64MiB", "512KB" or a number of bytes',
+  listen: 'must be host:port ("127.0.0.1:8080", "[::1]:8080") or a port number',
+  'http-url': 'must be an http(s) URL (scheme, host and port; no path)',
+  'redis-url': 'must be a redis:// or rediss:// URL',
+  'path-prefix': 'must be a path starting with "/"',
+  hostname: 'must be a host name',
+  'host-pattern': 'must be a host name, a *.wildcard, an address or a CIDR',
+  'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
+  'password-hash': 'must be a scrypt ("scrypt$…") or bcrypt ("$2a$/$2b$/$2y$…") hash',
+}

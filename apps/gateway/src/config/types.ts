@@ -1,0 +1,87 @@
+import type { ListenAddress } from './units.js'
+
+// The resolved configuration: the file after validation, defaults filled in, durations in milliseconds,
+// sizes in bytes and listen addresses split. Everything the gateway runs from; `--check` prints it.
+
+export type { ListenAddress }
+
+export interface RateLimitConfig {
+  max: number
+  timeWindowMs: number
+}
+
+export interface UpstreamConfig {
+  url: string
+  weight: number
+}
+
+export type Balancer =
+  | 'round-robin'
+  | 'weighted-round-robin'
+  | 'least-in-flight'
+  | 'p2c'
+  | 'p2c-latency'
+  | 'consistent-hash'
+
+export interface HealthCheckConfig {
+  path: string
+  intervalMs: number
+  timeoutMs: number
+  fall: number
+  rise: number
+}
+
+export interface RouteConfig {
+  name: string
+  prefix: string
+  host: string | null
+  upstreams: UpstreamConfig[]
+  balancer: Balancer
+  hashOn: string | null
+  healthCheck: HealthCheckConfig | null
+  retries: number
+  timeoutMs: number
+  cache: boolean
+  deny: string[]
+  rateLimit: RateLimitConfig | null
+}
+
+export interface ForwardConfig {
+  listen: ListenAddress
+  mode: 'anonymous' | 'transparent'
+  connectPorts: number[]
+  /** null: every destination not denied. */
+  allow: string[] | null
+  deny: string[]
+  allowPrivate: boolean
+  auth: { realm: string; users: Record<string, string> } | null
+  cache: boolean
+  rateLimit: RateLimitConfig | null
+  timeoutMs: number
+}
+
+export interface ReverseConfig {
+  listen: ListenAddress
+  routes: RouteConfig[]
+}
+
+export interface CacheConfig {
+  store: 'memory' | 'redis'
+  maxSize: number
+  maxEntrySize: number
+}
+
+export interface AdminConfig {
+  listen: ListenAddress
+  token: string | null
+}
+
+export interface GatewayConfig {
+  forward: ForwardConfig | null
+  reverse: ReverseConfig | null
+  cache: CacheConfig
+  redis: string | null
+  admin: AdminConfig | null
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; access: boolean }
+  shutdown: { graceMs: number }
+}

@@ -1,0 +1,157 @@
+import { type CacheStore, MemoryStore } from '@proxykit/cache'
+import { RedisStore } from '@proxykit/cache/redis'
+import { Redis } from 'ioredis'
+import pino, { type Logger } from 'pino'
+import { type AdminControls, ControlError } from './admin/controls.js'
+import { upstreamControls } from './admin/upstreams.js'
+import type { GatewayConfig } from './config/types.js'
+import { adminListener } from './listeners/admin.js'
+import { type Listener, listen } from './listeners/app.js'
+import { forwardListener } from './listeners/forward.js'
+import { reverseListener } from './listeners/reverse.js'
+import { GatewayMetrics } from './metrics.js'
+import type { Shared } from './shared.js'
+import { closeListeners } from './shutdown.js'
+
+export interface GatewayOptions {
+  /** The logger for access lines and events (default: pino on stdout at `config.log.level`). */
+  logger?: Logger
+}
+
+export interface Gateway {
+  /** The resolved configuration the gateway runs from. */
+  readonly config: GatewayConfig
+  readonly logger: Logger
+  readonly metrics: GatewayMetrics
+  readonly redis: Redis | null
+  /** Each listener's Fastify instance, bound address and open sockets (null when disabled). */
+  readonly listeners: { forward: Listener | null; reverse: Listener | null; admin: Listener | null }
+  /** What the admin API drives (readiness, purge, upstreams), for programmatic use too. */
+  readonly controls: AdminControls
+  /** Graceful stop: data listeners first (in-flight requests get `graceMs`), then admin, then Redis. */
+  close(graceMs?: number): Promise<void>
+}
+
+function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true })
+  let reported = false
+  redis.on('error', (err) => {
+    if (!reported) logger.error({ err: err.message, redis: url }, 'redis unreachable (will keep retrying)')
+    reported = true
+  })
+  redis.on('ready', () => {
+    reported = false
+  })
+  return redis
+}
+
+/**
+ * Starts the gateway from a resolved config: the forward, reverse and admin listeners in one process.
+ * Resolves once every listener is bound; rejects (after closing what was started) when one cannot be.
+ */
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? pino({ level: config.log.level, base: { pid: process.pid } })
+  const metrics = new GatewayMetrics()
+  const redis = config.redis === null ? null : connectRedis(config.redis, logger)
+  if (redis !== null) await redis.connect().catch(() => {})
+  const store: CacheStore =
+    config.cache.store === 'redis' && redis !== null
+      ? new RedisStore({
+          client: redis,
+          prefix: 'proxykit:gateway:cache:',
+          maxEntrySize: config.cache.maxEntrySize,
+        })
+      : new MemoryStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize })
+  const shared: Shared = {
+    config,
+    logger,
+    metrics,
+    redis,
+    cacheOptions: () => ({ store }),
+    caches: [],
+  }
+  metrics.sources.caches = () =>
+    shared.caches.map((c) => ({ listener: c.listener, ...c.app.cache.metrics() }))
+  if (store instanceof MemoryStore) {
+    metrics.sources.cacheBytes = () => store.size
+    metrics.sources.cacheEntries = () => store.count
+  }
+  const listeners: Gateway['listeners'] = { forward: null, reverse: null, admin: null }
+  let closing = false
+  const controls: AdminControls = {
+    async readiness() {
+      const checks: Record<string, boolean> = { accepting: !closing }
+      for (const name of ['forward', 'reverse'] as const) {
+        const l = listeners[name]
+        if (config[name] !== null) checks[name] = l?.app.server.listening === true && !l.closing
+      }
+      if (redis !== null) {
+        checks.redis = await Promise.race([
+          redis.ping().then(
+            (r) => r === 'PONG',
+            () => false,
+          ),
+          new Promise<boolean>((r) => setTimeout(r, 1000, false).unref()),
+        ])
+      }
+      return checks
+    },
+    purge: async (what) => {
+      const owner = shared.caches[0]
+      if (owner === undefined) throw new ControlError('no listener has the cache on', 404)
+      // One store serves every listener, so purging through one purges for all.
+      try {
+        await owner.app.cache.purge(what.url !== undefined ? { url: what.url } : { tag: what.tag ?? '' })
+      } catch (err) {
+        throw new ControlError((err as Error).message)
+      }
+    },
+  }
+  const started: Listener[] = []
+  const close = async (graceMs = config.shutdown.graceMs) => {
+    if (closing) return
+    closing = true
+    const data = [listeners.forward, listeners.reverse].filter((l): l is Listener => l !== null)
+    await closeListeners(data, graceMs, logger)
+    if (listeners.admin !== null) await closeListeners([listeners.admin], Math.min(graceMs, 1000), logger)
+    if (redis !== null) await redis.quit().catch(() => redis.disconnect())
+    logger.info('gateway stopped')
+  }
+  try {
+    if (config.forward !== null) {
+      listeners.forward = await forwardListener(config.forward, shared)
+      started.push(listeners.forward)
+      await listen(listeners.forward, config.forward.listen)
+    }
+    if (config.reverse !== null) {
+      listeners.reverse = await reverseListener(config.reverse, shared)
+      started.push(listeners.reverse)
+      await listen(listeners.reverse, config.reverse.listen)
+    }
+    if (listeners.reverse !== null) {
+      const api = listeners.reverse.app.reverseProxy
+      controls.upstreams = upstreamControls(api)
+      metrics.sources.upstreams = () =>
+        api
+          .routes()
+          .flatMap((route) =>
+            api
+              .upstreams(route)
+              .map((u) => ({ route, url: u.url, healthy: u.state === 'healthy', inFlight: u.inFlight })),
+          )
+    }
+    if (config.admin !== null) {
+      listeners.admin = await adminListener(config.admin, shared, controls)
+      started.push(listeners.admin)
+      await listen(listeners.admin, config.admin.listen)
+    }
+  } catch (err) {
+    closing = true
+    await Promise.allSettled(started.map((l) => l.app.close()))
+    if (redis !== null) redis.disconnect()
+    throw err
+  }
+  for (const l of started)
+    logger.info({ event: 'listening', listener: l.name, url: l.url }, `${l.name} listening on ${l.url}`)
+  return { config, logger, metrics, redis, listeners, controls, close }
+}

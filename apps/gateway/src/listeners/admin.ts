@@ -1,0 +1,22 @@
+import type { AdminControls } from '../admin/controls.js'
+import { adminRoutes } from '../admin/routes.js'
+import type { AdminConfig } from '../config/types.js'
+import type { Shared } from '../shared.js'
+import { createListener, type Listener } from './app.js'
+
+/** The admin listener: health, readiness, metrics, dashboard, purge and upstream management. */
+export async function adminListener(
+  config: AdminConfig,
+  shared: Shared,
+  controls: AdminControls,
+): Promise<Listener> {
+  const listener = createListener({
+    name: 'admin',
+    logger: shared.logger,
+    metrics: shared.metrics,
+    accessLog: shared.config.log.access,
+    routeOf: (request) => request.routeOptions.url ?? 'unmatched',
+  })
+  await listener.app.register(adminRoutes, { token: config.token, metrics: shared.metrics, controls })
+  return listener
+}

@@ -1,0 +1,34 @@
+import accessControl from '@proxykit/access-control'
+import cache from '@proxykit/cache'
+import forwardProxy from '@proxykit/forward-proxy'
+import { forwardAccessOptions } from '../compose/access.js'
+import { forwardProxyOptions } from '../compose/forward.js'
+import type { ForwardConfig } from '../config/types.js'
+import type { Shared } from '../shared.js'
+import { createListener, type Listener } from './app.js'
+
+/** The forward listener: access control (destinations, auth, rate limit), the cache, the forward proxy. */
+export async function forwardListener(config: ForwardConfig, shared: Shared): Promise<Listener> {
+  const listener = createListener({
+    name: 'forward',
+    logger: shared.logger,
+    metrics: shared.metrics,
+    accessLog: shared.config.log.access,
+    routeOf: (request) => {
+      const form = request.proxy?.form
+      return form === 'authority' ? 'connect' : form === 'absolute' ? 'http' : 'other'
+    },
+  })
+  const app = listener.app
+  const access = forwardAccessOptions(config)
+  if (shared.redis !== null && access.rateLimit !== undefined) {
+    access.rateLimit = { ...access.rateLimit, redis: shared.redis, nameSpace: 'proxykit-gw-forward-' }
+  }
+  await app.register(accessControl, access)
+  if (config.cache) {
+    await app.register(cache, shared.cacheOptions())
+    shared.caches.push({ listener: 'forward', app })
+  }
+  await app.register(forwardProxy, forwardProxyOptions(config))
+  return listener
+}

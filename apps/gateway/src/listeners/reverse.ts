@@ -1,0 +1,49 @@
+import accessControl from '@proxykit/access-control'
+import cache from '@proxykit/cache'
+import reverseProxy from '@proxykit/reverse-proxy'
+import { reverseAccessOptions, reverseNeedsAccess } from '../compose/access.js'
+import { reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
+import type { ReverseConfig } from '../config/types.js'
+import type { Shared } from '../shared.js'
+import { createListener, type Listener } from './app.js'
+
+// The reverse proxy marks each Fastify route it owns with this config key (its value is the route name).
+const REVERSE_ROUTE_KEY = 'proxykitReverseRoute'
+
+/** The reverse listener: access control (route deny lists, rate limits), the cache, the reverse proxy. */
+export async function reverseListener(config: ReverseConfig, shared: Shared): Promise<Listener> {
+  const match = routeMatcher(config.routes)
+  const listener = createListener({
+    name: 'reverse',
+    logger: shared.logger,
+    metrics: shared.metrics,
+    accessLog: shared.config.log.access,
+    routeOf: (request) => match(request.proxy?.host ?? null, request.url)?.name ?? 'unmatched',
+  })
+  const app = listener.app
+  if (reverseNeedsAccess(config.routes)) {
+    await app.register(accessControl, {
+      ...reverseAccessOptions(config.routes),
+      ...(shared.redis === null
+        ? {}
+        : { rateLimit: { redis: shared.redis, nameSpace: 'proxykit-gw-reverse-' } }),
+    })
+  }
+  const cached = new Set(config.routes.filter((r) => r.cache).map((r) => r.name))
+  if (cached.size > 0) {
+    // Routes without `cache: true` bypass the cache: set their Fastify route config before the cache's own
+    // onRoute hook reads it (hooks run in the order they were added).
+    app.addHook('onRoute', (route) => {
+      const config = (route.config ?? {}) as Record<string, unknown>
+      const name = config[REVERSE_ROUTE_KEY]
+      if (typeof name === 'string' && !cached.has(name)) {
+        config.cache = false
+        route.config = config as typeof route.config
+      }
+    })
+    await app.register(cache, shared.cacheOptions())
+    shared.caches.push({ listener: 'reverse', app })
+  }
+  await app.register(reverseProxy, reverseProxyOptions(config.routes))
+  return listener
+}

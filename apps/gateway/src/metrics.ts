@@ -1,0 +1,171 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+export type ListenerName = 'forward' | 'reverse' | 'admin'
+
+/** One upstream as the reverse proxy reports it, for the health and in-flight gauges. */
+export interface UpstreamSample {
+  route: string
+  url: string
+  healthy: boolean
+  inFlight: number
+}
+
+/** A listener's cache counters, as @proxykit/cache's `fastify.cache.metrics()` reports them. */
+export interface CacheSample {
+  listener: string
+  hits: number
+  misses: number
+  stale: number
+  stores: number
+  storedBytes: number
+  bypass: number
+}
+
+/** Where metrics read their values at scrape time; the listeners fill these in from the plugins. */
+export interface MetricSources {
+  upstreams?: () => UpstreamSample[]
+  caches?: () => CacheSample[]
+  cacheBytes?: () => number
+  cacheEntries?: () => number
+  /** CONNECT tunnels established and still open. */
+  tunnels?: () => number
+}
+
+/**
+ * The gateway's Prometheus metrics, in a registry of their own (prom-client's global one is left alone
+ * so that two gateways in one process, as in tests, do not collide).
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  readonly sources: MetricSources = {}
+  readonly requests: Counter<'listener' | 'route' | 'status'>
+  readonly duration: Histogram<'listener' | 'route'>
+  readonly tunnels: Gauge
+  readonly tunnelsTotal: Counter
+  readonly denials: Counter<'listener' | 'rule'>
+  readonly rateLimited: Counter<'listener' | 'route'>
+  readonly upstreamAttempts: Counter<'route' | 'upstream'>
+
+  constructor() {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry, prefix: 'proxykit_' })
+    this.requests = new Counter({
+      name: 'proxykit_requests_total',
+      help: 'Requests answered, by listener, route and status code.',
+      labelNames: ['listener', 'route', 'status'],
+      registers,
+    })
+    this.duration = new Histogram({
+      name: 'proxykit_request_duration_seconds',
+      help: 'Time from the request arriving to the response finishing.',
+      labelNames: ['listener', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    })
+    const sources = this.sources
+    new Counter({
+      name: 'proxykit_cache_requests_total',
+      help: 'Cache lookups by listener and result: hit, stale (served stale), miss, bypass.',
+      labelNames: ['listener', 'result'],
+      registers,
+      collect() {
+        this.reset()
+        for (const c of sources.caches?.() ?? []) {
+          // @proxykit/cache counts stale answers among its hits.
+          this.inc({ listener: c.listener, result: 'hit' }, c.hits - c.stale)
+          this.inc({ listener: c.listener, result: 'stale' }, c.stale)
+          this.inc({ listener: c.listener, result: 'miss' }, c.misses)
+          this.inc({ listener: c.listener, result: 'bypass' }, c.bypass)
+        }
+      },
+    })
+    new Counter({
+      name: 'proxykit_cache_stores_total',
+      help: 'Responses written to the cache, by listener.',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.reset()
+        for (const c of sources.caches?.() ?? []) this.inc({ listener: c.listener }, c.stores)
+      },
+    })
+    new Counter({
+      name: 'proxykit_cache_stored_bytes_total',
+      help: 'Body bytes written to the cache, by listener.',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.reset()
+        for (const c of sources.caches?.() ?? []) this.inc({ listener: c.listener }, c.storedBytes)
+      },
+    })
+    new Gauge({
+      name: 'proxykit_cache_bytes',
+      help: 'Bytes held by the cache store (when the store reports it).',
+      registers,
+      collect() {
+        if (sources.cacheBytes) this.set(sources.cacheBytes())
+      },
+    })
+    new Gauge({
+      name: 'proxykit_cache_entries',
+      help: 'Entries held by the cache store (when the store reports it).',
+      registers,
+      collect() {
+        if (sources.cacheEntries) this.set(sources.cacheEntries())
+      },
+    })
+    this.tunnels = new Gauge({
+      name: 'proxykit_tunnels_open',
+      help: 'CONNECT tunnels open now.',
+      registers,
+      collect() {
+        if (sources.tunnels) this.set(sources.tunnels())
+      },
+    })
+    this.tunnelsTotal = new Counter({
+      name: 'proxykit_tunnels_total',
+      help: 'CONNECT tunnels established.',
+      registers,
+    })
+    this.denials = new Counter({
+      name: 'proxykit_access_denials_total',
+      help: 'Requests refused by access control (401, 403, 407), by listener and rule.',
+      labelNames: ['listener', 'rule'],
+      registers,
+    })
+    this.rateLimited = new Counter({
+      name: 'proxykit_rate_limited_total',
+      help: 'Requests refused by a rate limit (429).',
+      labelNames: ['listener', 'route'],
+      registers,
+    })
+    this.upstreamAttempts = new Counter({
+      name: 'proxykit_upstream_responses_total',
+      help: 'Responses received from upstreams, by route and upstream.',
+      labelNames: ['route', 'upstream'],
+      registers,
+    })
+    new Gauge({
+      name: 'proxykit_upstream_healthy',
+      help: '1 when the upstream is taking traffic, 0 when it is down or draining.',
+      labelNames: ['route', 'upstream'],
+      registers,
+      collect() {
+        this.reset()
+        for (const u of sources.upstreams?.() ?? [])
+          this.set({ route: u.route, upstream: u.url }, u.healthy ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'proxykit_upstream_in_flight',
+      help: 'Requests in flight to the upstream.',
+      labelNames: ['route', 'upstream'],
+      registers,
+      collect() {
+        this.reset()
+        for (const u of sources.upstreams?.() ?? []) this.set({ route: u.route, upstream: u.url }, u.inFlight)
+      },
+    })
+  }
+}

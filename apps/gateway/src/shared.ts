@@ -1,0 +1,18 @@
+import type { CacheOptions } from '@proxykit/cache'
+import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import type { GatewayConfig } from './config/types.js'
+import type { GatewayMetrics, ListenerName } from './metrics.js'
+
+/** What every listener is built from: one config, one logger, one metrics registry, one Redis, one cache. */
+export interface Shared {
+  config: GatewayConfig
+  logger: Logger
+  metrics: GatewayMetrics
+  redis: Redis | null
+  /** @proxykit/cache options; every listener's cache uses the same store. */
+  cacheOptions(): CacheOptions
+  /** The listeners that registered the cache (their `fastify.cache` decorator: purge, counters). */
+  caches: Array<{ listener: ListenerName; app: FastifyInstance }>
+}

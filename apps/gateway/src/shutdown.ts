@@ -1,0 +1,54 @@
+import type { Logger } from 'pino'
+import type { Listener } from './listeners/app.js'
+
+/**
+ * Closes listeners gracefully: they stop accepting at once (idle keep-alive connections are closed, busy
+ * ones are closed after their response), in-flight requests and CONNECT tunnels may go on for up to
+ * `graceMs`, then every socket still open is cut and the Fastify instances are closed (plugins' onClose).
+ */
+export async function closeListeners(listeners: Listener[], graceMs: number, logger: Logger): Promise<void> {
+  if (listeners.length === 0) return
+  for (const l of listeners) {
+    l.closing = true
+    // Stop accepting now (Node also closes idle keep-alive connections); Fastify's own close comes after
+    // the grace period, since the forward proxy closes its tunnels as soon as that starts.
+    l.app.server.close(() => {})
+  }
+  let graceTimer: NodeJS.Timeout | undefined
+  const graceOver = new Promise<void>((resolve) => {
+    graceTimer = setTimeout(resolve, graceMs)
+  })
+  const inFlight = listeners.reduce((n, l) => n + l.inFlight, 0)
+  if (inFlight > 0) logger.info({ inFlight, graceMs }, 'waiting for in-flight requests and tunnels')
+  await Promise.race([Promise.all(listeners.map((l) => l.idle())), graceOver])
+  clearTimeout(graceTimer)
+  let cut = 0
+  for (const l of listeners) {
+    cut += l.sockets.size
+    for (const socket of l.sockets) socket.destroy()
+  }
+  if (cut > 0)
+    logger.warn({ connections: cut, graceMs }, 'cut the connections still open after the grace period')
+  await Promise.all(listeners.map((l) => l.app.close()))
+}
+
+/** Runs `close` once on the first SIGTERM or SIGINT; a second signal exits at once. */
+export function onShutdownSignal(close: (signal: string) => Promise<void>, logger: Logger): void {
+  let closing = false
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+    closing = true
+    close(signal).then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+}
