@@ -95,6 +95,7 @@ const NOT_MODIFIED_HEADERS = [
   'last-modified',
 ]
 const kFlat = Symbol('flatHeaders')
+const noop = () => {}
 
 type Entry = CacheEntry & { [kFlat]?: string[] }
 
@@ -430,7 +431,8 @@ export class HttpCache {
     st.handled = true
     const out = this.#respond(request, st, response.statusCode, response.headers)
     if (out.replace !== null) {
-      response.body?.destroy()
+      // The upstream body is not wanted (a 304's is empty, an error's is replaced): drop it quietly.
+      response.body?.on('error', noop).destroy()
       response.statusCode = out.replace.statusCode
       response.headers = out.replace.headers
       response.body = request.raw.method === 'HEAD' ? null : Readable.from([out.replace.body])
@@ -456,7 +458,7 @@ export class HttpCache {
     const headers = reply.getHeaders() as OutgoingHttpHeaders
     const out = this.#respond(request, st, reply.statusCode, headers)
     if (out.replace !== null) {
-      if (payload instanceof Readable) payload.destroy()
+      if (payload instanceof Readable) payload.on('error', noop).destroy()
       reply.code(out.replace.statusCode)
       for (const name in headers) if (out.replace.headers[name] === undefined) reply.removeHeader(name)
       reply.headers(out.replace.headers)

@@ -29,7 +29,7 @@ export function addTestProxy(app: FastifyInstance, originUrl: string, prefix = '
         sendUpstreamResponse(req, reply, {
           statusCode: res.statusCode,
           headers: stripHopByHop(res.headers),
-          body: req.raw.method === 'HEAD' ? (res.body.resume(), null) : res.body,
+          body: res.body,
         }),
       (err: Error) => sendError(reply, new BadGatewayError(err.message, { cause: err })),
     )
