@@ -24,7 +24,8 @@ export function upstreamError(err: unknown, what: string): ProxyError {
   const code = (err as { code?: string }).code ?? ''
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT')
     return new GatewayTimeoutError(`${what} did not answer in time`, { cause: err })
-  const detail = code === '' ? ((err as Error).message ?? 'failed') : code
+  // System errors say it best by code (ECONNREFUSED); undici's own by message (a parent's 407, TLS).
+  const detail = code === '' || code.startsWith('UND_ERR') ? ((err as Error).message ?? code) : code
   return new BadGatewayError(`${what}: ${detail}`, { cause: err })
 }
 

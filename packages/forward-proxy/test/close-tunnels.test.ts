@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import net from 'node:net'
+import { test } from 'node:test'
+import { startTcpOrigin } from '@proxykit/core/testing'
+import { startProxy } from './helpers.js'
+
+test('fastify.close() destroys open tunnels instead of waiting for them', async (t) => {
+  const origin = await startTcpOrigin()
+  const proxy = await startProxy({ connectPorts: [origin.port] })
+  t.after(() => origin.close())
+
+  const client = net.connect(proxy.port, '127.0.0.1')
+  client.on('error', () => {})
+  await once(client, 'connect')
+  client.write(`CONNECT 127.0.0.1:${origin.port} HTTP/1.1\r\n\r\n`)
+  const [head] = (await once(client, 'data')) as [Buffer]
+  assert.match(head.toString(), /^HTTP\/1\.1 200 /)
+  const closed = once(client, 'close')
+  const started = Date.now()
+  await proxy.app.close()
+  await closed
+  assert.ok(Date.now() - started < 10_000)
+  const deadline = Date.now() + 5000
+  while (origin.server.listening && Date.now() < deadline) {
+    // The origin side is destroyed too: its server sees no open socket.
+    const count = await new Promise<number>((r) => origin.server.getConnections((_e, n) => r(n)))
+    if (count === 0) break
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  const left = await new Promise<number>((r) => origin.server.getConnections((_e, n) => r(n)))
+  assert.equal(left, 0)
+})
