@@ -132,7 +132,8 @@ export async function proxyRequest(
       if (!RETRYABLE.has(kind)) break
       continue
     }
-    upstream.recordLatency(performance.now() - start)
+    const now = performance.now()
+    upstream.recordLatency(now - start, now)
     if (response.statusCode >= 500 && passive !== false && passive.on5xx)
       upstream.recordFailure(passive, Date.now())
     else upstream.recordSuccess()

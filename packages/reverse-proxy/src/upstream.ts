@@ -24,6 +24,9 @@ export interface UpstreamStatus {
 
 // Weight of the newest sample in the latency average: about the last ten requests dominate.
 const EWMA_ALPHA = 0.2
+// Without new samples the average decays towards 0 with this time constant (Finagle's peak EWMA does the
+// same), so an upstream that was slow once is tried again rather than shunned for good.
+const EWMA_DECAY_MS = 2_000
 
 /**
  * One server behind a route: its connection pool and every number the balancers and health logic read.
@@ -41,6 +44,7 @@ export class Upstream {
   inFlight = 0
   tunnels = 0
   ewmaMs = 0
+  private ewmaAt = 0
   requests = 0
   failures = 0
   healthy = true
@@ -100,8 +104,16 @@ export class Upstream {
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
-  recordLatency(ms: number): void {
-    this.ewmaMs = this.ewmaMs === 0 ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs)
+  recordLatency(ms: number, now: number): void {
+    const current = this.latency(now)
+    this.ewmaMs = current === 0 ? ms : current + EWMA_ALPHA * (ms - current)
+    this.ewmaAt = now
+  }
+
+  /** The latency average as of `now` (ms, `performance.now()` clock), decayed for the time without samples. */
+  latency(now: number): number {
+    if (this.ewmaMs === 0) return 0
+    return this.ewmaMs * Math.exp(-(now - this.ewmaAt) / EWMA_DECAY_MS)
   }
 
   recordSuccess(): void {
@@ -135,7 +147,7 @@ export class Upstream {
       ejectedUntil: this.ejectedUntil > now ? this.ejectedUntil : 0,
       inFlight: this.inFlight,
       tunnels: this.tunnels,
-      ewmaMs: Math.round(this.ewmaMs * 100) / 100,
+      ewmaMs: Math.round(this.latency(performance.now()) * 100) / 100,
       requests: this.requests,
       failures: this.failures,
       consecutiveFailures: this.consecutiveFailures,

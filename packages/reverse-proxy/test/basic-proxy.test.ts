@@ -32,6 +32,7 @@ test('routes by prefix with rewriting, by host, beside the app’s own routes, a
   const r1 = await rawRequest(
     proxy.port,
     'GET /api/users?id=7 HTTP/1.1\r\nHost: public.test\r\nConnection: close, X-Secret\r\nX-Secret: hop\r\nKeep-Alive: timeout=5\r\n\r\n',
+    { idleMs: 3000 },
   )
   assert.equal(r1.statusCode, 200)
   const body1 = JSON.parse(r1.body.toString())

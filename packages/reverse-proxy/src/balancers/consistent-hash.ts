@@ -49,7 +49,7 @@ export class ConsistentHash implements Balancer {
       const u = candidates[i]!
       const h = mix(k ^ this.seed(u))
       const unit = (h + 0.5) / 4294967296
-      const score = u.weight === 1 ? unit : -u.weight / Math.log(unit)
+      const score = -u.weight / Math.log(unit)
       if (score > bestScore) {
         bestScore = score
         best = u

@@ -15,9 +15,9 @@ export class PowerOfTwoChoices implements Balancer {
     private readonly random: () => number = Math.random,
   ) {}
 
-  private load(u: Upstream): number {
+  private load(u: Upstream, now: number): number {
     if (this.metric === 'in-flight') return u.inFlight / u.weight
-    return ((u.ewmaMs || 1) * (u.inFlight + 1)) / u.weight
+    return ((u.latency(now) || 1) * (u.inFlight + 1)) / u.weight
   }
 
   pick({ candidates }: PickContext): Upstream | null {
@@ -29,6 +29,7 @@ export class PowerOfTwoChoices implements Balancer {
     if (j >= i) j++
     const a = candidates[i]!
     const b = candidates[j]!
-    return this.load(b) < this.load(a) ? b : a
+    const now = this.metric === 'latency' ? performance.now() : 0
+    return this.load(b, now) < this.load(a, now) ? b : a
   }
 }
