@@ -4,6 +4,10 @@ import { parseDuration, parseListen, parseSize } from './units.js'
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
 
+// The password hash formats @proxykit/access-control verifies (`hashPassword` makes the scrypt one).
+const SCRYPT = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/
+const BCRYPT = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/
+
 function isHostname(s: string): boolean {
   return HOSTNAME.test(s) || isIP(s.replace(/^\[|\]$/g, '')) !== 0
 }
@@ -33,5 +37,5 @@ export const formats: Record<string, (s: string) => boolean> = {
     return isHostname(s.startsWith('*.') ? s.slice(2) : s)
   },
   'hash-on': (s) => /^(?:header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=]+|ip|path)$/.test(s),
-  'password-hash': (s) => /^(?:scrypt\$\S+|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53})$/.test(s),
+  'password-hash': (s) => SCRYPT.test(s) || BCRYPT.test(s),
 }

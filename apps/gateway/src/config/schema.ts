@@ -268,5 +268,5 @@ export const FORMAT_RULES: Record<string, string> = {
   hostname: 'must be a host name',
   'host-pattern': 'must be a host name, a *.wildcard, an address or a CIDR',
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
-  'password-hash': 'must be a scrypt ("scrypt$…") or bcrypt ("$2a$/$2b$/$2y$…") hash',
+  'password-hash': 'must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',
 }
