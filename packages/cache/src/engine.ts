@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { type IncomingHttpHeaders, IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import {
   GatewayTimeoutError,
@@ -280,11 +280,6 @@ export class HttpCache {
     st.stale = entry
     st.clientConditional =
       headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
-    if (entry !== null && !st.clientConditional) {
-      // §4.3.1: validate the stored response with its own validators.
-      if (entry.policy.etag !== null) headers['if-none-match'] = entry.policy.etag
-      if (entry.policy.lastModified !== null) headers['if-modified-since'] = entry.policy.lastModified
-    }
     const flight = this.#o.collapse && !auth && !background ? this.#flights.get(key.url) : undefined
     if (flight !== undefined) {
       this.metrics.collapsed++
@@ -297,6 +292,13 @@ export class HttpCache {
 
   #lead(request: FastifyRequest, st: CacheRequestState, canLead: boolean): void {
     this.metrics.misses++
+    const entry = st.stale
+    if (entry !== null && !st.clientConditional) {
+      // §4.3.1: validate the stored response with its own validators (the proxies send request.headers).
+      const headers = request.headers
+      if (entry.policy.etag !== null) headers['if-none-match'] = entry.policy.etag
+      if (entry.policy.lastModified !== null) headers['if-modified-since'] = entry.policy.lastModified
+    }
     if (canLead && this.#o.collapse && st.mayStore && !this.#flights.has(st.url)) {
       let resolve!: (stored: boolean) => void
       const promise = new Promise<boolean>((r) => {
@@ -405,16 +407,19 @@ export class HttpCache {
     delete headers['if-modified-since']
     headers['x-proxykit-cache-revalidate'] = this.#token
     const raw = request.raw as typeof request.raw & { [kOriginalTarget]?: string }
-    const original = raw[kOriginalTarget]
+    const original = raw[kOriginalTarget] ?? (request.proxy.form === 'absolute' ? raw.url : undefined)
     // light-my-request keeps only the path of `url`: a forward-proxied (absolute-form) target travels on
     // the request's prototype as core's kOriginalTarget, which classification reads first.
-    class RevalidationRequest {}
+    class RevalidationRequest extends IncomingMessage {}
     if (original !== undefined)
       (RevalidationRequest.prototype as unknown as Record<symbol, string>)[kOriginalTarget] = original
     this.#fastify
       .inject({
         method: 'GET',
-        url: raw.url ?? '/',
+        url:
+          original !== undefined && raw.url === original
+            ? (request.proxy.target?.path ?? '/')
+            : (raw.url ?? '/'),
         headers,
         ...(original !== undefined ? { Request: RevalidationRequest as never } : {}),
       })
@@ -523,11 +528,12 @@ export class HttpCache {
     const stale = st.stale
     if (stale !== null && statusCode === 304 && validatorsMatch(stale.policy, headers)) {
       // §4.3.3/§4.3.4: the stored response is still good; the 304's fields replace the stored ones.
-      const refreshed = this.#refresh(request, st, stale, headers, now)
+      const flight = st.flight
+      const refreshed = this.#refresh(request, st, stale, headers, now, (ok) => flight?.resolve(ok))
+      if (refreshed === null) flight?.resolve(false)
       this.metrics.revalidated++
       if (st.clientConditional) {
         this.#setStatus(request, headers, forwardStatus(name, 'stale', 304, refreshed !== null, null))
-        st.flight?.resolve(refreshed !== null)
         return none
       }
       const entry = refreshed ?? stale
@@ -538,9 +544,7 @@ export class HttpCache {
         refreshed !== null,
         entry.policy.lifetime - currentAge(entry.policy, now),
       )
-      const replace = this.#replacement(request, entry, now, member)
-      st.flight?.resolve(refreshed !== null)
-      return { headers, writer: null, replace }
+      return { headers, writer: null, replace: this.#replacement(request, entry, now, member) }
     }
     if (
       stale !== null &&
@@ -643,6 +647,7 @@ export class HttpCache {
     stale: CacheEntry,
     headers304: OutgoingHttpHeaders,
     now: number,
+    onStored: (stored: boolean) => void,
   ): CacheEntry | null {
     const merged: OutgoingHttpHeaders = { ...stale.headers }
     for (const name in headers304) {
@@ -677,6 +682,7 @@ export class HttpCache {
         this.metrics.stores++
         this.metrics.storedBytes += bytes
       }
+      onStored(ok)
     })
     return { ...cached, size: stale.body.length, body: stale.body }
   }
