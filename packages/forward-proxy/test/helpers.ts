@@ -1,8 +1,15 @@
 import { execFile } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
+import { installProxyContext } from '@proxykit/core'
 import { rawRequest } from '@proxykit/core/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
-import forwardProxy, { type ForwardProxyOptions } from '../src/index.js'
+import forwardProxy, { type ForwardProxyOptions, type LookupFunction } from '../src/index.js'
+
+/** Tests resolve no real name: `localhost` only, everything else does not exist. */
+export const loopbackLookup: LookupFunction = async (name) => {
+  if (name === 'localhost') return [{ address: '127.0.0.1', family: 4 }]
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' })
+}
 
 export interface Proxy {
   app: FastifyInstance
@@ -10,14 +17,24 @@ export interface Proxy {
   url: string
 }
 
-/** A Fastify app with the forward proxy on a loopback port; `setup` registers things before it. */
+/**
+ * A Fastify app with the forward proxy on a loopback port; `setup` registers things before it. Whatever
+ * the options allow, a connect guard keeps every test's traffic on loopback (a browser's background
+ * requests included).
+ */
 export async function startProxy(
   options: ForwardProxyOptions = {},
   setup?: (app: FastifyInstance) => Promise<void> | void,
 ): Promise<Proxy> {
   const app = Fastify()
+  installProxyContext(app)
+  app.addHook('onRequest', async (request) => {
+    request.proxy?.connectGuards.push((address) =>
+      address.startsWith('127.') || address === '::1' ? null : 'tests stay on loopback',
+    )
+  })
   if (setup) await setup(app)
-  await app.register(forwardProxy, { allow: ['127.0.0.1/32'], ...options })
+  await app.register(forwardProxy, { allow: ['127.0.0.1/32'], lookup: loopbackLookup, ...options })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   return { app, port, url: `http://127.0.0.1:${port}` }
