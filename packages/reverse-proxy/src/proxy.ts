@@ -1,6 +1,7 @@
 import {
   BadGatewayError,
   GatewayTimeoutError,
+  NotImplementedError,
   type ProxyError,
   ServiceUnavailableError,
   sendError,
@@ -86,6 +87,15 @@ export async function proxyRequest(
   const req = request.raw
   const res = reply.raw
   const method = req.method ?? 'GET'
+  const te = req.headers['transfer-encoding']
+  if (te !== undefined && te.toLowerCase() !== 'chunked') {
+    // RFC 9112 §6.1: 501 for a coding we do not understand. Anything but a lone `chunked` (`identity`,
+    // repeated TE lines, `gzip, chunked`) is a classic desync shape, so the connection is closed too.
+    sendError(reply, new NotImplementedError(`Transfer-Encoding '${te}' is not supported`), {
+      connection: 'close',
+    })
+    return
+  }
   const body = hasBody(request)
   const maxAttempts =
     1 +

@@ -15,8 +15,8 @@ export async function startProxy(
   t: TestContext,
   options: ReverseProxyOptions,
   hooks: {
-    before?: (app: FastifyInstance) => Promise<void> | void
-    after?: (app: FastifyInstance) => Promise<void> | void
+    before?: (app: FastifyInstance) => unknown
+    after?: (app: FastifyInstance) => unknown
   } = {},
   fastifyOptions: FastifyServerOptions = {},
 ): Promise<Proxy> {

@@ -48,12 +48,26 @@ function open(url: string): Promise<{ ws: WebSocket; first: string }> {
 
 const next = (ws: WebSocket) => once(ws, 'message').then(([d]) => (d as Buffer).toString())
 
-async function exercise(t: TestContext, before?: (app: FastifyInstance) => Promise<void>, after?: (app: FastifyInstance) => Promise<void>) {
+async function exercise(
+  t: TestContext,
+  before?: (app: FastifyInstance) => Promise<void>,
+  after?: (app: FastifyInstance) => Promise<void>,
+) {
   const a = await wsOrigin(t, 'a')
   const b = await wsOrigin(t, 'b')
   const proxy = await startProxy(
     t,
-    { routes: [{ name: 'ws', prefix: '/ws', rewritePrefix: '/socket', balancer: 'round-robin', upstreams: [a.url, b.url] }] },
+    {
+      routes: [
+        {
+          name: 'ws',
+          prefix: '/ws',
+          rewritePrefix: '/socket',
+          balancer: 'round-robin',
+          upstreams: [a.url, b.url],
+        },
+      ],
+    },
     { ...(before ? { before } : {}), ...(after ? { after } : {}) },
   )
   const wsUrl = `ws://127.0.0.1:${proxy.port}/ws/chat?room=1`
@@ -61,7 +75,10 @@ async function exercise(t: TestContext, before?: (app: FastifyInstance) => Promi
   const two = await open(wsUrl)
   assert.deepEqual(
     [one.first, two.first].sort(),
-    ['hello from a at /socket/chat?room=1 for 127.0.0.1', 'hello from b at /socket/chat?room=1 for 127.0.0.1'],
+    [
+      'hello from a at /socket/chat?room=1 for 127.0.0.1',
+      'hello from b at /socket/chat?room=1 for 127.0.0.1',
+    ],
     'balanced over both upstreams, path rewritten, X-Forwarded-For set',
   )
   one.ws.send('text frame')
