@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { rawRequest, startOrigin, startTcpOrigin } from '@proxykit/core/testing'
+import { startOrigin, startTcpOrigin } from '@proxykit/core/testing'
 import { hashPassword } from '../src/index.js'
-import { basic, forwardGet, startApp } from './helpers.js'
+import { basic, forwardGet, send, startApp } from './helpers.js'
 
 test('forward requests: 407 without or with wrong Proxy-Authorization, 200 with it, never passed on', async (t) => {
   const origin = await startOrigin()
@@ -13,7 +13,7 @@ test('forward requests: 407 without or with wrong Proxy-Authorization, 200 with 
   t.after(() => Promise.all([proxy.app.close(), origin.close()]))
   const target = `${origin.url}/page`
 
-  const missing = await rawRequest(proxy.port, forwardGet(target))
+  const missing = await send(proxy.port, forwardGet(target))
   assert.equal(missing.statusCode, 407)
   assert.match(missing.headers['proxy-authenticate'] ?? '', /^Basic realm="corp"/)
 
@@ -24,18 +24,15 @@ test('forward requests: 407 without or with wrong Proxy-Authorization, 200 with 
     'Digest x=1',
     'Basic',
   ]) {
-    const res = await rawRequest(proxy.port, forwardGet(target, { 'Proxy-Authorization': bad }))
+    const res = await send(proxy.port, forwardGet(target, { 'Proxy-Authorization': bad }))
     assert.equal(res.statusCode, 407, bad)
   }
   // Authorization is the origin's business, not the proxy's: it does not authenticate to the proxy.
-  const wrongHeader = await rawRequest(
-    proxy.port,
-    forwardGet(target, { Authorization: basic('alice', 's3cret') }),
-  )
+  const wrongHeader = await send(proxy.port, forwardGet(target, { Authorization: basic('alice', 's3cret') }))
   assert.equal(wrongHeader.statusCode, 407)
   assert.equal(origin.hits, 0)
 
-  const ok = await rawRequest(
+  const ok = await send(
     proxy.port,
     forwardGet(target, {
       'Proxy-Authorization': basic('alice', 's3cret'),
@@ -63,7 +60,7 @@ test('CONNECT: 407 without or with wrong credentials, the tunnel opens with righ
   )
   t.after(() => Promise.all([proxy.app.close(), echo.close()]))
   const connect = (extra: string) =>
-    rawRequest(
+    send(
       proxy.port,
       `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\n${extra}\r\nhello`,
     )
@@ -93,7 +90,7 @@ test('bearer tokens in Proxy-Authorization; groups from the configuration', asyn
   })
   t.after(() => Promise.all([proxy.app.close(), origin.close()]))
   const get = (path: string, value?: string) =>
-    rawRequest(proxy.port, forwardGet(`${origin.url}${path}`, value ? { 'Proxy-Authorization': value } : {}))
+    send(proxy.port, forwardGet(`${origin.url}${path}`, value ? { 'Proxy-Authorization': value } : {}))
 
   const none = await get('/x')
   assert.equal(none.statusCode, 407)

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import type { ConnectGuard } from '@proxykit/core'
-import { rawRequest } from '@proxykit/core/testing'
 import Fastify, { type FastifyRequest } from 'fastify'
 import accessControl, { type AccessControlOptions } from '../src/index.js'
-import { forwardGet } from './helpers.js'
+import { forwardGet, send } from './helpers.js'
 
 async function app(options: AccessControlOptions, extra: { trustProxy?: boolean } = {}) {
   const f = Fastify({ trustProxy: extra.trustProxy ?? false })
@@ -125,7 +124,7 @@ test('the connect guard re-decides on the address a forward request is about to 
   await f.listen({ port: 0, host: '127.0.0.1' })
   t.after(() => f.close())
   const port = (f.server.address() as AddressInfo).port
-  const res = await rawRequest(port, forwardGet('http://www.example.com/x'))
+  const res = await send(port, forwardGet('http://www.example.com/x'))
   assert.equal(res.body.toString(), 'captured')
   assert.equal(guards.length, 1)
   const guard = guards[0]!
@@ -136,7 +135,7 @@ test('the connect guard re-decides on the address a forward request is about to 
   assert.match(guard('not-an-address', 4, seen!) ?? '', /denied/)
   assert.equal(seen!.proxy.access?.decision, 'deny')
   // a literal address target is decided at once: no guard needed
-  await rawRequest(port, forwardGet('http://127.0.0.3/x'))
+  await send(port, forwardGet('http://127.0.0.3/x'))
   assert.equal(seen!.proxy.target?.hostname, '127.0.0.3')
   assert.equal(guards.length, 0)
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { rawRequest, startOrigin } from '@proxykit/core/testing'
-import { forwardGet, startApp } from './helpers.js'
+import { startOrigin } from '@proxykit/core/testing'
+import { forwardGet, send, startApp } from './helpers.js'
 
 test('127.0.0.1 allowed: every spelling of 127.0.0.2 is refused and its origin receives nothing', async (t) => {
   const allowed = await startOrigin({ host: '127.0.0.1' })
@@ -17,7 +17,7 @@ test('127.0.0.1 allowed: every spelling of 127.0.0.2 is refused and its origin r
     '127.1',
     '[::ffff:127.0.0.1]',
   ]) {
-    const res = await rawRequest(proxy.port, forwardGet(`http://${spelling}:${allowed.port}/ok`))
+    const res = await send(proxy.port, forwardGet(`http://${spelling}:${allowed.port}/ok`))
     assert.equal(res.statusCode, 200, spelling)
   }
   assert.equal(allowed.hits, 6)
@@ -36,7 +36,7 @@ test('127.0.0.1 allowed: every spelling of 127.0.0.2 is refused and its origin r
     '[0:0:0:0:0:ffff:127.0.0.2]',
   ]
   for (const spelling of hostile) {
-    const res = await rawRequest(proxy.port, forwardGet(`http://${spelling}:${other.port}/secret`))
+    const res = await send(proxy.port, forwardGet(`http://${spelling}:${other.port}/secret`))
     assert.equal(res.statusCode, 403, spelling)
     assert.match(res.body.toString(), /denied by rule "default"/)
   }
@@ -57,20 +57,20 @@ test('host names: case, trailing dot and punycode are one name; DNS cannot slip 
   t.after(() => Promise.all([proxy.app.close(), good.close(), internal.close()]))
 
   for (const spelling of ['localhost', 'LOCALHOST', 'localhost.', 'LocalHost.']) {
-    const res = await rawRequest(proxy.port, forwardGet(`http://${spelling}:${good.port}/`))
+    const res = await send(proxy.port, forwardGet(`http://${spelling}:${good.port}/`))
     assert.equal(res.statusCode, 403, spelling)
     assert.match(res.body.toString(), /no-localhost/)
   }
   assert.equal(good.hits, 0)
 
   for (const spelling of ['GOOD.test', 'good.test.', 'xn--bcher-kva.test', 'XN--BCHER-KVA.TEST']) {
-    const res = await rawRequest(proxy.port, forwardGet(`http://${spelling}:${good.port}/`))
+    const res = await send(proxy.port, forwardGet(`http://${spelling}:${good.port}/`))
     assert.equal(res.statusCode, 200, spelling)
   }
   assert.equal(good.hits, 4)
 
   // rebind.test is allowed by name, but resolves to 127.0.0.2: the connect-time guard refuses it.
-  const res = await rawRequest(proxy.port, forwardGet(`http://rebind.test:${internal.port}/`))
+  const res = await send(proxy.port, forwardGet(`http://rebind.test:${internal.port}/`))
   assert.equal(res.statusCode, 403)
   assert.match(res.body.toString(), /no-internal/)
   assert.equal(internal.hits, 0)
@@ -92,14 +92,14 @@ test('CONNECT tunnels: the authority is checked like an absolute-form target', a
   )
   t.after(() => Promise.all([proxy.app.close(), allowed.close(), other.close()]))
 
-  const ok = await rawRequest(
+  const ok = await send(
     proxy.port,
     `CONNECT 127.0.0.1:${allowed.port} HTTP/1.1\r\nHost: 127.0.0.1:${allowed.port}\r\n\r\nping`,
   )
   assert.equal(ok.statusCode, 200)
   assert.equal(ok.body.toString(), 'ping')
   for (const spelling of ['127.0.0.2', '2130706434', '[::ffff:127.0.0.2]', 'rebind.test']) {
-    const res = await rawRequest(
+    const res = await send(
       proxy.port,
       `CONNECT ${spelling}:${other.port} HTTP/1.1\r\nHost: ${spelling}:${other.port}\r\n\r\nping`,
     )

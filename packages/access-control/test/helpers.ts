@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import { rawRequest } from '@proxykit/core/testing'
 import forwardProxy from '@proxykit/forward-proxy'
 import Fastify, { type FastifyInstance } from 'fastify'
 import accessControl, { type AccessControlOptions } from '../src/index.js'
@@ -55,4 +56,12 @@ export function forwardGet(target: string, headers: Record<string, string> = {})
 
 export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+}
+
+/**
+ * rawRequest with patience for a loaded machine: it resolves when the server closes (every request here
+ * says `Connection: close`, and refused tunnels are closed), or after `idleMs` of silence (open tunnels).
+ */
+export function send(port: number, bytes: string, idleMs = 3000) {
+  return rawRequest(port, bytes, { idleMs, timeoutMs: 20_000 })
 }
