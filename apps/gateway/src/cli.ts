@@ -2,9 +2,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfigFile } from './config/parse.js'
 import type { GatewayConfig } from './config/types.js'
-import { type Demo, demoBanner, demoConfig, startDemoUpstreams } from './demo.js'
-import { startGateway } from './gateway.js'
-import { onShutdownSignal } from './shutdown.js'
+import type { Demo } from './demo.js'
 
 const HELP = `usage: proxykit-gateway [--config FILE] [--check] [--help]
 
@@ -42,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
   }
   let config: GatewayConfig
   let demo: Demo | null = null
+  // The plugins load only when something will run: --check and --help stay quick.
+  const { demoBanner, demoConfig, startDemoUpstreams } = await import('./demo.js')
   try {
     if (args.config === undefined) {
       demo = await startDemoUpstreams()
@@ -59,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`proxykit-gateway: ${args.config} is valid\n`)
     return 0
   }
+  const { startGateway } = await import('./gateway.js')
+  const { onShutdownSignal } = await import('./shutdown.js')
   let gateway: Awaited<ReturnType<typeof startGateway>>
   try {
     gateway = await startGateway(config)

@@ -24,8 +24,8 @@ const upstreamBody = {
 const purgeBody = {
   type: 'object',
   additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
+  // Exactly one of them (Fastify's Ajv strips unknown keys before counting, so say it with oneOf).
+  oneOf: [{ required: ['url'] }, { required: ['tag'] }],
   properties: {
     url: { type: 'string', pattern: '^https?://' },
     tag: { type: 'string', minLength: 1 },

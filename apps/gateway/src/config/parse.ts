@@ -43,7 +43,7 @@ export function pointerToPath(pointer: string, extra?: string): string {
 
 function closest(word: string, candidates: string[]): string | null {
   let best: string | null = null
-  let bestDistance = 3
+  let bestDistance = Math.max(2, Math.floor(word.length / 2)) + 1
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase())
     if (d < bestDistance) {

@@ -30,9 +30,9 @@ const listen = (description: string, def: string): Schema => ({
   default: def,
 })
 
-const rateLimit = (scope: string): Schema =>
+const rateLimit = (scope: string, per: string): Schema =>
   object(
-    `A rate limit per client address (per user when authenticated) for ${scope}; over it the answer is 429 with Retry-After. Counters live in Redis when \`redis\` is set.`,
+    `A rate limit on ${scope}, counted per ${per}; over it the answer is 429 with Retry-After. Counters live in Redis when \`redis\` is set (shared by every instance).`,
     {
       max: { type: 'integer', minimum: 1, description: 'Requests allowed per window.' },
       timeWindow: duration('The window.', '1m'),
@@ -133,7 +133,7 @@ const route = object(
       description:
         'Path prefixes answered with 403, within the route: under `prefix: /api`, `/admin` denies `/api/admin` (a path already starting with the prefix is taken as is).',
     },
-    rateLimit: rateLimit('this route'),
+    rateLimit: rateLimit('this route', 'client address'),
   },
   ['upstreams'],
 )
@@ -201,7 +201,7 @@ export const configSchema = {
             default: false,
             description: 'Serve and store plain-HTTP responses through the cache.',
           },
-          rateLimit: rateLimit('the forward proxy'),
+          rateLimit: rateLimit('the forward proxy', 'user when authenticated, else per client address'),
           timeout: duration('Time an origin may take to answer.', '30s'),
         },
       ),
@@ -209,7 +209,13 @@ export const configSchema = {
         'The reverse proxy listener. Omit to disable.',
         {
           listen: listen('Where it listens.', '127.0.0.1:8080'),
-          routes: { type: 'array', minItems: 1, items: route, description: 'Routes, most specific first.' },
+          routes: {
+            type: 'array',
+            minItems: 1,
+            items: route,
+            description:
+              'Routes. A request goes to the route with the longest matching prefix; a route with `host` wins over one without.',
+          },
         },
         ['routes'],
       ),
@@ -266,7 +272,7 @@ export const FORMAT_RULES: Record<string, string> = {
   'redis-url': 'must be a redis:// or rediss:// URL',
   'path-prefix': 'must be a path starting with "/"',
   hostname: 'must be a host name',
-  'host-pattern': 'must be a host name, a *.wildcard, an address or a CIDR',
+  'host-pattern': 'must be a host name, a *.wildcard, an address, a CIDR or an address class',
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
   'password-hash': 'must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',
 }
