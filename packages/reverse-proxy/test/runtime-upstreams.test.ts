@@ -15,7 +15,9 @@ test('upstreams are added, drained (waiting for in-flight requests) and removed 
     for (const r of release) r()
     return slow.close()
   })
-  const proxy = await startProxy(t, { routes: [{ name: 'app', balancer: 'round-robin', upstreams: [slow.url] }] })
+  const proxy = await startProxy(t, {
+    routes: [{ name: 'app', balancer: 'round-robin', upstreams: [slow.url] }],
+  })
   const api = proxy.app.reverseProxy
   const agent = client(t)
   assert.deepEqual(api.routes(), ['app'])
@@ -62,7 +64,11 @@ test('upstreams are added, drained (waiting for in-flight requests) and removed 
   api.addUpstream('app', timedOut.url)
   const hanging = [get(agent, `${proxy.url}/z`), get(agent, `${proxy.url}/z`)]
   for (let i = 0; i < 200 && timedOut.hits < 1; i++) await new Promise((r) => setTimeout(r, 10))
-  assert.equal(await api.removeUpstream('app', timedOut.url, { timeoutMs: 100 }), false, 'gives up after timeoutMs')
+  assert.equal(
+    await api.removeUpstream('app', timedOut.url, { timeoutMs: 100 }),
+    false,
+    'gives up after timeoutMs',
+  )
   const statuses = (await Promise.all(hanging)).map((r) => r.status).sort()
   assert.deepEqual(statuses, [200, 502], 'the request cut off by the forced removal gets a clear 502')
 })
