@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// Core benchmark: what a minimal reverse hop built from @proxykit/core's helpers costs, next to the direct
+// origin and next to plain Fastify answering by itself. It also proves the harness works end to end.
+//
+//   node bench/core.mjs        (BENCH_DURATION seconds per run, default 10; BENCH_CONNECTIONS, default 64;
+//                               BODY_SIZE bytes, default 100)
+//
+// Rows, each server its own child process on a loopback port:
+//   direct     the origin (bench/lib/origin.mjs, node:http, fixed body), the ceiling and the baseline
+//   fastify    plain Fastify answering the same body itself (what Fastify's own pipeline costs)
+//   core-hop   Fastify + undici Pool: reply.hijack(), stripHopByHop, sendUpstreamResponse on reply.raw
+//              (the proxies' hot path, see docs/architecture.md)
+import { fileURLToPath } from 'node:url'
+import { hasCommand, measure, measureWrk, printTable, startProcess, stopAll } from './lib/harness.mjs'
+
+const SELF = fileURLToPath(import.meta.url)
+const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
+const BODY_SIZE = Number(process.env.BODY_SIZE ?? 100)
+
+function announce(server) {
+  const { port } = server.address()
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, port })}\n`)
+}
+
+function stopOn(close) {
+  const stop = () =>
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+async function plainFastify() {
+  const { default: Fastify } = await import('fastify')
+  const body = Buffer.alloc(BODY_SIZE, 'x')
+  const app = Fastify()
+  app.get('/*', (_request, reply) => {
+    reply.header('content-type', 'application/octet-stream').send(body)
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  announce(app.server)
+  stopOn(() => app.close())
+}
+
+async function coreHop() {
+  const { default: Fastify } = await import('fastify')
+  const { Pool } = await import('undici')
+  const core = await import('@proxykit/core')
+  const origin = process.env.ORIGIN_URL
+  const pool = new Pool(origin, { connections: 128, pipelining: 1 })
+  const app = Fastify()
+  await app.register(core.proxyContext)
+  app.get('/*', (request, reply) => {
+    reply.hijack()
+    const headers = core.stripHopByHop(request.headers)
+    delete headers.host
+    pool.request({ method: 'GET', path: request.url, headers }, (err, upstream) => {
+      if (err) {
+        core.sendError(reply, new core.BadGatewayError('upstream failed', { cause: err }))
+        return
+      }
+      core.sendUpstreamResponse(request, reply, {
+        statusCode: upstream.statusCode,
+        headers: core.stripHopByHop(upstream.headers),
+        body: upstream.body,
+      })
+    })
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  announce(app.server)
+  stopOn(async () => {
+    await app.close()
+    await pool.close()
+  })
+}
+
+async function scenario() {
+  const started = []
+  try {
+    const origin = await startProcess(ORIGIN, [], { BODY_SIZE: String(BODY_SIZE) })
+    started.push(origin)
+    const fastify = await startProcess(SELF, ['fastify'])
+    started.push(fastify)
+    const hop = await startProcess(SELF, ['hop'], { ORIGIN_URL: origin.url })
+    started.push(hop)
+    const targets = [
+      ['direct', origin],
+      ['fastify', fastify],
+      ['core-hop', hop],
+    ]
+    const title = `GET ${BODY_SIZE} B, keep-alive`
+    const results = []
+    for (const [name, p] of targets) {
+      const cpu0 = p.cpuSeconds()
+      const r = await measure({ name, url: `${p.url}/` })
+      results.push({ ...r, cpu: p.cpuSeconds() - cpu0, rss: p.rssMB() })
+    }
+    printTable(`${title} — autocannon`, results, 'direct')
+    if (hasCommand('/usr/bin/wrk') || hasCommand('wrk')) {
+      const wrk = []
+      for (const [name, p] of targets) wrk.push(await measureWrk({ name, url: `${p.url}/` }))
+      printTable(`${title} — wrk`, wrk, 'direct')
+    }
+    console.log('process       CPU s (autocannon run)   RSS MB after')
+    for (const r of results)
+      console.log(`${r.name.padEnd(12)}  ${r.cpu.toFixed(2).padStart(20)}   ${r.rss.toFixed(1).padStart(12)}`)
+  } finally {
+    await stopAll(started)
+  }
+}
+
+const role = process.argv[2]
+if (role === 'fastify') await plainFastify()
+else if (role === 'hop') await coreHop()
+else await scenario()

@@ -1,0 +1,301 @@
+// The shared benchmark harness: start the measured servers as child processes, load them with autocannon
+// (and wrk where installed), and print side-by-side tables with ratios against a baseline.
+//
+//   const origin = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+//   const results = [await measure({ name: 'direct', url: origin.url })]
+//   printTable('GET 100 B', results, 'direct')
+//   await origin.stop()
+//
+// Every measured server is its own process, so the load generator (this process) never shares an event
+// loop with what it measures. Figures depend on the machine and on what else runs on it: compare rows
+// of one table, taken in one run, never numbers from different runs.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import autocannon from 'autocannon'
+
+/** Seconds per measurement (BENCH_DURATION), connections (BENCH_CONNECTIONS): the defaults every scenario uses. */
+export const DEFAULT_DURATION = Number(process.env.BENCH_DURATION ?? 10)
+export const DEFAULT_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+const START_TIMEOUT_MS = 20_000
+const STOP_TIMEOUT_MS = 5_000
+
+let clockTicks
+function clkTck() {
+  if (clockTicks === undefined) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+    clockTicks = Number(r.stdout?.trim()) || 100
+  }
+  return clockTicks
+}
+
+/** Resident set size of a process in MB, from /proc/PID/status (NaN when it has gone or /proc is missing). */
+export function rssMBOf(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : Number.NaN
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** User + system CPU seconds a process has used, from /proc/PID/stat. */
+export function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    return (Number(fields[11]) + Number(fields[12])) / clkTck()
+  } catch {
+    return Number.NaN
+  }
+}
+
+/**
+ * Spawns `node scriptPath ...args` and waits for the JSON line `{"url": "...", "port": N}` it prints on
+ * stdout once listening. Its stderr passes through; later stdout lines are ignored.
+ * Resolves `{ url, port, pid, info, rssMB(), cpuSeconds(), stop() }` (`info` is the whole JSON line).
+ * `options.nodeArgs` go before the script (`['--cpu-prof']` to profile a measured server).
+ */
+export function startProcess(scriptPath, args = [], env = {}, options = {}) {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), scriptPath, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  })
+  let exited = child.exitCode !== null
+  const exit = new Promise((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    }),
+  )
+  const stop = async () => {
+    if (exited) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    await exit
+    clearTimeout(timer)
+  }
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout })
+    const timer = setTimeout(() => {
+      fail(
+        new Error(
+          `${scriptPath} ${args.join(' ')} printed no {"url","port"} line within ${START_TIMEOUT_MS} ms`,
+        ),
+      )
+    }, START_TIMEOUT_MS)
+    function fail(err) {
+      clearTimeout(timer)
+      lines.close()
+      stop().then(() => reject(err), reject)
+    }
+    child.once('error', fail)
+    const early = (code, signal) => {
+      fail(new Error(`${scriptPath} ${args.join(' ')} exited (${signal ?? code}) before it was listening`))
+    }
+    child.once('exit', early)
+    lines.on('line', (line) => {
+      let info
+      try {
+        info = JSON.parse(line)
+      } catch {
+        return
+      }
+      if (typeof info?.port !== 'number') return
+      clearTimeout(timer)
+      child.off('exit', early)
+      lines.removeAllListeners('line')
+      child.stdout.resume()
+      const pid = child.pid
+      resolve({
+        url: info.url ?? `http://127.0.0.1:${info.port}`,
+        port: info.port,
+        pid,
+        info,
+        child,
+        rssMB: () => rssMBOf(pid),
+        cpuSeconds: () => cpuSecondsOf(pid),
+        stop,
+      })
+    })
+  })
+}
+
+function requestTarget(url, proxy) {
+  // Through a forward proxy: connect to the proxy, send the absolute-form target (RFC 9112 §3.2.2).
+  if (proxy) return { connectTo: proxy, path: url, host: new URL(url).host }
+  const u = new URL(url)
+  return { connectTo: `${u.protocol}//${u.host}`, path: `${u.pathname}${u.search}`, host: u.host }
+}
+
+/**
+ * Loads `url` with autocannon (keep-alive, `connections` concurrent, `duration` seconds) and returns
+ * `{ name, tool: 'autocannon', rps, p50, p99, errors, non2xx }` (latencies in ms, rps the mean).
+ * With `proxy` ('http://127.0.0.1:PORT'), the requests go to the proxy in absolute-form for `url`.
+ */
+export async function measure({
+  name,
+  url,
+  connections = DEFAULT_CONNECTIONS,
+  duration = DEFAULT_DURATION,
+  method = 'GET',
+  headers = {},
+  body,
+  proxy,
+}) {
+  const t = requestTarget(url, proxy)
+  const result = await autocannon({
+    url: t.connectTo,
+    connections,
+    duration,
+    requests: [{ method, path: t.path, headers: { host: t.host, ...headers }, body }],
+  })
+  return {
+    name,
+    tool: 'autocannon',
+    rps: result.requests.mean,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  }
+}
+
+/** Whether `cmd` is an executable on PATH (or an absolute path to one). */
+export function hasCommand(cmd) {
+  if (cmd.includes('/')) return existsSync(cmd)
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, cmd)))
+}
+
+function wrkMs(value, unit) {
+  const n = Number(value)
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n
+}
+
+function luaString(s) {
+  return `"${String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r/g, '\\r').replace(/\n/g, '\\n')}"`
+}
+
+/**
+ * The same measurement with wrk (one thread; `measure`'s options and result shape, `tool: 'wrk'`).
+ * Resolves null when wrk is not installed. A small Lua script sets the method, headers, body and, with
+ * `proxy`, the absolute-form target.
+ */
+export async function measureWrk({
+  name,
+  url,
+  connections = DEFAULT_CONNECTIONS,
+  duration = DEFAULT_DURATION,
+  method = 'GET',
+  headers = {},
+  body,
+  proxy,
+  threads = 1,
+}) {
+  const wrk = hasCommand('/usr/bin/wrk') ? '/usr/bin/wrk' : hasCommand('wrk') ? 'wrk' : null
+  if (wrk === null) return null
+  const t = requestTarget(url, proxy)
+  const dir = mkdtempSync(join(tmpdir(), 'proxykit-wrk-'))
+  try {
+    const script = join(dir, 'request.lua')
+    const lua = [
+      `wrk.method = ${luaString(method)}`,
+      `wrk.path = ${luaString(t.path)}`,
+      `wrk.headers["Host"] = ${luaString(t.host)}`,
+      ...Object.entries(headers).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`),
+      body === undefined ? '' : `wrk.body = ${luaString(body)}`,
+    ]
+    writeFileSync(script, `${lua.join('\n')}\n`)
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn(
+        wrk,
+        [
+          '-t',
+          String(threads),
+          '-c',
+          String(connections),
+          '-d',
+          `${duration}s`,
+          '--latency',
+          '-s',
+          script,
+          `${t.connectTo}/`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+      let text = ''
+      child.stdout.on('data', (c) => {
+        text += c
+      })
+      child.once('error', reject)
+      child.once('exit', (code) =>
+        code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`)),
+      )
+    })
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
+    const pct = (p) => {
+      const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out)
+      return m ? wrkMs(m[1], m[2]) : Number.NaN
+    }
+    const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+    const errors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+    return { name, tool: 'wrk', rps, p50: pct(50), p99: pct(99), errors, non2xx }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function fmt(n, digits = 1) {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-'
+}
+
+function rows(results, baselineName) {
+  const base = results.find((r) => r && r.name === baselineName)
+  return results
+    .filter((r) => r)
+    .map((r) => [
+      r.name,
+      r.tool ?? '',
+      Math.round(r.rps).toLocaleString('en-US'),
+      fmt(r.p50, 2),
+      fmt(r.p99, 2),
+      base && base.rps > 0 ? `${fmt(r.rps / base.rps, 2)}x` : '-',
+      String(r.errors + r.non2xx),
+    ])
+}
+
+const HEAD = ['name', 'tool', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors+non2xx']
+
+/** The table as markdown (for READMEs), ratios against the result named `baselineName`. */
+export function markdownTable(results, baselineName) {
+  const lines = [`| ${HEAD.join(' | ')} |`, `| ${HEAD.map(() => '---').join(' | ')} |`]
+  for (const r of rows(results, baselineName)) lines.push(`| ${r.join(' | ')} |`)
+  return lines.join('\n')
+}
+
+/**
+ * Prints `title`, an aligned table (req/s, p50, p99, ratio of req/s against `baselineName`, errors) and
+ * the same table in markdown. Returns the markdown.
+ */
+export function printTable(title, results, baselineName) {
+  const body = rows(results, baselineName)
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)))
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  console.log(`\n${title} (baseline: ${baselineName})`)
+  console.log(line(HEAD))
+  for (const r of body) console.log(line(r))
+  const md = markdownTable(results, baselineName)
+  console.log(`\n${md}\n`)
+  return md
+}
+
+/** Stops every started process, ignoring the ones already gone. */
+export async function stopAll(processes) {
+  await Promise.allSettled(processes.filter(Boolean).map((p) => p.stop()))
+}
