@@ -95,7 +95,12 @@ async function waitForPort(port, ms = 15_000) {
 function external(cmd, args, port) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] })
   let exited = false
-  const exit = new Promise((r) => child.once('exit', () => r((exited = true))))
+  const exit = new Promise((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    }),
+  )
   return waitForPort(port).then(() => ({
     url: `http://127.0.0.1:${port}`,
     port,
