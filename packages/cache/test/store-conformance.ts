@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { finished } from 'node:stream/promises'
+import { type TestContext, test } from 'node:test'
+import type { CachedResponse, CacheKey, CacheStore } from '../src/index.js'
+
+/**
+ * The one conformance suite every store passes (undici's cache-store-test-utils in spirit): call it from
+ * the store's own test file with a factory. `maxEntrySize` is what the factory configured.
+ */
+export function storeConformance(
+  name: string,
+  make: (t: TestContext) => Promise<CacheStore | null>,
+  maxEntrySize: number,
+): void {
+  const url = () => `http://example.test/${randomUUID()}?q=1`
+  const head = (over: Partial<CachedResponse> = {}): CachedResponse => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/octet-stream', etag: '"1"', 'set-cookie': ['a=1', 'b=2'] },
+    vary: null,
+    tags: [],
+    policy: {
+      responseTime: Date.now(),
+      initialAge: 0,
+      lifetime: 60,
+      noCache: false,
+      mustRevalidate: false,
+      strict: false,
+      swr: 0,
+      sie: 0,
+      authOk: false,
+      etag: '"1"',
+      lastModified: null,
+    },
+    deleteAt: Date.now() + 60_000,
+    size: 0,
+    ...over,
+  })
+  const put = async (store: CacheStore, key: CacheKey, value: CachedResponse, body: Buffer[]) => {
+    const w = store.createWriteStream(key, value)
+    assert.ok(w, 'createWriteStream returned a stream')
+    for (const c of body) w.write(c)
+    w.end()
+    await finished(w)
+  }
+  const it = (title: string, fn: (store: CacheStore, t: TestContext) => Promise<void>) =>
+    test(`${name}: ${title}`, async (t) => {
+      const store = await make(t)
+      if (store === null) return t.skip('store unavailable here')
+      await fn(store, t)
+    })
+
+  it('an unknown URL is undefined (uri-miss)', async (store) => {
+    assert.equal(await store.get({ url: url(), headers: {} }), undefined)
+  })
+
+  it('stores head and body, binary-safe, and returns them', async (store) => {
+    const key = { url: url(), headers: {} }
+    const bytes = Buffer.alloc(256)
+    for (let i = 0; i < 256; i++) bytes[i] = i
+    const big = randomBytes(300 * 1024)
+    await put(store, key, head(), [bytes, big])
+    const got = await store.get(key)
+    assert.ok(got)
+    assert.equal(got.statusCode, 200)
+    assert.deepEqual(got.headers['set-cookie'], ['a=1', 'b=2'])
+    assert.equal(got.policy.etag, '"1"')
+    assert.equal(got.size, 256 + big.length)
+    assert.ok(got.body.equals(Buffer.concat([bytes, big])))
+  })
+
+  it('selects variants by their Vary values; null when the URL is known but none matches', async (store) => {
+    const u = url()
+    await put(
+      store,
+      { url: u, headers: { 'accept-language': 'en' } },
+      head({ vary: { 'accept-language': 'en' } }),
+      [Buffer.from('en')],
+    )
+    await put(store, { url: u, headers: {} }, head({ vary: { 'accept-language': null } }), [
+      Buffer.from('none'),
+    ])
+    assert.equal((await store.get({ url: u, headers: { 'accept-language': 'en' } }))?.body.toString(), 'en')
+    assert.equal((await store.get({ url: u, headers: {} }))?.body.toString(), 'none')
+    assert.equal(await store.get({ url: u, headers: { 'accept-language': 'fr' } }), null)
+  })
+
+  it('a new write of the same variant replaces the old one', async (store) => {
+    const key = { url: url(), headers: {} }
+    await put(store, key, head(), [Buffer.from('old')])
+    await put(store, key, head(), [Buffer.from('new')])
+    assert.equal((await store.get(key))?.body.toString(), 'new')
+  })
+
+  it('delete removes every variant of a URL and nothing else', async (store) => {
+    const u = url()
+    const other = { url: url(), headers: {} }
+    await put(store, { url: u, headers: { x: '1' } }, head({ vary: { x: '1' } }), [Buffer.from('1')])
+    await put(store, { url: u, headers: { x: '2' } }, head({ vary: { x: '2' } }), [Buffer.from('2')])
+    await put(store, other, head(), [Buffer.from('o')])
+    await store.delete({ url: u })
+    assert.equal(await store.get({ url: u, headers: { x: '1' } }), undefined)
+    assert.equal(await store.get({ url: u, headers: { x: '2' } }), undefined)
+    assert.equal((await store.get(other))?.body.toString(), 'o')
+  })
+
+  it('deleteTag removes the URLs stored with a tag', async (store) => {
+    const tag = `t-${randomUUID()}`
+    const a = { url: url(), headers: {} }
+    const b = { url: url(), headers: {} }
+    const c = { url: url(), headers: {} }
+    await put(store, a, head({ tags: [tag, 'x'] }), [Buffer.from('a')])
+    await put(store, b, head({ tags: [tag] }), [Buffer.from('b')])
+    await put(store, c, head({ tags: ['other'] }), [Buffer.from('c')])
+    await store.deleteTag(tag)
+    assert.equal(await store.get(a), undefined)
+    assert.equal(await store.get(b), undefined)
+    assert.ok(await store.get(c))
+  })
+
+  it('an entry is gone after deleteAt', async (store) => {
+    const key = { url: url(), headers: {} }
+    await put(store, key, head({ deleteAt: Date.now() + 300 }), [Buffer.from('short')])
+    assert.ok(await store.get(key))
+    await new Promise((r) => setTimeout(r, 600))
+    assert.equal(await store.get(key), undefined)
+  })
+
+  it('a destroyed write stream stores nothing', async (store) => {
+    const key = { url: url(), headers: {} }
+    const w = store.createWriteStream(key, head())
+    assert.ok(w)
+    w.write(Buffer.from('part'))
+    w.destroy()
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(await store.get(key), undefined)
+  })
+
+  it('an entry growing past maxEntrySize is abandoned without failing the writer', async (store) => {
+    const key = { url: url(), headers: {} }
+    const chunk = Buffer.alloc(64 * 1024, 1)
+    const w = store.createWriteStream(key, head())
+    if (w === undefined) return
+    let errored = false
+    w.on('error', () => {
+      errored = true
+    })
+    for (let n = 0; n <= maxEntrySize; n += chunk.length) w.write(chunk)
+    w.end()
+    await finished(w)
+    assert.equal(errored, false)
+    assert.equal(await store.get(key), undefined)
+  })
+}
