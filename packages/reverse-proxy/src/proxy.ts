@@ -1,5 +1,6 @@
 import {
   BadGatewayError,
+  BadRequestError,
   GatewayTimeoutError,
   NotImplementedError,
   type ProxyError,
@@ -75,6 +76,19 @@ function hasBody(request: FastifyRequest): boolean {
  * that fails before any response arrives is retried on another upstream, within the route's budget; a
  * request with a body is a stream that has been consumed, so it is never sent twice.
  */
+// A `.` or `..` path segment, literal or percent-encoded: `/api/../admin` matches the `/api/*` route here
+// but means `/admin` to the upstream, escaping the route's prefix.
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?#\\]|%2f|%5c|$)/i
+
+/** A request-target that would resolve outside the prefix it was routed by, or null when it is fine. */
+export function escapesPrefix(url: string): ProxyError | null {
+  if (!url.includes('.') && !url.includes('%')) return null
+  const q = url.indexOf('?')
+  return DOT_SEGMENT.test(q === -1 ? url : url.slice(0, q))
+    ? new BadRequestError('the path contains a dot-segment (. or ..)')
+    : null
+}
+
 export async function proxyRequest(
   route: ProxyRoute,
   settings: HeaderSettings,
@@ -87,6 +101,11 @@ export async function proxyRequest(
   const req = request.raw
   const res = reply.raw
   const method = req.method ?? 'GET'
+  const escaped = escapesPrefix(req.url ?? '/')
+  if (escaped !== null) {
+    sendError(reply, escaped)
+    return
+  }
   const te = req.headers['transfer-encoding']
   if (te !== undefined && te.toLowerCase() !== 'chunked') {
     // RFC 9112 §6.1: 501 for a coding we do not understand. Anything but a lone `chunked` (`identity`,

@@ -11,6 +11,7 @@ import {
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders, rewritePath } from './headers.js'
+import { escapesPrefix } from './proxy.js'
 import type { ProxyRoute } from './route.js'
 
 /** Where our own 'upgrade' listener keeps the bytes that arrived after the request head. */
@@ -65,6 +66,11 @@ export function proxyUpgrade(
     .toLowerCase()
     .split(',')
     .map((s) => s.trim())
+  const escaped = escapesPrefix(req.url ?? '/')
+  if (escaped !== null) {
+    writeRawError(res, escaped, { connection: 'close' })
+    return
+  }
   if (protocols.includes('h2c')) {
     writeRawError(res, new BadRequestError('Upgrade: h2c is not supported through this proxy'), {
       connection: 'close',
