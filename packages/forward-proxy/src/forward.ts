@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import {
   BadGatewayError,
   BadRequestError,
@@ -64,6 +65,18 @@ function hasBody(req: FastifyRequest['raw']): boolean {
   return cl !== undefined && cl !== '0'
 }
 
+/**
+ * The abort signal handed to undici: it accepts any emitter with `aborted` and an `'abort'` event, and
+ * this costs less per request than an AbortController (no DOMException, no EventTarget).
+ */
+class ClientGone extends EventEmitter {
+  aborted = false
+  abort(): void {
+    this.aborted = true
+    this.emit('abort')
+  }
+}
+
 /** What the absolute-form route's handler needs; built once by the plugin. */
 export interface ForwardContext {
   opts: ResolvedOptions
@@ -112,7 +125,7 @@ export async function forwardRequest(this: ForwardContext, request: FastifyReque
 
   reply.hijack()
   const res = reply.raw
-  const abort = new AbortController()
+  const abort = new ClientGone()
   // The client went away before the response was complete: abort the upstream request (its socket
   // is released, not leaked). Once the body is piping, sendUpstreamResponse does the same.
   const onClose = () => {
@@ -127,11 +140,11 @@ export async function forwardRequest(this: ForwardContext, request: FastifyReque
       method: raw.method as Dispatcher.HttpMethod,
       headers,
       body: hasBody(raw) ? raw : null,
-      signal: abort.signal,
+      signal: abort,
     })
   } catch (err) {
     res.off('close', onClose)
-    if (abort.signal.aborted) return
+    if (abort.aborted) return
     writeRawError(res, upstreamError(err, `${target.authority} failed`))
     return
   }
