@@ -200,9 +200,18 @@ async function main() {
       await measure({ name: t.name, url: `${t.url}/`, duration: 1, connections: CONNECTIONS })
       let peak = 0
       const timer = t.pid === null ? null : setInterval(() => (peak = Math.max(peak, rssMBOf(t.pid))), 100)
-      ac.push(await measure({ name: t.name, url: `${t.url}/`, duration: DURATION, connections: CONNECTIONS }))
+      const cpu0 = t.pid === null ? 0 : cpuSecondsOf(t.pid)
+      const r = await measure({
+        name: t.name,
+        url: `${t.url}/`,
+        duration: DURATION,
+        connections: CONNECTIONS,
+      })
+      ac.push(r)
       if (timer !== null) clearInterval(timer)
-      if (t.pid !== null) rss.push({ name: t.name, peak })
+      // CPU time per request barely moves with what else the machine runs, unlike req/s.
+      const cpuUs = t.pid === null ? Number.NaN : ((cpuSecondsOf(t.pid) - cpu0) * 1e6) / (r.rps * DURATION)
+      if (t.pid !== null) rss.push({ name: t.name, peak, cpuUs })
       wrk.push(
         await measureWrk({ name: t.name, url: `${t.url}/`, duration: DURATION, connections: CONNECTIONS }),
       )
@@ -210,8 +219,13 @@ async function main() {
     console.log(`# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
     printTable('autocannon', ac, 'http-proxy')
     if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'http-proxy')
-    console.log('\npeak RSS under load (MB)')
-    for (const r of rss) console.log(`  ${r.name.padEnd(18)} ${r.peak.toFixed(1)}`)
+    console.log(
+      '\nper proxy process, during the autocannon run: peak RSS (MB), CPU per request (µs)',
+    )
+    for (const r of rss)
+      console.log(
+        `  ${r.name.padEnd(18)} ${r.peak.toFixed(1).padStart(7)} MB ${r.cpuUs.toFixed(0).padStart(6)} µs/req`,
+      )
     const by = (list, n) => list.find((r) => r?.name === n)?.rps ?? Number.NaN
     for (const [label, list] of [
       ['autocannon', ac],

@@ -110,8 +110,13 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
   // every other hook apply to them too. @fastify/websocket already does exactly that with its own
   // 'upgrade' listener: when it is registered we leave the event to it, so only one of us answers.
   const server = fastify.server
+  const prefixes = options.routes.map((r) => r.prefix)
+  const ours = (url: string) =>
+    prefixes.some((p) => p === '/' || url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`))
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (fastify.hasDecorator('websocketServer')) return
+    // Another 'upgrade' listener (a bare `ws` server, say) owns the paths that are not ours.
+    if (server.listenerCount('upgrade') > 1 && !ours(req.url ?? '/')) return
     socket.on('error', () => socket.destroy())
     ;(req as IncomingMessage & Record<symbol, unknown>)[kUpgradeHead] = head
     const res = new ServerResponse(req)
