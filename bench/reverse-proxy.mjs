@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
+  cpuSecondsOf,
   hasCommand,
   measure,
   measureWrk,
@@ -219,9 +220,7 @@ async function main() {
     console.log(`# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
     printTable('autocannon', ac, 'http-proxy')
     if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'http-proxy')
-    console.log(
-      '\nper proxy process, during the autocannon run: peak RSS (MB), CPU per request (µs)',
-    )
+    console.log('\nper proxy process, during the autocannon run: peak RSS (MB), CPU per request (µs)')
     for (const r of rss)
       console.log(
         `  ${r.name.padEnd(18)} ${r.peak.toFixed(1).padStart(7)} MB ${r.cpuUs.toFixed(0).padStart(6)} µs/req`,
