@@ -52,13 +52,14 @@ function connectRedis(url: string, logger: Logger): Redis {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { pid: process.pid } })
   const metrics = new GatewayMetrics()
-  const redis = config.redis === null ? null : connectRedis(config.redis, logger)
+  const redis = config.redis === null ? null : connectRedis(config.redis.url, logger)
+  const prefix = config.redis?.prefix ?? ''
   if (redis !== null) await redis.connect().catch(() => {})
   const store: CacheStore =
     config.cache.store === 'redis' && redis !== null
       ? new RedisStore({
           client: redis,
-          prefix: 'proxykit:gateway:cache:',
+          prefix: `${prefix}cache:`,
           maxEntrySize: config.cache.maxEntrySize,
         })
       : new MemoryStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize })
@@ -67,6 +68,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger,
     metrics,
     redis,
+    redisPrefix: prefix,
     cacheOptions: () => ({ store }),
     caches: [],
   }

@@ -11,6 +11,8 @@ export interface Shared {
   logger: Logger
   metrics: GatewayMetrics
   redis: Redis | null
+  /** Prefix for every Redis key the gateway writes. */
+  redisPrefix: string
   /** @proxykit/cache options; every listener's cache uses the same store. */
   cacheOptions(): CacheOptions
   /** The listeners that registered the cache (their `fastify.cache` decorator: purge, counters). */

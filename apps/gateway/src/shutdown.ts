@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import type { Logger } from 'pino'
 import type { Listener } from './listeners/app.js'
 
@@ -8,12 +9,13 @@ import type { Listener } from './listeners/app.js'
  */
 export async function closeListeners(listeners: Listener[], graceMs: number, logger: Logger): Promise<void> {
   if (listeners.length === 0) return
-  for (const l of listeners) {
+  // Stop accepting now (Node also closes idle keep-alive connections); Fastify's own close comes after
+  // the grace period, since the forward proxy closes its tunnels as soon as that starts. Each promise
+  // resolves once the server's last connection has closed.
+  const drained = listeners.map((l) => {
     l.closing = true
-    // Stop accepting now (Node also closes idle keep-alive connections); Fastify's own close comes after
-    // the grace period, since the forward proxy closes its tunnels as soon as that starts.
-    l.app.server.close(() => {})
-  }
+    return new Promise<void>((resolve) => l.app.server.close(() => resolve()))
+  })
   let graceTimer: NodeJS.Timeout | undefined
   const graceOver = new Promise<void>((resolve) => {
     graceTimer = setTimeout(resolve, graceMs)
@@ -23,12 +25,18 @@ export async function closeListeners(listeners: Listener[], graceMs: number, log
   await Promise.race([Promise.all(listeners.map((l) => l.idle())), graceOver])
   clearTimeout(graceTimer)
   let cut = 0
+  const closed: Promise<unknown>[] = []
   for (const l of listeners) {
     cut += l.sockets.size
-    for (const socket of l.sockets) socket.destroy()
+    for (const socket of l.sockets) {
+      closed.push(once(socket, 'close'))
+      socket.destroy()
+    }
   }
   if (cut > 0)
     logger.warn({ connections: cut, graceMs }, 'cut the connections still open after the grace period')
+  // Let the destroyed sockets emit 'close' (tunnels are logged then) before the plugins shut down.
+  await Promise.race([Promise.all([...drained, ...closed]), new Promise((r) => setTimeout(r, 2000).unref())])
   await Promise.all(listeners.map((l) => l.app.close()))
 }
 

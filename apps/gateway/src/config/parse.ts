@@ -188,7 +188,12 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       maxSize: parseSize(cacheDoc.maxSize ?? '256MiB')!,
       maxEntrySize: parseSize(cacheDoc.maxEntrySize ?? '16MiB')!,
     },
-    redis: doc.redis ?? null,
+    redis:
+      doc.redis === undefined
+        ? null
+        : typeof doc.redis === 'string'
+          ? { url: doc.redis, prefix: 'proxykit:gateway:' }
+          : { url: doc.redis.url, prefix: doc.redis.prefix ?? 'proxykit:gateway:' },
     admin:
       doc.admin === undefined
         ? { listen: parseListen('127.0.0.1:9901')!, token: null }

@@ -232,9 +232,24 @@ export const configSchema = {
         },
       ),
       redis: {
-        type: 'string',
-        format: 'redis-url',
-        description: 'Redis for a shared cache and shared rate-limit counters (`redis://host:port/db`).',
+        description:
+          'Redis for a shared cache and shared rate-limit counters: a URL (`redis://host:port/db`), or `{ url, prefix }`.',
+        if: { type: 'string' },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
+        then: { type: 'string', format: 'redis-url' },
+        else: object(
+          'Redis with a key prefix.',
+          {
+            url: { type: 'string', format: 'redis-url', description: 'The server.' },
+            prefix: {
+              type: 'string',
+              minLength: 1,
+              default: 'proxykit:gateway:',
+              description: 'Prefix of every key the gateway writes (cache entries, rate-limit counters).',
+            },
+          },
+          ['url'],
+        ),
       },
       admin: object('The admin listener: health, readiness, metrics, purge and upstream management.', {
         listen: listen('Where it listens; keep it on loopback or a private network.', '127.0.0.1:9901'),

@@ -80,7 +80,7 @@ export interface GatewayConfig {
   forward: ForwardConfig | null
   reverse: ReverseConfig | null
   cache: CacheConfig
-  redis: string | null
+  redis: { url: string; prefix: string } | null
   admin: AdminConfig | null
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; access: boolean }
   shutdown: { graceMs: number }

@@ -22,7 +22,11 @@ export async function forwardListener(config: ForwardConfig, shared: Shared): Pr
   const app = listener.app
   const access = forwardAccessOptions(config)
   if (shared.redis !== null && access.rateLimit !== undefined) {
-    access.rateLimit = { ...access.rateLimit, redis: shared.redis, nameSpace: 'proxykit-gw-forward-' }
+    access.rateLimit = {
+      ...access.rateLimit,
+      redis: shared.redis,
+      nameSpace: `${shared.redisPrefix}ratelimit:forward:`,
+    }
   }
   await app.register(accessControl, access)
   if (config.cache) {

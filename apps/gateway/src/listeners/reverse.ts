@@ -26,7 +26,7 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
       ...reverseAccessOptions(config.routes),
       ...(shared.redis === null
         ? {}
-        : { rateLimit: { redis: shared.redis, nameSpace: 'proxykit-gw-reverse-' } }),
+        : { rateLimit: { redis: shared.redis, nameSpace: `${shared.redisPrefix}ratelimit:reverse:` } }),
     })
   }
   const cached = new Set(config.routes.filter((r) => r.cache).map((r) => r.name))

@@ -90,7 +90,8 @@ export async function startCli(
     }
     for (const w of watchers) w()
   })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  // 'close', not 'exit': by then stdout has been read to its end.
+  const exited = once(child, 'close').then(([code]) => code as number | null)
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
