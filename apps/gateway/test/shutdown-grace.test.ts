@@ -23,7 +23,7 @@ test('SIGTERM during a slow response lets it finish, refuses new connections, an
     admin: { listen: '127.0.0.1:0' },
     shutdown: { grace: '20s' },
   })
-  const gw = await startCli(t, ['--config', file], ['reverse'])
+  const gw = await startCli(t, ['--config', file], ['reverse', 'admin'])
   const pending = fetch(`${gw.urls.reverse}/slow`).then(async (r) => ({
     status: r.status,
     body: await r.text(),
@@ -32,6 +32,9 @@ test('SIGTERM during a slow response lets it finish, refuses new connections, an
   gw.child.kill('SIGTERM')
   await gw.waitForLog((l) => l.msg === 'shutting down')
   await assert.rejects(fetch(`${gw.urls.reverse}/new`), 'a new connection is refused while draining')
+  const readyz = await fetch(`${gw.urls.admin}/readyz`)
+  assert.equal(readyz.status, 503, 'not ready while draining')
+  assert.equal(((await readyz.json()) as { checks: { accepting: boolean } }).checks.accepting, false)
   const done = await pending
   assert.equal(done.status, 200)
   assert.equal(done.body, 'slow but complete')
