@@ -1,15 +1,14 @@
 import { installProxyContext } from '@proxykit/core'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyPluginAsync,
+  onResponseHookHandler,
+  onSendHookHandler,
+  preHandlerHookHandler,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { type CacheMetrics, HttpCache } from './engine.js'
 import { urlKey } from './key.js'
-import {
-  type CacheOptions,
-  type NormalizedRoute,
-  normalizeRoute,
-  type RouteCacheConfig,
-  resolveOptions,
-} from './options.js'
+import { type CacheOptions, normalizeRoute, type RouteCacheConfig, resolveOptions } from './options.js'
 import type { CacheStore } from './store.js'
 import { MemoryStore } from './stores/memory.js'
 
@@ -39,17 +38,9 @@ declare module 'fastify' {
   }
 }
 
-const kRoute = Symbol('proxykit.cache.route')
-const DEFAULT_ROUTE: NormalizedRoute = { ttl: null, key: null }
-
-function routeOf(request: FastifyRequest): NormalizedRoute | false {
-  const config = request.routeOptions.config as { cache?: unknown; [kRoute]?: NormalizedRoute | false }
-  const compiled = config[kRoute]
-  if (compiled !== undefined) return compiled
-  // A route registered before the plugin (onRoute did not see it): validate it now.
-  return config.cache === undefined
-    ? DEFAULT_ROUTE
-    : normalizeRoute(config.cache, request.routeOptions.url ?? '')
+function appendHook<T>(existing: T | T[] | undefined, hook: T): T[] {
+  if (existing === undefined) return [hook]
+  return Array.isArray(existing) ? [...existing, hook] : [existing, hook]
 }
 
 const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
@@ -80,25 +71,25 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
     store,
   } satisfies CacheDecorator)
 
+  // The hooks are added to each route as it is declared (as @fastify/rate-limit does): its `config.cache`
+  // is validated once and closed over, so a request pays no per-request config lookup, and a route with
+  // `cache: false` pays nothing at all. Routes declared before the plugin are not cached: register it first.
   fastify.addHook('onRoute', (route) => {
-    const config = (route.config ?? {}) as Record<string | symbol, unknown>
-    config[kRoute] = normalizeRoute(config.cache, route.url)
-    route.config = config as typeof route.config
+    const config = normalizeRoute((route.config as { cache?: unknown } | undefined)?.cache, route.url)
+    if (config === false) return
+    const lookup: preHandlerHookHandler = (request, reply, done) => cache.lookup(request, reply, config, done)
+    route.preHandler = appendHook(route.preHandler, lookup)
+    route.onSend = appendHook(route.onSend, onSend)
+    route.onResponse = appendHook(route.onResponse, onResponse)
   })
-
-  fastify.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done) => {
-    const route = routeOf(request)
-    if (route === false) return done()
-    cache.lookup(request, reply, route, done)
-  })
-  fastify.addHook('onSend', (request, reply, payload, done) => {
+  const onSend: onSendHookHandler = (request, reply, payload, done) => {
     if (request.proxykitCacheState === null) return done(null, payload)
     done(null, cache.onSend(request, reply, payload))
-  })
-  fastify.addHook('onResponse', (request, _reply, done) => {
+  }
+  const onResponse: onResponseHookHandler = (request, _reply, done) => {
     if (request.proxykitCacheState !== null) cache.onResponse(request)
     done()
-  })
+  }
   if (ownStore)
     fastify.addHook('onClose', async () => {
       await store.close?.()

@@ -1,0 +1,407 @@
+#!/usr/bin/env node
+// @proxykit/cache benchmark, side by side in one run, every server a child process on loopback:
+//
+//   hits (100 B and 16 KiB bodies)
+//     plain route        a Fastify route sending the same bytes from memory (the baseline)
+//     cache hit          @proxykit/cache in front of a proxy route (undici + core's sendUpstreamResponse);
+//                        after the first request every request is a hit
+//     shape: send/raw    a preHandler answering from a Map with reply.send, and with reply.hijack() +
+//                        reply.raw: the two ways a hit can be written (why the cache writes raw)
+//     varnish, squid, nginx proxy_cache   cache hits of the real thing, one worker/thread, when installed
+//   a miss (100 B)
+//     proxy              the proxy route alone (the baseline)
+//     proxy + cache      the same with the cache; the origin sends no freshness, so every request is a miss
+//
+//   node bench/cache.mjs    (BENCH_DURATION seconds per measurement, default 5; BENCH_CONNECTIONS 64)
+//
+// Stops everything it started (by PID) before exiting.
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  cpuSecondsOf,
+  hasCommand,
+  measure,
+  measureWrk,
+  printTable,
+  startProcess,
+  stopAll,
+} from './lib/harness.mjs'
+
+const SELF = fileURLToPath(import.meta.url)
+const DURATION = Number(process.env.BENCH_DURATION ?? 5)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+
+// ---- child roles ---------------------------------------------------------------------------------------
+function announce(port) {
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, port })}\n`)
+}
+
+async function serve(app) {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  announce(app.server.address().port)
+  const stop = () => app.close().then(() => process.exit(0))
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+/** An origin answering every request with `size` bytes and the given Cache-Control (or none). */
+function origin(size, cacheControl) {
+  const body = Buffer.alloc(size, 'x')
+  const headers = { 'content-type': 'application/octet-stream', 'content-length': String(size) }
+  if (cacheControl !== '-') headers['cache-control'] = cacheControl
+  const server = http.createServer((req, res) => {
+    req.resume()
+    res.writeHead(200, headers)
+    res.end(body)
+  })
+  server.keepAliveTimeout = 60_000
+  server.listen(0, '127.0.0.1', () => announce(server.address().port))
+  process.on('SIGTERM', () => {
+    server.closeAllConnections()
+    server.close(() => process.exit(0))
+  })
+}
+
+/** The proxy route the real proxies are built like: undici pool, hijacked reply, sendUpstreamResponse. */
+async function addProxy(app, upstream) {
+  const { Pool } = await import('undici')
+  const { sendUpstreamResponse, sendError, stripHopByHop, BadGatewayError } = await import('@proxykit/core')
+  const pool = new Pool(upstream, { connections: 64, pipelining: 1 })
+  app.addHook('onClose', () => pool.close())
+  app.all('/*', (req, reply) => {
+    const headers = stripHopByHop(req.headers)
+    delete headers.host
+    reply.hijack()
+    pool.request({ method: req.raw.method, path: req.raw.url, headers }).then(
+      (res) =>
+        sendUpstreamResponse(req, reply, {
+          statusCode: res.statusCode,
+          headers: stripHopByHop(res.headers),
+          body: res.body,
+        }),
+      (err) => sendError(reply, new BadGatewayError(err.message)),
+    )
+  })
+}
+
+async function role(name, arg) {
+  if (name === 'origin') return origin(Number(arg), process.argv[5] ?? '-')
+  const { default: Fastify } = await import('fastify')
+  const app = Fastify({ logger: false })
+  if (name === 'plain') {
+    const body = Buffer.alloc(Number(arg), 'x')
+    app.get('/*', (_req, reply) => {
+      reply.header('content-type', 'application/octet-stream').header('cache-control', 'max-age=3600')
+      reply.send(body)
+    })
+  } else if (name === 'shape-send' || name === 'shape-raw') {
+    // A hit's shape without the cache's logic: look a Buffer up in a Map in preHandler and answer.
+    const map = new Map([['/x', Buffer.alloc(Number(arg), 'x')]])
+    const raw = name === 'shape-raw'
+    app.addHook('preHandler', (req, reply, done) => {
+      const body = map.get(req.raw.url)
+      if (body === undefined) return done()
+      if (raw) {
+        reply.hijack()
+        reply.raw.writeHead(200, [
+          'content-type',
+          'application/octet-stream',
+          'cache-control',
+          'max-age=3600',
+          'content-length',
+          String(body.length),
+          'age',
+          '0',
+        ])
+        reply.raw.end(body)
+      } else {
+        reply
+          .header('content-type', 'application/octet-stream')
+          .header('cache-control', 'max-age=3600')
+          .header('age', '0')
+          .send(body)
+      }
+    })
+    app.get('/*', async () => 'miss')
+  } else if (name === 'proxy' || name === 'proxy+cache') {
+    if (name === 'proxy+cache') {
+      const { default: cache } = await import('@proxykit/cache')
+      await app.register(cache)
+    }
+    await addProxy(app, arg)
+  }
+  await serve(app)
+}
+
+// ---- varnish, squid, nginx ------------------------------------------------------------------------------
+async function freePort() {
+  const s = net.createServer().listen(0, '127.0.0.1')
+  await once(s, 'listening')
+  const { port } = s.address()
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+async function waitForPort(port, ms = 20_000) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1')
+      c.once('connect', () => {
+        c.destroy()
+        resolve(true)
+      })
+      c.once('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`nothing listened on ${port} within ${ms} ms`)
+}
+
+function external(cmd, args, port) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  let exited = false
+  const exit = new Promise((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    }),
+  )
+  return waitForPort(port).then(() => ({
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid,
+    async stop() {
+      if (exited) return
+      child.kill('SIGTERM')
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exit
+      clearTimeout(t)
+    },
+  }))
+}
+
+async function startVarnish(dir, upstreamPort) {
+  const port = await freePort()
+  const work = join(dir, 'varnish')
+  // One thread pool, a 64 MB malloc store, the origin as the only backend; -F keeps it in the foreground.
+  return external(
+    '/usr/sbin/varnishd',
+    [
+      '-F',
+      '-n',
+      work,
+      '-a',
+      `127.0.0.1:${port}`,
+      '-b',
+      `127.0.0.1:${upstreamPort}`,
+      '-s',
+      'malloc,64m',
+      '-p',
+      'thread_pools=1',
+      '-j',
+      'none',
+    ],
+    port,
+  )
+}
+
+async function startSquid(dir, upstreamPort) {
+  const port = await freePort()
+  const conf = join(dir, 'squid.conf')
+  writeFileSync(
+    conf,
+    `http_port 127.0.0.1:${port} accel defaultsite=127.0.0.1 no-vhost
+cache_peer 127.0.0.1 parent ${upstreamPort} 0 no-query originserver name=origin
+http_access allow all
+cache_peer_access origin allow all
+cache_mem 64 MB
+maximum_object_size_in_memory 1 MB
+access_log none
+cache_store_log none
+cache_log ${dir}/squid-cache.log
+pid_filename ${dir}/squid.pid
+coredump_dir ${dir}
+workers 1
+shutdown_lifetime 0 seconds
+`,
+  )
+  spawnSync('chmod', ['-R', 'a+rwx', dir])
+  return external('/usr/sbin/squid', ['-N', '-f', conf], port)
+}
+
+async function startNginx(dir, upstreamPort) {
+  const port = await freePort()
+  const conf = join(dir, 'nginx.conf')
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log crit;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  proxy_cache_path ${dir}/cache keys_zone=c:10m max_size=64m;
+  upstream origin { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_cache c;
+      proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+      add_header Cache-Status $upstream_cache_status;
+    }
+  }
+}
+`,
+  )
+  return external('/usr/sbin/nginx', ['-c', conf, '-p', dir], port)
+}
+
+// ---- the run -------------------------------------------------------------------------------------------
+/** CPU seconds of a process and all its descendants (varnishd and squid work in child processes). */
+function treeCpuSeconds(pid) {
+  const children = new Map()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (!children.has(ppid)) children.set(ppid, [])
+      children.get(ppid).push(Number(d))
+    } catch {}
+  }
+  let total = 0
+  const stack = [pid]
+  while (stack.length > 0) {
+    const p = stack.pop()
+    total += cpuSecondsOf(p) || 0
+    stack.push(...(children.get(p) ?? []))
+  }
+  return total
+}
+
+// The machine these figures come from is shared: req/s move with whatever else runs. Requests per CPU
+// second of the measured server (its whole process tree) is the steadier figure, so both are printed.
+async function measureAll(targets) {
+  const ac = []
+  const wrk = []
+  const efficiency = []
+  for (const t of targets) {
+    await measure({ name: t.name, url: t.url, duration: 1, connections: CONNECTIONS })
+    const cpu0 = treeCpuSeconds(t.pid)
+    const a = await measure({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS })
+    const cpu = treeCpuSeconds(t.pid) - cpu0
+    ac.push(a)
+    efficiency.push({ name: t.name, perCpu: (a.rps * DURATION) / cpu, cpu })
+    wrk.push(await measureWrk({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS }))
+  }
+  return { ac, wrk, efficiency }
+}
+
+function printEfficiency(efficiency, baselineName) {
+  const base = efficiency.find((e) => e.name === baselineName)?.perCpu ?? Number.NaN
+  console.log(`\nrequests per CPU-second of the server (autocannon run; baseline: ${baselineName})`)
+  console.log('| name | req per CPU-s | vs baseline |')
+  console.log('| --- | --- | --- |')
+  for (const e of efficiency)
+    console.log(
+      `| ${e.name} | ${Math.round(e.perCpu).toLocaleString('en-US')} | ${(e.perCpu / base).toFixed(2)}x |`,
+    )
+}
+
+async function hits(size, dir, started) {
+  const o = await startProcess(SELF, ['role', 'origin', String(size), 'max-age=3600'])
+  started.push(o)
+  const targets = []
+  const add = async (name, roleName, arg, path = '/x') => {
+    const p = await startProcess(SELF, ['role', roleName, arg])
+    started.push(p)
+    targets.push({ name, url: `${p.url}${path}`, pid: p.pid })
+  }
+  await add('plain route', 'plain', String(size))
+  await add('cache hit', 'proxy+cache', o.url)
+  await add('shape: send', 'shape-send', String(size))
+  await add('shape: raw', 'shape-raw', String(size))
+  const externalTargets = [
+    ['varnish', '/usr/sbin/varnishd', startVarnish],
+    ['squid', '/usr/sbin/squid', startSquid],
+    ['nginx proxy_cache', '/usr/sbin/nginx', startNginx],
+  ]
+  for (const [name, bin, start] of externalTargets) {
+    if (!hasCommand(bin)) continue
+    try {
+      const sub = join(dir, `${name.split(' ')[0]}-${size}`)
+      spawnSync('mkdir', ['-p', sub])
+      spawnSync('chmod', ['a+rwx', sub])
+      const p = await start(sub, o.port)
+      started.push(p)
+      targets.push({ name, url: `${p.url}/x`, pid: p.pid })
+    } catch (err) {
+      console.error(`[bench] ${name} did not start: ${err.message}`)
+    }
+  }
+  // Prime every cache (the first request is the miss), and show that the next one is a hit.
+  for (const t of targets) {
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(t.url)
+      await res.arrayBuffer()
+      if (i === 2 && t.name !== 'plain route' && !t.name.startsWith('shape'))
+        console.log(
+          `  ${t.name}: ${res.headers.get('cache-status') ?? res.headers.get('x-cache') ?? ''} age=${res.headers.get('age')}`,
+        )
+    }
+  }
+  const { ac, wrk, efficiency } = await measureAll(targets)
+  const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`
+  console.log(`\n# cache hits, GET ${label}, ${CONNECTIONS} connections, ${DURATION} s per run`)
+  printTable('autocannon', ac, 'plain route')
+  if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'plain route')
+  printEfficiency(efficiency, 'plain route')
+}
+
+async function miss(started) {
+  const o = await startProcess(SELF, ['role', 'origin', '100', '-'])
+  started.push(o)
+  const targets = []
+  for (const name of ['proxy', 'proxy+cache']) {
+    const p = await startProcess(SELF, ['role', name, o.url])
+    started.push(p)
+    targets.push({ name, url: `${p.url}/x`, pid: p.pid })
+  }
+  const { ac, wrk, efficiency } = await measureAll(targets)
+  console.log(`\n# a miss (nothing storable), GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
+  printTable('autocannon', ac, 'proxy')
+  if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'proxy')
+  printEfficiency(efficiency, 'proxy')
+}
+
+async function main() {
+  const started = []
+  const dir = mkdtempSync(join(tmpdir(), 'proxykit-cache-bench-'))
+  spawnSync('chmod', ['a+rwx', dir])
+  try {
+    const only = process.env.BENCH_CACHE_ONLY
+    if (only === undefined || only === '100') await hits(100, dir, started)
+    await stopAll(started.splice(0))
+    if (only === undefined || only === '16k') await hits(16 * 1024, dir, started)
+    await stopAll(started.splice(0))
+    if (only === undefined || only === 'miss') await miss(started)
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === 'role') await role(process.argv[3], process.argv[4])
+else await main()
