@@ -62,3 +62,33 @@ test('a client that disconnects before the response head aborts the upstream req
   client.destroy()
   assert.ok(await waitFor(() => upstreamClosed), 'the pending upstream request was not aborted')
 })
+
+test('a client that disconnects mid-upload aborts the upstream request', async (t) => {
+  let upstreamClosed = false
+  let received = 0
+  const origin = await startOrigin({
+    streaming: true,
+    handler: (req, res) => {
+      req.on('data', (c: Buffer) => {
+        received += c.length
+      })
+      req.on('error', () => {})
+      res.on('close', () => {
+        upstreamClosed = true
+      })
+    },
+  })
+  const proxy = await startProxy()
+  t.after(() => Promise.all([proxy.app.close(), origin.close()]))
+
+  const client = net.connect(proxy.port, '127.0.0.1')
+  await once(client, 'connect')
+  client.write(
+    `POST http://127.0.0.1:${origin.port}/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n`,
+  )
+  client.write(Buffer.alloc(64 * 1024, 7))
+  assert.ok(await waitFor(() => received > 0), 'the upload never reached the origin')
+  client.destroy()
+  assert.ok(await waitFor(() => upstreamClosed), 'the upstream request was not aborted')
+  assert.ok(received < 10_000_000)
+})
