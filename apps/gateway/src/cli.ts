@@ -59,20 +59,22 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`proxykit-gateway: ${args.config} is valid\n`)
     return 0
   }
-  const { startGateway } = await import('./gateway.js')
+  // The operations layer (ops/): dashboard feed, hot reload on SIGHUP, worker processes.
+  const { startOperated } = await import('./ops/run.js')
   const { onShutdownSignal } = await import('./shutdown.js')
-  let gateway: Awaited<ReturnType<typeof startGateway>>
+  let operated: Awaited<ReturnType<typeof startOperated>>
   try {
-    gateway = await startGateway(config)
+    operated = await startOperated(config, { configFile: args.config ?? null })
   } catch (err) {
     await demo?.close()
     process.stderr.write(`proxykit-gateway: cannot start: ${(err as Error).message}\n`)
     return 1
   }
+  const gateway = operated.gateway
   if (demo !== null) process.stdout.write(demoBanner(gateway, demo))
   onShutdownSignal(async (signal) => {
-    gateway.logger.info({ signal, graceMs: config.shutdown.graceMs }, 'shutting down')
-    await gateway.close()
+    gateway.logger.info({ signal, graceMs: gateway.config.shutdown.graceMs }, 'shutting down')
+    await operated.close()
     await demo?.close()
   }, gateway.logger)
   return -1 // keep running

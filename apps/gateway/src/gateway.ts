@@ -1,5 +1,6 @@
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
 import { RedisStore } from '@proxykit/cache/redis'
+import type { FastifyPluginAsync } from 'fastify'
 import { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
 import { type AdminControls, ControlError } from './admin/controls.js'
@@ -16,6 +17,8 @@ import { closeListeners } from './shutdown.js'
 export interface GatewayOptions {
   /** The logger for access lines and events (default: pino on stdout at `config.log.level`). */
   logger?: Logger
+  /** More routes on the admin listener (the operations layer's live feed and `POST /reload`). */
+  adminRoutes?: FastifyPluginAsync
 }
 
 export interface Gateway {
@@ -28,6 +31,8 @@ export interface Gateway {
   readonly listeners: { forward: Listener | null; reverse: Listener | null; admin: Listener | null }
   /** What the admin API drives (readiness, purge, upstreams), for programmatic use too. */
   readonly controls: AdminControls
+  /** What the listeners were built from (the operations layer rebuilds listeners from it on reload). */
+  readonly shared: Shared
   /** Graceful stop: data listeners first (in-flight requests get `graceMs`), then admin, then Redis. */
   close(graceMs?: number): Promise<void>
 }
@@ -143,7 +148,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
           )
     }
     if (config.admin !== null) {
-      listeners.admin = await adminListener(config.admin, shared, controls)
+      listeners.admin = await adminListener(config.admin, shared, controls, options.adminRoutes)
       started.push(listeners.admin)
       await listen(listeners.admin, config.admin.listen)
     }
@@ -155,5 +160,5 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   }
   for (const l of started)
     logger.info({ event: 'listening', listener: l.name, url: l.url }, `${l.name} listening on ${l.url}`)
-  return { config, logger, metrics, redis, listeners, controls, close }
+  return { config, logger, metrics, redis, listeners, controls, shared, close }
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { GatewayMetrics } from '../metrics.js'
+import { dashboardPage } from '../ops/dashboard-page.js'
 import { requireToken } from './auth.js'
 import { type AdminControls, ControlError } from './controls.js'
-import { dashboardHtml } from './dashboard.js'
 
 export interface AdminOptions {
   token: string | null
@@ -50,7 +50,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
   const { metrics, controls } = options
   const guard = requireToken(options.token)
 
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardHtml))
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardPage))
 
   app.get('/healthz', async () => ({ status: 'ok' }))
 

@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify'
 import type { AdminControls } from '../admin/controls.js'
 import { adminRoutes } from '../admin/routes.js'
 import type { AdminConfig } from '../config/types.js'
@@ -9,6 +10,7 @@ export async function adminListener(
   config: AdminConfig,
   shared: Shared,
   controls: AdminControls,
+  extraRoutes?: FastifyPluginAsync,
 ): Promise<Listener> {
   const listener = createListener({
     name: 'admin',
@@ -18,5 +20,6 @@ export async function adminListener(
     routeOf: (request) => request.routeOptions.url ?? 'unmatched',
   })
   await listener.app.register(adminRoutes, { token: config.token, metrics: shared.metrics, controls })
+  if (extraRoutes !== undefined) await listener.app.register(extraRoutes)
   return listener
 }

@@ -1,0 +1,287 @@
+import { isDeepStrictEqual } from 'node:util'
+import { type CacheStore, MemoryStore } from '@proxykit/cache'
+import { RedisStore } from '@proxykit/cache/redis'
+import { ControlError } from '../admin/controls.js'
+import { upstreamControls } from '../admin/upstreams.js'
+import { ConfigError } from '../config/parse.js'
+import type { GatewayConfig } from '../config/types.js'
+import type { Gateway } from '../gateway.js'
+import type { Listener } from '../listeners/app.js'
+import { forwardListener } from '../listeners/forward.js'
+import { reverseListener } from '../listeners/reverse.js'
+import type { CacheSample } from '../metrics.js'
+import type { Shared } from '../shared.js'
+import type { ReloadResult } from './admin-routes.js'
+import { Front } from './swap.js'
+
+const DATA = ['forward', 'reverse'] as const
+type DataName = (typeof DATA)[number]
+
+const addr = (l: { host: string; port: number }) =>
+  `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`
+
+/** What differs between two configs, and which differences need a restart. */
+export function planReload(
+  old: GatewayConfig,
+  next: GatewayConfig,
+): { rebuild: DataName[]; applied: string[]; restartNeeded: string[] } {
+  const restartNeeded: string[] = []
+  const applied: string[] = []
+  const rebuild: DataName[] = []
+  const cacheChanged = !isDeepStrictEqual(old.cache, next.cache) && old.cache.store === next.cache.store
+  if (old.cache.store !== next.cache.store)
+    restartNeeded.push(`cache.store: ${old.cache.store} → ${next.cache.store}`)
+  for (const name of DATA) {
+    const a = old[name]
+    const b = next[name]
+    if ((a === null) !== (b === null)) {
+      restartNeeded.push(`${name}: listener ${a === null ? 'added' : 'removed'}`)
+      continue
+    }
+    if (a === null || b === null) continue
+    if (!isDeepStrictEqual(a.listen, b.listen))
+      restartNeeded.push(`${name}.listen: ${addr(a.listen)} → ${addr(b.listen)}`)
+    const usesCache =
+      name === 'forward' ? next.forward?.cache === true : next.reverse!.routes.some((r) => r.cache)
+    if (
+      !isDeepStrictEqual({ ...a, listen: null }, { ...b, listen: null }) ||
+      (cacheChanged && usesCache) ||
+      old.log.access !== next.log.access
+    ) {
+      rebuild.push(name)
+      applied.push(name)
+    }
+  }
+  if (cacheChanged) applied.push('cache')
+  if (!isDeepStrictEqual(old.admin, next.admin)) restartNeeded.push('admin: listen address or token changed')
+  if (!isDeepStrictEqual(old.redis, next.redis)) restartNeeded.push('redis: url or prefix changed')
+  const workersOf = (c: GatewayConfig) => (c as { workers?: unknown }).workers
+  if (!isDeepStrictEqual(workersOf(old), workersOf(next))) restartNeeded.push('workers: count changed')
+  if (old.log.level !== next.log.level) applied.push('log.level')
+  if (old.shutdown.graceMs !== next.shutdown.graceMs) applied.push('shutdown.grace')
+  return { rebuild, applied, restartNeeded }
+}
+
+const builders = { forward: forwardListener, reverse: reverseListener } as const
+
+/**
+ * Re-reads the config and swaps the forward and reverse listeners' Fastify instances (rules, upstreams,
+ * balancers, cache settings, rate limits) behind their bound sockets. Nothing is swapped unless every
+ * new instance was built and is ready; an invalid file changes nothing.
+ */
+export class Reloader {
+  config: GatewayConfig
+  readonly #gateway: Gateway
+  readonly #load: () => Promise<GatewayConfig>
+  readonly fronts: Partial<Record<DataName, Front>> = {}
+  #store: CacheStore | null = null
+  /** Cache counters of retired generations, so the exported counters never go down. */
+  readonly #retiredCache = new Map<string, CacheSample>()
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(gateway: Gateway, load: () => Promise<GatewayConfig>) {
+    this.#gateway = gateway
+    this.config = gateway.config
+    this.#load = load
+    for (const name of DATA) {
+      const l = gateway.listeners[name]
+      if (l !== null) this.fronts[name] = new Front(l, gateway.logger)
+    }
+  }
+
+  /** Reloads from the file (or from `next`, already validated). Reloads run one at a time. */
+  reload(next?: GatewayConfig): Promise<ReloadResult> {
+    const run = this.#queue.then(() => this.#reload(next))
+    this.#queue = run.catch(() => {})
+    return run
+  }
+
+  async #reload(given?: GatewayConfig): Promise<ReloadResult> {
+    const logger = this.#gateway.logger
+    let next: GatewayConfig
+    try {
+      next = given ?? (await this.#load())
+    } catch (err) {
+      const reason = err instanceof ConfigError ? err.message : `cannot load: ${(err as Error).message}`
+      logger.error(
+        { event: 'reload', ok: false, reason },
+        'reload refused; the running configuration is kept',
+      )
+      return { ok: false, error: reason, applied: [], restartNeeded: [] }
+    }
+    const old = this.config
+    const plan = planReload(old, next)
+    // What restarts would change stays as it runs now.
+    const effective: GatewayConfig = {
+      ...next,
+      admin: old.admin,
+      redis: old.redis,
+      cache: old.cache.store === next.cache.store ? next.cache : old.cache,
+    }
+    for (const name of DATA) {
+      const o = old[name]
+      const n = next[name]
+      if ((o === null) !== (n === null)) (effective as unknown as Record<string, unknown>)[name] = o
+      else if (o !== null && n !== null)
+        (effective as unknown as Record<string, unknown>)[name] = { ...n, listen: o.listen }
+    }
+    const shared = this.#gateway.shared
+    const store = this.#storeFor(old, effective)
+    const nextShared: Shared = { ...shared, config: effective, cacheOptions: () => ({ store }), caches: [] }
+    const metrics = this.#gateway.metrics
+    const tunnelsBefore = metrics.sources.tunnels
+    const built: Partial<Record<DataName, Listener>> = {}
+    try {
+      for (const name of plan.rebuild) {
+        const cfg = effective[name]
+        if (cfg === null || this.fronts[name] === undefined) continue
+        const l = await (builders[name] as (c: typeof cfg, s: Shared) => Promise<Listener>)(cfg, nextShared)
+        built[name] = l
+        await l.app.ready()
+      }
+    } catch (err) {
+      metrics.sources.tunnels = tunnelsBefore
+      await Promise.allSettled(Object.values(built).map((l) => l.app.close()))
+      const reason = `the new configuration could not be built: ${(err as Error).message}`
+      logger.error(
+        { event: 'reload', ok: false, reason },
+        'reload refused; the running configuration is kept',
+      )
+      return { ok: false, error: reason, applied: [], restartNeeded: plan.restartNeeded }
+    }
+    // From here on nothing can fail: swap everything in one synchronous step.
+    const tunnelsNew = metrics.sources.tunnels
+    if (built.forward !== undefined && tunnelsNew !== tunnelsBefore)
+      metrics.sources.tunnels = () => (tunnelsBefore?.() ?? 0) + (tunnelsNew?.() ?? 0)
+    const retired: Array<[Front, Listener]> = []
+    for (const name of DATA) {
+      const l = built[name]
+      if (l !== undefined) retired.push([this.fronts[name]!, this.fronts[name]!.swap(l)])
+    }
+    this.#rewire(nextShared, built)
+    if (plan.applied.includes('log.level')) logger.level = next.log.level
+    if (plan.applied.includes('shutdown.grace')) this.#gateway.config.shutdown.graceMs = next.shutdown.graceMs
+    this.config = effective
+    for (const [front, l] of retired) {
+      front.retire(l).catch((err) => logger.warn({ err }, 'closing the previous configuration failed'))
+    }
+    const result: ReloadResult = { ok: true, applied: plan.applied, restartNeeded: plan.restartNeeded }
+    logger.info(
+      { event: 'reload', ...result },
+      plan.applied.length === 0 ? 'reload: nothing changed' : 'reloaded',
+    )
+    if (plan.restartNeeded.length > 0)
+      logger.warn({ event: 'reload', restartNeeded: plan.restartNeeded }, 'some changes need a restart')
+    return result
+  }
+
+  /** The cache store for the new generation: the same one (entries kept) unless its settings changed. */
+  #storeFor(old: GatewayConfig, next: GatewayConfig): CacheStore {
+    const current = this.#store ?? this.#gateway.shared.cacheOptions().store!
+    if (isDeepStrictEqual(old.cache, next.cache)) return current
+    const redis = this.#gateway.redis
+    const fresh =
+      next.cache.store === 'redis' && redis !== null && current instanceof RedisStore
+        ? new RedisStore({ client: redis, prefix: current.prefix, maxEntrySize: next.cache.maxEntrySize })
+        : new MemoryStore({ maxSize: next.cache.maxSize, maxEntrySize: next.cache.maxEntrySize })
+    this.#store = fresh
+    const metrics = this.#gateway.metrics
+    if (fresh instanceof MemoryStore) {
+      metrics.sources.cacheBytes = () => fresh.size
+      metrics.sources.cacheEntries = () => fresh.count
+    }
+    return fresh
+  }
+
+  /** Points the admin controls and the metric sources at the new generation. */
+  #rewire(shared: Shared, built: Partial<Record<DataName, Listener>>): void {
+    const gw = this.#gateway
+    const metrics = gw.metrics
+    const reverse = built.reverse
+    if (reverse !== undefined) {
+      const api = reverse.app.reverseProxy
+      gw.controls.upstreams = upstreamControls(api)
+      metrics.sources.upstreams = () =>
+        api
+          .routes()
+          .flatMap((route) =>
+            api
+              .upstreams(route)
+              .map((u) => ({ route, url: u.url, healthy: u.state === 'healthy', inFlight: u.inFlight })),
+          )
+    }
+    // Listeners not rebuilt keep their cache instance: carry them over.
+    const live = [...(this.#caches ?? gw.shared.caches)]
+    for (const name of DATA) {
+      if (built[name] !== undefined) {
+        for (const c of live.filter((c) => c.listener === name)) {
+          const m = c.app.cache.metrics()
+          const base = this.#retiredCache.get(name) ?? {
+            listener: name,
+            hits: 0,
+            misses: 0,
+            stale: 0,
+            stores: 0,
+            storedBytes: 0,
+            bypass: 0,
+          }
+          this.#retiredCache.set(name, {
+            listener: name,
+            hits: base.hits + m.hits,
+            misses: base.misses + m.misses,
+            stale: base.stale + m.stale,
+            stores: base.stores + m.stores,
+            storedBytes: base.storedBytes + m.storedBytes,
+            bypass: base.bypass + m.bypass,
+          })
+        }
+      } else {
+        shared.caches.push(...live.filter((c) => c.listener === name))
+      }
+    }
+    this.#caches = shared.caches
+    const retired = this.#retiredCache
+    metrics.sources.caches = () => {
+      const out = new Map<string, CacheSample>()
+      for (const [name, s] of retired) out.set(name, { ...s })
+      for (const c of shared.caches) {
+        const m = c.app.cache.metrics()
+        const s = out.get(c.listener) ?? {
+          listener: c.listener,
+          hits: 0,
+          misses: 0,
+          stale: 0,
+          stores: 0,
+          storedBytes: 0,
+          bypass: 0,
+        }
+        out.set(c.listener, {
+          listener: c.listener,
+          hits: s.hits + m.hits,
+          misses: s.misses + m.misses,
+          stale: s.stale + m.stale,
+          stores: s.stores + m.stores,
+          storedBytes: s.storedBytes + m.storedBytes,
+          bypass: s.bypass + m.bypass,
+        })
+      }
+      return [...out.values()]
+    }
+    gw.controls.purge = async (what) => {
+      const owner = shared.caches[0]
+      if (owner === undefined) throw new ControlError('no listener has the cache on', 404)
+      try {
+        await owner.app.cache.purge(what.url !== undefined ? { url: what.url } : { tag: what.tag ?? '' })
+      } catch (err) {
+        throw new ControlError((err as Error).message)
+      }
+    }
+  }
+
+  #caches: Shared['caches'] | null = null
+
+  /** Closes the generations a reload started (call after the gateway's own close). */
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.fronts).map((f) => f.closeGenerations()))
+  }
+}
