@@ -62,6 +62,7 @@ export function requestFacts(
   ctx: ProxyContext,
   user: string | null,
   groups: readonly string[],
+  needs: { client: boolean; path: boolean },
 ): RequestFacts {
   const raw = request.raw as typeof request.raw & { [kOriginalTarget]?: string }
   const target = ctx.target
@@ -69,25 +70,38 @@ export function requestFacts(
   if (target !== null && (ctx.form === 'absolute' || ctx.form === 'authority')) {
     return {
       form: ctx.form,
-      client: parseIp(request.ip),
+      client: needs.client ? clientAddress(request.ip) : null,
       user,
       groups,
       method,
       host: target.hostname,
       port: target.port,
       address: target.family === 0 ? 'unknown' : parseIp(target.hostname),
-      path: ctx.form === 'absolute' ? normalizePath(target.path) : null,
+      path: ctx.form === 'absolute' && needs.path ? normalizePath(target.path) : null,
     }
   }
   return {
     form: 'origin',
-    client: parseIp(request.ip),
+    client: needs.client ? clientAddress(request.ip) : null,
     user,
     groups,
     method,
     host: ctx.host,
     port: null,
     address: null,
-    path: normalizePath(raw[kOriginalTarget] ?? raw.url ?? '/'),
+    path: needs.path ? normalizePath(raw[kOriginalTarget] ?? raw.url ?? '/') : null,
   }
+}
+
+// Parsing an address costs microseconds and a server sees the same few clients again and again.
+const clients = new Map<string, ReturnType<typeof parseIp>>()
+
+function clientAddress(ip: string): ReturnType<typeof parseIp> {
+  let parsed = clients.get(ip)
+  if (parsed === undefined) {
+    parsed = parseIp(ip)
+    if (clients.size >= 10_000) clients.clear()
+    clients.set(ip, parsed)
+  }
+  return parsed
 }

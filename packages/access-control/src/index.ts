@@ -42,6 +42,12 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   const exposeRule = opts.exposeRule ?? DEFAULTS.exposeRule
   const global = new Policy(opts.rules, opts.defaultAction ?? DEFAULTS.defaultAction)
   const auth = opts.auth === undefined ? null : new Authenticator(opts.auth)
+  const needsAuth = (policy: Policy, where: string) => {
+    const i = policy.rules.findIndex((r) => r.users !== null || r.groups !== null)
+    if (auth === null && i !== -1)
+      throw new ConfigError(`${where}[${i}]`, 'users and groups need the auth option (who would they be?)')
+  }
+  needsAuth(global, 'rules')
 
   const limits = new Limits()
   await limits.register(fastify, opts.rateLimit ?? {})
@@ -68,6 +74,7 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
         throw new ConfigError(where, `unknown option "${key}"`)
     }
     const policy = config.rules === undefined ? null : new Policy(config.rules, null, `${where}.rules`)
+    if (policy !== null) needsAuth(policy, `${where}.rules`)
     for (const rule of policy?.rules ?? []) {
       if (rule.rateLimit !== null) limiterFor(rule.rateLimit, `${where}:${rule.label}`)
     }
@@ -150,7 +157,10 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
       }
     }
 
-    const facts = requestFacts(request, ctx, user, groups)
+    const facts = requestFacts(request, ctx, user, groups, {
+      client: global.usesClients || route?.policy?.usesClients === true,
+      path: global.usesPaths || route?.policy?.usesPaths === true,
+    })
     const o: Outcome = decide(global, route, facts)
     if (o.action === 'challenge') {
       record(request, report ? 'report' : 'deny', o.label, null)

@@ -132,17 +132,23 @@ function parsePorts(value: unknown, where: string): CompiledRule['ports'] {
 export class Policy {
   readonly rules: CompiledRule[]
   readonly defaultAction: RuleAction | null
-  /** Some rule looks at the destination address (a connect-time guard may be needed). */
-  readonly usesAddress: boolean
-  /** Some rule looks at the user or group. */
-  readonly usesIdentity: boolean
+  /** Some rule looks at the client address (else the caller need not parse it). */
+  readonly usesClients: boolean
+  /** Some rule looks at the path (else the caller need not normalise it). */
+  readonly usesPaths: boolean
   readonly #hosts = new HostIndex()
   readonly #clients = new CidrTrie()
   readonly #destinations = new CidrTrie()
   /** Rules that no index can find: checked on every request. */
   readonly #unindexed: number[] = []
-  /** Rules found only through the destination trie: checked on every request whose address is unknown. */
-  readonly #destinationOnly: number[] = []
+  /** Allow rules found only through the destination trie: checked on every request whose address is unknown. */
+  readonly #destinationOnlyAllow: number[] = []
+  /**
+   * The first deny rule found only through the destination trie. While the address is unknown, deny rules
+   * matter only as "an earlier rule may deny": one index answers that (conservatively, so a guard is added
+   * and decides precisely), which keeps thousands of destination deny rules off the request path.
+   */
+  #firstDestinationOnlyDeny = Number.POSITIVE_INFINITY
   readonly #hostMark: Uint32Array
   readonly #clientMark: Uint32Array
   readonly #destinationMark: Uint32Array
@@ -159,8 +165,8 @@ export class Policy {
     this.#clientMark = new Uint32Array(n)
     this.#destinationMark = new Uint32Array(n)
     this.#candidateMark = new Uint32Array(n)
-    this.usesAddress = this.rules.some((r) => r.hasDestinations || r.classes !== null)
-    this.usesIdentity = this.rules.some((r) => r.users !== null || r.groups !== null)
+    this.usesClients = this.rules.some((r) => r.hasClients)
+    this.usesPaths = this.rules.some((r) => r.paths !== null)
   }
 
   #compile(rule: unknown, index: number, where: string): CompiledRule {
@@ -228,7 +234,8 @@ export class Policy {
 
     if (hosts === null && clients === null) {
       if (destinations === null) this.#unindexed.push(index)
-      else this.#destinationOnly.push(index)
+      else if (action === 'allow') this.#destinationOnlyAllow.push(index)
+      else this.#firstDestinationOnlyDeny = Math.min(this.#firstDestinationOnlyDeny, index)
     }
     return {
       index,
@@ -289,13 +296,15 @@ export class Policy {
         add(i)
       })
     }
-    if (address === 'unknown') for (const i of this.#destinationOnly) add(i)
+    if (address === 'unknown') for (const i of this.#destinationOnlyAllow) add(i)
     for (const i of this.#unindexed) add(i)
     candidates.sort((a, b) => a - b)
 
     let pendingAllow = false
+    const firstDeny = address === 'unknown' ? this.#firstDestinationOnlyDeny : Number.POSITIVE_INFINITY
     let pendingDeny = false
     for (const i of candidates) {
+      if (i > firstDeny) pendingDeny = true
       const rule = this.rules[i]!
       const m = this.#match(rule, facts, stamp)
       if (m === NO) continue
@@ -311,6 +320,7 @@ export class Policy {
       }
       return { action: rule.action, rule: i, pendingAllow, pendingDeny }
     }
+    if (firstDeny !== Number.POSITIVE_INFINITY) pendingDeny = true
     return { action: defaultAction, rule: -1, pendingAllow, pendingDeny }
   }
 

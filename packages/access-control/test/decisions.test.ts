@@ -161,6 +161,10 @@ test('top-level options are checked at registration', async () => {
     [{ rule: [] }, /options: unknown option "rule"/],
     [{ rateLimit: { redis: {} } }, /rateLimit\.redis: must be an ioredis client/],
     [{ rateLimit: { global: { max: 1 } } }, /rateLimit\.global\.timeWindow/],
+    [
+      { rules: [{ action: 'allow' }, { action: 'allow', users: ['a'] }] },
+      /rules\[1\]: users and groups need the auth option/,
+    ],
   ]
   for (const [options, message] of cases) {
     const f = Fastify()

@@ -163,3 +163,26 @@ test('ten thousand rules: answers stay right and each lookup stays cheap', () =>
   // A linear scan of 10,000 rules costs tens of µs; the indexes keep it to a few (generous bound for a loaded box).
   assert.ok(perLookupUs < 50, `${perLookupUs.toFixed(2)} µs per evaluation`)
 })
+
+test('thousands of destination deny rules stay off the path of name targets, yet still force the connect check', () => {
+  const rules: AccessRule[] = []
+  for (let i = 0; i < 3000; i++)
+    rules.push({ action: 'deny', destinations: [`172.16.${i >> 8}.${i & 255}/32`] })
+  rules.push({ name: 'bob-lab', action: 'allow', users: ['bob'], destinations: ['10.0.0.0/8'] })
+  rules.push({ name: 'web', action: 'allow', hosts: ['.example.com'] })
+  const p = new Policy(rules, 'deny')
+  const named = facts({ hostname: 'www.example.com', user: 'alice' })
+  const d = p.evaluate(named)
+  assert.equal(label(p, named), 'allow:web')
+  assert.equal(d.pendingDeny, true)
+  assert.equal(p.evaluate({ ...named, address: parseIp('172.16.11.7') }).rule, 11 * 256 + 7)
+  // an allow rule whose other conditions fail (not bob) does not make the request tentatively allowed
+  const other = facts({ hostname: 'intranet.test', user: 'alice' })
+  const e = p.evaluate(other)
+  assert.equal(e.action, 'deny')
+  assert.equal(e.pendingAllow, false)
+  const bob = p.evaluate({ ...other, user: 'bob' })
+  assert.equal(bob.action, 'deny')
+  assert.equal(bob.pendingAllow, true)
+  assert.equal(p.evaluate({ ...other, user: 'bob', address: parseIp('10.1.2.3') }).rule, 3000)
+})
