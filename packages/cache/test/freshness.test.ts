@@ -9,7 +9,7 @@ const ttlOf = (status: string) => Number(/ttl=(-?\d+)/.exec(status)![1])
 test('s-maxage wins over max-age for a shared cache', async (t) => {
   const s = await setup(t, respond({ 'cache-control': 'max-age=600, s-maxage=30' }))
   const a = await s.get('/r')
-  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 30) <= 1)
+  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 30) <= 3)
   await s.get('/r')
   assert.equal(s.origin.hits, 1)
 })
@@ -35,7 +35,7 @@ test('Expires counts from the response Date', async (t) => {
     respond({ date: new Date(date).toUTCString(), expires: new Date(date + 120_000).toUTCString() }),
   )
   const a = await s.get('/r')
-  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 120) <= 2, a.headers['cache-status'])
+  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 120) <= 3, a.headers['cache-status'])
   await s.get('/r')
   assert.equal(s.origin.hits, 1)
 })
@@ -43,7 +43,7 @@ test('Expires counts from the response Date', async (t) => {
 test('Age from upstream counts against the lifetime and grows on hits', async (t) => {
   const s = await setup(t, respond({ 'cache-control': 'max-age=60', age: '45' }))
   const a = await s.get('/r')
-  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 15) <= 1, a.headers['cache-status'])
+  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 15) <= 3, a.headers['cache-status'])
   const b = await s.get('/r')
   assert.ok(Number(b.headers.age) >= 45)
   assert.equal(s.origin.hits, 1)
@@ -52,7 +52,7 @@ test('Age from upstream counts against the lifetime and grows on hits', async (t
 test('an old Date makes the response older (apparent age)', async (t) => {
   const s = await setup(t, respond({ 'cache-control': 'max-age=60', date: ago(50) }))
   const a = await s.get('/r')
-  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 10) <= 2, a.headers['cache-status'])
+  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 10) <= 3, a.headers['cache-status'])
   const b = await s.get('/r')
   assert.ok(Number(b.headers.age) >= 49)
   assert.equal(s.origin.hits, 1)
@@ -69,7 +69,7 @@ test('a response already older than its max-age is stale on arrival', async (t) 
 test('heuristic freshness: 10% of the time since Last-Modified by default', async (t) => {
   const s = await setup(t, respond({ date: new Date().toUTCString(), 'last-modified': ago(1000) }))
   const a = await s.get('/r')
-  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 100) <= 2, a.headers['cache-status'])
+  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 100) <= 3, a.headers['cache-status'])
   await s.get('/r')
   assert.equal(s.origin.hits, 1)
 })
@@ -79,7 +79,7 @@ test('heuristicFraction is configurable', async (t) => {
     heuristicFraction: 0.5,
   })
   const a = await s.get('/r')
-  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 500) <= 2, a.headers['cache-status'])
+  assert.ok(Math.abs(ttlOf(a.headers['cache-status']!) - 500) <= 3, a.headers['cache-status'])
 })
 
 test('a response stored fresh becomes stale with time and is revalidated', async (t) => {

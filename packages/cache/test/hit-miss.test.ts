@@ -9,15 +9,15 @@ test('a storable response is stored on the miss and answered from the store afte
   assert.equal(first.body, 'hello world')
   assert.match(
     first.headers['cache-status']!,
-    /^proxykit; fwd=uri-miss; fwd-status=200; stored; ttl=(59|60)$/,
+    /^proxykit; fwd=uri-miss; fwd-status=200; stored; ttl=(5[5-9]|60)$/,
   )
   assert.equal(s.origin.hits, 1)
 
   const second = await s.get('/a?x=1')
   assert.equal(second.status, 200)
   assert.equal(second.body, 'hello world')
-  assert.match(second.headers['cache-status']!, /^proxykit; hit; ttl=(59|60)$/)
-  assert.match(second.headers.age!, /^[01]$/)
+  assert.match(second.headers['cache-status']!, /^proxykit; hit; ttl=(5[5-9]|60)$/)
+  assert.match(second.headers.age!, /^\d$/)
   assert.equal(second.headers['content-length'], '11')
   assert.equal(second.headers.etag, '"v1"')
   assert.equal(s.origin.hits, 1, 'the hit did not reach the origin')

@@ -96,3 +96,19 @@ test('request stale-if-error also allows it', async (t) => {
   assert.equal(b.status, 200)
   assert.equal(b.body, 'good')
 })
+
+test('stale-if-error also covers an unreachable origin (the proxy answers 502 through the filters)', async (t) => {
+  const s = await setup(t, (_req, res) => {
+    res.writeHead(200, { 'cache-control': 'max-age=60, stale-if-error=600', date: ago(100), etag: '"u"' })
+    res.end('kept')
+  })
+  await s.get('/r')
+  await s.origin.close()
+  const b = await s.get('/r')
+  assert.equal(b.status, 200)
+  assert.equal(b.body, 'kept')
+  assert.match(b.headers['cache-status']!, /detail=stale-if-error; fwd=stale; fwd-status=502/)
+  const c = await s.get('/never-stored')
+  assert.equal(c.status, 502)
+  assert.match(c.headers['cache-status']!, /fwd=uri-miss; fwd-status=502/)
+})

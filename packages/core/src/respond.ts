@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { UpstreamResponse } from './context.js'
 import type { ProxyError } from './errors.js'
@@ -18,10 +18,27 @@ export function sendError(reply: FastifyReply, err: ProxyError, headers: Record<
   }
   // `reply.sent` is true once the reply is hijacked: then only the raw response is ours to write.
   if (reply.sent) {
+    // A proxy's own error (502 when the upstream is unreachable, 504 on a timeout) still passes the
+    // response filters, as an upstream answer would: the cache can answer stale-if-error instead of it
+    // and adds Cache-Status.
+    const filters = reply.request?.proxy?.responseFilters
+    if (filters !== undefined && filters.length > 0) {
+      sendUpstreamResponse(reply.request, reply, errorResponse(err, headers))
+      return
+    }
     writeRawError(reply.raw, err, headers)
     return
   }
   reply.code(err.statusCode).headers(headers).type(TEXT).send(`${err.message}\n`)
+}
+
+function errorResponse(err: ProxyError, headers: Record<string, string>): UpstreamResponse {
+  const body = Buffer.from(`${err.message}\n`)
+  const out: UpstreamResponse['headers'] = {}
+  for (const name in headers) out[name.toLowerCase()] = headers[name]
+  out['content-type'] = TEXT
+  out['content-length'] = body.length
+  return { statusCode: err.statusCode, headers: out, body: Readable.from([body]) }
 }
 
 /** Writes a coded error straight on a raw response (hijacked replies, tunnels). */
