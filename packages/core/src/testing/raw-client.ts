@@ -15,7 +15,9 @@ export interface RawResponse {
 
 /**
  * Sends exact bytes and collects what comes back: for malformed requests, smuggling shapes and anything
- * an HTTP client library would refuse to send. Resolves when the server closes or goes quiet.
+ * an HTTP client library would refuse to send. Resolves when the server closes, when it goes quiet for
+ * `idleMs` (default 300) after it started answering, or after `timeoutMs` (default 5000) in any case.
+ * The quiet period only starts with the first byte, so a slow answer on a loaded machine is still read.
  */
 export async function rawRequest(
   port: number,
@@ -45,7 +47,6 @@ export async function rawRequest(
       arm()
     })
     socket.on('close', done)
-    arm()
   })
   return parseRawResponse(Buffer.concat(chunks))
 }
