@@ -175,7 +175,8 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
           new ForbiddenError(exposeRule ? `denied by rule "${o.label}"` : 'access denied'),
         )
     } else {
-      record(request, 'allow', o.label, user)
+      // A tentative allow is only as good as the connect-time check, which records the final word.
+      record(request, 'allow', o.tentative ? 'pending address check' : o.label, user)
     }
     if (o.addressDependent && forward) ctx.connectGuards.push(guardFor(route, facts, user))
 

@@ -107,3 +107,32 @@ test('CONNECT tunnels: the authority is checked like an absolute-form target', a
   }
   assert.equal(other.connections, 0)
 })
+
+test('report-only mode: what the rules would refuse still goes through, and the decision says so', async (t) => {
+  const internal = await startOrigin({ host: '127.0.0.2' })
+  const decisions: unknown[] = []
+  const proxy = await startApp(
+    {
+      mode: 'report',
+      rules: [
+        { name: 'no-internal', action: 'deny', destinations: ['127.0.0.2/32'] },
+        { name: 'tests', action: 'allow', hosts: ['*.test'] },
+      ],
+    },
+    (app) => {
+      app.addHook('onResponse', async (request) => {
+        decisions.push(request.proxy?.access)
+      })
+    },
+  )
+  t.after(() => Promise.all([proxy.app.close(), internal.close()]))
+  const viaName = await send(proxy.port, forwardGet(`http://rebind.test:${internal.port}/`))
+  assert.equal(viaName.statusCode, 200)
+  const viaAddress = await send(proxy.port, forwardGet(`http://127.0.0.2:${internal.port}/`))
+  assert.equal(viaAddress.statusCode, 200)
+  assert.equal(internal.hits, 2)
+  assert.deepEqual(decisions, [
+    { decision: 'report', rule: 'no-internal', user: null },
+    { decision: 'report', rule: 'no-internal', user: null },
+  ])
+})
