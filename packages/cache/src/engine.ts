@@ -613,7 +613,6 @@ export class HttpCache {
       if (v === undefined || DROP.has(name)) continue
       stored[name] = typeof v === 'number' ? String(v) : v
     }
-    delete stored['cache-status']
     if (stored.date === undefined) stored.date = new Date(policy.responseTime).toUTCString()
     const varyNames = (headerString(headers, 'vary') ?? '')
       .split(',')
