@@ -1,10 +1,19 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto'
 import bcrypt from 'bcryptjs'
+import { APR1, apr1 } from './apr1.js'
 
 // The scrypt hash format: `scrypt$N$r$p$salt$hash`, salt and hash in base64url (no padding), N a power
 // of two. The parameters travel with the hash so they can be raised later without invalidating old ones.
 const SCRYPT = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/
 const BCRYPT = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/
+// htpasswd -s: unsalted SHA-1, accepted only so old files load.
+const SHA1 = /^\{SHA\}[A-Za-z0-9+/]{27}=$/
+
+const sameBytes = (a: string, b: string) => {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
 
 export interface ScryptParams {
   /** CPU/memory cost, a power of two (default 16384). */
@@ -40,11 +49,11 @@ export function checkHashFormat(hash: string): string | null {
     if (Number(m[2]) < 1 || Number(m[3]) < 1) return 'scrypt r and p must be positive'
     return null
   }
-  if (BCRYPT.test(hash)) return null
-  return 'not a supported password hash (scrypt$N$r$p$salt$hash, or bcrypt $2a$/$2b$/$2y$)'
+  if (BCRYPT.test(hash) || APR1.test(hash) || SHA1.test(hash)) return null
+  return 'not a supported password hash (scrypt$N$r$p$salt$hash, bcrypt $2a$/$2b$/$2y$, $apr1$ or {SHA})'
 }
 
-/** Checks a password against an scrypt or bcrypt hash, comparing in constant time. */
+/** Checks a password against an scrypt, bcrypt, APR1-MD5 or {SHA} hash, comparing in constant time. */
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   const m = SCRYPT.exec(hash)
   if (m !== null) {
@@ -63,5 +72,8 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
     // bcryptjs reads $2y$ (what `htpasswd -B` writes) like $2b$; its comparison is constant-time.
     return bcrypt.compare(password, hash)
   }
+  const a = APR1.exec(hash)
+  if (a !== null) return sameBytes(apr1(password, a[1]!), hash)
+  if (SHA1.test(hash)) return sameBytes(`{SHA}${createHash('sha1').update(password).digest('base64')}`, hash)
   return false
 }

@@ -54,11 +54,19 @@ test('origin-form: 401 + WWW-Authenticate without or with wrong Authorization; c
   assert.deepEqual(body.access, { decision: 'allow', rule: 'members', user: 'carol' })
 })
 
-test('bcrypt hashes including $2y$ (htpasswd -B), an htpasswd file, a verify function', async (t) => {
+test('bcrypt hashes including $2y$ (htpasswd -B), an htpasswd file ($apr1$, {SHA}), a verify function', async (t) => {
   const y = bcrypt.hashSync('apple', 4).replace(/^\$2[ab]\$/, '$2y$')
   const dir = mkdtempSync(join(tmpdir(), 'ac-htpasswd-'))
   const file = join(dir, 'htpasswd')
-  writeFileSync(file, `# users\nfile-user:${y}\nscrypt-user:${await hashPassword('pear', { N: 1024 })}\n`)
+  // $apr1$ and {SHA} lines as `htpasswd` (default) and `htpasswd -s` write them (checked against openssl)
+  const lines = [
+    '# users',
+    `file-user:${y}`,
+    `scrypt-user:${await hashPassword('pear', { N: 1024 })}`,
+    'apr-user:$apr1$r31.....$ARC3pREO82RIm0aQ2zszC0',
+    'sha-user:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=',
+  ]
+  writeFileSync(file, `${lines.join('\n')}\n`)
   const f = await app(
     {
       rules: [{ action: 'allow', users: ['*'] }],
@@ -78,6 +86,10 @@ test('bcrypt hashes including $2y$ (htpasswd -B), an htpasswd file, a verify fun
   assert.equal(await status('file-user', 'apple'), 200)
   assert.equal(await status('scrypt-user', 'pear'), 200)
   assert.equal(await status('scrypt-user', 'apple'), 401)
+  assert.equal(await status('apr-user', 'password'), 200)
+  assert.equal(await status('apr-user', 'passwore'), 401)
+  assert.equal(await status('sha-user', 'password'), 200)
+  assert.equal(await status('sha-user', 'Password'), 401)
   assert.equal(await status('fn', 'plum'), 200)
   assert.equal(await status('fn', 'pear'), 401)
   assert.equal(await status('nobody', 'apple'), 401)
