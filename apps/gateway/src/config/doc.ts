@@ -33,6 +33,7 @@ const FORMAT_NAMES: Record<string, string> = {
   'host-pattern': 'destination',
   'hash-on': 'hash key',
   'password-hash': 'password hash',
+  workers: 'process count',
 }
 
 function typeOf(n: Node): string {

@@ -38,4 +38,5 @@ export const formats: Record<string, (s: string) => boolean> = {
   },
   'hash-on': (s) => /^(?:header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=]+|ip|path)$/.test(s),
   'password-hash': (s) => SCRYPT.test(s) || BCRYPT.test(s),
+  workers: (s) => s === 'auto',
 }

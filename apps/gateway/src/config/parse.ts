@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import YAML from 'yaml'
@@ -192,14 +193,19 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       doc.redis === undefined
         ? null
         : typeof doc.redis === 'string'
-          ? { url: doc.redis, prefix: 'proxykit:gateway:' }
-          : { url: doc.redis.url, prefix: doc.redis.prefix ?? 'proxykit:gateway:' },
+          ? { url: doc.redis, prefix: 'proxykit:gateway:', rateLimits: 'fail-open' }
+          : {
+              url: doc.redis.url,
+              prefix: doc.redis.prefix ?? 'proxykit:gateway:',
+              rateLimits: doc.redis.rateLimits ?? 'fail-open',
+            },
     admin:
       doc.admin === undefined
         ? { listen: parseListen('127.0.0.1:9901')!, token: null }
         : { listen: parseListen(doc.admin.listen)!, token: doc.admin.token ?? null },
     log: { level: doc.log?.level ?? 'info', access: doc.log?.access ?? true },
     shutdown: { graceMs: parseDuration(doc.shutdown?.grace ?? '10s')! },
+    workers: doc.workers === 'auto' ? availableParallelism() : (doc.workers ?? 1),
   }
   const seen = new Map<string, string>()
   for (const name of ['forward', 'reverse', 'admin'] as const) {

@@ -247,6 +247,12 @@ export const configSchema = {
               default: 'proxykit:gateway:',
               description: 'Prefix of every key the gateway writes (cache entries, rate-limit counters).',
             },
+            rateLimits: {
+              enum: ['fail-open', 'fail-closed'],
+              default: 'fail-open',
+              description:
+                'While Redis is unreachable: `fail-open` lets requests through unlimited, `fail-closed` refuses those that a rate limit covers. The cache is bypassed either way.',
+            },
           },
           ['url'],
         ),
@@ -260,6 +266,15 @@ export const configSchema = {
             'Bearer token required by mutating calls (`POST /purge`, upstream changes). Without it those calls are refused.',
         },
       }),
+      workers: {
+        description:
+          'Worker processes sharing the listeners (node:cluster): a number, or `"auto"` for one per CPU core. With more than one, the admin listener runs in the primary process and aggregates every worker\'s metrics; set `redis` so that workers share the cache and rate-limit counters (see docs/operations.md).',
+        type: ['integer', 'string'],
+        format: 'workers',
+        minimum: 1,
+        maximum: 256,
+        default: 1,
+      },
       log: object('Logging (pino, one JSON object per line on stdout).', {
         level: {
           enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -289,5 +304,6 @@ export const FORMAT_RULES: Record<string, string> = {
   hostname: 'must be a host name',
   'host-pattern': 'must be a host name, a *.wildcard, an address, a CIDR or an address class',
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
+  workers: 'must be a number of processes (1 to 256) or "auto"',
   'password-hash': 'must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',
 }

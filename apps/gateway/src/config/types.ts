@@ -80,7 +80,9 @@ export interface GatewayConfig {
   forward: ForwardConfig | null
   reverse: ReverseConfig | null
   cache: CacheConfig
-  redis: { url: string; prefix: string } | null
+  redis: { url: string; prefix: string; rateLimits: 'fail-open' | 'fail-closed' } | null
+  /** Worker processes (`"auto"` resolved to the number of cores); 1 runs everything in one process. */
+  workers: number
   admin: AdminConfig | null
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; access: boolean }
   shutdown: { graceMs: number }

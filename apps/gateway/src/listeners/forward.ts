@@ -26,6 +26,8 @@ export async function forwardListener(config: ForwardConfig, shared: Shared): Pr
       ...access.rateLimit,
       redis: shared.redis,
       nameSpace: `${shared.redisPrefix}ratelimit:forward:`,
+      // While Redis is down: fail-open lets requests through, fail-closed refuses them.
+      skipOnError: shared.config.redis?.rateLimits !== 'fail-closed',
     }
   }
   await app.register(accessControl, access)

@@ -26,7 +26,14 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
       ...reverseAccessOptions(config.routes),
       ...(shared.redis === null
         ? {}
-        : { rateLimit: { redis: shared.redis, nameSpace: `${shared.redisPrefix}ratelimit:reverse:` } }),
+        : {
+            rateLimit: {
+              redis: shared.redis,
+              nameSpace: `${shared.redisPrefix}ratelimit:reverse:`,
+              // While Redis is down: fail-open lets requests through, fail-closed refuses them.
+              skipOnError: shared.config.redis?.rateLimits !== 'fail-closed',
+            },
+          }),
     })
   }
   const cached = new Set(config.routes.filter((r) => r.cache).map((r) => r.name))
