@@ -70,7 +70,7 @@ const CASES: [string, string][] = [
   ],
   [
     'bad chunk size',
-    'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n',
   ],
   ['bare CR in a field value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n'],
   ['Host with a path', 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n'],
@@ -83,6 +83,23 @@ for (const [name, bytes] of CASES) {
     t.after(() => s.fastify.close())
     const res = await rawRequest(s.port, bytes)
     assert.equal(res.statusCode, 400, res.text)
+    assert.equal(s.handled(), 0)
+  })
+}
+
+// Node hands these to Fastify before it finds out that the body cannot be framed (RFC 9112 §6.3): core
+// answers before any handler could start forwarding them, and closes the connection.
+for (const te of ['gzip', 'xchunked', 'identity', 'chunked;q=1']) {
+  test(`Transfer-Encoding: ${te} gets core’s 400 and the connection is closed`, async (t) => {
+    const s = await server()
+    t.after(() => s.fastify.close())
+    const res = await rawRequest(
+      s.port,
+      `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+    )
+    assert.equal(res.statusCode, 400, res.text)
+    assert.equal(res.body.toString().split('\n')[0], 'Bad request: Transfer-Encoding must end in chunked')
+    assert.equal(res.headers.connection, 'close')
     assert.equal(s.handled(), 0)
   })
 }
