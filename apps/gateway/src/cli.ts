@@ -62,9 +62,21 @@ async function main(argv: string[]): Promise<number> {
   // The operations layer (ops/): dashboard feed, hot reload on SIGHUP, worker processes.
   const { startOperated } = await import('./ops/run.js')
   const { onShutdownSignal } = await import('./shutdown.js')
+  const cluster = config.workers > 1 ? (await import('node:cluster')).default : null
+  if (cluster?.isPrimary) {
+    const { runPrimary } = await import('./ops/cluster.js')
+    const primary = await runPrimary(config, args.config ?? null)
+    onShutdownSignal(async (signal) => {
+      primary.logger.info({ signal }, 'shutting down: draining every worker')
+      await primary.close()
+    }, primary.logger)
+    return -1
+  }
   let operated: Awaited<ReturnType<typeof startOperated>>
   try {
-    operated = await startOperated(config, { configFile: args.config ?? null })
+    operated = cluster?.isWorker
+      ? await (await import('./ops/cluster.js')).runWorker(config, args.config ?? null)
+      : await startOperated(config, { configFile: args.config ?? null })
   } catch (err) {
     await demo?.close()
     process.stderr.write(`proxykit-gateway: cannot start: ${(err as Error).message}\n`)

@@ -94,7 +94,10 @@ test('reload swaps routes without dropping connections or in-flight requests; a 
   assert.deepEqual(await conn.get('/one'), { status: 200, body: 'a/one' })
 
   // A slow request is in flight through the old configuration while the new one is swapped in.
-  const slow = request(`${reverse}/slow`).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }))
+  const slow = request(`${reverse}/slow`).then(async (r) => ({
+    status: r.statusCode,
+    body: await r.body.text(),
+  }))
   await new Promise((r) => setTimeout(r, 300))
   const v2 = {
     reverse: {
@@ -124,7 +127,10 @@ test('reload swaps routes without dropping connections or in-flight requests; a 
   )
 
   // A broken file is refused with its reason; the running configuration stays.
-  await writeFile(file, JSON.stringify({ reverse: { listen: '127.0.0.1:0', routes: [{ upstreams: ['nope'] }] }, colour: 1 }))
+  await writeFile(
+    file,
+    JSON.stringify({ reverse: { listen: '127.0.0.1:0', routes: [{ upstreams: ['nope'] }] }, colour: 1 }),
+  )
   const refused = await reload()
   assert.equal(refused.status, 422)
   assert.equal(refused.body.ok, false)
@@ -137,7 +143,9 @@ test('reload swaps routes without dropping connections or in-flight requests; a 
   await writeFile(file, JSON.stringify(v1))
   const reloadsBefore = gw.logs.filter((l) => l.msg === 'reloaded').length
   gw.child.kill('SIGHUP')
-  await gw.waitForLog((l) => l.msg === 'reloaded' && gw.logs.filter((x) => x.msg === 'reloaded').length > reloadsBefore)
+  await gw.waitForLog(
+    (l) => l.msg === 'reloaded' && gw.logs.filter((x) => x.msg === 'reloaded').length > reloadsBefore,
+  )
   assert.deepEqual(await conn.get('/four'), { status: 200, body: 'a/four' })
   assert.equal(conn.closed, false, 'one connection across three configurations')
 

@@ -1,0 +1,357 @@
+import cluster, { type Worker } from 'node:cluster'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { AggregatorRegistry } from 'prom-client'
+import { type AdminControls, ControlError, type UpstreamControls } from '../admin/controls.js'
+import { ConfigError, loadConfigFile } from '../config/parse.js'
+import type { GatewayConfig } from '../config/types.js'
+import { adminListener } from '../listeners/admin.js'
+import { type Listener, listen } from '../listeners/app.js'
+import { GatewayMetrics } from '../metrics.js'
+import type { Shared } from '../shared.js'
+import { closeListeners } from '../shutdown.js'
+import { opsRoutes, type ReloadResult } from './admin-routes.js'
+import { type DenialEvent, LiveStats, type MetricsJson } from './live-stats.js'
+import { planReload } from './reload.js'
+import { gatewayLogger, type OperatedGateway, startOperated } from './run.js'
+
+// `workers: N`: a node:cluster primary and N workers. Workers run the forward and reverse listeners
+// (the primary holds the listening sockets and hands connections out round robin); the admin listener
+// lives in the primary, so /metrics and the dashboard cover every worker (prom-client's
+// AggregatorRegistry.aggregate over each worker's registry, fetched over IPC), and admin calls (purge,
+// upstreams, reload) are sent to every worker. A worker that dies is replaced; SIGTERM drains them all.
+
+const PREFIX = 'proxykit:'
+type Message =
+  | { type: 'proxykit:ready' }
+  | { type: 'proxykit:denial'; event: DenialEvent }
+  | { type: 'proxykit:request'; id: number; op: string; args?: unknown }
+  | { type: 'proxykit:response'; id: number; ok: boolean; value?: unknown; error?: string; status?: number }
+
+const isOurs = (m: unknown): m is Message =>
+  typeof m === 'object' && m !== null && String((m as { type?: unknown }).type).startsWith(PREFIX)
+
+/** Restarts in a burst before the primary waits before forking again (a worker failing at start). */
+const RESTART_BURST = 5
+const RESTART_WINDOW_MS = 10_000
+const ASK_TIMEOUT_MS = 5_000
+
+// ---------------------------------------------------------------------------------------------------
+// Worker side
+
+/** Runs one worker: the data listeners, answering the primary's requests over IPC. */
+export async function runWorker(config: GatewayConfig, configFile: string | null): Promise<OperatedGateway> {
+  const send = (m: Message) => {
+    if (process.connected) process.send?.(m)
+  }
+  // A SIGHUP meant for the primary (a process-group signal) must not end a worker: reloads come over IPC.
+  process.on('SIGHUP', () => {})
+  const operated = await startOperated(
+    { ...config, admin: null },
+    {
+      configFile,
+      sighup: false,
+      admin: false,
+      onDenial: (event) => send({ type: 'proxykit:denial', event }),
+    },
+  )
+  const { gateway } = operated
+  const ops: Record<string, (args: any) => unknown> = {
+    metrics: () => gateway.metrics.registry.getMetricsAsJSON(),
+    readiness: () => gateway.controls.readiness(),
+    purge: (what) => {
+      if (gateway.controls.purge === undefined) throw new ControlError('purge is not available', 501)
+      return gateway.controls.purge(what)
+    },
+    upstreams: ({ method, args }: { method: keyof UpstreamControls; args: unknown[] }) => {
+      const u = gateway.controls.upstreams
+      if (u === undefined) throw new ControlError('upstream management is not available', 501)
+      return (u[method] as (...a: unknown[]) => unknown)(...args)
+    },
+    reload: () => operated.reload(),
+  }
+  process.on('message', (m: unknown) => {
+    if (!isOurs(m) || m.type !== 'proxykit:request') return
+    const op = ops[m.op]
+    Promise.resolve()
+      .then(() => {
+        if (op === undefined) throw new Error(`unknown operation ${m.op}`)
+        return op(m.args)
+      })
+      .then(
+        (value) => send({ type: 'proxykit:response', id: m.id, ok: true, value: value ?? null }),
+        (err: Error) =>
+          send({
+            type: 'proxykit:response',
+            id: m.id,
+            ok: false,
+            error: err.message,
+            ...(err instanceof ControlError ? { status: err.statusCode } : {}),
+          }),
+      )
+  })
+  send({ type: 'proxykit:ready' })
+  return operated
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Primary side
+
+export interface Primary {
+  readonly logger: Logger
+  /** Live workers' process ids. */
+  pids(): number[]
+  /** Resolves once `n` workers (default: all) have reported ready. */
+  ready(n?: number): Promise<void>
+  reload(): Promise<ReloadResult>
+  close(): Promise<void>
+  admin: Listener | null
+}
+
+interface Pending {
+  resolve: (v: unknown) => void
+  reject: (e: Error) => void
+  timer: NodeJS.Timeout
+}
+
+/** Starts the primary: forks the workers, serves the admin listener, replaces dead workers. */
+export async function runPrimary(config: GatewayConfig, configFile: string | null): Promise<Primary> {
+  let current = config
+  const count = config.workers
+  let live: LiveStats | null = null
+  const logger = gatewayLogger(config, (e) => live?.recordDenial(e)).child({ role: 'primary' })
+  const readyWorkers = new Set<number>()
+  const pending = new Map<number, Pending>()
+  const readyWaiters: Array<() => void> = []
+  let nextId = 1
+  let closing = false
+  const restarts: number[] = []
+
+  const fork = () => {
+    const w = cluster.fork()
+    w.on('message', (m: unknown) => onMessage(w, m))
+    return w
+  }
+  const onMessage = (w: Worker, m: unknown) => {
+    if (!isOurs(m)) return
+    if (m.type === 'proxykit:ready') {
+      readyWorkers.add(w.id)
+      logger.info(
+        { event: 'worker-ready', worker: w.id, pid: w.process.pid },
+        `worker ${w.process.pid} ready`,
+      )
+      for (const r of readyWaiters.splice(0)) r()
+    } else if (m.type === 'proxykit:denial') live?.recordDenial(m.event)
+    else if (m.type === 'proxykit:response') {
+      const p = pending.get(m.id)
+      if (p === undefined) return
+      pending.delete(m.id)
+      clearTimeout(p.timer)
+      if (m.ok) p.resolve(m.value)
+      else p.reject(m.status === undefined ? new Error(m.error) : new ControlError(m.error ?? '', m.status))
+    }
+  }
+  cluster.on('exit', (w, code, signal) => {
+    readyWorkers.delete(w.id)
+    if (closing) return
+    const now = Date.now()
+    while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift()
+    restarts.push(now)
+    const delay = restarts.length > RESTART_BURST ? 2000 : 0
+    logger.error(
+      { event: 'worker-exit', worker: w.id, pid: w.process.pid, code, signal, restartInMs: delay },
+      `worker ${w.process.pid} died (${signal ?? code}); starting a replacement`,
+    )
+    setTimeout(() => {
+      if (!closing) fork()
+    }, delay).unref()
+  })
+
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+  const ask = <T>(w: Worker, op: string, args?: unknown): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++
+      const timer = setTimeout(() => {
+        pending.delete(id)
+        reject(new Error(`worker ${w.process.pid} did not answer ${op} within ${ASK_TIMEOUT_MS} ms`))
+      }, ASK_TIMEOUT_MS)
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer })
+      try {
+        w.send({ type: 'proxykit:request', id, op, args } satisfies Message)
+      } catch (err) {
+        clearTimeout(timer)
+        pending.delete(id)
+        reject(err as Error)
+      }
+    })
+  const readyList = () => workers().filter((w) => readyWorkers.has(w.id) && w.isConnected())
+  /** Asks every ready worker; rejects with the first failure. */
+  const askAll = <T>(op: string, args?: unknown) => Promise.all(readyList().map((w) => ask<T>(w, op, args)))
+
+  // Metrics: the primary's own registry (admin requests, its process) plus every worker's.
+  const metrics = new GatewayMetrics()
+  const own = metrics.registry
+  const parts = () =>
+    Promise.all([
+      own.getMetricsAsJSON(),
+      ...readyList().map((w) => ask<MetricsJson>(w, 'metrics').catch(() => [] as MetricsJson)),
+    ])
+  const aggregateJson = async (): Promise<MetricsJson> =>
+    (await AggregatorRegistry.aggregate(await parts()).getMetricsAsJSON()) as MetricsJson
+  // What /metrics serves (the admin routes read this registry): the aggregate, not the primary alone.
+  own.metrics = async () => AggregatorRegistry.aggregate(await parts()).metrics()
+  live = new LiveStats({ read: aggregateJson, workers: () => readyList().length })
+
+  const upstreamCall =
+    (method: keyof UpstreamControls, broadcast: boolean) =>
+    async (...args: unknown[]) => {
+      if (broadcast) return (await askAll<unknown>('upstreams', { method, args }))[0]
+      const [first] = readyList()
+      if (first === undefined) throw new ControlError('no worker is ready', 503)
+      return ask(first, 'upstreams', { method, args })
+    }
+  const controls: AdminControls = {
+    async readiness() {
+      const checks: Record<string, boolean> = {
+        accepting: !closing,
+        workers: readyList().length === count,
+      }
+      const answers = await Promise.allSettled(
+        readyList().map((w) => ask<Record<string, boolean>>(w, 'readiness')),
+      )
+      for (const a of answers) {
+        if (a.status !== 'fulfilled') continue
+        for (const [k, v] of Object.entries(a.value)) checks[k] = (checks[k] ?? true) && v
+      }
+      return checks
+    },
+    purge: async (what) => {
+      await askAll('purge', what)
+    },
+  }
+  if (config.reverse !== null) {
+    const list = upstreamCall('list', false)
+    let cached: ReturnType<UpstreamControls['list']> = []
+    controls.upstreams = {
+      // The admin route calls list() synchronously: answer from the last sample, refreshed each call.
+      list: () => {
+        void list().then(
+          (v) => {
+            cached = v as typeof cached
+          },
+          () => {},
+        )
+        return cached
+      },
+      add: upstreamCall('add', true),
+      drain: upstreamCall('drain', true),
+      undrain: upstreamCall('undrain', true),
+      remove: upstreamCall('remove', true),
+    }
+    // Keep the list fresh for the synchronous route.
+    const timer = setInterval(() => controls.upstreams?.list(), 1000)
+    timer.unref()
+  }
+
+  const reload = async (): Promise<ReloadResult> => {
+    if (configFile === null)
+      return {
+        ok: false,
+        error: 'the built-in demo has no config file to reload',
+        applied: [],
+        restartNeeded: [],
+      }
+    let next: GatewayConfig
+    try {
+      next = await loadConfigFile(configFile)
+    } catch (err) {
+      const reason = err instanceof ConfigError ? err.message : (err as Error).message
+      logger.error(
+        { event: 'reload', ok: false, reason },
+        'reload refused; the running configuration is kept',
+      )
+      return { ok: false, error: reason, applied: [], restartNeeded: [] }
+    }
+    // Workers re-read the same file; a replacement worker started later reads it too.
+    const results = await Promise.allSettled(readyList().map((w) => ask<ReloadResult>(w, 'reload')))
+    const answers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const plan = planReload(current, next)
+    const refused = answers.find((a) => !a.ok)
+    const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (refused !== undefined || lost !== undefined) {
+      const error = refused?.error ?? String((lost?.reason as Error | undefined)?.message ?? 'failed')
+      logger.error({ event: 'reload', ok: false, reason: error }, 'reload failed in a worker')
+      return { ok: false, error, applied: [], restartNeeded: plan.restartNeeded, workers: answers.length }
+    }
+    current = next
+    if (plan.applied.includes('log.level')) logger.level = next.log.level
+    const result: ReloadResult = {
+      ok: true,
+      applied: answers[0]?.applied ?? plan.applied,
+      restartNeeded: plan.restartNeeded,
+      workers: answers.length,
+    }
+    logger.info({ event: 'reload', ...result }, 'reloaded')
+    return result
+  }
+
+  const sharedForAdmin: Shared = {
+    config,
+    logger,
+    metrics,
+    redis: null,
+    redisPrefix: '',
+    cacheOptions: () => ({}),
+    caches: [],
+  }
+  const liveStats = live
+  const extra = async (app: FastifyInstance) =>
+    opsRoutes(app, { token: config.admin?.token ?? null, live: liveStats, reload })
+
+  for (let i = 0; i < count; i++) fork()
+  let admin: Listener | null = null
+  if (config.admin !== null) {
+    admin = await adminListener(config.admin, sharedForAdmin, controls, extra)
+    await listen(admin, config.admin.listen)
+    logger.info({ event: 'listening', listener: 'admin', url: admin.url }, `admin listening on ${admin.url}`)
+  }
+  const onHup = () => {
+    logger.info({ event: 'reload', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration')
+    void reload()
+  }
+  process.on('SIGHUP', onHup)
+
+  return {
+    logger,
+    admin,
+    pids: () => workers().flatMap((w) => (w.process.pid === undefined ? [] : [w.process.pid])),
+    ready(n = count) {
+      return new Promise<void>((resolve) => {
+        const check = () => {
+          if (readyList().length >= n) resolve()
+          else readyWaiters.push(check)
+        }
+        check()
+      })
+    },
+    reload,
+    async close() {
+      if (closing) return
+      closing = true
+      process.removeListener('SIGHUP', onHup)
+      liveStats.close()
+      // Each worker drains on SIGTERM (its own graceful shutdown); cut the ones that outlive the grace.
+      const all = workers()
+      const exits = all.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))))
+      for (const w of all) w.process.kill('SIGTERM')
+      const hard = setTimeout(() => {
+        for (const w of all) if (!w.isDead()) w.process.kill('SIGKILL')
+      }, current.shutdown.graceMs + 5000)
+      await Promise.all(exits)
+      clearTimeout(hard)
+      if (admin !== null) await closeListeners([admin], 1000, logger)
+      for (const p of pending.values()) clearTimeout(p.timer)
+      logger.info({ workers: all.length }, 'gateway stopped')
+    },
+  }
+}
