@@ -71,6 +71,10 @@ const V6: Record<string, AddressClass> = {
   as112v6: 'reserved',
 }
 
+// ipaddr.js's isValidFourPartDecimal ends with this test, but first runs a parser that throws on every
+// host name; testing the shape first keeps that exception (microseconds each) off every request.
+const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/
+
 /**
  * Parses an IP address in its canonical spelling (dotted-quad IPv4, or IPv6 with or without brackets and
  * zone) and unwraps IPv4-mapped IPv6 (`::ffff:127.0.0.1`) to IPv4. Returns null for anything else: the
@@ -81,7 +85,7 @@ export function parseIp(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1)
   const zone = a.indexOf('%')
   if (zone !== -1) a = a.slice(0, zone)
-  if (ipaddr.IPv4.isValidFourPartDecimal(a)) return ipaddr.IPv4.parse(a)
+  if (FOUR_PART_DECIMAL.test(a) && ipaddr.IPv4.isValidFourPartDecimal(a)) return ipaddr.IPv4.parse(a)
   if (!ipaddr.IPv6.isValid(a)) return null
   const v6 = ipaddr.IPv6.parse(a)
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6
