@@ -19,6 +19,7 @@ loopback ports, and prints curl commands to try. SIGTERM or SIGINT stops it grac
 function printable(config: GatewayConfig): string {
   const copy = structuredClone(config)
   if (copy.admin?.token) copy.admin.token = '<set>'
+  if (copy.forward?.parent?.password) copy.forward.parent.password = '<set>'
   return JSON.stringify(copy, null, 2)
 }
 

@@ -18,5 +18,14 @@ export function forwardProxyOptions(f: ForwardConfig): ForwardProxyOptions {
     allow: [...classes, ...allow.ranges],
     deny: deny.ranges,
     headersTimeout: f.timeoutMs,
+    ...(f.parent === null
+      ? {}
+      : {
+          parentProxy: {
+            url: f.parent.url,
+            ...(f.parent.username === null ? {} : { username: f.parent.username }),
+            ...(f.parent.password === null ? {} : { password: f.parent.password }),
+          },
+        }),
   }
 }

@@ -13,6 +13,8 @@ export function reverseProxyOptions(routes: RouteConfig[]): ReverseProxyOptions 
     routes: routes.map((r) => ({
       name: r.name,
       prefix: r.prefix,
+      ...(r.rewritePrefix === null ? {} : { rewritePrefix: r.rewritePrefix }),
+      preserveHost: r.preserveHost,
       ...(r.host === null ? {} : { host: r.host }),
       upstreams: r.upstreams.map((u) => ({ url: u.url, weight: u.weight })),
       balancer: r.balancer,

@@ -27,6 +27,7 @@ const FORMAT_NAMES: Record<string, string> = {
   size: 'size',
   listen: 'listen address',
   'http-url': 'http(s) URL',
+  'proxy-url': 'proxy URL',
   'redis-url': 'redis URL',
   'path-prefix': 'path',
   hostname: 'host name',

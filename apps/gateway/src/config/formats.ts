@@ -24,6 +24,7 @@ export const formats: Record<string, (s: string) => boolean> = {
   size: (s) => parseSize(s) !== null,
   listen: (s) => parseListen(s) !== null,
   'http-url': (s) => isUrl(s, ['http:', 'https:']) && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
+  'proxy-url': (s) => isUrl(s, ['http:']) && /^http:\/\/[^/?#@]+\/?$/i.test(s),
   'redis-url': (s) => isUrl(s, ['redis:', 'rediss:']),
   'path-prefix': (s) => s.startsWith('/') && !/[\s?#]/.test(s),
   hostname: isHostname,

@@ -130,8 +130,10 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
   const routes: RouteConfig[] = (doc.reverse?.routes ?? []).map((r: any): RouteConfig => {
     const hc = r.healthCheck
     return {
-      name: r.name ?? (r.host === undefined ? r.prefix : `${r.host}${r.prefix}`),
+      name: r.name ?? (r.host === undefined ? r.prefix : `${r.host.toLowerCase()}${r.prefix}`),
       prefix: r.prefix,
+      rewritePrefix: r.rewritePrefix ?? null,
+      preserveHost: r.preserveHost,
       host: r.host?.toLowerCase() ?? null,
       upstreams: r.upstreams.map((u: string | { url: string; weight?: number }) =>
         typeof u === 'string' ? { url: u, weight: 1 } : { url: u.url, weight: u.weight ?? 1 },
@@ -182,8 +184,19 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             cache: f.cache,
             rateLimit: rateLimit(f.rateLimit),
             timeoutMs: parseDuration(f.timeout)!,
+            parent:
+              f.parent === undefined
+                ? null
+                : {
+                    url: f.parent.url,
+                    username: f.parent.username ?? null,
+                    password: f.parent.password ?? null,
+                  },
           },
-    reverse: doc.reverse === undefined ? null : { listen: parseListen(doc.reverse.listen)!, routes },
+    reverse:
+      doc.reverse === undefined
+        ? null
+        : { listen: parseListen(doc.reverse.listen)!, trustProxy: doc.reverse.trustProxy ?? false, routes },
     cache: {
       store,
       maxSize: parseSize(cacheDoc.maxSize ?? '256MiB')!,

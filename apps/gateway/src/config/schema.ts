@@ -75,6 +75,17 @@ const route = object(
         'A name for metrics, logs and the admin API (default: the prefix, with the host when set).',
     },
     prefix: { type: 'string', format: 'path-prefix', default: '/', description: 'Path prefix matched.' },
+    rewritePrefix: {
+      type: 'string',
+      format: 'path-prefix',
+      description:
+        'Replaces `prefix` before the request goes upstream (`/api/x` → `/v1/x` with `/v1`; default: unchanged).',
+    },
+    preserveHost: {
+      type: 'boolean',
+      default: false,
+      description: "Send the client's Host upstream (default: the upstream's own host).",
+    },
     host: { type: 'string', format: 'hostname', description: 'Only requests with this Host header match.' },
     upstreams: { type: 'array', minItems: 1, items: upstream, description: 'Where requests go.' },
     balancer: {
@@ -203,12 +214,29 @@ export const configSchema = {
           },
           rateLimit: rateLimit('the forward proxy', 'user when authenticated, else per client address'),
           timeout: duration('Time an origin may take to answer.', '30s'),
+          parent: object(
+            'Send everything (plain HTTP and CONNECT) through a parent proxy.',
+            {
+              url: { type: 'string', format: 'proxy-url', description: 'The parent, `http://host:port`.' },
+              username: { type: 'string', description: 'Basic credentials for the parent.' },
+              password: { type: 'string', description: 'Basic credentials for the parent.' },
+            },
+            ['url'],
+          ),
         },
       ),
       reverse: object(
         'The reverse proxy listener. Omit to disable.',
         {
           listen: listen('Where it listens.', '127.0.0.1:8080'),
+          trustProxy: {
+            description:
+              'Peers (load balancers) trusted to say who the client is: `true` for any, or a list of addresses and CIDRs. Their X-Forwarded-For / Forwarded then decide the client address used in logs and rate limits, and are appended to, not replaced.',
+            if: { type: 'boolean' },
+            // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
+            then: { type: 'boolean' },
+            else: { type: 'array', minItems: 1, items: { type: 'string', format: 'host-pattern' } },
+          },
           routes: {
             type: 'array',
             minItems: 1,
@@ -299,6 +327,7 @@ export const FORMAT_RULES: Record<string, string> = {
   size: 'must be a size like "64MiB", "512KB" or a number of bytes',
   listen: 'must be host:port ("127.0.0.1:8080", "[::1]:8080") or a port number',
   'http-url': 'must be an http(s) URL (scheme, host and port; no path)',
+  'proxy-url': 'must be an http:// URL (scheme, host and port; no path or credentials)',
   'redis-url': 'must be a redis:// or rediss:// URL',
   'path-prefix': 'must be a path starting with "/"',
   hostname: 'must be a host name',

@@ -34,6 +34,8 @@ export interface HealthCheckConfig {
 export interface RouteConfig {
   name: string
   prefix: string
+  rewritePrefix: string | null
+  preserveHost: boolean
   host: string | null
   upstreams: UpstreamConfig[]
   balancer: Balancer
@@ -58,10 +60,13 @@ export interface ForwardConfig {
   cache: boolean
   rateLimit: RateLimitConfig | null
   timeoutMs: number
+  parent: { url: string; username: string | null; password: string | null } | null
 }
 
 export interface ReverseConfig {
   listen: ListenAddress
+  /** Fastify's `trustProxy` for the listener: false, true, or addresses/CIDRs. */
+  trustProxy: boolean | string[]
   routes: RouteConfig[]
 }
 

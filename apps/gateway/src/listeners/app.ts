@@ -29,6 +29,8 @@ export interface ListenerAppOptions {
   metrics: GatewayMetrics
   accessLog: boolean
   routeOf: Parameters<typeof observeRequests>[1]['routeOf']
+  /** Fastify's `trustProxy`: whose X-Forwarded-For decides `request.ip`. */
+  trustProxy?: boolean | string[]
 }
 
 /** A Fastify instance for one listener, with the access log, request metrics and socket tracking. */
@@ -38,6 +40,7 @@ export function createListener(options: ListenerAppOptions): Listener {
     // One access line per request comes from access-log.ts instead of Fastify's own two.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
     forceCloseConnections: 'idle',
   })
   const sockets = new Set<Socket>()

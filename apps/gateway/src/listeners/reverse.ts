@@ -15,6 +15,7 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
   const match = routeMatcher(config.routes)
   const listener = createListener({
     name: 'reverse',
+    trustProxy: config.trustProxy,
     logger: shared.logger,
     metrics: shared.metrics,
     accessLog: shared.config.log.access,
