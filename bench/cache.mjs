@@ -3,6 +3,7 @@
 //
 //   hits (100 B and 16 KiB bodies)
 //     plain route        a Fastify route sending the same bytes from memory (the baseline)
+//     plain route + core the same with @proxykit/core's context hook, which every proxykit plugin installs
 //     cache hit          @proxykit/cache in front of a proxy route (undici + core's sendUpstreamResponse);
 //                        after the first request every request is a hit
 //     shape: send/raw    a preHandler answering from a Map with reply.send, and with reply.hijack() +
@@ -94,7 +95,10 @@ async function role(name, arg) {
   if (name === 'origin') return origin(Number(arg), process.argv[5] ?? '-')
   const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
-  if (name === 'plain') {
+  if (name === 'plain' || name === 'plain+core') {
+    // plain+core: the same route with core's request context installed, which every proxykit plugin adds
+    // (its classifying onRequest hook): the share of a hit's cost that is not the cache's.
+    if (name === 'plain+core') (await import('@proxykit/core')).installProxyContext(app)
     const body = Buffer.alloc(Number(arg), 'x')
     app.get('/*', (_req, reply) => {
       reply.header('content-type', 'application/octet-stream').header('cache-control', 'max-age=3600')
@@ -330,6 +334,7 @@ async function hits(size, dir, started) {
     targets.push({ name, url: `${p.url}${path}`, pid: p.pid })
   }
   await add('plain route', 'plain', String(size))
+  await add('plain route + core', 'plain+core', String(size))
   await add('cache hit', 'proxy+cache', o.url)
   await add('shape: send', 'shape-send', String(size))
   await add('shape: raw', 'shape-raw', String(size))

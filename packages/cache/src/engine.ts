@@ -96,6 +96,9 @@ const NOT_MODIFIED_HEADERS = [
 ]
 const kFlat = Symbol('flatHeaders')
 const noop = () => {}
+/** How long a not-storable answer stops collapsing for its URL, and how many such URLs are remembered. */
+const PASS_MS = 120_000
+const PASS_MARKS = 10_000
 
 type Entry = CacheEntry & { [kFlat]?: string[] }
 
@@ -142,6 +145,8 @@ export class HttpCache {
   readonly #fastify: FastifyInstance
   readonly #flights = new Map<string, Flight>()
   readonly #revalidating = new Set<string>()
+  /** URLs whose last answer was not storable: no collapsing until then (ms since the epoch). */
+  readonly #passUntil = new Map<string, number>()
   /** A per-instance secret marking our own background revalidation requests. */
   readonly #token = randomBytes(16).toString('hex')
   #lastErrorLog = 0
@@ -280,14 +285,38 @@ export class HttpCache {
     st.stale = entry
     st.clientConditional =
       headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
-    const flight = this.#o.collapse && !auth && !background ? this.#flights.get(key.url) : undefined
+    const collapse = this.#o.collapse && !auth && !background && !this.#uncacheable(key.url, now)
+    const flight = collapse ? this.#flights.get(key.url) : undefined
     if (flight !== undefined) {
       this.metrics.collapsed++
       this.#wait(request, reply, route, key, st, flight, done)
       return
     }
-    this.#lead(request, st, method === 'GET' && !auth)
+    this.#lead(request, st, method === 'GET' && collapse)
     done()
+  }
+
+  /**
+   * Varnish's hit-for-miss: once a URL answered with something not storable, concurrent misses for it stop
+   * waiting for each other for a while (each would otherwise queue behind the previous one's round trip).
+   * Storing a response for the URL lifts the mark.
+   */
+  #uncacheable(url: string, now: number): boolean {
+    const until = this.#passUntil.get(url)
+    if (until === undefined) return false
+    if (until > now) return true
+    this.#passUntil.delete(url)
+    return false
+  }
+
+  #markUncacheable(url: string): void {
+    if (this.#passUntil.size >= PASS_MARKS) {
+      // Oldest first (insertion order): a bounded map, never a leak.
+      const oldest = this.#passUntil.keys().next().value
+      if (oldest !== undefined) this.#passUntil.delete(oldest)
+    }
+    this.#passUntil.delete(url)
+    this.#passUntil.set(url, Date.now() + PASS_MS)
   }
 
   #lead(request: FastifyRequest, st: CacheRequestState, canLead: boolean): void {
@@ -498,6 +527,7 @@ export class HttpCache {
       if (stored) {
         this.metrics.stores++
         this.metrics.storedBytes += bytes
+        this.#passUntil.delete(st.url)
       }
       st.flight?.resolve(stored)
     })
@@ -576,7 +606,10 @@ export class HttpCache {
         headers,
         forwardStatus(name, st.fwd, statusCode, false, null, st.detail ?? decision.reason),
       )
-      st.flight?.resolve(false)
+      if (st.flight !== null) {
+        this.#markUncacheable(st.url)
+        st.flight.resolve(false)
+      }
       return none
     }
     const cached = this.#cached(st, statusCode, headers, decision.policy!)

@@ -34,6 +34,11 @@ test('when the answer is not storable, the waiters go upstream themselves', asyn
   const all = await Promise.all(Array.from({ length: 10 }, () => s.get('/ns')))
   assert.equal(s.origin.hits, 10)
   for (const r of all) assert.equal(r.body, 'private')
+  // Hit-for-miss: the URL is now known not storable, so the next burst does not queue behind one request.
+  const collapsedBefore = s.app.cache.metrics().collapsed
+  await Promise.all(Array.from({ length: 10 }, () => s.get('/ns')))
+  assert.equal(s.origin.hits, 20)
+  assert.equal(s.app.cache.metrics().collapsed, collapsedBefore, 'nobody waited')
 })
 
 test('collapse: false sends every miss upstream', async (t) => {

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
 import { BadGatewayError, sendError, sendUpstreamResponse, stripHopByHop } from '@proxykit/core'
 import { type Origin, type OriginHandler, startOrigin } from '@proxykit/core/testing'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Agent, request } from 'undici'
 import cache, { type CacheOptions } from '../src/index.js'
 
@@ -56,10 +56,11 @@ export async function setup(
   handler: OriginHandler,
   options: CacheOptions = {},
   configure?: (app: FastifyInstance) => void,
+  fastifyOptions: FastifyServerOptions = {},
 ): Promise<Setup> {
   const origin = await startOrigin({ handler })
   t.after(() => origin.close())
-  const app = Fastify()
+  const app = Fastify(fastifyOptions)
   await app.register(cache, options)
   if (configure) configure(app)
   else addTestProxy(app, origin.url)

@@ -21,7 +21,9 @@ test('with Redis down the cache bypasses (and logs) instead of failing requests'
   const store = new RedisStore({ url: server.url, prefix: `test:${randomUUID()}:` })
   t.after(() => store.close())
   await store.ready()
-  const s = await setup(t, respond({ 'cache-control': 'max-age=60' }), { store })
+  const logs: string[] = []
+  const logger = { level: 'warn', stream: { write: (line: string) => logs.push(line) } }
+  const s = await setup(t, respond({ 'cache-control': 'max-age=60' }), { store }, undefined, { logger })
   await s.get('/r')
   for (let i = 0; i < 20 && !/hit/.test((await s.get('/r')).headers['cache-status']!); i++)
     await new Promise((r) => setTimeout(r, 50))
@@ -36,6 +38,10 @@ test('with Redis down the cache bypasses (and logs) instead of failing requests'
   const m = s.app.cache.metrics()
   assert.ok(m.errors >= 1)
   assert.ok(m.bypass >= 1)
+  assert.ok(
+    logs.some((l) => l.includes('store unavailable, bypassing the cache')),
+    'the bypass is logged',
+  )
 
   await server.restart()
   await store.ready(10_000)
