@@ -11,6 +11,7 @@ import { type Listener, listen } from './listeners/app.js'
 import { forwardListener } from './listeners/forward.js'
 import { reverseListener } from './listeners/reverse.js'
 import { GatewayMetrics } from './metrics.js'
+import { InstanceCollapsingStore } from './ops/shared-state.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
 
@@ -62,11 +63,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   if (redis !== null) await redis.connect().catch(() => {})
   const store: CacheStore =
     config.cache.store === 'redis' && redis !== null
-      ? new RedisStore({
-          client: redis,
-          prefix: `${prefix}cache:`,
-          maxEntrySize: config.cache.maxEntrySize,
-        })
+      ? // Misses for one URL are collapsed across instances too (ops/shared-state.ts: a short Redis lock).
+        new InstanceCollapsingStore(
+          new RedisStore({
+            client: redis,
+            prefix: `${prefix}cache:`,
+            maxEntrySize: config.cache.maxEntrySize,
+          }),
+          redis,
+          { prefix: `${prefix}lock:` },
+        )
       : new MemoryStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize })
   const shared: Shared = {
     config,

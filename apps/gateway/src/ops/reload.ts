@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
-import { RedisStore } from '@proxykit/cache/redis'
 import { ControlError } from '../admin/controls.js'
 import { upstreamControls } from '../admin/upstreams.js'
 import { ConfigError } from '../config/parse.js'
@@ -28,7 +27,17 @@ export function planReload(
   const restartNeeded: string[] = []
   const applied: string[] = []
   const rebuild: DataName[] = []
-  const cacheChanged = !isDeepStrictEqual(old.cache, next.cache) && old.cache.store === next.cache.store
+  // A memory store's size can be swapped (a fresh store); a Redis store is shared, so it stays.
+  const cacheChanged =
+    !isDeepStrictEqual(old.cache, next.cache) &&
+    old.cache.store === next.cache.store &&
+    next.cache.store === 'memory'
+  if (
+    old.cache.store === next.cache.store &&
+    next.cache.store === 'redis' &&
+    !isDeepStrictEqual(old.cache, next.cache)
+  )
+    restartNeeded.push('cache: settings of the Redis store')
   if (old.cache.store !== next.cache.store)
     restartNeeded.push(`cache.store: ${old.cache.store} → ${next.cache.store}`)
   for (const name of DATA) {
@@ -179,11 +188,9 @@ export class Reloader {
   #storeFor(old: GatewayConfig, next: GatewayConfig): CacheStore {
     const current = this.#store ?? this.#gateway.shared.cacheOptions().store!
     if (isDeepStrictEqual(old.cache, next.cache)) return current
-    const redis = this.#gateway.redis
-    const fresh =
-      next.cache.store === 'redis' && redis !== null && current instanceof RedisStore
-        ? new RedisStore({ client: redis, prefix: current.prefix, maxEntrySize: next.cache.maxEntrySize })
-        : new MemoryStore({ maxSize: next.cache.maxSize, maxEntrySize: next.cache.maxEntrySize })
+    // A Redis store is shared with other instances: keep it (its entries are theirs too).
+    if (next.cache.store === 'redis') return current
+    const fresh = new MemoryStore({ maxSize: next.cache.maxSize, maxEntrySize: next.cache.maxEntrySize })
     this.#store = fresh
     const metrics = this.#gateway.metrics
     if (fresh instanceof MemoryStore) {
