@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { pipeline, Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { UpstreamResponse } from './context.js'
 import type { ProxyError } from './errors.js'
@@ -83,11 +83,40 @@ export function sendUpstreamResponse(
     onDone?.(null)
     return
   }
-  pipeline(body, res, (err) => {
-    if (err) {
+  pump(body, res, onDone)
+}
+
+/**
+ * `body.pipe(res)` with `pipeline`'s error semantics (either side failing destroys both; the callback
+ * once), without `pipeline`'s per-call AbortController: its abort() on every completion builds a
+ * DOMException, which cost about 8% of the reverse proxy's CPU per request in profiles.
+ */
+function pump(body: Readable, res: ServerResponse, onDone?: (err: Error | null) => void): void {
+  let settled = false
+  const settle = (err: Error | null) => {
+    if (settled) return
+    settled = true
+    res.removeListener('close', onClose)
+    if (err !== null) {
+      // The listeners stay: destroying an undici body makes it emit its own AbortError.
       body.destroy()
       res.destroy()
+    } else {
+      body.removeListener('error', onError)
+      res.removeListener('error', onError)
     }
-    onDone?.(err ?? null)
-  })
+    onDone?.(err)
+  }
+  const onError = (err: Error) => settle(err)
+  // A response emits 'close' once it is done, finished or not; unfinished means the client went away.
+  const onClose = () =>
+    settle(
+      res.writableFinished
+        ? null
+        : Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
+    )
+  body.on('error', onError)
+  res.on('error', onError)
+  res.on('close', onClose)
+  body.pipe(res)
 }
