@@ -94,6 +94,12 @@ test('cross-field rules are checked after the schema', () => {
     }),
     ['reverse.routes[1].name: "x" is already used by reverse.routes[0]'],
   )
+  assert.deepEqual(
+    problems({
+      reverse: { routes: [{ upstreams: ['http://127.0.0.1:1', { url: 'http://127.0.0.1:1/' }] }] },
+    }),
+    ['reverse.routes[0].upstreams[1]: http://127.0.0.1:1 is already upstreams[0]'],
+  )
   assert.deepEqual(problems({ cache: { maxSize: '1MiB', maxEntrySize: '2MiB' } }), [
     'cache.maxEntrySize: must not be larger than cache.maxSize',
   ])

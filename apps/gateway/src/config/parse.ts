@@ -164,6 +164,16 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       problems.push(`reverse.routes[${i}].name: "${r.name}" is already used by reverse.routes[${first}]`)
     else names.set(r.name, i)
   })
+  routes.forEach((r, i) => {
+    const seen = new Map<string, number>()
+    r.upstreams.forEach((u, j) => {
+      const origin = new URL(u.url).origin
+      const first = seen.get(origin)
+      if (first !== undefined)
+        problems.push(`reverse.routes[${i}].upstreams[${j}]: ${origin} is already upstreams[${first}]`)
+      else seen.set(origin, j)
+    })
+  })
   const cacheDoc = doc.cache ?? {}
   const store = cacheDoc.store ?? 'memory'
   if (store === 'redis' && doc.redis === undefined)
