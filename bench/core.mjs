@@ -92,20 +92,17 @@ async function scenario() {
     ]
     const title = `GET ${BODY_SIZE} B, keep-alive`
     const results = []
-    for (const [name, p] of targets) {
-      const cpu0 = p.cpuSeconds()
-      const r = await measure({ name, url: `${p.url}/` })
-      results.push({ ...r, cpu: p.cpuSeconds() - cpu0, rss: p.rssMB() })
-    }
+    for (const [name, p] of targets) results.push(await measure({ name, url: `${p.url}/`, server: p }))
     printTable(`${title} — autocannon`, results, 'direct')
     if (hasCommand('/usr/bin/wrk') || hasCommand('wrk')) {
       const wrk = []
-      for (const [name, p] of targets) wrk.push(await measureWrk({ name, url: `${p.url}/` }))
+      for (const [name, p] of targets) wrk.push(await measureWrk({ name, url: `${p.url}/`, server: p }))
       printTable(`${title} — wrk`, wrk, 'direct')
     }
-    console.log('process       CPU s (autocannon run)   RSS MB after')
-    for (const r of results)
-      console.log(`${r.name.padEnd(12)}  ${r.cpu.toFixed(2).padStart(20)}   ${r.rss.toFixed(1).padStart(12)}`)
+    console.log(
+      'RSS after the runs (MB):',
+      targets.map(([name, p]) => `${name} ${p.rssMB().toFixed(1)}`).join(', '),
+    )
   } finally {
     await stopAll(started)
   }

@@ -19,6 +19,13 @@ import autocannon from 'autocannon'
 /** Seconds per measurement (BENCH_DURATION), connections (BENCH_CONNECTIONS): the defaults every scenario uses. */
 export const DEFAULT_DURATION = Number(process.env.BENCH_DURATION ?? 10)
 export const DEFAULT_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+/**
+ * Seconds of discarded load before each measurement (BENCH_WARMUP, default 2): a fresh Node server is
+ * slow for its first thousands of requests (JIT, undici compiling its parser, lazy modules), which would
+ * otherwise be measured as the server's speed. Measured here: a Node hop did 40 req/s in its first second
+ * and 2,000 once warm.
+ */
+export const DEFAULT_WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
 const START_TIMEOUT_MS = 20_000
 const STOP_TIMEOUT_MS = 5_000
 
@@ -132,10 +139,24 @@ function requestTarget(url, proxy) {
   return { connectTo: `${u.protocol}//${u.host}`, path: `${u.pathname}${u.search}`, host: u.host }
 }
 
+// CPU seconds used by the measured server process(es) (`server`: one started process or several).
+function cpuOf(server) {
+  if (server === undefined) return undefined
+  const list = Array.isArray(server) ? server : [server]
+  return list.reduce((sum, p) => sum + p.cpuSeconds(), 0)
+}
+
+function withCpu(result, server, cpuBefore, requests) {
+  if (server === undefined || !(requests > 0)) return result
+  return { ...result, requests, cpuMsPerReq: ((cpuOf(server) - cpuBefore) * 1000) / requests }
+}
+
 /**
  * Loads `url` with autocannon (keep-alive, `connections` concurrent, `duration` seconds) and returns
  * `{ name, tool: 'autocannon', rps, p50, p99, errors, non2xx }` (latencies in ms, rps the mean).
  * With `proxy` ('http://127.0.0.1:PORT'), the requests go to the proxy in absolute-form for `url`.
+ * With `server` (what `startProcess` returned, or an array of them), the result also has `requests` and
+ * `cpuMsPerReq`: the server's CPU time per request, the figure that stays meaningful on a busy machine.
  */
 export async function measure({
   name,
@@ -146,15 +167,21 @@ export async function measure({
   headers = {},
   body,
   proxy,
+  server,
+  warmup = DEFAULT_WARMUP,
 }) {
   const t = requestTarget(url, proxy)
-  const result = await autocannon({
-    url: t.connectTo,
-    connections,
-    duration,
-    requests: [{ method, path: t.path, headers: { host: t.host, ...headers }, body }],
-  })
-  return {
+  const run = (seconds) =>
+    autocannon({
+      url: t.connectTo,
+      connections,
+      duration: seconds,
+      requests: [{ method, path: t.path, headers: { host: t.host, ...headers }, body }],
+    })
+  if (warmup > 0) await run(warmup)
+  const cpuBefore = cpuOf(server)
+  const result = await run(duration)
+  const measured = {
     name,
     tool: 'autocannon',
     rps: result.requests.mean,
@@ -163,6 +190,7 @@ export async function measure({
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   }
+  return withCpu(measured, server, cpuBefore, result.requests.total)
 }
 
 /** Whether `cmd` is an executable on PATH (or an absolute path to one). */
@@ -194,7 +222,9 @@ export async function measureWrk({
   headers = {},
   body,
   proxy,
+  server,
   threads = 1,
+  warmup = DEFAULT_WARMUP,
 }) {
   const wrk = hasCommand('/usr/bin/wrk') ? '/usr/bin/wrk' : hasCommand('wrk') ? 'wrk' : null
   if (wrk === null) return null
@@ -210,32 +240,36 @@ export async function measureWrk({
       body === undefined ? '' : `wrk.body = ${luaString(body)}`,
     ]
     writeFileSync(script, `${lua.join('\n')}\n`)
-    const out = await new Promise((resolve, reject) => {
-      const child = spawn(
-        wrk,
-        [
-          '-t',
-          String(threads),
-          '-c',
-          String(connections),
-          '-d',
-          `${duration}s`,
-          '--latency',
-          '-s',
-          script,
-          `${t.connectTo}/`,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      )
-      let text = ''
-      child.stdout.on('data', (c) => {
-        text += c
+    const run = (seconds) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(
+          wrk,
+          [
+            '-t',
+            String(threads),
+            '-c',
+            String(connections),
+            '-d',
+            `${seconds}s`,
+            '--latency',
+            '-s',
+            script,
+            `${t.connectTo}/`,
+          ],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        )
+        let text = ''
+        child.stdout.on('data', (c) => {
+          text += c
+        })
+        child.once('error', reject)
+        child.once('exit', (code) =>
+          code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`)),
+        )
       })
-      child.once('error', reject)
-      child.once('exit', (code) =>
-        code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`)),
-      )
-    })
+    if (warmup > 0) await run(warmup)
+    const cpuBefore = cpuOf(server)
+    const out = await run(duration)
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
     const pct = (p) => {
       const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out)
@@ -244,7 +278,13 @@ export async function measureWrk({
     const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
     const errors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0
     const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
-    return { name, tool: 'wrk', rps, p50: pct(50), p99: pct(99), errors, non2xx }
+    const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
+    return withCpu(
+      { name, tool: 'wrk', rps, p50: pct(50), p99: pct(99), errors, non2xx },
+      server,
+      cpuBefore,
+      requests,
+    )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -254,41 +294,52 @@ function fmt(n, digits = 1) {
   return Number.isFinite(n) ? n.toFixed(digits) : '-'
 }
 
-function rows(results, baselineName) {
-  const base = results.find((r) => r && r.name === baselineName)
-  return results
-    .filter((r) => r)
-    .map((r) => [
-      r.name,
-      r.tool ?? '',
-      Math.round(r.rps).toLocaleString('en-US'),
-      fmt(r.p50, 2),
-      fmt(r.p99, 2),
-      base && base.rps > 0 ? `${fmt(r.rps / base.rps, 2)}x` : '-',
-      String(r.errors + r.non2xx),
-    ])
+function columns(results) {
+  const head = ['name', 'tool', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors+non2xx']
+  if (results.some((r) => r && r.cpuMsPerReq !== undefined)) head.push('server CPU ms/req')
+  return head
 }
 
-const HEAD = ['name', 'tool', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors+non2xx']
+function rows(results, baselineName) {
+  const base = results.find((r) => r && r.name === baselineName)
+  const cpu = columns(results).length > 7
+  return results
+    .filter((r) => r)
+    .map((r) => {
+      const row = [
+        r.name,
+        r.tool ?? '',
+        Math.round(r.rps).toLocaleString('en-US'),
+        fmt(r.p50, 2),
+        fmt(r.p99, 2),
+        base && base.rps > 0 ? `${fmt(r.rps / base.rps, 2)}x` : '-',
+        String(r.errors + r.non2xx),
+      ]
+      if (cpu) row.push(fmt(r.cpuMsPerReq, 3))
+      return row
+    })
+}
 
 /** The table as markdown (for READMEs), ratios against the result named `baselineName`. */
 export function markdownTable(results, baselineName) {
-  const lines = [`| ${HEAD.join(' | ')} |`, `| ${HEAD.map(() => '---').join(' | ')} |`]
+  const head = columns(results)
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`]
   for (const r of rows(results, baselineName)) lines.push(`| ${r.join(' | ')} |`)
   return lines.join('\n')
 }
 
 /**
- * Prints `title`, an aligned table (req/s, p50, p99, ratio of req/s against `baselineName`, errors) and
- * the same table in markdown. Returns the markdown.
+ * Prints `title`, an aligned table (req/s, p50, p99, ratio of req/s against `baselineName`, errors, and
+ * the server's CPU ms per request when measured) and the same table in markdown. Returns the markdown.
  */
 export function printTable(title, results, baselineName) {
+  const head = columns(results)
   const body = rows(results, baselineName)
-  const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)))
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)))
   const line = (cells) =>
     cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
   console.log(`\n${title} (baseline: ${baselineName})`)
-  console.log(line(HEAD))
+  console.log(line(head))
   for (const r of body) console.log(line(r))
   const md = markdownTable(results, baselineName)
   console.log(`\n${md}\n`)
