@@ -60,6 +60,33 @@ function toError(kind: Failure, route: ProxyRoute, cause: unknown): ProxyError {
   }
 }
 
+/**
+ * The smallest thing undici accepts as `signal` (an emitter of 'abort'): an AbortController per request
+ * cost about 10% of the proxy's CPU in profiles (signal, event target, DOMException), this costs nothing.
+ */
+class AbortHook {
+  aborted = false
+  private listener: (() => void) | null = null
+  on(_event: 'abort', listener: () => void): this {
+    this.listener = listener
+    return this
+  }
+  addListener(event: 'abort', listener: () => void): this {
+    return this.on(event, listener)
+  }
+  once(event: 'abort', listener: () => void): this {
+    return this.on(event, listener)
+  }
+  removeListener(): this {
+    this.listener = null
+    return this
+  }
+  abort(): void {
+    this.aborted = true
+    this.listener?.()
+  }
+}
+
 /** Nothing of the request reached the upstream's application, or it closed before answering: safe to resend. */
 const RETRYABLE: ReadonlySet<Failure> = new Set(['refused', 'connect-timeout', 'reset'])
 
@@ -126,7 +153,7 @@ export async function proxyRequest(
   let lastError: ProxyError | null = null
 
   // The client leaving while we wait for the upstream aborts the upstream request.
-  const abort = new AbortController()
+  const abort = new AbortHook()
   const onClose = () => {
     if (!res.writableFinished) abort.abort()
   }
@@ -150,12 +177,12 @@ export async function proxyRequest(
         path,
         headers: headers as Record<string, string>,
         body: body ? req : null,
-        signal: abort.signal,
+        signal: abort,
       })
     } catch (err) {
       upstream.end()
       const kind = classify(err)
-      if (kind === 'aborted' || abort.signal.aborted) return
+      if (kind === 'aborted' || abort.aborted) return
       if (kind !== 'other') upstream.recordFailure(passive, Date.now())
       lastError = toError(kind, route, err)
       if (!RETRYABLE.has(kind)) break
