@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { installProxyContext } from './context.js'
 
 export { ADDRESS_CLASSES, type AddressClass, classifyAddress, parseIp } from './address-class.js'
+export { type ClientError, clientErrorHandler } from './client-error.js'
 export {
   type AccessRecord,
   CONNECT_PATH,
