@@ -159,7 +159,12 @@ export class HttpCache {
 
   // ---- lookup (preHandler) -------------------------------------------------------------------------
 
-  lookup(request: FastifyRequest, reply: FastifyReply, route: NormalizedRoute, done: () => void): void {
+  lookup(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: NormalizedRoute,
+    done: (err?: Error) => void,
+  ): void {
     const method = request.raw.method!
     if (method !== 'GET' && method !== 'HEAD') {
       if (!SAFE.has(method)) {
@@ -180,8 +185,15 @@ export class HttpCache {
       background = headers['x-proxykit-cache-revalidate'] === this.#token
       delete headers['x-proxykit-cache-revalidate']
     }
-    const key: CacheKey =
-      route.key === null ? { url, headers } : { url, headers: { ...headers, ':key': route.key(request) } }
+    let key: CacheKey
+    try {
+      key =
+        route.key === null ? { url, headers } : { url, headers: { ...headers, ':key': route.key(request) } }
+    } catch (err) {
+      // The route's own key function failed: that is the app's error to answer (500), not a cache miss.
+      done(err as Error)
+      return
+    }
     let result: ReturnType<CacheStore['get']>
     try {
       result = this.store.get(key)
@@ -190,16 +202,17 @@ export class HttpCache {
       return
     }
     if (result instanceof Promise)
-      result.then(
-        (entry) => this.#decide(request, reply, route, key, entry, background, done),
-        (err) => this.#storeFailed(request, err, url, key, done),
-      )
+      result
+        .then(
+          (entry) => this.#decide(request, reply, route, key, entry, background, done),
+          (err) => this.#storeFailed(request, err, url, key, done),
+        )
+        .catch((err: unknown) => request.log.error({ err }, '@proxykit/cache: lookup failed'))
     else this.#decide(request, reply, route, key, result, background, done)
   }
 
   #storeFailed(request: FastifyRequest, err: unknown, url: string, key: CacheKey, done: () => void): void {
     this.metrics.errors++
-    this.metrics.bypass++
     const now = Date.now()
     if (now - this.#lastErrorLog > 10_000) {
       this.#lastErrorLog = now
@@ -384,7 +397,7 @@ export class HttpCache {
 
   #forward(request: FastifyRequest, st: CacheRequestState, detail: string | undefined): void {
     if (detail !== undefined) st.detail = detail
-    if (st.fwd === 'bypass' && !st.invalidate) this.metrics.bypass++
+    if (st.fwd === 'bypass') this.metrics.bypass++
     request.proxy.responseFilters.push(this.filter)
   }
 

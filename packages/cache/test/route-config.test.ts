@@ -114,3 +114,28 @@ test('bad route config is refused at registration, naming the route', async (t) 
     /unknown option nope/,
   )
 })
+
+test('a key function that throws is the app error it is (500), not a crash', async (t) => {
+  const s = await setup(
+    t,
+    () => {},
+    {},
+    (app) => {
+      app.get(
+        '/throws',
+        {
+          config: {
+            cache: {
+              key: () => {
+                throw new Error('no tenant')
+              },
+            },
+          },
+        },
+        async () => 'never',
+      )
+    },
+  )
+  const r = await s.get('/throws')
+  assert.equal(r.status, 500)
+})
