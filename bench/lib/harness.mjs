@@ -29,6 +29,13 @@ export const DEFAULT_WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
 const START_TIMEOUT_MS = 20_000
 const STOP_TIMEOUT_MS = 5_000
 
+// Every server this process started; they are killed when it exits, however it exits (an uncaught error
+// in a scenario must not leave servers running).
+const live = new Set()
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
 let clockTicks
 function clkTck() {
   if (clockTicks === undefined) {
@@ -72,10 +79,12 @@ export function startProcess(scriptPath, args = [], env = {}, options = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   })
+  live.add(child)
   let exited = child.exitCode !== null
   const exit = new Promise((resolve) =>
     child.once('exit', () => {
       exited = true
+      live.delete(child)
       resolve()
     }),
   )
