@@ -20,6 +20,10 @@ export class HealthChecker {
     private readonly onChange: (u: Upstream, healthy: boolean) => void,
   ) {}
 
+  get started(): boolean {
+    return this.timer !== null
+  }
+
   start(): void {
     if (this.timer !== null) return
     this.timer = setInterval(() => this.runAll(), this.options.intervalMs)

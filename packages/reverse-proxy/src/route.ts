@@ -76,7 +76,8 @@ export class ProxyRoute {
     const u = new Upstream(option.url, option.weight ?? 1, this.options)
     // A copy, so a pick in progress never sees the list change under it.
     this.upstreams = [...this.upstreams, u]
-    if (this.health !== null) void this.health.check(u)
+    // Added at run time: checked at once rather than after a whole interval.
+    if (this.health?.started === true) void this.health.check(u)
     return u
   }
 
