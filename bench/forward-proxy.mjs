@@ -340,8 +340,7 @@ async function main() {
     const proxies = []
     proxies.push({ name: 'proxykit', ...(await nodeChild(['--proxykit', String(origin.port)])) })
     proxies.push({ name: 'proxy-chain', ...(await nodeChild(['--proxy-chain'])) })
-    if (existsSync('/usr/sbin/squid'))
-      proxies.push({ name: 'squid', ...(await startSquid(dir)) })
+    if (existsSync('/usr/sbin/squid')) proxies.push({ name: 'squid', ...(await startSquid(dir)) })
     if (existsSync('/usr/bin/tinyproxy'))
       proxies.push({ name: 'tinyproxy', ...(await startTinyproxy(dir, origin.port)) })
     children.push(...proxies)
