@@ -78,7 +78,9 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
     if (status === 429) metrics.rateLimited.inc({ listener, route })
     const cache = ctx?.cache ?? null
     const upstream = ctx?.upstream ?? null
-    if (upstream !== null) metrics.upstreamAttempts.inc({ route, upstream: upstream.url })
+    // Reverse only: on the forward listener the upstream is any destination, unbounded as a label.
+    if (upstream !== null && listener === 'reverse')
+      metrics.upstreamAttempts.inc({ route, upstream: upstream.url })
     if (accessLog) {
       const socket = request.raw.socket
       request.log.info(

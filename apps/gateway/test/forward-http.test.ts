@@ -10,7 +10,7 @@ test('curl through the forward listener reaches an allowed origin and is logged'
     forward: { listen: '127.0.0.1:0', allow: ['127.0.0.1'] },
     admin: { listen: '127.0.0.1:0' },
   })
-  const gw = await startCli(t, ['--config', file], ['forward'])
+  const gw = await startCli(t, ['--config', file], ['forward', 'admin'])
   const r = await curl(['-x', gw.urls.forward!, `${origin.url}/hello?x=1`])
   assert.equal(r.code, 0, r.stderr)
   const echoed = JSON.parse(r.stdout)
@@ -26,5 +26,8 @@ test('curl through the forward listener reaches an allowed origin and is logged'
   assert.equal(line.rule, 'forward.allow')
   assert.ok((line.bytes as number) > 0)
   assert.equal(typeof line.ms, 'number')
+  const metrics = await (await fetch(`${gw.urls.admin}/metrics`)).text()
+  assert.match(metrics, /^proxykit_requests_total\{listener="forward",route="http",status="200"\} 1$/m)
+  assert.doesNotMatch(metrics, /proxykit_upstream_responses_total\{/, 'destinations are not metric labels')
   assert.equal(await gw.stop(), 0)
 })
