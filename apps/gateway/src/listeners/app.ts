@@ -81,6 +81,27 @@ export function createListener(options: ListenerAppOptions): Listener {
     if (listener.closing && request.raw.method !== 'CONNECT') request.raw.socket?.end()
     done()
   })
+  // Requests Node's parser refuses (smuggling shapes, oversized heads, slow clients) never reach Fastify's
+  // hooks; Fastify answers them (400, 431, 408) and they get an access line and a count here.
+  app.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET') return
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+    options.metrics.requests.inc({ listener: options.name, route: 'malformed', status })
+    if (options.accessLog) {
+      app.log.info(
+        {
+          method: null,
+          target: null,
+          route: 'malformed',
+          status,
+          remote: socket.remoteAddress,
+          error: err.code,
+        },
+        'access',
+      )
+    }
+  })
   observeRequests(app, {
     listener: options.name,
     metrics: options.metrics,
