@@ -174,12 +174,13 @@ export class HttpCache {
       done()
       return
     }
-    const url = requestUrl(request)
+    const headers = request.headers
+    // An Upgrade (WebSocket) request is a tunnel being opened, never a cacheable exchange.
+    const url = headers.upgrade === undefined ? requestUrl(request) : null
     if (url === null) {
       done()
       return
     }
-    const headers = request.headers
     let background = false
     if (headers['x-proxykit-cache-revalidate'] !== undefined) {
       background = headers['x-proxykit-cache-revalidate'] === this.#token
