@@ -39,7 +39,16 @@ export interface Gateway {
 }
 
 function connectRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true })
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
+    // While Redis is down, commands fail at once (cache bypassed, rate limits fail open or closed) instead
+    // of waiting in the offline queue for reconnects: that queue held requests for seconds each.
+    enableOfflineQueue: false,
+    commandTimeout: 1000,
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+  })
   let reported = false
   redis.on('error', (err) => {
     if (!reported) logger.error({ err: err.message, redis: url }, 'redis unreachable (will keep retrying)')

@@ -22,8 +22,9 @@ test('two instances on one Redis: shared hits, purges, collapsed misses, one rat
       byPath.set(path, (byPath.get(path) ?? 0) + 1)
       // /c/slow takes a while, so that concurrent misses overlap.
       const delay = path.startsWith('/c/slow') ? 600 : 0
+      const cacheControl = path.startsWith('/c/private') ? 'no-store' : 'public, max-age=60'
       setTimeout(() => {
-        res.writeHead(200, { 'cache-control': 'public, max-age=60', 'content-type': 'text/plain' })
+        res.writeHead(200, { 'cache-control': cacheControl, 'content-type': 'text/plain' })
         res.end(`body of ${path}`)
       }, delay)
     },
@@ -87,6 +88,13 @@ test('two instances on one Redis: shared hits, purges, collapsed misses, one rat
   const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => get(i % 2 === 0 ? r1 : r2, '/c/slow')))
   assert.ok(burst.every((r) => r.status === 200 && r.body === 'body of /c/slow'))
   assert.equal(byPath.get('/c/slow'), 1, 'collapsed across instances')
+
+  // A response that cannot be stored releases its lock when it ends: the next request (through either
+  // instance) does not wait for the lock to expire (2 s each).
+  const started = Date.now()
+  for (let i = 0; i < 8; i++) assert.equal((await get(i % 2 === 0 ? r1 : r2, '/c/private')).status, 200)
+  assert.equal(byPath.get('/c/private'), 8)
+  assert.ok(Date.now() - started < 5000, `eight uncacheable requests took ${Date.now() - started} ms`)
 
   // One rate limit across both: 4 allowed, wherever they land.
   const limited = []

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CachedResponse, CacheEntry, CacheKey, CacheStore } from '@proxykit/cache'
@@ -8,10 +9,33 @@ import type { Redis } from 'ioredis'
 // inside a process; with several processes (workers, machines) sharing a Redis store, each would still
 // send its own request upstream. This store wrapper adds a short Redis lock per URL: the instance that
 // takes it goes upstream; the others wait (polling the store) until the entry appears, the lock goes, or
-// the wait runs out, and then go upstream themselves. The lock is released when the entry is written;
-// a response that cannot be stored never writes, so its lock simply expires (`lockMs`, short).
+// the wait runs out, and then go upstream themselves. The lock is released once the leader's response
+// is over (and its entry written, when it was storable): the listening servers record each request's
+// response by its headers object (`trackResponses`), which is the object the cache passes as
+// `key.headers`. Without that record (a route with its own key part), the lock expires after `lockMs`.
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
+
+/** Each request in flight's response, by the request's headers object (what a store sees). */
+const responses = new WeakMap<object, ServerResponse>()
+
+/** Marks a 'request' listener that a hot reload's takeover leaves on the listening server. */
+export const kKeepOnFront = Symbol('proxykit.keepOnFront')
+
+/** Records every request's response on `server` (first listener), for lock release. */
+export function trackResponses(server: Server): void {
+  const track = (req: IncomingMessage, res: ServerResponse) => {
+    responses.set(req.headers, res)
+  }
+  ;(track as unknown as Record<symbol, boolean>)[kKeepOnFront] = true
+  server.prependListener('request', track)
+}
+
+interface Held {
+  token: string
+  writing: boolean
+  released: boolean
+}
 
 export interface CollapseOptions {
   /** Key prefix for the locks. */
@@ -28,8 +52,8 @@ export class InstanceCollapsingStore implements CacheStore {
   readonly #prefix: string
   readonly #lockMs: number
   readonly #pollMs: number
-  /** URL → the token of the lock this instance holds for it. */
-  readonly #held = new Map<string, string>()
+  /** URL → the lock this instance holds for it. */
+  readonly #held = new Map<string, Held>()
   /** Misses that waited for another instance and were then served from the store. */
   collapsed = 0
 
@@ -53,13 +77,18 @@ export class InstanceCollapsingStore implements CacheStore {
       return entry // Redis trouble: no collapsing, an ordinary miss
     }
     if (taken === 'OK') {
-      this.#held.set(key.url, token)
-      const timer = setTimeout(() => {
-        if (this.#held.get(key.url) === token) this.#held.delete(key.url)
-      }, this.#lockMs)
+      const held: Held = { token, writing: false, released: false }
+      this.#held.set(key.url, held)
+      const timer = setTimeout(() => this.#forget(key.url, held), this.#lockMs)
       timer.unref()
+      // The leader's response is over: release, unless its entry is still being written.
+      responses.get(key.headers)?.once('close', () => {
+        if (!held.writing) this.#release(key.url, held)
+      })
       return entry
     }
+    // This instance leads already: the cache collapses its own requests in process.
+    if (this.#held.has(key.url)) return entry
     // Another instance is fetching this URL: wait for its entry (bounded by the lock's life).
     const deadline = Date.now() + this.#lockMs
     while (Date.now() < deadline) {
@@ -80,17 +109,25 @@ export class InstanceCollapsingStore implements CacheStore {
 
   createWriteStream(key: CacheKey, value: CachedResponse): Writable | undefined {
     const stream = this.inner.createWriteStream(key, value)
-    const token = this.#held.get(key.url)
-    if (stream === undefined || token === undefined) return stream
-    const release = () => {
-      if (this.#held.get(key.url) !== token) return
-      this.#held.delete(key.url)
-      this.#client.eval(RELEASE, 1, `${this.#prefix}${key.url}`, token).catch(() => {})
-    }
+    const held = this.#held.get(key.url)
+    if (stream === undefined || held === undefined) return stream
+    held.writing = true
     // Written (the waiters find it) or abandoned (they stop waiting once the lock is gone).
+    const release = () => this.#release(key.url, held)
     stream.once('finish', release)
     stream.once('close', release)
     return stream
+  }
+
+  #forget(url: string, held: Held): void {
+    if (this.#held.get(url) === held) this.#held.delete(url)
+  }
+
+  #release(url: string, held: Held): void {
+    if (held.released) return
+    held.released = true
+    this.#forget(url, held)
+    this.#client.eval(RELEASE, 1, `${this.#prefix}${url}`, held.token).catch(() => {})
   }
 
   delete(key: { url: string }): void | Promise<void> {

@@ -2,6 +2,7 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { Listener } from '../listeners/app.js'
+import { kKeepOnFront } from './shared-state.js'
 
 // Hot reload without dropping a connection: the listening socket never changes hands. The first
 // generation's Fastify instance owns the bound server (the "front"); a reload builds a new Fastify
@@ -62,8 +63,14 @@ export class Front {
     const gen0 = this.front
     const own = new Map<string, AnyListener[]>()
     for (const ev of EVENTS) {
-      own.set(ev, this.server.listeners(ev) as AnyListener[])
-      this.server.removeAllListeners(ev)
+      const all = this.server.listeners(ev) as AnyListener[]
+      // Listeners of the operations layer itself (response tracking) stay on the front, first.
+      const keep = (l: AnyListener) => (l as unknown as Record<symbol, unknown>)[kKeepOnFront] === true
+      own.set(
+        ev,
+        all.filter((l) => !keep(l)),
+      )
+      for (const l of all) if (!keep(l)) this.server.removeListener(ev, l)
     }
     const server = this.server
     const gen0Emitter = {
