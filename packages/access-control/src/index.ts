@@ -135,28 +135,41 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     }
   }
 
-  async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // A callback-style hook: most requests (no credentials to check, no limit) are decided synchronously,
+  // without the promise and microtask an async hook costs on every request.
+  function onRequest(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) {
     const ctx = request.proxy
-    if (ctx == null) return
+    if (ctx == null) return done()
     const config = request.routeOptions.config?.accessControl
     const route = routePolicy(config, 'route config.accessControl')
-    if (route !== null && config === false) return
+    if (route !== null && config === false) return done()
     const forward = ctx.form === 'absolute' || ctx.form === 'authority'
-
-    let user: string | null = null
-    let groups: string[] = []
-    if (auth !== null) {
-      const result = await authenticate(request, forward)
-      if (result.status === 'bad' || (result.status === 'none' && auth.required)) {
-        const reason = result.status === 'bad' ? result.reason : 'credentials required'
-        record(request, report ? 'report' : 'deny', 'authentication', null)
-        if (!report) return challenge(reply, forward, reason)
-      } else if (result.status === 'ok') {
-        user = result.user
-        groups = result.groups
+    if (auth === null) return decideRequest(request, reply, done, route, forward, null, [])
+    authenticate(request, forward).then((result) => {
+      try {
+        if (result.status === 'bad' || (result.status === 'none' && auth.required)) {
+          const reason = result.status === 'bad' ? result.reason : 'credentials required'
+          record(request, report ? 'report' : 'deny', 'authentication', null)
+          if (!report) return challenge(reply, forward, reason)
+        }
+        const ok = result.status === 'ok'
+        decideRequest(request, reply, done, route, forward, ok ? result.user : null, ok ? result.groups : [])
+      } catch (err) {
+        done(err as Error)
       }
-    }
+    }, done)
+  }
 
+  function decideRequest(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: (err?: Error) => void,
+    route: RoutePolicy | null,
+    forward: boolean,
+    user: string | null,
+    groups: string[],
+  ) {
+    const ctx = request.proxy
     const facts = requestFacts(request, ctx, user, groups, {
       client: global.usesClients || route?.policy?.usesClients === true,
       path: global.usesPaths || route?.policy?.usesPaths === true,
@@ -164,16 +177,16 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     const o: Outcome = decide(global, route, facts)
     if (o.action === 'challenge') {
       record(request, report ? 'report' : 'deny', o.label, null)
-      if (report) request.log.warn({ access: ctx.access }, 'access-control: would ask for credentials')
-      else return challenge(reply, forward, `rule "${o.label}" needs a user`)
+      if (!report) return challenge(reply, forward, `rule "${o.label}" needs a user`)
+      request.log.warn({ access: ctx.access }, 'access-control: would ask for credentials')
     } else if (o.action === 'deny' && !o.tentative) {
       record(request, report ? 'report' : 'deny', o.label, user)
-      if (report) request.log.warn({ access: ctx.access }, 'access-control: would deny')
-      else
+      if (!report)
         return sendError(
           reply,
           new ForbiddenError(exposeRule ? `denied by rule "${o.label}"` : 'access denied'),
         )
+      request.log.warn({ access: ctx.access }, 'access-control: would deny')
     } else {
       // A tentative allow is only as good as the connect-time check, which records the final word.
       record(request, 'allow', o.tentative ? 'pending address check' : o.label, user)
@@ -182,23 +195,24 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
 
     const limit =
       o.rule?.rateLimit ?? (route?.rateLimit === undefined ? globalLimit : route.rateLimit || undefined)
-    if (limit === undefined) return
-    let result: Awaited<ReturnType<Limiter>>
-    try {
-      result = await limiters.get(limit)!(request)
-    } catch (err) {
-      request.log.error({ err }, 'access-control: rate-limit store failed')
-      return sendError(reply, new ServiceUnavailableError('rate-limit store unavailable', { cause: err }))
-    }
-    if (!result.exceeded) return
-    if (report) {
-      request.log.warn({ access: ctx.access }, 'access-control: would rate-limit')
-      return
-    }
-    ctx.access = { decision: 'deny', rule: `${ctx.access?.rule ?? o.label} (rate limit)`, user }
-    return sendError(reply, new TooManyRequestsError(`limit of ${result.max} reached`), {
-      'retry-after': String(Math.max(1, result.retryAfter)),
-    })
+    if (limit === undefined) return done()
+    limiters.get(limit)!(request).then(
+      (result) => {
+        if (!result.exceeded) return done()
+        if (report) {
+          request.log.warn({ access: ctx.access }, 'access-control: would rate-limit')
+          return done()
+        }
+        ctx.access = { decision: 'deny', rule: `${ctx.access?.rule ?? o.label} (rate limit)`, user }
+        sendError(reply, new TooManyRequestsError(`limit of ${result.max} reached`), {
+          'retry-after': String(Math.max(1, result.retryAfter)),
+        })
+      },
+      (err) => {
+        request.log.error({ err }, 'access-control: rate-limit store failed')
+        sendError(reply, new ServiceUnavailableError('rate-limit store unavailable', { cause: err }))
+      },
+    )
   }
 
   async function authenticate(request: FastifyRequest, forward: boolean): Promise<AuthResult> {
