@@ -175,7 +175,7 @@ export const configSchema = {
             type: 'array',
             items: { type: 'string', format: 'host-pattern' },
             description:
-              'Destinations allowed: host names, `*.wildcards` (subdomains), addresses, CIDRs, or address classes (`loopback`, `private` …). When set, everything else is denied. An address or class listed here may be reached even when private.',
+              'Destinations allowed: host names, `*.wildcards` (subdomains), addresses, CIDRs, or address classes (`loopback`, `private` …). When set, everything else is denied. An address or class listed here may be reached even when private; a host name that resolves to a private address is still refused unless `allowPrivate` is on (the check is on the address connected to, so DNS rebinding cannot slip past it).',
           },
           deny: {
             type: 'array',
