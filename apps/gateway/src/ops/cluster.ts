@@ -308,6 +308,19 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
   const extra = async (app: FastifyInstance) =>
     opsRoutes(app, { token: config.admin?.token ?? null, live: liveStats, reload })
 
+  const usesCache = config.forward?.cache === true || (config.reverse?.routes.some((r) => r.cache) ?? false)
+  const usesLimits =
+    config.forward?.rateLimit != null || (config.reverse?.routes.some((r) => r.rateLimit !== null) ?? false)
+  if (config.redis === null && (usesCache || usesLimits))
+    logger.warn(
+      { workers: count },
+      'workers without redis: each worker keeps its own cache and rate-limit counters (a limit of N allows up to N per worker); set redis to share them',
+    )
+  else if (config.redis !== null && usesCache && config.cache.store !== 'redis')
+    logger.warn(
+      { workers: count },
+      'cache.store is memory: each worker caches on its own; set cache.store: redis to share',
+    )
   for (let i = 0; i < count; i++) fork()
   let admin: Listener | null = null
   if (config.admin !== null) {
