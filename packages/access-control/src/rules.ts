@@ -154,6 +154,31 @@ export class Policy {
   readonly #destinationMark: Uint32Array
   readonly #candidateMark: Uint32Array
   #stamp = 0
+  readonly #candidates: number[] = []
+
+  /** How many rules the last evaluation checked one by one (a diagnostic: it should stay small). */
+  get lastCandidates(): number {
+    return this.#candidates.length
+  }
+  readonly #onHost = (i: number) => {
+    this.#hostMark[i] = this.#stamp
+    this.#add(i)
+  }
+  readonly #onClient = (i: number) => {
+    this.#clientMark[i] = this.#stamp
+    this.#add(i)
+  }
+  readonly #onDestination = (i: number) => {
+    this.#destinationMark[i] = this.#stamp
+    this.#add(i)
+  }
+
+  #add(i: number): void {
+    if (this.#candidateMark[i] !== this.#stamp) {
+      this.#candidateMark[i] = this.#stamp
+      this.#candidates.push(i)
+    }
+  }
 
   constructor(input: unknown, defaultAction: RuleAction | null, where = 'rules') {
     const raw = input === undefined ? [] : input
@@ -266,39 +291,18 @@ export class Policy {
       this.#candidateMark.fill(0)
     }
     const stamp = this.#stamp
-    const candidates: number[] = []
-    const candidateMark = this.#candidateMark
-    const add = (i: number) => {
-      if (candidateMark[i] !== stamp) {
-        candidateMark[i] = stamp
-        candidates.push(i)
-      }
-    }
-    if (facts.host !== null && this.#hosts.size !== 0) {
-      const mark = this.#hostMark
-      this.#hosts.lookup(facts.host, (i) => {
-        mark[i] = stamp
-        add(i)
-      })
-    }
-    if (facts.client !== null && this.#clients.size !== 0) {
-      const mark = this.#clientMark
-      this.#clients.lookup(facts.client, (i) => {
-        mark[i] = stamp
-        add(i)
-      })
-    }
+    // One array and three callbacks made once per policy: evaluation allocates nothing per request
+    // beyond its result (it is synchronous, so sharing them is safe).
+    const candidates = this.#candidates
+    candidates.length = 0
+    if (facts.host !== null && this.#hosts.size !== 0) this.#hosts.lookup(facts.host, this.#onHost)
+    if (facts.client !== null && this.#clients.size !== 0) this.#clients.lookup(facts.client, this.#onClient)
     const address = facts.address
-    if (address !== null && address !== 'unknown' && this.#destinations.size !== 0) {
-      const mark = this.#destinationMark
-      this.#destinations.lookup(address, (i) => {
-        mark[i] = stamp
-        add(i)
-      })
-    }
-    if (address === 'unknown') for (const i of this.#destinationOnlyAllow) add(i)
-    for (const i of this.#unindexed) add(i)
-    candidates.sort((a, b) => a - b)
+    if (address !== null && address !== 'unknown' && this.#destinations.size !== 0)
+      this.#destinations.lookup(address, this.#onDestination)
+    if (address === 'unknown') for (const i of this.#destinationOnlyAllow) this.#add(i)
+    for (const i of this.#unindexed) this.#add(i)
+    if (candidates.length > 1) candidates.sort(byNumber)
 
     let pendingAllow = false
     const firstDeny = address === 'unknown' ? this.#firstDestinationOnlyDeny : Number.POSITIVE_INFINITY
@@ -361,3 +365,5 @@ const NO = 0
 const MATCH = 1
 const NEEDS_USER = 2
 const UNKNOWN_ADDRESS = 3
+
+const byNumber = (a: number, b: number) => a - b

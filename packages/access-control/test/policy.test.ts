@@ -144,7 +144,7 @@ test('bad configuration fails at once, naming the rule index, name and field', (
   }
 })
 
-test('ten thousand rules: answers stay right and each lookup stays cheap', () => {
+test('ten thousand rules: answers stay right and only matching candidates are checked', () => {
   const rules: AccessRule[] = []
   for (let i = 0; i < 5000; i++) rules.push({ action: 'deny', hosts: [`.blocked${i}.example`] })
   for (let i = 0; i < 5000; i++) rules.push({ action: 'deny', clients: [`10.${i >> 8}.${i & 255}.0/24`] })
@@ -156,12 +156,11 @@ test('ten thousand rules: answers stay right and each lookup stays cheap', () =>
     5000 + 19 * 256 + 136,
   )
   assert.equal(label(p, facts({ hostname: 'ok.example', clientIp: '192.0.2.1' })), 'allow:rest')
-  const f = facts({ hostname: 'www.ok.example', clientIp: '192.0.2.1' })
-  const start = performance.now()
-  for (let i = 0; i < 20_000; i++) p.evaluate(f)
-  const perLookupUs = ((performance.now() - start) * 1000) / 20_000
-  // A linear scan of 10,000 rules costs tens of µs; the indexes keep it to a few (generous bound for a loaded box).
-  assert.ok(perLookupUs < 50, `${perLookupUs.toFixed(2)} µs per evaluation`)
+  // The indexes hand over only the rules that can match: here the catch-all alone, not 10,001.
+  p.evaluate(facts({ hostname: 'www.ok.example', clientIp: '192.0.2.1' }))
+  assert.equal(p.lastCandidates, 1)
+  p.evaluate(facts({ hostname: 'a.blocked7.example', clientIp: '10.0.7.1' }))
+  assert.equal(p.lastCandidates, 3)
 })
 
 test('thousands of destination deny rules stay off the path of name targets, yet still force the connect check', () => {
