@@ -143,8 +143,8 @@ export function proxyUpgrade(
     clearTimeout(timer)
     const headersTimer = setTimeout(() => fail(new Error('headers timeout'), 'headers'), timeouts.headers)
     conn.write(head)
+    // Bytes the client sent after its head belong to the new protocol: they go on only after a 101.
     const early = upgradeHead(req)
-    if (early !== null) conn.write(early)
     const chunks: Buffer[] = []
     let size = 0
     const onData = (chunk: Buffer) => {
@@ -187,9 +187,44 @@ export function proxyUpgrade(
       client.setTimeout(0)
       client.setNoDelay(true)
       conn.setNoDelay(true)
-      client.write(buf)
-      conn.pipe(client)
-      client.pipe(conn)
+      if (switched) {
+        if (early !== null) conn.write(early)
+        client.write(buf)
+        conn.pipe(client)
+        client.pipe(conn)
+        return
+      }
+      // Refused (no 101): the answer goes back and the connection ends with it. Nothing more from the
+      // client may reach this raw upstream socket, or a second request would skip routing and every
+      // hook ("WebSocket smuggling" through a failed upgrade).
+      const headEnd = buf.indexOf('\r\n\r\n') + 4
+      const length = /\r\ncontent-length:[ \t]*(\d+)[ \t]*\r\n/i.exec(
+        buf.subarray(0, headEnd).toString('latin1'),
+      )
+      let remaining = length === null ? -1 : Number(length[1]) - (buf.length - headEnd)
+      client.write(
+        buf.subarray(0, length === null ? buf.length : Math.min(buf.length, headEnd + Number(length[1]))),
+      )
+      client.resume() // discard whatever else the client sends
+      if (remaining <= 0 && length !== null) {
+        client.end()
+        conn.destroy()
+        return
+      }
+      conn.setTimeout(timeouts.idle, () => closeBoth())
+      conn.on('data', (chunk: Buffer) => {
+        if (remaining === -1) {
+          client.write(chunk)
+          return
+        }
+        client.write(chunk.subarray(0, remaining))
+        remaining -= chunk.length
+        if (remaining <= 0) {
+          client.end()
+          conn.destroy()
+        }
+      })
+      conn.once('end', () => client.end())
     }
     const onEnd = () => {
       clearTimeout(headersTimer)

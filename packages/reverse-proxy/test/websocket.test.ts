@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { type TestContext, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import websocketPlugin from '@fastify/websocket'
-import { rawRequest } from '@proxykit/core/testing'
+import { rawRequest, startTcpOrigin } from '@proxykit/core/testing'
 import type { FastifyInstance } from 'fastify'
 import WebSocket, { WebSocketServer } from 'ws'
 import { startProxy } from './helpers.js'
@@ -168,4 +168,29 @@ test('an upgrade runs the app’s onRequest hooks (access control applies to Web
   const [first] = await once(ok, 'message')
   assert.match((first as Buffer).toString(), /hello from a/)
   ok.close()
+})
+
+test('a refused upgrade ends the connection: nothing more the client sends reaches the upstream raw', async (t) => {
+  // A raw upstream that records every byte and refuses the upgrade, keeping its connection open.
+  const origin = await startTcpOrigin((socket, received) => {
+    socket.on('data', () => {
+      if (Buffer.concat(received).includes('\r\n\r\n') && !socket.writableEnded)
+        socket.write('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 6\r\n\r\ndenied')
+    })
+  })
+  t.after(() => origin.close())
+  const proxy = await startProxy(t, {
+    routes: [{ prefix: '/ws', upstreams: [`http://127.0.0.1:${origin.port}`] }],
+  })
+  const upgrade =
+    'GET /ws/chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'
+  const res = await rawRequest(proxy.port, `${upgrade}GET /ws/admin HTTP/1.1\r\nHost: x\r\n\r\n`, {
+    idleMs: 2000,
+  })
+  assert.equal(res.statusCode, 403)
+  assert.equal(res.body.toString(), 'denied', 'the upstream’s answer, and only it')
+  await sleep(200)
+  const seen = origin.received.map((c) => Buffer.concat(c).toString('latin1')).join('')
+  assert.match(seen, /^GET \/ws\/chat HTTP\/1\.1\r\n/)
+  assert.ok(!seen.includes('/ws/admin'), 'the bytes after the refused upgrade never reached the upstream')
 })
