@@ -74,18 +74,22 @@ function dialDirect(address: string, port: number, timeoutMs: number): Promise<n
 
 /**
  * Pipes two sockets both ways with backpressure (`pipe` pauses the faster side). A FIN from one side is
- * passed on as a FIN to the other while the opposite direction keeps flowing (half-close); an error,
- * a reset or `idleMs` of silence on either side destroys both.
+ * passed on as a FIN to the other while the opposite direction keeps flowing (half-close). A socket that
+ * closes cleanly (both directions ended) leaves the other to finish flushing what it still holds and close
+ * by itself; an error, an abrupt close or `idleMs` of silence on either side destroys both.
  */
 export function splice(client: net.Socket, upstream: net.Socket, idleMs: number): void {
   const destroyBoth = () => {
     client.destroy()
     upstream.destroy()
   }
+  const onClose = (socket: net.Socket, other: net.Socket) => () => {
+    if (!(socket.readableEnded && socket.writableFinished)) other.destroy()
+  }
   client.on('error', destroyBoth)
   upstream.on('error', destroyBoth)
-  client.on('close', destroyBoth)
-  upstream.on('close', destroyBoth)
+  client.on('close', onClose(client, upstream))
+  upstream.on('close', onClose(upstream, client))
   client.setTimeout(idleMs, destroyBoth)
   upstream.setTimeout(idleMs, destroyBoth)
   client.pipe(upstream)

@@ -72,7 +72,9 @@ test('1 GiB up and 1 GiB down stream through the proxy with its RSS under 150 MB
   const { child, port } = await startChildProxy()
   t.after(async () => {
     child.stdin!.end()
-    if (child.exitCode === null) await once(child, 'exit')
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
+    clearTimeout(killer)
     await origin.close()
   })
   const sampler = sampleRss(child.pid!)
