@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import { startOrigin } from '@proxykit/core/testing'
 import { request } from 'undici'
@@ -21,11 +22,19 @@ test('workers: 2 share the listener, a killed worker is replaced, metrics add up
     },
   })
   t.after(() => origin.close())
-  const file = await writeConfig(t, {
+  const other = await startOrigin({
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.end('other')
+    },
+  })
+  t.after(() => other.close())
+  const config = (upstream: string) => ({
     workers: 2,
-    reverse: { listen: '127.0.0.1:0', routes: [{ name: 'web', prefix: '/', upstreams: [origin.url] }] },
+    reverse: { listen: '127.0.0.1:0', routes: [{ name: 'web', prefix: '/', upstreams: [upstream] }] },
     admin: { listen: '127.0.0.1:0', token: 'workers-test-token' },
   })
+  const file = await writeConfig(t, config(origin.url), 'gateway.json')
   const gw = await startCli(t, ['--config', file], ['reverse', 'admin'], 60_000)
   const readyPids = () => gw.logs.filter((l) => l.event === 'worker-ready').map((l) => l.pid as number)
   await gw.waitForLog(() => readyPids().length >= 2, 60_000)
@@ -75,6 +84,21 @@ test('workers: 2 share the listener, a killed worker is replaced, metrics add up
   assert.ok(servedBy().has(replacement), 'the replacement answers')
   const ready = await fetch(`${gw.urls.admin}/readyz`)
   assert.equal(ready.status, 200, JSON.stringify(await ready.json()))
+
+  // A reload through the primary reaches every worker.
+  await writeFile(file, JSON.stringify(config(other.url)))
+  const reload = await fetch(`${gw.urls.admin}/reload`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer workers-test-token' },
+  })
+  const result = (await reload.json()) as { ok: boolean; workers: number; applied: string[] }
+  assert.equal(reload.status, 200, JSON.stringify(result))
+  assert.equal(result.workers, 2)
+  assert.deepEqual(result.applied, ['reverse'])
+  for (let i = 0; i < 10; i++) {
+    const res = await request(`${gw.urls.reverse}/after`, { reset: true })
+    assert.equal(await res.body.text(), 'other', 'every worker took the new upstream')
+  }
 
   assert.equal(await gw.stop('SIGTERM'), 0)
   assert.ok(!alive(second) && !alive(replacement), 'every worker exited with the primary')
