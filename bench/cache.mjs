@@ -13,7 +13,8 @@
 //     proxy              the proxy route alone (the baseline)
 //     proxy + cache      the same with the cache; the origin sends no freshness, so every request is a miss
 //
-//   node bench/cache.mjs    (BENCH_DURATION seconds per measurement, default 5; BENCH_CONNECTIONS 64)
+//   node bench/cache.mjs    (BENCH_ROUNDS interleaved rounds, default 3, of BENCH_DURATION seconds per
+//                            target and tool, default 2; BENCH_CONNECTIONS 64; the median round is shown)
 //
 // Stops everything it started (by PID) before exiting.
 import { spawn, spawnSync } from 'node:child_process'
@@ -35,7 +36,7 @@ import {
 } from './lib/harness.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
-const DURATION = Number(process.env.BENCH_DURATION ?? 5)
+const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 
 // ---- child roles ---------------------------------------------------------------------------------------
@@ -295,20 +296,40 @@ function treeCpuSeconds(pid) {
   return total
 }
 
-// The machine these figures come from is shared: req/s move with whatever else runs. Requests per CPU
-// second of the measured server (its whole process tree) is the steadier figure, so both are printed.
+// The machine these figures come from is shared: req/s move with whatever else runs. So every target is
+// measured in ROUNDS short runs, interleaved (target A, B, C, then A, B, C again …), and the median run
+// is reported: a burst of outside load then hits every target alike instead of one row. Requests per CPU
+// second of the measured server (its whole process tree) is printed too, as the steadier figure.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+
+function median(list, key) {
+  const sorted = [...list].sort((a, b) => a[key] - b[key])
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
 async function measureAll(targets) {
+  const runs = new Map(targets.map((t) => [t.name, { ac: [], wrk: [], eff: [] }]))
+  for (const t of targets) await measure({ name: t.name, url: t.url, duration: 1, connections: CONNECTIONS })
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of targets) {
+      const r = runs.get(t.name)
+      const cpu0 = treeCpuSeconds(t.pid)
+      const a = await measure({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS })
+      const cpu = treeCpuSeconds(t.pid) - cpu0
+      r.ac.push(a)
+      r.eff.push({ name: t.name, perCpu: (a.rps * DURATION) / cpu, cpu })
+      const w = await measureWrk({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS })
+      if (w !== null) r.wrk.push(w)
+    }
+  }
   const ac = []
   const wrk = []
   const efficiency = []
   for (const t of targets) {
-    await measure({ name: t.name, url: t.url, duration: 1, connections: CONNECTIONS })
-    const cpu0 = treeCpuSeconds(t.pid)
-    const a = await measure({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS })
-    const cpu = treeCpuSeconds(t.pid) - cpu0
-    ac.push(a)
-    efficiency.push({ name: t.name, perCpu: (a.rps * DURATION) / cpu, cpu })
-    wrk.push(await measureWrk({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS }))
+    const r = runs.get(t.name)
+    ac.push(median(r.ac, 'rps'))
+    if (r.wrk.length > 0) wrk.push(median(r.wrk, 'rps'))
+    efficiency.push(median(r.eff, 'perCpu'))
   }
   return { ac, wrk, efficiency }
 }
@@ -369,7 +390,9 @@ async function hits(size, dir, started) {
   }
   const { ac, wrk, efficiency } = await measureAll(targets)
   const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`
-  console.log(`\n# cache hits, GET ${label}, ${CONNECTIONS} connections, ${DURATION} s per run`)
+  console.log(
+    `\n# cache hits, GET ${label}, ${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${DURATION} s runs`,
+  )
   printTable('autocannon', ac, 'plain route')
   if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'plain route')
   printEfficiency(efficiency, 'plain route')
@@ -385,7 +408,9 @@ async function miss(started) {
     targets.push({ name, url: `${p.url}/x`, pid: p.pid })
   }
   const { ac, wrk, efficiency } = await measureAll(targets)
-  console.log(`\n# a miss (nothing storable), GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
+  console.log(
+    `\n# a miss (nothing storable), GET 100 B, ${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${DURATION} s runs`,
+  )
   printTable('autocannon', ac, 'proxy')
   if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'proxy')
   printEfficiency(efficiency, 'proxy')
