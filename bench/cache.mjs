@@ -13,8 +13,10 @@
 //     proxy              the proxy route alone (the baseline)
 //     proxy + cache      the same with the cache; the origin sends no freshness, so every request is a miss
 //
-//   node bench/cache.mjs    (BENCH_ROUNDS interleaved rounds, default 3, of BENCH_DURATION seconds per
-//                            target and tool, default 2; BENCH_CONNECTIONS 64; the median round is shown)
+//   node bench/cache.mjs
+//
+// About 4-5 minutes (through run.mjs, set BENCH_TIMEOUT=600): BENCH_ROUNDS interleaved rounds (default 3) of
+// BENCH_DURATION seconds (default 2) per target and tool, BENCH_CONNECTIONS 64; the median round is shown.
 //
 // Stops everything it started (by PID) before exiting.
 import { spawn, spawnSync } from 'node:child_process'
