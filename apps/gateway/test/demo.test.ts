@@ -5,7 +5,7 @@ import { startCli } from './helpers/cli.js'
 
 function sh(command: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile('sh', ['-c', command], { timeout: 20_000 }, (err, stdout) => {
+    execFile('sh', ['-c', command], { timeout: 60_000 }, (err, stdout) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout })
     })
   })
@@ -13,7 +13,7 @@ function sh(command: string): Promise<{ code: number; stdout: string }> {
 
 test('with no arguments the demo starts and every curl command it prints works', async (t) => {
   const gw = await startCli(t, [], ['forward', 'reverse', 'admin'])
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 60_000
   while (!gw.stdout().includes('Ctrl-C') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
   const commands = gw
     .stdout()

@@ -25,7 +25,7 @@ test('/readyz is 503 while the configured Redis is unreachable, 200 again once i
   assert.equal(down.body.checks.redis, false)
   await server.restart()
   let up = await readyz()
-  for (let i = 0; i < 50 && up.status !== 200; i++) {
+  for (let i = 0; i < 150 && up.status !== 200; i++) {
     await new Promise((r) => setTimeout(r, 200))
     up = await readyz()
   }

@@ -66,6 +66,6 @@ test('after the grace period, what is still running is cut and the gateway still
   gw.child.kill('SIGTERM')
   assert.equal(await gw.exited, 0)
   assert.equal(await body, 'cut', 'the response was cut short')
-  assert.ok(Date.now() - started < 15_000)
+  assert.ok(Date.now() - started < 60_000, 'the shutdown does not wait for a response that never ends')
   assert.ok(gw.logs.some((l) => l.msg === 'cut the connections still open after the grace period'))
 })

@@ -29,7 +29,7 @@ export interface RunResult {
 }
 
 /** Runs the CLI to completion (for --check and --help). */
-export function runCli(args: string[], timeoutMs = 20_000): Promise<RunResult> {
+export function runCli(args: string[], timeoutMs = 90_000): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null
@@ -64,7 +64,7 @@ export async function startCli(
   t: TestContext,
   args: string[],
   expect: string[],
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<RunningGateway> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
@@ -142,7 +142,7 @@ export async function startCli(
 }
 
 /** Runs curl and resolves with its exit code, stdout and stderr. */
-export function curl(args: string[], timeoutMs = 20_000): Promise<RunResult> {
+export function curl(args: string[], timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       'curl',
