@@ -72,6 +72,10 @@ test('errors name the path and the rule', () => {
   assert.deepEqual(problems({ forward: { connectPorts: [443, 'x'] } }), [
     'forward.connectPorts[1]: must be an integer',
   ])
+  assert.deepEqual(
+    problems({ reverse: { trustProxy: ['lb.internal'], routes: [{ upstreams: ['http://127.0.0.1:1'] }] } }),
+    ['reverse.trustProxy[0]: must be an IP address or a CIDR'],
+  )
   assert.deepEqual(problems({ loggin: {} }), ['loggin: is not a known key (did you mean "log"?)'])
   assert.deepEqual(problems([]), ['(root): must be a mapping'])
 })

@@ -33,6 +33,7 @@ const FORMAT_NAMES: Record<string, string> = {
   hostname: 'host name',
   'host-pattern': 'destination',
   'hash-on': 'hash key',
+  'ip-range': 'address or CIDR',
   'password-hash': 'password hash',
   workers: 'process count',
 }

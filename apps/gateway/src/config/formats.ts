@@ -12,6 +12,15 @@ function isHostname(s: string): boolean {
   return HOSTNAME.test(s) || isIP(s.replace(/^\[|\]$/g, '')) !== 0
 }
 
+/** An address or a CIDR (`10.0.0.0/8`, `fd00::/8`). */
+function isRange(s: string): boolean {
+  const slash = s.indexOf('/')
+  if (slash === -1) return false
+  const family = isIP(s.slice(0, slash))
+  const bits = s.slice(slash + 1)
+  return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
+}
+
 function isUrl(s: string, schemes: string[]): boolean {
   if (!URL.canParse(s)) return false
   const u = new URL(s)
@@ -28,15 +37,8 @@ export const formats: Record<string, (s: string) => boolean> = {
   'redis-url': (s) => isUrl(s, ['redis:', 'rediss:']),
   'path-prefix': (s) => s.startsWith('/') && !/[\s?#]/.test(s),
   hostname: isHostname,
-  'host-pattern': (s) => {
-    const slash = s.indexOf('/')
-    if (slash !== -1) {
-      const bits = Number(s.slice(slash + 1))
-      const family = isIP(s.slice(0, slash))
-      return family !== 0 && /^\d{1,3}$/.test(s.slice(slash + 1)) && bits <= (family === 4 ? 32 : 128)
-    }
-    return isHostname(s.startsWith('*.') ? s.slice(2) : s)
-  },
+  'host-pattern': (s) => (s.includes('/') ? isRange(s) : isHostname(s.startsWith('*.') ? s.slice(2) : s)),
+  'ip-range': (s) => isIP(s) !== 0 || isRange(s),
   'hash-on': (s) => /^(?:header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=]+|ip|path)$/.test(s),
   'password-hash': (s) => SCRYPT.test(s) || BCRYPT.test(s),
   workers: (s) => s === 'auto',

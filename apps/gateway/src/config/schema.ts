@@ -235,7 +235,7 @@ export const configSchema = {
             if: { type: 'boolean' },
             // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
             then: { type: 'boolean' },
-            else: { type: 'array', minItems: 1, items: { type: 'string', format: 'host-pattern' } },
+            else: { type: 'array', minItems: 1, items: { type: 'string', format: 'ip-range' } },
           },
           routes: {
             type: 'array',
@@ -333,6 +333,7 @@ export const FORMAT_RULES: Record<string, string> = {
   hostname: 'must be a host name',
   'host-pattern': 'must be a host name, a *.wildcard, an address, a CIDR or an address class',
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
+  'ip-range': 'must be an IP address or a CIDR',
   workers: 'must be a number of processes (1 to 256) or "auto"',
   'password-hash': 'must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',
 }
