@@ -202,7 +202,12 @@ export async function proxyRequest(
       { statusCode: response.statusCode, headers: out, body: response.body },
       (err) => {
         upstream.end()
-        if (err !== null && !res.destroyed) res.destroy()
+        if (err === null) return
+        // The upstream failing mid-body counts against its health; the client leaving does not.
+        const code = (err as { code?: string }).code
+        if (code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'UND_ERR_ABORTED')
+          upstream.recordFailure(passive, Date.now())
+        if (!res.destroyed) res.destroy()
       },
     )
     return

@@ -23,6 +23,11 @@ test('an upstream dying mid-body gives the client a cleanly aborted response, no
     await assert.rejects(res.body.arrayBuffer(), `${path}: the body fails instead of looking complete`)
     assert.ok(performance.now() - started < 5000, 'no hang')
   }
+  const status = proxy.app.reverseProxy.upstreams('app')[0]!
+  assert.ok(
+    status.failures >= 2,
+    `a body cut by the upstream counts against it (${status.failures} failures)`,
+  )
   // As raw bytes: a chunked response is never terminated with the final 0-chunk.
   const raw = await rawRequest(proxy.port, 'GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n', { idleMs: 3000 })
   assert.equal(raw.statusCode, 200)
