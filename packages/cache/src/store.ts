@@ -36,8 +36,9 @@ export interface CacheEntry extends CachedResponse {
  * A cache store, shaped like undici's `CacheStore`. `get` returns the matching variant, `null` when the URL
  * is stored but no variant matches (Cache-Status `fwd=vary-miss`) or `undefined` when the URL is unknown
  * (`fwd=uri-miss`). `createWriteStream` returns a Writable that receives the body and stores the entry on
- * `end()` (replacing a variant with the same `vary` values); it must never throw into the writer, and
- * `destroy()` abandons the entry. Errors from a store (Redis down) make the cache bypass, never fail.
+ * `end()` (replacing a variant with the same `vary` values); it must never error into the writer:
+ * `destroy()` abandons the entry, and a store abandons one that outgrows its limit by destroying the
+ * stream itself (without an error), which the cache counts as "not stored". Errors from a store (Redis down) make the cache bypass, never fail.
  */
 export interface CacheStore {
   get(key: CacheKey): CacheEntry | null | undefined | Promise<CacheEntry | null | undefined>

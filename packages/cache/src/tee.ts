@@ -2,7 +2,8 @@ import { finished, type Readable, type Writable } from 'node:stream'
 
 /**
  * Copies `body` into `writer` while `body` goes on to the client. The writer never slows the client down
- * (stores buffer synchronously and abandon what grows too big); the entry is kept only when the body ended
+ * (stores buffer synchronously and abandon what grows too big by destroying the writer); the entry is kept
+ * only when the body ended
  * normally with the announced length, so an incomplete response is never stored as complete (§3.3).
  */
 export function teeInto(
@@ -23,11 +24,11 @@ export function teeInto(
   body.on('data', (chunk: Buffer | string) => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
     bytes += buf.length
-    writer.write(buf)
+    if (!writer.destroyed) writer.write(buf)
   })
   body.once('end', () => {
     ended = true
-    if (expectedLength !== null && bytes !== expectedLength) {
+    if (writer.destroyed || (expectedLength !== null && bytes !== expectedLength)) {
       writer.destroy()
       settle(false)
       return

@@ -83,28 +83,29 @@ export class MemoryStore implements CacheStore {
   createWriteStream(key: CacheKey, value: CachedResponse): Writable | undefined {
     const chunks: Buffer[] = []
     let size = 0
-    let abandoned = false
     const head = headBytes(value)
     if (head > this.maxEntrySize) return undefined
-    return new Writable({
+    // Growing past the entry limit abandons the entry: the stream is destroyed (without an error), which
+    // the cache sees as "not stored" while the client's copy of the body goes on untouched.
+    const writer: Writable = new Writable({
       write: (chunk: Buffer, _enc, cb) => {
-        if (!abandoned) {
-          size += chunk.length
-          if (size + head > this.maxEntrySize) {
-            abandoned = true
-            chunks.length = 0
-          } else chunks.push(chunk)
+        size += chunk.length
+        if (size + head > this.maxEntrySize) {
+          chunks.length = 0
+          cb()
+          writer.destroy()
+          return
         }
+        chunks.push(chunk)
         cb()
       },
       final: (cb) => {
-        if (!abandoned) {
-          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-          this.#insert(key.url, { ...value, size, body }, size + head)
-        }
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+        this.#insert(key.url, { ...value, size, body }, size + head)
         cb()
       },
     })
+    return writer
   }
 
   delete(key: { url: string }): void {

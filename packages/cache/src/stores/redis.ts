@@ -124,20 +124,20 @@ export class RedisStore implements CacheStore {
   createWriteStream(key: CacheKey, value: CachedResponse): Writable | undefined {
     const chunks: Buffer[] = []
     let size = 0
-    let abandoned = false
-    return new Writable({
+    // Growing past the entry limit abandons the entry: destroyed without an error (see MemoryStore).
+    const writer: Writable = new Writable({
       write: (chunk: Buffer, _enc, cb) => {
-        if (!abandoned) {
-          size += chunk.length
-          if (size > this.maxEntrySize) {
-            abandoned = true
-            chunks.length = 0
-          } else chunks.push(chunk)
+        size += chunk.length
+        if (size > this.maxEntrySize) {
+          chunks.length = 0
+          cb()
+          writer.destroy()
+          return
         }
+        chunks.push(chunk)
         cb()
       },
       final: (cb) => {
-        if (abandoned) return cb()
         const ttl = Math.max(1, Math.ceil(value.deleteAt - Date.now()))
         const vid = variantId(value.vary)
         const head = JSON.stringify({ ...value, size })
@@ -161,6 +161,7 @@ export class RedisStore implements CacheStore {
           )
       },
     })
+    return writer
   }
 
   async delete(key: { url: string }): Promise<void> {
