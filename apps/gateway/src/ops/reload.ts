@@ -125,7 +125,7 @@ export class Reloader {
       ...next,
       admin: old.admin,
       redis: old.redis,
-      cache: old.cache.store === next.cache.store ? next.cache : old.cache,
+      cache: old.cache.store === next.cache.store && next.cache.store === 'memory' ? next.cache : old.cache,
     }
     for (const name of DATA) {
       const o = old[name]
@@ -168,6 +168,7 @@ export class Reloader {
       if (l !== undefined) retired.push([this.fronts[name]!, this.fronts[name]!.swap(l)])
     }
     this.#rewire(nextShared, built)
+    this.#adoptStore(store)
     if (plan.applied.includes('log.level')) logger.level = next.log.level
     if (plan.applied.includes('shutdown.grace')) this.#gateway.config.shutdown.graceMs = next.shutdown.graceMs
     this.config = effective
@@ -190,14 +191,18 @@ export class Reloader {
     if (isDeepStrictEqual(old.cache, next.cache)) return current
     // A Redis store is shared with other instances: keep it (its entries are theirs too).
     if (next.cache.store === 'redis') return current
-    const fresh = new MemoryStore({ maxSize: next.cache.maxSize, maxEntrySize: next.cache.maxEntrySize })
-    this.#store = fresh
+    return new MemoryStore({ maxSize: next.cache.maxSize, maxEntrySize: next.cache.maxEntrySize })
+  }
+
+  /** After the swap: the new store is the one the metrics and the next reload see. */
+  #adoptStore(store: CacheStore): void {
+    if (store === (this.#store ?? this.#gateway.shared.cacheOptions().store)) return
+    this.#store = store
     const metrics = this.#gateway.metrics
-    if (fresh instanceof MemoryStore) {
-      metrics.sources.cacheBytes = () => fresh.size
-      metrics.sources.cacheEntries = () => fresh.count
+    if (store instanceof MemoryStore) {
+      metrics.sources.cacheBytes = () => store.size
+      metrics.sources.cacheEntries = () => store.count
     }
-    return fresh
   }
 
   /** Points the admin controls and the metric sources at the new generation. */

@@ -34,7 +34,6 @@ export class Front {
   readonly #live = new Set<Listener>()
   readonly #logger: Logger
   #dispatching = false
-  #closing = false
   #gen0Idle: (() => Promise<void>) | null = null
 
   constructor(front: Listener, logger: Logger) {
@@ -118,7 +117,8 @@ export class Front {
     next.address = this.front.address
     next.url = this.front.url
     next.sockets = this.front.sockets
-    if (this.#closing) next.closing = true
+    // A reload racing a shutdown: the new generation closes its keep-alive connections too.
+    if (this.front.closing) next.closing = true
     this.#current = next
     return previous
   }
@@ -136,17 +136,6 @@ export class Front {
     if (!this.#live.has(old)) return
     this.#live.delete(old)
     await closeWithoutServer(old)
-  }
-
-  /** Marks every generation as closing (keep-alive connections end after their response). */
-  markClosing(): void {
-    this.#closing = true
-    for (const l of this.#live) l.closing = true
-  }
-
-  /** Waits until every generation has nothing in flight. */
-  async idle(): Promise<void> {
-    await Promise.all([...this.#live].map((l) => l.idle()))
   }
 
   /** Closes every generation but the front (which the gateway's own shutdown closes). */
