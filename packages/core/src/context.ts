@@ -87,6 +87,9 @@ export const CONNECT_PATH = '/__proxykit/connect'
 /** The fixed path absolute-form requests are routed to once inside Fastify. */
 export const FORWARD_PATH = '/__proxykit/forward'
 
+const HOST_MEMO_MAX = 512
+const hostMemo = new Map<string, string>()
+
 function classify(request: FastifyRequest): ProxyError | ProxyContext {
   const raw = request.raw as IncomingMessage & { [kOriginalTarget]?: string }
   const url = raw[kOriginalTarget] ?? raw.url ?? '/'
@@ -114,9 +117,16 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
     return parseAbsoluteTarget('*') as ProxyError
   }
   if (hostHeader !== undefined && hostHeader !== '' && form !== 'absolute') {
-    const parsed = parseHostHeader(hostHeader)
-    if (parsed instanceof Error) return parsed
-    host = parsed.hostname
+    const known = hostMemo.get(hostHeader)
+    if (known !== undefined) host = known
+    else {
+      const parsed = parseHostHeader(hostHeader)
+      if (parsed instanceof Error) return parsed
+      host = parsed.hostname
+      // A server sees few distinct Host values; remembering the valid ones saves a URL parse per request.
+      if (hostMemo.size >= HOST_MEMO_MAX) hostMemo.clear()
+      hostMemo.set(hostHeader, host)
+    }
   }
   return {
     form,
