@@ -19,14 +19,12 @@
 // BENCH_DURATION seconds (default 2) per target and tool, BENCH_CONNECTIONS 64; the median round is shown.
 //
 // Stops everything it started (by PID) before exiting.
-import { spawn, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BIN, makeTempDir, startNginx, startSquidCache, startVarnish } from './lib/external.mjs'
 import {
   cpuSecondsOf,
   hasCommand,
@@ -36,23 +34,13 @@ import {
   startProcess,
   stopAll,
 } from './lib/harness.mjs'
+import { announce, serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 
 // ---- child roles ---------------------------------------------------------------------------------------
-function announce(port) {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, port })}\n`)
-}
-
-async function serve(app) {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  announce(app.server.address().port)
-  const stop = () => app.close().then(() => process.exit(0))
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
-}
 
 /** An origin answering every request with `size` bytes and the given Cache-Control (or none). */
 function origin(size, cacheControl) {
@@ -65,7 +53,7 @@ function origin(size, cacheControl) {
     res.end(body)
   })
   server.keepAliveTimeout = 60_000
-  server.listen(0, '127.0.0.1', () => announce(server.address().port))
+  server.listen(0, '127.0.0.1', () => announce(`http://127.0.0.1:${server.address().port}`))
   process.on('SIGTERM', () => {
     server.closeAllConnections()
     server.close(() => process.exit(0))
@@ -144,135 +132,6 @@ async function role(name, arg) {
     await addProxy(app, arg)
   }
   await serve(app)
-}
-
-// ---- varnish, squid, nginx ------------------------------------------------------------------------------
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const { port } = s.address()
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-async function waitForPort(port, ms = 20_000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1')
-      c.once('connect', () => {
-        c.destroy()
-        resolve(true)
-      })
-      c.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listened on ${port} within ${ms} ms`)
-}
-
-function external(cmd, args, port) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] })
-  let exited = false
-  const exit = new Promise((resolve) =>
-    child.once('exit', () => {
-      exited = true
-      resolve()
-    }),
-  )
-  return waitForPort(port).then(() => ({
-    url: `http://127.0.0.1:${port}`,
-    port,
-    pid: child.pid,
-    async stop() {
-      if (exited) return
-      child.kill('SIGTERM')
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exit
-      clearTimeout(t)
-    },
-  }))
-}
-
-async function startVarnish(dir, upstreamPort) {
-  const port = await freePort()
-  const work = join(dir, 'varnish')
-  // One thread pool, a 64 MB malloc store, the origin as the only backend; -F keeps it in the foreground.
-  return external(
-    '/usr/sbin/varnishd',
-    [
-      '-F',
-      '-n',
-      work,
-      '-a',
-      `127.0.0.1:${port}`,
-      '-b',
-      `127.0.0.1:${upstreamPort}`,
-      '-s',
-      'malloc,64m',
-      '-p',
-      'thread_pools=1',
-      '-j',
-      'none',
-    ],
-    port,
-  )
-}
-
-async function startSquid(dir, upstreamPort) {
-  const port = await freePort()
-  const conf = join(dir, 'squid.conf')
-  writeFileSync(
-    conf,
-    `http_port 127.0.0.1:${port} accel defaultsite=127.0.0.1 no-vhost
-cache_peer 127.0.0.1 parent ${upstreamPort} 0 no-query originserver name=origin
-http_access allow all
-cache_peer_access origin allow all
-cache_mem 64 MB
-maximum_object_size_in_memory 1 MB
-access_log none
-cache_store_log none
-cache_log ${dir}/squid-cache.log
-pid_filename ${dir}/squid.pid
-coredump_dir ${dir}
-workers 1
-shutdown_lifetime 0 seconds
-`,
-  )
-  spawnSync('chmod', ['-R', 'a+rwx', dir])
-  return external('/usr/sbin/squid', ['-N', '-f', conf], port)
-}
-
-async function startNginx(dir, upstreamPort) {
-  const port = await freePort()
-  const conf = join(dir, 'nginx.conf')
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log crit;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  proxy_cache_path ${dir}/cache keys_zone=c:10m max_size=64m;
-  upstream origin { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_cache c;
-      proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
-      add_header Cache-Status $upstream_cache_status;
-    }
-  }
-}
-`,
-  )
-  return external('/usr/sbin/nginx', ['-c', conf, '-p', dir], port)
 }
 
 // ---- the run -------------------------------------------------------------------------------------------
@@ -362,9 +221,9 @@ async function hits(size, dir, started) {
   await add('shape: send', 'shape-send', String(size))
   await add('shape: raw', 'shape-raw', String(size))
   const externalTargets = [
-    ['varnish', '/usr/sbin/varnishd', startVarnish],
-    ['squid', '/usr/sbin/squid', startSquid],
-    ['nginx proxy_cache', '/usr/sbin/nginx', startNginx],
+    ['varnish', BIN.varnish, startVarnish],
+    ['squid', BIN.squid, startSquidCache],
+    ['nginx proxy_cache', BIN.nginx, (sub, port) => startNginx(sub, port, { cache: true })],
   ]
   for (const [name, bin, start] of externalTargets) {
     if (!hasCommand(bin)) continue
@@ -420,8 +279,7 @@ async function miss(started) {
 
 async function main() {
   const started = []
-  const dir = mkdtempSync(join(tmpdir(), 'proxykit-cache-bench-'))
-  spawnSync('chmod', ['a+rwx', dir])
+  const dir = makeTempDir('proxykit-cache-bench-')
   try {
     const only = process.env.BENCH_CACHE_ONLY
     if (only === undefined || only === '100') await hits(100, dir, started)

@@ -11,131 +11,37 @@
 //              ("HTTPS-like" short exchanges without the TLS cost, so the proxy is what is measured)
 //   connect    one new CONNECT tunnel per exchange (tunnel set-up rate: the full Fastify lifecycle)
 // The origin answers directly too ("direct"), as the ceiling.
-import { spawn, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BIN, makeTempDir, startSquidForward, startTinyproxy } from './lib/external.mjs'
+import { hasCommand, samplePeakRss, startProcess, stopAll } from './lib/harness.mjs'
+import { announce, serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const BODY = 'x'.repeat(100)
 
 // ---- helpers -----------------------------------------------------------------------------------------
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const { port } = s.address()
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-async function waitForPort(port, ms = 15_000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1')
-      c.once('connect', () => {
-        c.destroy()
-        resolve(true)
-      })
-      c.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listened on ${port} within ${ms} ms`)
-}
-
-/** Starts `node SELF role …` and waits for its `{"port":N}` line. */
-async function nodeChild(args) {
-  const child = spawn(process.execPath, [SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const [line] = await once(child.stdout, 'data')
-  return { child, port: JSON.parse(line.toString()).port, pid: child.pid }
-}
-
-async function startSquid(dir) {
-  const port = await freePort()
-  const conf = join(dir, 'squid.conf')
-  writeFileSync(
-    conf,
-    [
-      `http_port 127.0.0.1:${port}`,
-      'http_access allow localhost',
-      'http_access deny all',
-      'cache deny all',
-      'cache_mem 8 MB',
-      'access_log none',
-      'cache_store_log none',
-      `cache_log ${join(dir, 'squid-cache.log')}`,
-      'logfile_rotate 0',
-      `pid_filename ${join(dir, 'squid.pid')}`,
-      `coredump_dir ${dir}`,
-      'visible_hostname bench-squid',
-      'forwarded_for delete',
-      'via off',
-      'shutdown_lifetime 0 seconds',
-      'workers 1',
-      'dns_nameservers 127.0.0.1',
-      'max_filedescriptors 4096',
-      '',
-    ].join('\n'),
-  )
-  spawnSync('chmod', ['-R', 'a+rwx', dir])
-  const child = spawn('/usr/sbin/squid', ['-N', '-f', conf], { stdio: 'ignore' })
-  await waitForPort(port)
-  return { child, port, pid: child.pid }
-}
-
-async function startTinyproxy(dir, originPort) {
-  const port = await freePort()
-  const conf = join(dir, 'tinyproxy.conf')
-  writeFileSync(
-    conf,
-    [
-      'User nobody',
-      'Group nogroup',
-      `Port ${port}`,
-      'Listen 127.0.0.1',
-      'Timeout 600',
-      'MaxClients 1024',
-      'Allow 127.0.0.1',
-      `ConnectPort ${originPort}`,
-      'LogLevel Critical',
-      'DisableViaHeader Yes',
-      '',
-    ].join('\n'),
-  )
-  const child = spawn('/usr/bin/tinyproxy', ['-d', '-c', conf], { stdio: 'ignore' })
-  await waitForPort(port)
-  return { child, port, pid: child.pid }
-}
-
-function rssOf(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) * 1024 : 0
-  } catch {
-    return 0
-  }
-}
-
-function sampleRss(pid) {
-  let peak = 0
-  const timer = setInterval(() => {
-    peak = Math.max(peak, rssOf(pid))
-  }, 200)
-  return () => {
-    clearInterval(timer)
-    return peak
-  }
-}
-
 function percentile(sorted, p) {
   if (sorted.length === 0) return 0
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+/** Runs `connections` copies of `worker` to the end, then req/s, p50/p99 of `latencies` (ms) and errors. */
+async function runWorkers(worker, connections, latencies, errors) {
+  const started = Date.now()
+  await Promise.all(Array.from({ length: connections }, worker))
+  const seconds = (Date.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  return {
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors: errors(),
+  }
 }
 
 // ---- load generators ---------------------------------------------------------------------------------
@@ -269,16 +175,7 @@ async function tunnelLoad(proxyPort, originPort, connections, duration) {
       send()
     })
   }
-  const started = Date.now()
-  await Promise.all(Array.from({ length: connections }, worker))
-  const seconds = (Date.now() - started) / 1000
-  latencies.sort((a, b) => a - b)
-  return {
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    errors,
-  }
+  return runWorkers(worker, connections, latencies, () => errors)
 }
 
 /** A new tunnel for every exchange: CONNECT, one GET, close. */
@@ -312,38 +209,28 @@ async function connectLoad(proxyPort, originPort, connections, duration) {
       }
     }
   }
-  const started = Date.now()
-  await Promise.all(Array.from({ length: connections }, worker))
-  const seconds = (Date.now() - started) / 1000
-  latencies.sort((a, b) => a - b)
-  return {
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    errors,
-  }
+  return runWorkers(worker, connections, latencies, () => errors)
 }
 
 // ---- main --------------------------------------------------------------------------------------------
 async function main() {
   const duration = Number(process.env.BENCH_DURATION ?? 8)
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64)
-  const dir = mkdtempSync(join(tmpdir(), 'proxykit-bench-forward-'))
+  const dir = makeTempDir('proxykit-bench-forward-')
   const children = []
-  const stopAll = () => {
-    for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM')
-  }
-  process.on('exit', stopAll)
   try {
-    const origin = await nodeChild(['--origin'])
+    const origin = await startProcess(SELF, ['--origin'])
     children.push(origin)
     const proxies = []
-    proxies.push({ name: 'proxykit', ...(await nodeChild(['--proxykit', String(origin.port)])) })
-    proxies.push({ name: 'proxy-chain', ...(await nodeChild(['--proxy-chain'])) })
-    if (existsSync('/usr/sbin/squid')) proxies.push({ name: 'squid', ...(await startSquid(dir)) })
-    if (existsSync('/usr/bin/tinyproxy'))
-      proxies.push({ name: 'tinyproxy', ...(await startTinyproxy(dir, origin.port)) })
-    children.push(...proxies)
+    const add = async (name, start) => {
+      const p = await start()
+      children.push(p)
+      proxies.push({ name, port: p.port, pid: p.pid })
+    }
+    await add('proxykit', () => startProcess(SELF, ['--proxykit', String(origin.port)]))
+    await add('proxy-chain', () => startProcess(SELF, ['--proxy-chain']))
+    if (hasCommand(BIN.squid)) await add('squid', () => startSquidForward(dir))
+    if (hasCommand(BIN.tinyproxy)) await add('tinyproxy', () => startTinyproxy(dir, origin.port))
     const useWrk = existsSync('/usr/bin/wrk')
     console.log(
       `forward-proxy bench: ${duration}s per run, ${connections} connections, node ${process.version}, ` +
@@ -355,7 +242,7 @@ async function main() {
       console.log(
         `${scenario.padEnd(9)} ${tool.padEnd(10)} ${name.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  ` +
           `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}` +
-          (rss ? `  peak RSS ${(rss / 1048576).toFixed(0)} MB` : ''),
+          (rss ? `  peak RSS ${rss.toFixed(0)} MB` : ''),
       )
     }
     // Warm-up: each proxy's pools and JIT.
@@ -363,24 +250,24 @@ async function main() {
 
     record('absolute', 'autocannon', 'direct', await autocannonDirect(origin.port, connections, duration))
     for (const p of proxies) {
-      const stop = sampleRss(p.pid)
+      const stop = samplePeakRss(p.pid, 200)
       const r = await autocannonAbsolute(p.port, origin.port, connections, duration)
       record('absolute', 'autocannon', p.name, r, stop())
     }
     if (useWrk) {
       record('absolute', 'wrk', 'direct', wrkAbsolute(dir, null, origin.port, connections, duration))
       for (const p of proxies) {
-        const stop = sampleRss(p.pid)
+        const stop = samplePeakRss(p.pid, 200)
         const r = wrkAbsolute(dir, p.port, origin.port, connections, duration)
         record('absolute', 'wrk', p.name, r, stop())
       }
     }
     for (const p of proxies) {
-      const stop = sampleRss(p.pid)
+      const stop = samplePeakRss(p.pid, 200)
       record('tunnel', 'custom', p.name, await tunnelLoad(p.port, origin.port, connections, duration), stop())
     }
     for (const p of proxies) {
-      const stop = sampleRss(p.pid)
+      const stop = samplePeakRss(p.pid, 200)
       record(
         'connect',
         'custom',
@@ -402,8 +289,7 @@ async function main() {
       }
     }
   } finally {
-    stopAll()
-    await new Promise((r) => setTimeout(r, 300))
+    await stopAll(children)
     rmSync(dir, { recursive: true, force: true })
   }
 }
@@ -416,22 +302,19 @@ if (role === '--origin') {
     res.end(BODY)
   })
   server.keepAliveTimeout = 60_000
-  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })))
+  server.listen(0, '127.0.0.1', () => announce(`http://127.0.0.1:${server.address().port}`))
 } else if (role === '--proxykit') {
   const { default: Fastify } = await import('fastify')
   const { default: forwardProxy } = await import('@proxykit/forward-proxy')
   const originPort = Number(process.argv[3])
   const app = Fastify({ logger: false, keepAliveTimeout: 60_000 })
   await app.register(forwardProxy, { allow: ['127.0.0.1/32'], connectPorts: [originPort] })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  console.log(JSON.stringify({ port: app.server.address().port }))
-  for (const signal of ['SIGINT', 'SIGTERM'])
-    process.on(signal, () => app.close().then(() => process.exit(0)))
+  await serve(app)
 } else if (role === '--proxy-chain') {
   const { Server } = await import('proxy-chain')
   const server = new Server({ port: 0, host: '127.0.0.1', verbose: false })
   await server.listen()
-  console.log(JSON.stringify({ port: server.server.address().port }))
+  announce(`http://127.0.0.1:${server.server.address().port}`)
 } else {
   await main()
 }

@@ -16,7 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cpuSecondsOf, measure, measureWrk, printTable, startProcess, stopAll } from './lib/harness.mjs'
+import { measureTarget, printTable, startProcess, stopAll } from './lib/harness.mjs'
+import { announce, serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
@@ -25,22 +26,13 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 
 // ---- child roles ---------------------------------------------------------------------------------------
-function announce(url, stop) {
-  process.stdout.write(`${JSON.stringify({ url, port: Number(new URL(url).port) })}\n`)
-  const onSignal = () => stop().then(() => process.exit(0))
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
-}
-
 async function role(name, upstream, logFile) {
   if (name === 'plugin') {
     const { default: Fastify } = await import('fastify')
     const { default: reverseProxy } = await import('@proxykit/reverse-proxy')
     const app = Fastify({ logger: false })
     await app.register(reverseProxy, { routes: [{ upstreams: [upstream] }] })
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    announce(`http://127.0.0.1:${app.server.address().port}`, () => app.close())
-    return
+    return serve(app)
   }
   const { resolveConfig, startGateway } = await import(GATEWAY)
   const { default: pino } = await import(
@@ -76,20 +68,10 @@ async function main() {
     const wrk = []
     const cpu = []
     for (const t of targets) {
-      await measure({ name: t.name, url: `${t.url}/`, duration: 1, connections: CONNECTIONS })
-      const cpu0 = t.pid === null ? 0 : cpuSecondsOf(t.pid)
-      const r = await measure({
-        name: t.name,
-        url: `${t.url}/`,
-        duration: DURATION,
-        connections: CONNECTIONS,
-      })
-      ac.push(r)
-      if (t.pid !== null)
-        cpu.push({ name: t.name, us: ((cpuSecondsOf(t.pid) - cpu0) * 1e6) / (r.rps * DURATION) })
-      wrk.push(
-        await measureWrk({ name: t.name, url: `${t.url}/`, duration: DURATION, connections: CONNECTIONS }),
-      )
+      const m = await measureTarget(t, { duration: DURATION, connections: CONNECTIONS })
+      ac.push(m.ac)
+      if (t.pid !== null) cpu.push({ name: t.name, us: m.cpuUsPerReq })
+      wrk.push(m.wrk)
     }
     console.log(`# gateway reverse listener, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
     printTable('autocannon', ac, 'plugin')

@@ -13,23 +13,11 @@
 //
 // Prints req/s, p50/p99 and the ratio against http-proxy for autocannon and wrk, then each proxy's peak
 // RSS under load. Stops everything it started (by PID) before exiting.
-import { spawn, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import {
-  cpuSecondsOf,
-  hasCommand,
-  measure,
-  measureWrk,
-  printTable,
-  rssMBOf,
-  startProcess,
-  stopAll,
-} from './lib/harness.mjs'
+import { BIN, makeTempDir, startHaproxy, startNginx } from './lib/external.mjs'
+import { cpuSecondsOf, hasCommand, measureTarget, printTable, startProcess, stopAll } from './lib/harness.mjs'
+import { serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
@@ -37,15 +25,6 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 
 // ---- child roles ---------------------------------------------------------------------------------------
-async function serve(app) {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address()
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, port })}\n`)
-  const stop = () => app.close().then(() => process.exit(0))
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
-}
-
 async function role(name, upstreams) {
   const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
@@ -68,111 +47,10 @@ async function role(name, upstreams) {
   await serve(app)
 }
 
-// ---- nginx and haproxy ---------------------------------------------------------------------------------
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const { port } = s.address()
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-async function waitForPort(port, ms = 15_000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1')
-      c.once('connect', () => {
-        c.destroy()
-        resolve(true)
-      })
-      c.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listened on ${port} within ${ms} ms`)
-}
-
-function external(cmd, args, port) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] })
-  let exited = false
-  const exit = new Promise((resolve) =>
-    child.once('exit', () => {
-      exited = true
-      resolve()
-    }),
-  )
-  return waitForPort(port).then(() => ({
-    url: `http://127.0.0.1:${port}`,
-    port,
-    pid: child.pid,
-    async stop() {
-      if (exited) return
-      child.kill('SIGTERM')
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exit
-      clearTimeout(t)
-    },
-  }))
-}
-
-async function startNginx(dir, upstreamPort) {
-  const port = await freePort()
-  const conf = join(dir, 'nginx.conf')
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log crit;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream origin { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
-  )
-  return external('/usr/sbin/nginx', ['-c', conf, '-p', dir], port)
-}
-
-async function startHaproxy(dir, upstreamPort) {
-  const port = await freePort()
-  const conf = join(dir, 'haproxy.cfg')
-  writeFileSync(
-    conf,
-    `global
-  nbthread 1
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-frontend f
-  bind 127.0.0.1:${port}
-  default_backend b
-backend b
-  http-reuse always
-  server s1 127.0.0.1:${upstreamPort}
-`,
-  )
-  return external('/usr/sbin/haproxy', ['-f', conf, '-db'], port)
-}
-
 // ---- the run -------------------------------------------------------------------------------------------
 async function main() {
   const started = []
-  const dir = mkdtempSync(join(tmpdir(), 'proxykit-rp-bench-'))
-  spawnSync('chmod', ['a+rwx', dir])
+  const dir = makeTempDir('proxykit-rp-bench-')
   try {
     const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
     const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
@@ -184,12 +62,12 @@ async function main() {
       started.push(p)
       targets.push({ name, url: p.url, pid: p.pid })
     }
-    if (hasCommand('/usr/sbin/nginx')) {
+    if (hasCommand(BIN.nginx)) {
       const p = await startNginx(dir, o1.port)
       started.push(p)
       targets.push({ name: 'nginx', url: p.url, pid: p.pid })
     }
-    if (hasCommand('/usr/sbin/haproxy')) {
+    if (hasCommand(BIN.haproxy)) {
       const p = await startHaproxy(dir, o1.port)
       started.push(p)
       targets.push({ name: 'haproxy', url: p.url, pid: p.pid })
@@ -199,24 +77,10 @@ async function main() {
     const rss = []
     for (const t of targets) {
       // Warm-up (JIT, pools), then the measured runs; RSS is sampled while autocannon runs.
-      await measure({ name: t.name, url: `${t.url}/`, duration: 1, connections: CONNECTIONS })
-      let peak = 0
-      const timer = t.pid === null ? null : setInterval(() => (peak = Math.max(peak, rssMBOf(t.pid))), 100)
-      const cpu0 = t.pid === null ? 0 : cpuSecondsOf(t.pid)
-      const r = await measure({
-        name: t.name,
-        url: `${t.url}/`,
-        duration: DURATION,
-        connections: CONNECTIONS,
-      })
-      ac.push(r)
-      if (timer !== null) clearInterval(timer)
-      // CPU time per request barely moves with what else the machine runs, unlike req/s.
-      const cpuUs = t.pid === null ? Number.NaN : ((cpuSecondsOf(t.pid) - cpu0) * 1e6) / (r.rps * DURATION)
-      if (t.pid !== null) rss.push({ name: t.name, peak, cpuUs })
-      wrk.push(
-        await measureWrk({ name: t.name, url: `${t.url}/`, duration: DURATION, connections: CONNECTIONS }),
-      )
+      const m = await measureTarget(t, { duration: DURATION, connections: CONNECTIONS })
+      ac.push(m.ac)
+      if (t.pid !== null) rss.push({ name: t.name, peak: m.peakRssMB, cpuUs: m.cpuUsPerReq })
+      wrk.push(m.wrk)
     }
     console.log(`# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
     printTable('autocannon', ac, 'http-proxy')

@@ -69,6 +69,46 @@ export function cpuSecondsOf(pid) {
 }
 
 /**
+ * Tracks a spawned child (any program, not only node) like `startProcess` does: it is killed when this
+ * process exits, however it exits. Returns its `stop()`: SIGTERM, SIGKILL after 5 s, resolved once the
+ * child has exited (at once when it already has).
+ */
+export function track(child) {
+  live.add(child)
+  let exited = child.exitCode !== null
+  const exit = new Promise((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      live.delete(child)
+      resolve()
+    }),
+  )
+  return async function stop() {
+    if (exited) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    await exit
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Samples a process's RSS every `intervalMs` until the returned function is called; that function
+ * returns the peak in MB (0 when no sample could be read).
+ */
+export function samplePeakRss(pid, intervalMs = 100) {
+  let peak = 0
+  const timer = setInterval(() => {
+    const mb = rssMBOf(pid)
+    if (mb > peak) peak = mb
+  }, intervalMs)
+  return () => {
+    clearInterval(timer)
+    return peak
+  }
+}
+
+/**
  * Spawns `node scriptPath ...args` and waits for the JSON line `{"url": "...", "port": N}` it prints on
  * stdout once listening. Its stderr passes through; later stdout lines are ignored.
  * Resolves `{ url, port, pid, info, rssMB(), cpuSeconds(), stop() }` (`info` is the whole JSON line).
@@ -79,22 +119,7 @@ export function startProcess(scriptPath, args = [], env = {}, options = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   })
-  live.add(child)
-  let exited = child.exitCode !== null
-  const exit = new Promise((resolve) =>
-    child.once('exit', () => {
-      exited = true
-      live.delete(child)
-      resolve()
-    }),
-  )
-  const stop = async () => {
-    if (exited) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    await exit
-    clearTimeout(timer)
-  }
+  const stop = track(child)
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout })
     const timer = setTimeout(() => {
@@ -353,6 +378,29 @@ export function printTable(title, results, baselineName) {
   const md = markdownTable(results, baselineName)
   console.log(`\n${md}\n`)
   return md
+}
+
+/**
+ * One target's usual sequence: a 1 s unmeasured autocannon run (JIT, pools), the measured autocannon run
+ * (sampling the process's peak RSS and CPU when `target.pid` is set), then wrk. `target` is
+ * `{ name, url, pid }` (`pid` null for a server that is not measured itself, like the direct origin).
+ * Resolves `{ ac, wrk, peakRssMB, cpuUsPerReq }` (`wrk` null without wrk; the last two NaN without pid).
+ */
+export async function measureTarget(
+  target,
+  { duration = DEFAULT_DURATION, connections = DEFAULT_CONNECTIONS } = {},
+) {
+  const { name, pid } = target
+  const url = `${target.url}/`
+  await measure({ name, url, duration: 1, connections })
+  const peakRss = pid === null ? null : samplePeakRss(pid, 100)
+  const cpu0 = pid === null ? 0 : cpuSecondsOf(pid)
+  const ac = await measure({ name, url, duration, connections })
+  const peakRssMB = peakRss === null ? Number.NaN : peakRss()
+  // CPU time per request barely moves with what else the machine runs, unlike req/s.
+  const cpuUsPerReq = pid === null ? Number.NaN : ((cpuSecondsOf(pid) - cpu0) * 1e6) / (ac.rps * duration)
+  const wrk = await measureWrk({ name, url, duration, connections })
+  return { ac, wrk, peakRssMB, cpuUsPerReq }
 }
 
 /** Stops every started process, ignoring the ones already gone. */
