@@ -1,29 +1,106 @@
 // Runs in a throwaway npm project where the packed tarballs are installed: each plugin, imported by its
-// published name, is registered alone in a plain Fastify app that must still answer a request.
+// published name, is registered alone in a plain Fastify app and does its job on real loopback sockets.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import http from 'node:http'
 import Fastify from 'fastify'
 
-const plugins = [
-  '@proxykit/core',
-  '@proxykit/forward-proxy',
-  '@proxykit/reverse-proxy',
-  '@proxykit/cache',
-  '@proxykit/access-control',
-]
-for (const name of plugins) {
-  const mod = await import(name)
-  const app = Fastify()
-  await app.register(mod.default)
-  app.get('/hello', async () => ({ hello: name }))
-  const res = await app.inject('/hello')
-  assert.equal(res.statusCode, 200, `${name}: ${res.body}`)
-  assert.deepEqual(res.json(), { hello: name })
-  await app.close()
-  console.log(`  ok ${name} registers in a plain Fastify app`)
+function get(port, path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      )
+    })
+    req.on('error', reject)
+  })
 }
-await import('@proxykit/core/testing')
-await import('@proxykit/cache/redis')
-const help = execFileSync('node_modules/.bin/proxykit-gateway', ['--help'], { encoding: 'utf8' })
-assert.match(help, /proxykit-gateway/)
-console.log('  ok @proxykit/gateway bin answers --help')
+
+async function listen(app) {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return app.server.address().port
+}
+
+const { startOrigin } = await import('@proxykit/core/testing')
+const origin = await startOrigin({
+  handler: (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' })
+    res.end(`origin saw ${req.url}`)
+  },
+})
+const apps = []
+const app = () => {
+  const a = Fastify()
+  apps.push(a)
+  return a
+}
+
+try {
+  {
+    const a = app()
+    await a.register((await import('@proxykit/core')).default)
+    a.get('/hello', async (request) => ({ form: request.proxy.form }))
+    const res = await get(await listen(a), '/hello')
+    assert.equal(res.status, 200)
+    assert.deepEqual(JSON.parse(res.body), { form: 'origin' })
+    console.log('  ok @proxykit/core: request.proxy in a plain Fastify app')
+  }
+  {
+    const a = app()
+    await a.register((await import('@proxykit/forward-proxy')).default, { allow: ['127.0.0.1/32'] })
+    const res = await get(await listen(a), `${origin.url}/via-forward?x=1`)
+    assert.equal(res.status, 200, res.body)
+    assert.equal(res.body, 'origin saw /via-forward?x=1')
+    console.log('  ok @proxykit/forward-proxy: absolute-form GET through the proxy')
+  }
+  {
+    const a = app()
+    await a.register((await import('@proxykit/reverse-proxy')).default, {
+      routes: [{ prefix: '/api', upstreams: [origin.url] }],
+    })
+    const res = await get(await listen(a), '/api/items')
+    assert.equal(res.status, 200, res.body)
+    assert.match(res.body, /^origin saw \/api\/items/)
+    console.log('  ok @proxykit/reverse-proxy: a prefix route reaches its upstream')
+  }
+  {
+    const a = app()
+    await a.register((await import('@proxykit/cache')).default)
+    let calls = 0
+    a.get('/cached', async (_request, reply) => {
+      calls++
+      reply.header('cache-control', 'max-age=60')
+      return 'cached body'
+    })
+    const port = await listen(a)
+    await get(port, '/cached')
+    const second = await get(port, '/cached')
+    assert.equal(second.body, 'cached body')
+    assert.equal(calls, 1, 'the second request is a hit')
+    assert.match(String(second.headers['cache-status']), /hit/)
+    console.log('  ok @proxykit/cache: the second request is answered from the cache')
+  }
+  {
+    const a = app()
+    await a.register((await import('@proxykit/access-control')).default, {
+      rules: [{ name: 'no-admin', action: 'deny', paths: ['/admin'] }],
+      defaultAction: 'allow',
+    })
+    a.get('/admin', async () => 'secret')
+    a.get('/open', async () => 'open')
+    const port = await listen(a)
+    assert.equal((await get(port, '/ADMIN')).status, 403)
+    assert.equal((await get(port, '/open')).status, 200)
+    console.log('  ok @proxykit/access-control: a path rule denies, the rest passes')
+  }
+  await import('@proxykit/cache/redis')
+  console.log('  ok @proxykit/cache/redis imports')
+  const help = execFileSync('node_modules/.bin/proxykit-gateway', ['--help'], { encoding: 'utf8' })
+  assert.match(help, /proxykit-gateway/)
+  console.log('  ok @proxykit/gateway: the bin answers --help')
+} finally {
+  for (const a of apps) await a.close()
+  await origin.close()
+}
