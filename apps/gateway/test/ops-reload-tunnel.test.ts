@@ -3,7 +3,8 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { test } from 'node:test'
-import { startTcpOrigin } from '@proxykit/core/testing'
+import { startOrigin, startTcpOrigin } from '@proxykit/core/testing'
+import { ProxyAgent, request } from 'undici'
 import { startCli, writeConfig } from './helpers/cli.js'
 
 function readUntil(socket: net.Socket, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
@@ -68,6 +69,20 @@ test('an open CONNECT tunnel survives a reload that refuses new tunnels to its p
   assert.match(refused.head, /^HTTP\/1\.1 403/, 'the new rule applies to new tunnels')
   const metrics = await (await fetch(`${gw.urls.admin}/metrics`)).text()
   assert.match(metrics, /^proxykit_tunnels_open 1$/m, 'the old generation still counts its tunnel')
+
+  // Absolute-form HTTP through the new generation (the forward proxy's own 'request' listener runs there).
+  const web = await startOrigin({
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.end('through the new generation')
+    },
+  })
+  t.after(() => web.close())
+  const agent = new ProxyAgent({ uri: gw.urls.forward!, proxyTunnel: false })
+  t.after(() => agent.close())
+  const viaProxy = await request(`${web.url}/page`, { dispatcher: agent })
+  assert.equal(viaProxy.statusCode, 200)
+  assert.equal(await viaProxy.body.text(), 'through the new generation')
 
   tunnel.socket.write('still')
   await readUntil(tunnel.socket, /still/)
