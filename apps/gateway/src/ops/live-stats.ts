@@ -133,8 +133,9 @@ export function quantile(q: number, buckets: Array<[number, number]>): number | 
 }
 
 function delta(a: number, b: number): number {
-  // A counter that went down was reset (a reload's new plugin instance, a replaced worker): count from 0.
-  return b >= a ? b - a : b
+  // A sum that went down lost a worker's counters (a replaced worker starts from 0): that interval's
+  // increase is unknown, and counting the whole remaining total would draw a spike.
+  return b >= a ? b - a : 0
 }
 
 export function point(prev: Counters, cur: Counters, json: MetricsJson): LivePoint {
