@@ -55,9 +55,11 @@ test('the dashboard loads in Chromium, its numbers move with traffic, a screensh
   assert.equal(await page.textContent('#total'), '0', 'no data traffic yet')
 
   // Traffic for every panel: passes, cache hits, denials.
-  const deadline = Date.now() + 8_000
+  // Spread over a few seconds so that the charts get several points.
+  const deadline = Date.now() + 4_000
   let sent = 0
-  while (Date.now() < deadline && sent < 400) {
+  while (Date.now() < deadline && sent < 2000) {
+    await new Promise((r) => setTimeout(r, 20))
     const paths = ['/static/a.css', '/page', '/private/x', '/static/a.css']
     for (const p of paths) {
       const res = await request(`${gw.urls.reverse}${p}`)

@@ -39,13 +39,20 @@ test('LiveStats turns the registry into per-second rates, latency quantiles and 
     }
     metrics.requests.inc({ listener: 'forward', route: 'http', status: 403 }, 5)
     await new Promise((r) => setTimeout(r, 50))
+    let seenBySubscriber: Record<string, number> | null = null
+    const unsubscribe = live.subscribe(() => {
+      seenBySubscriber = live.snapshot().totals.requests
+    })
     await live.sample()
+    unsubscribe()
+    assert.deepEqual(seenBySubscriber, { reverse: 30, forward: 5 }, 'the SSE feed sends the new totals')
     const now = live.snapshot().now!
     assert.ok(now.rps.reverse! > 0 && now.rps.forward! > 0)
     assert.ok(Math.abs(now.rps.reverse! / now.rps.forward! - 6) < 0.01, 'rates keep their proportions')
     assert.ok(now.status['2xx']! > 0 && now.status['5xx']! > 0 && now.status['4xx']! > 0)
     assert.ok(now.denials > 0, '403s count as denials')
     assert.ok(now.p50! > 2.5 && now.p50! <= 5, `p50 ${now.p50} within the 2.5-5 ms bucket`)
+    assert.deepEqual(live.snapshot().totals.requests, { reverse: 30, forward: 5 })
     // A later interval without traffic shows zero, not the totals again.
     await live.sample()
     assert.equal(live.snapshot().now!.rps.reverse, 0)

@@ -60,14 +60,16 @@ function chart(svg, series, opts = {}) {
   }
   out += '<text x="' + pad.l + '" y="' + (h - 4) + '" font-size="10" fill="#6b7385">−' + (WINDOW - 1) + ' s</text><text x="' + (w - pad.r) + '" y="' + (h - 4) + '" font-size="10" text-anchor="end" fill="#6b7385">now</text>'
   for (const s of series) {
-    let d = '', pen = false
+    let d = '', pen = false, last = null
     for (const p of pts) {
       const v = s.get(p)
       if (v == null) { pen = false; continue }
-      d += (pen ? 'L' : 'M') + x(p.t).toFixed(1) + ' ' + y(Math.min(v, max)).toFixed(1)
+      last = [x(p.t), y(Math.min(v, max))]
+      d += (pen ? 'L' : 'M') + last[0].toFixed(1) + ' ' + last[1].toFixed(1)
       pen = true
     }
     if (d) out += '<path d="' + d + '" fill="none" stroke="' + s.color + '" stroke-width="2" stroke-linejoin="round" data-series="' + esc(s.name) + '"/>'
+    if (last) out += '<circle cx="' + last[0].toFixed(1) + '" cy="' + last[1].toFixed(1) + '" r="2.5" fill="' + s.color + '"/>'
   }
   svg.innerHTML = out
 }

@@ -216,14 +216,16 @@ export class LiveStats {
     try {
       const json = await this.#read()
       const cur = read(json, Date.now())
+      const prev = this.#prev
+      // Totals in a snapshot come from #prev: update it before subscribers take one.
       this.#json = json
-      if (this.#prev !== null) {
-        const p = point(this.#prev, cur, json)
+      this.#prev = cur
+      if (prev !== null) {
+        const p = point(prev, cur, json)
         this.#history.push(p)
         if (this.#history.length > HISTORY) this.#history.shift()
         for (const s of this.#subscribers) s(p)
       }
-      this.#prev = cur
     } catch {
       // A worker that did not answer in time: skip this point, the next one covers the interval.
     } finally {
