@@ -3,7 +3,8 @@ import { RedisStore } from '@proxykit/cache/redis'
 import type { FastifyPluginAsync } from 'fastify'
 import { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
-import { type AdminControls, ControlError } from './admin/controls.js'
+import type { AdminControls } from './admin/controls.js'
+import { purgeControl } from './admin/purge.js'
 import { upstreamControls } from './admin/upstreams.js'
 import type { GatewayConfig } from './config/types.js'
 import { adminListener } from './listeners/admin.js'
@@ -118,16 +119,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       return checks
     },
-    purge: async (what) => {
-      const owner = shared.caches[0]
-      if (owner === undefined) throw new ControlError('no listener has the cache on', 404)
-      // One store serves every listener, so purging through one purges for all.
-      try {
-        await owner.app.cache.purge(what.url !== undefined ? { url: what.url } : { tag: what.tag ?? '' })
-      } catch (err) {
-        throw new ControlError((err as Error).message)
-      }
-    },
+    purge: purgeControl(shared),
   }
   const started: Listener[] = []
   const close = async (graceMs = config.shutdown.graceMs) => {

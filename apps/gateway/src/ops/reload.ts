@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
-import { ControlError } from '../admin/controls.js'
+import { purgeControl } from '../admin/purge.js'
 import { upstreamControls } from '../admin/upstreams.js'
 import { ConfigError } from '../config/parse.js'
 import type { GatewayConfig } from '../config/types.js'
@@ -279,15 +279,7 @@ export class Reloader {
       }
       return [...out.values()]
     }
-    gw.controls.purge = async (what) => {
-      const owner = shared.caches[0]
-      if (owner === undefined) throw new ControlError('no listener has the cache on', 404)
-      try {
-        await owner.app.cache.purge(what.url !== undefined ? { url: what.url } : { tag: what.tag ?? '' })
-      } catch (err) {
-        throw new ControlError((err as Error).message)
-      }
-    }
+    gw.controls.purge = purgeControl(shared)
   }
 
   #caches: Shared['caches'] | null = null
