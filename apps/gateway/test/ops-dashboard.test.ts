@@ -2,12 +2,11 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { startOrigin } from '@proxykit/core/testing'
+import { chromiumLaunchOptions, startOrigin } from '@proxykit/core/testing'
 import { chromium } from 'playwright-core'
 import { request } from 'undici'
 import { startCli, writeConfig } from './helpers/cli.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = fileURLToPath(new URL('../../../../.artifacts/', import.meta.url))
 
 test('the dashboard loads in Chromium, its numbers move with traffic, a screenshot is saved', async (t) => {
@@ -29,18 +28,7 @@ test('the dashboard loads in Chromium, its numbers move with traffic, a screensh
   })
   const gw = await startCli(t, ['--config', file], ['reverse', 'admin'])
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  const browser = await chromium.launch(chromiumLaunchOptions())
   t.after(() => browser.close())
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
   const external: string[] = []

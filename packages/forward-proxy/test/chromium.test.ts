@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { test } from 'node:test'
 import { installProxyContext } from '@proxykit/core'
-import { startOrigin } from '@proxykit/core/testing'
+import { chromiumLaunchOptions, chromiumSkip, startOrigin } from '@proxykit/core/testing'
 import { chromium } from 'playwright-core'
 import { startProxy } from './helpers.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 // A 1x1 PNG.
 const PIXEL = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
@@ -16,7 +14,7 @@ const PAGE = `<!doctype html><html><head><title>loading</title></head>
 <body><img id="pixel" src="/pixel.png"><script src="/app.js"></script></body></html>`
 
 test('headless Chromium loads a page, its image and its script, all through the proxy', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`,
+  skip: chromiumSkip(),
   timeout: 120_000,
 }, async (t) => {
   const origin = await startOrigin({
@@ -37,20 +35,9 @@ test('headless Chromium loads a page, its image and its script, all through the 
         proxied.push(`${target.authority}${target.path}`)
     })
   })
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--proxy-server=${proxy.url}`,
-      '--proxy-bypass-list=<-loopback>',
-    ],
-  })
+  const browser = await chromium.launch(
+    chromiumLaunchOptions([`--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>']),
+  )
   t.after(async () => {
     await browser.close()
     await Promise.all([proxy.app.close(), origin.close()])

@@ -1,5 +1,6 @@
 // Test helpers for proxykit and for apps built on it: real servers on loopback port 0, exact-bytes
 // clients and body helpers. Nothing here is a mock.
+export { CHROMIUM_PATH, chromiumLaunchOptions, chromiumSkip } from './chromium.js'
 export { collectBody, collectText, hashStream, patternStream } from './collect.js'
 export {
   type Origin,
