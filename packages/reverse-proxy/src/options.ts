@@ -99,21 +99,13 @@ export interface ResolvedHealthCheck {
   expectedStatus: number[] | null
 }
 
-export interface ResolvedRoute {
+/** A route as the plugin uses it: its own fields, and every per-route setting resolved against the defaults. */
+export interface ResolvedRoute extends RouteSettings {
   name: string
   prefix: string
   host: string | null
   rewritePrefix: string
   upstreams: UpstreamOption[]
-  balancer: BalancerName
-  hashOn: HashOn
-  healthCheck: ResolvedHealthCheck | false
-  passive: PassiveOptions | false
-  retries: RetryOptions | false
-  timeouts: Timeouts
-  preserveHost: boolean
-  connections: number | null
-  tls: ConnectionOptions | null
 }
 
 export interface ResolvedOptions {
@@ -277,7 +269,8 @@ function balancer(v: unknown, path: string, fallback: BalancerName): BalancerNam
   return v as BalancerName
 }
 
-interface Defaults {
+/** The settings a route may give itself or inherit from the plugin-level defaults. */
+export interface RouteSettings {
   balancer: BalancerName
   hashOn: HashOn
   healthCheck: ResolvedHealthCheck | false
@@ -289,7 +282,7 @@ interface Defaults {
   tls: ConnectionOptions | null
 }
 
-function defaults(v: Record<string, unknown>, path: string, base: Defaults): Defaults {
+function defaults(v: Record<string, unknown>, path: string, base: RouteSettings): RouteSettings {
   const at = (k: string) => (path === '' ? k : `${path}.${k}`)
   if (v.tls !== undefined && !isObject(v.tls)) throw new OptionError(at('tls'), 'must be an object')
   return {
