@@ -6,25 +6,7 @@ import { test } from 'node:test'
 import { startOrigin, startTcpOrigin } from '@proxykit/core/testing'
 import { ProxyAgent, request } from 'undici'
 import { startCli, writeConfig } from './helpers/cli.js'
-
-function readUntil(socket: net.Socket, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => {
-      socket.off('data', onData)
-      reject(new Error(`timed out waiting for ${pattern}; got ${JSON.stringify(text)}`))
-    }, timeoutMs)
-    const onData = (c: Buffer) => {
-      text += c.toString('latin1')
-      if (pattern.test(text)) {
-        clearTimeout(timer)
-        socket.off('data', onData)
-        resolve(text)
-      }
-    }
-    socket.on('data', onData)
-  })
-}
+import { readUntil } from './helpers/socket.js'
 
 async function connect(port: number, target: number): Promise<{ socket: net.Socket; head: string }> {
   const socket = net.connect(port, '127.0.0.1')
