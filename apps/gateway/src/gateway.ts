@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
 import type { AdminControls } from './admin/controls.js'
 import { purgeControl } from './admin/purge.js'
-import { upstreamControls } from './admin/upstreams.js'
+import { upstreamControls, upstreamSamples } from './admin/upstreams.js'
 import type { GatewayConfig } from './config/types.js'
 import { adminListener } from './listeners/admin.js'
 import { type Listener, listen } from './listeners/app.js'
@@ -145,14 +145,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (listeners.reverse !== null) {
       const api = listeners.reverse.app.reverseProxy
       controls.upstreams = upstreamControls(api)
-      metrics.sources.upstreams = () =>
-        api
-          .routes()
-          .flatMap((route) =>
-            api
-              .upstreams(route)
-              .map((u) => ({ route, url: u.url, healthy: u.state === 'healthy', inFlight: u.inFlight })),
-          )
+      metrics.sources.upstreams = upstreamSamples(api)
     }
     if (config.admin !== null) {
       listeners.admin = await adminListener(config.admin, shared, controls, options.adminRoutes)

@@ -21,6 +21,23 @@ export interface CacheSample {
   bypass: number
 }
 
+/** `base` plus the cache counters `m` (a retired generation's totals carried into the live ones). */
+export function addCacheCounters(
+  base: CacheSample | undefined,
+  listener: string,
+  m: Omit<CacheSample, 'listener'>,
+): CacheSample {
+  return {
+    listener,
+    hits: (base?.hits ?? 0) + m.hits,
+    misses: (base?.misses ?? 0) + m.misses,
+    stale: (base?.stale ?? 0) + m.stale,
+    stores: (base?.stores ?? 0) + m.stores,
+    storedBytes: (base?.storedBytes ?? 0) + m.storedBytes,
+    bypass: (base?.bypass ?? 0) + m.bypass,
+  }
+}
+
 /** Where metrics read their values at scrape time; the listeners fill these in from the plugins. */
 export interface MetricSources {
   upstreams?: () => UpstreamSample[]

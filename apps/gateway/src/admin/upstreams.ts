@@ -1,4 +1,5 @@
 import type { ReverseProxyApi } from '@proxykit/reverse-proxy'
+import type { UpstreamSample } from '../metrics.js'
 import { ControlError, type UpstreamControls } from './controls.js'
 
 // The reverse proxy's `fastify.reverseProxy` API as the admin API's upstream controls. Its errors (an
@@ -41,4 +42,16 @@ export function upstreamControls(api: ReverseProxyApi): UpstreamControls {
         drained: await api.removeUpstream(route, url, { timeoutMs: REMOVE_DRAIN_MS }),
       })),
   }
+}
+
+/** The reverse proxy's upstreams as the metrics read them at scrape time. */
+export function upstreamSamples(api: ReverseProxyApi): () => UpstreamSample[] {
+  return () =>
+    api
+      .routes()
+      .flatMap((route) =>
+        api
+          .upstreams(route)
+          .map((u) => ({ route, url: u.url, healthy: u.state === 'healthy', inFlight: u.inFlight })),
+      )
 }

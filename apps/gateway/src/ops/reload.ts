@@ -1,14 +1,14 @@
 import { isDeepStrictEqual } from 'node:util'
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
 import { purgeControl } from '../admin/purge.js'
-import { upstreamControls } from '../admin/upstreams.js'
+import { upstreamControls, upstreamSamples } from '../admin/upstreams.js'
 import { ConfigError } from '../config/parse.js'
 import type { GatewayConfig } from '../config/types.js'
 import type { Gateway } from '../gateway.js'
 import type { Listener } from '../listeners/app.js'
 import { forwardListener } from '../listeners/forward.js'
 import { reverseListener } from '../listeners/reverse.js'
-import type { CacheSample } from '../metrics.js'
+import { addCacheCounters, type CacheSample } from '../metrics.js'
 import type { Shared } from '../shared.js'
 import type { ReloadResult } from './admin-routes.js'
 import { Front } from './swap.js'
@@ -213,39 +213,17 @@ export class Reloader {
     if (reverse !== undefined) {
       const api = reverse.app.reverseProxy
       gw.controls.upstreams = upstreamControls(api)
-      metrics.sources.upstreams = () =>
-        api
-          .routes()
-          .flatMap((route) =>
-            api
-              .upstreams(route)
-              .map((u) => ({ route, url: u.url, healthy: u.state === 'healthy', inFlight: u.inFlight })),
-          )
+      metrics.sources.upstreams = upstreamSamples(api)
     }
     // Listeners not rebuilt keep their cache instance: carry them over.
     const live = [...(this.#caches ?? gw.shared.caches)]
     for (const name of DATA) {
       if (built[name] !== undefined) {
         for (const c of live.filter((c) => c.listener === name)) {
-          const m = c.app.cache.metrics()
-          const base = this.#retiredCache.get(name) ?? {
-            listener: name,
-            hits: 0,
-            misses: 0,
-            stale: 0,
-            stores: 0,
-            storedBytes: 0,
-            bypass: 0,
-          }
-          this.#retiredCache.set(name, {
-            listener: name,
-            hits: base.hits + m.hits,
-            misses: base.misses + m.misses,
-            stale: base.stale + m.stale,
-            stores: base.stores + m.stores,
-            storedBytes: base.storedBytes + m.storedBytes,
-            bypass: base.bypass + m.bypass,
-          })
+          this.#retiredCache.set(
+            name,
+            addCacheCounters(this.#retiredCache.get(name), name, c.app.cache.metrics()),
+          )
         }
       } else {
         shared.caches.push(...live.filter((c) => c.listener === name))
@@ -257,25 +235,7 @@ export class Reloader {
       const out = new Map<string, CacheSample>()
       for (const [name, s] of retired) out.set(name, { ...s })
       for (const c of shared.caches) {
-        const m = c.app.cache.metrics()
-        const s = out.get(c.listener) ?? {
-          listener: c.listener,
-          hits: 0,
-          misses: 0,
-          stale: 0,
-          stores: 0,
-          storedBytes: 0,
-          bypass: 0,
-        }
-        out.set(c.listener, {
-          listener: c.listener,
-          hits: s.hits + m.hits,
-          misses: s.misses + m.misses,
-          stale: s.stale + m.stale,
-          stores: s.stores + m.stores,
-          storedBytes: s.storedBytes + m.storedBytes,
-          bypass: s.bypass + m.bypass,
-        })
+        out.set(c.listener, addCacheCounters(out.get(c.listener), c.listener, c.app.cache.metrics()))
       }
       return [...out.values()]
     }
