@@ -63,6 +63,30 @@ function join(value: string | string[] | number | undefined): string | undefined
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
+/** What one connection's peer looks like in the forwarding headers, worked out once per connection. */
+interface PeerMemo {
+  remote: string
+  peer: string
+  node: string
+  /** The last `Forwarded` element built on this connection, and what it was built from. */
+  element: string
+  elementKey: string
+}
+const kPeer = Symbol('proxykit.forwardingPeer')
+
+function peerOf(req: IncomingMessage): PeerMemo {
+  const socket = req.socket as IncomingMessage['socket'] & { [kPeer]?: PeerMemo }
+  const remote = socket.remoteAddress ?? ''
+  const known = socket[kPeer]
+  if (known !== undefined && known.remote === remote) return known
+  // `::ffff:127.0.0.1` (an IPv4 client on a dual-stack listener) is passed on as `127.0.0.1`. Parsing an
+  // address per request showed in profiles; a connection's peer does not change.
+  const peer = parseIp(remote)?.toString() ?? remote
+  const memo: PeerMemo = { remote, peer, node: forwardedNode(peer), element: '', elementKey: '' }
+  socket[kPeer] = memo
+  return memo
+}
+
 /**
  * Adds `X-Forwarded-*` and `Forwarded` to `out` for a request arriving from `req`'s peer. What the client
  * sent in those headers is kept (and appended to) only when the peer is trusted; from anyone else it is
@@ -73,13 +97,11 @@ export function addForwardingHeaders(
   req: IncomingMessage,
   options: ForwardingOptions,
 ): void {
-  const remote = req.socket.remoteAddress ?? ''
+  const memo = peerOf(req)
+  const { remote, peer } = memo
   const trusted = remote !== '' && options.trust(remote, 0)
-  // `::ffff:127.0.0.1` (an IPv4 client on a dual-stack listener) is passed on as `127.0.0.1`.
-  const peer = parseIp(remote)?.toString() ?? remote
   const incoming = req.headers
   for (const name of FORWARDING_HEADERS) delete out[name]
-  const peerNode = forwardedNode(peer)
   if (options.xForwarded !== false) {
     const xff = trusted ? join(incoming['x-forwarded-for']) : undefined
     out['x-forwarded-for'] = xff ? `${xff}, ${peer}` : peer
@@ -88,12 +110,17 @@ export function addForwardingHeaders(
     if (host !== undefined) out['x-forwarded-host'] = host
   }
   if (options.forwarded !== false) {
-    const element: ForwardedElement = { for: peerNode }
-    if (options.by !== undefined) element.by = options.by
-    if (options.host !== undefined) element.host = options.host
-    element.proto = options.proto
+    const key = `${options.by ?? '\0'}\n${options.host ?? '\0'}\n${options.proto}`
+    if (memo.elementKey !== key) {
+      const element: ForwardedElement = { for: memo.node }
+      if (options.by !== undefined) element.by = options.by
+      if (options.host !== undefined) element.host = options.host
+      element.proto = options.proto
+      memo.element = formatForwarded(element)
+      memo.elementKey = key
+    }
     const previous = trusted ? join(incoming.forwarded) : undefined
-    const mine = formatForwarded(element)
+    const mine = memo.element
     out.forwarded = previous ? `${previous}, ${mine}` : mine
   }
 }

@@ -4,9 +4,10 @@ import {
   GatewayTimeoutError,
   NotImplementedError,
   type ProxyError,
+  type RelayRequest,
+  relay,
   ServiceUnavailableError,
   sendError,
-  sendUpstreamResponse,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders, responseHeaders, rewritePath } from './headers.js'
@@ -60,33 +61,6 @@ function toError(kind: Failure, route: ProxyRoute, cause: unknown): ProxyError {
   }
 }
 
-/**
- * The smallest thing undici accepts as `signal` (an emitter of 'abort'): an AbortController per request
- * cost about 10% of the proxy's CPU in profiles (signal, event target, DOMException), this costs nothing.
- */
-class AbortHook {
-  aborted = false
-  private listener: (() => void) | null = null
-  on(_event: 'abort', listener: () => void): this {
-    this.listener = listener
-    return this
-  }
-  addListener(event: 'abort', listener: () => void): this {
-    return this.on(event, listener)
-  }
-  once(event: 'abort', listener: () => void): this {
-    return this.on(event, listener)
-  }
-  removeListener(): this {
-    this.listener = null
-    return this
-  }
-  abort(): void {
-    this.aborted = true
-    this.listener?.()
-  }
-}
-
 /** Nothing of the request reached the upstream's application, or it closed before answering: safe to resend. */
 const RETRYABLE: ReadonlySet<Failure> = new Set(['refused', 'connect-timeout', 'reset'])
 
@@ -116,12 +90,12 @@ export function escapesPrefix(url: string): ProxyError | null {
     : null
 }
 
-export async function proxyRequest(
+export function proxyRequest(
   route: ProxyRoute,
   settings: HeaderSettings,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<void> {
+): void {
   const ctx = request.proxy
   ctx.direction = 'reverse'
   reply.hijack()
@@ -146,61 +120,61 @@ export async function proxyRequest(
   const maxAttempts =
     1 +
     (route.options.retries === false || body || !IDEMPOTENT.has(method) ? 0 : route.options.retries.attempts)
-  const path = rewritePath(req.url ?? '/', route.options)
-  const headers = requestHeaders(request, route.options, settings, false)
+  const dispatch: RelayRequest = {
+    method,
+    path: rewritePath(req.url ?? '/', route.options),
+    headers: requestHeaders(request, route.options, settings, false),
+    body: body ? req : null,
+  }
   const passive = route.options.passive
   const tried: Upstream[] = []
-  let lastError: ProxyError | null = null
-
-  // The client leaving while we wait for the upstream aborts the upstream request.
-  const abort = new AbortHook()
-  const onClose = () => {
-    if (!res.writableFinished) abort.abort()
-  }
-  res.once('close', onClose)
   route.budget?.deposit()
 
-  while (tried.length < maxAttempts) {
-    if (tried.length > 0 && (route.budget === null || !route.budget.withdraw())) break
+  const giveUp = (lastError: ProxyError | null): void => {
+    if (lastError === null) {
+      sendError(reply, new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
+        'retry-after': String(route.retryAfter()),
+      })
+      return
+    }
+    if (tried.length > 0) ctx.upstream = { url: tried[tried.length - 1]!.url, attempts: tried.length }
+    sendError(reply, lastError)
+  }
+
+  const attempt = (lastError: ProxyError | null): void => {
+    const spent =
+      tried.length >= maxAttempts || (tried.length > 0 && (route.budget === null || !route.budget.withdraw()))
     // Prefer an upstream not tried yet; with none left, the same one again (a stale keep-alive socket).
-    const upstream = route.pick(request, tried) ?? (tried.length > 0 ? route.pick(request, []) : null)
-    if (upstream === null) break
+    const upstream = spent
+      ? null
+      : (route.pick(request, tried) ?? (tried.length > 0 ? route.pick(request, []) : null))
+    if (upstream === null) {
+      giveUp(lastError)
+      return
+    }
     tried.push(upstream)
     const attempts = tried.length
-    if (route.options.preserveHost) headers.host = req.headers.host
     upstream.begin()
     const start = performance.now()
-    let response: Awaited<ReturnType<typeof upstream.pool.request>>
-    try {
-      response = await upstream.pool.request({
-        method: method as 'GET',
-        path,
-        headers: headers as Record<string, string>,
-        body: body ? req : null,
-        signal: abort,
-      })
-    } catch (err) {
-      upstream.end()
-      const kind = classify(err)
-      if (kind === 'aborted' || abort.aborted) return
-      if (kind !== 'other') upstream.recordFailure(passive, Date.now())
-      lastError = toError(kind, route, err)
-      if (!RETRYABLE.has(kind)) break
-      continue
-    }
-    const now = performance.now()
-    upstream.recordLatency(now - start, now)
-    if (response.statusCode >= 500 && passive !== false && passive.on5xx)
-      upstream.recordFailure(passive, Date.now())
-    else upstream.recordSuccess()
-    ctx.upstream = { url: upstream.url, attempts }
-    res.removeListener('close', onClose)
-    const out = responseHeaders(response.headers, upstream, req, route.options, settings)
-    sendUpstreamResponse(
-      request,
-      reply,
-      { statusCode: response.statusCode, headers: out, body: response.body },
-      (err) => {
+    relay(upstream.pool, dispatch, request, reply, {
+      headers: (statusCode, headers) => {
+        const now = performance.now()
+        upstream.recordLatency(now - start, now)
+        if (statusCode >= 500 && passive !== false && passive.on5xx)
+          upstream.recordFailure(passive, Date.now())
+        else upstream.recordSuccess()
+        ctx.upstream = { url: upstream.url, attempts }
+        return responseHeaders(headers, upstream, req, route.options, settings)
+      },
+      failed: (err) => {
+        upstream.end()
+        const kind = classify(err)
+        if (kind !== 'other' && kind !== 'aborted') upstream.recordFailure(passive, Date.now())
+        const error = toError(kind, route, err)
+        if (RETRYABLE.has(kind)) attempt(error)
+        else giveUp(error)
+      },
+      done: (err) => {
         upstream.end()
         if (err === null) return
         // The upstream failing mid-body counts against its health; the client leaving does not.
@@ -209,17 +183,7 @@ export async function proxyRequest(
           upstream.recordFailure(passive, Date.now())
         if (!res.destroyed) res.destroy()
       },
-    )
-    return
-  }
-  res.removeListener('close', onClose)
-  if (lastError === null) {
-    const after = route.retryAfter()
-    sendError(reply, new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
-      'retry-after': String(after),
     })
-    return
   }
-  if (tried.length > 0) ctx.upstream = { url: tried[tried.length - 1]!.url, attempts: tried.length }
-  sendError(reply, lastError)
+  attempt(null)
 }
