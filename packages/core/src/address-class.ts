@@ -81,6 +81,21 @@ const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/
  * legacy spellings (`2130706433`, `0x7f.1`, `127.1`) are normalised by `normalizeHost`, not here.
  */
 export function parseIp(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const known = parsed.get(address)
+  if (known !== undefined) return known
+  const ip = parseIpUncached(address)
+  // A proxy sees the same few client and upstream addresses again and again, and ipaddr.js's parse
+  // showed in profiles at a few percent of a proxied request; the answers are shared, never mutated.
+  if (address.length > 64) return ip
+  if (parsed.size >= PARSED_MAX) parsed.clear()
+  parsed.set(address, ip)
+  return ip
+}
+
+const PARSED_MAX = 4096
+const parsed = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>()
+
+function parseIpUncached(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   let a = address
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1)
   const zone = a.indexOf('%')

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events'
 import {
   BadGatewayError,
   BadRequestError,
@@ -8,14 +7,13 @@ import {
   LoopDetectedError,
   type ProxyError,
   type ProxyTarget,
+  relay,
   sendError,
-  sendUpstreamResponse,
   viaHasLoop,
-  writeRawError,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
-import { addressDenied, resolveDestination } from './guard.js'
+import { addressDenied, checkDestination, resolveDestination } from './guard.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ResolvedOptions } from './options.js'
 import type { OriginPools } from './pools.js'
@@ -65,18 +63,6 @@ function hasBody(req: FastifyRequest['raw']): boolean {
   return cl !== undefined && cl !== '0'
 }
 
-/**
- * The abort signal handed to undici: it accepts any emitter with `aborted` and an `'abort'` event, and
- * this costs less per request than an AbortController (no DOMException, no EventTarget).
- */
-class ClientGone extends EventEmitter {
-  aborted = false
-  abort(): void {
-    this.aborted = true
-    this.emit('abort')
-  }
-}
-
 /** What the absolute-form route's handler needs; built once by the plugin. */
 export interface ForwardContext {
   opts: ResolvedOptions
@@ -87,13 +73,20 @@ export interface ForwardContext {
 
 /**
  * The absolute-form handler: checks loops and Max-Forwards, resolves and checks the destination, sends
- * the request on with its body streamed, and answers on `reply.raw` through core's `sendUpstreamResponse`
- * (which runs the response filters: the cache). Redirects are passed back, never followed.
+ * the request on with its body streamed, and answers on `reply.raw` through core's `relay` (which runs
+ * the response filters: the cache). Redirects are passed back, never followed.
  */
-export async function forwardRequest(this: ForwardContext, request: FastifyRequest, reply: FastifyReply) {
+export function forwardRequest(
+  this: ForwardContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void | Promise<void> {
   const ctx = request.proxy
   // An origin-form request naming the internal path itself is not ours to answer.
-  if (ctx.form !== 'absolute' || ctx.target === null) return reply.callNotFound()
+  if (ctx.form !== 'absolute' || ctx.target === null) {
+    reply.callNotFound()
+    return
+  }
   const { opts, pools } = this
   const target: ProxyTarget = ctx.target
   const raw = request.raw
@@ -104,58 +97,51 @@ export async function forwardRequest(this: ForwardContext, request: FastifyReque
   if (hops === 'invalid') return sendError(reply, new BadRequestError('invalid Max-Forwards'))
   if (hops === 0) return answerHere(request, reply, this.methods)
 
-  let dispatcher: Dispatcher
   if (pools.parent !== null) {
     // The parent resolves names (and guards them); literal addresses are still checked here.
     if (target.family !== 0) {
       const reason = addressDenied(target.hostname, opts)
       if (reason !== null) return sendError(reply, new ForbiddenError(`destination refused: ${reason}`))
     }
-    dispatcher = pools.parent
-  } else {
-    const dest = await resolveDestination(target, request, opts)
-    if (dest instanceof Error) return sendError(reply, dest)
-    dispatcher = pools.get(target.scheme, dest, target.port, target.family === 0 ? target.hostname : null)
+    return send(request, reply, pools.parent, target, hops, opts)
   }
+  // A literal address is checked at once; a name is resolved first (and every answer checked).
+  const dest = target.family !== 0 ? checkDestination(target, request, opts) : null
+  if (dest !== null) {
+    if (dest instanceof Error) return sendError(reply, dest)
+    return send(request, reply, pools.get(target.scheme, dest, target.port, null), target, hops, opts)
+  }
+  return resolveDestination(target, request, opts).then((resolved) => {
+    if (resolved instanceof Error) return sendError(reply, resolved)
+    send(request, reply, pools.get(target.scheme, resolved, target.port, target.hostname), target, hops, opts)
+  })
+}
 
+function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  dispatcher: Dispatcher,
+  target: ProxyTarget,
+  hops: number | null,
+  opts: ResolvedOptions,
+): void {
+  const raw = request.raw
   const headers = upstreamRequestHeaders(raw, target.authority, opts)
   if (hops !== null) headers['max-forwards'] = String(hops - 1)
   const origin = `${target.scheme}://${target.authority}`
-  ctx.upstream = { url: origin, attempts: 1 }
-
+  request.proxy.upstream = { url: origin, attempts: 1 }
   reply.hijack()
-  const res = reply.raw
-  const abort = new ClientGone()
-  // The client went away before the response was complete: abort the upstream request (its socket
-  // is released, not leaked). Once the body is piping, sendUpstreamResponse does the same.
-  const onClose = () => {
-    if (!res.writableFinished) abort.abort()
-  }
-  res.once('close', onClose)
-  let upstream: Dispatcher.ResponseData
-  try {
-    upstream = await dispatcher.request({
-      origin,
-      path: target.path,
-      method: raw.method as Dispatcher.HttpMethod,
-      headers,
-      body: hasBody(raw) ? raw : null,
-      signal: abort,
-    })
-  } catch (err) {
-    res.off('close', onClose)
-    if (abort.aborted) return
-    writeRawError(res, upstreamError(err, `${target.authority} failed`))
-    return
-  }
-  res.off('close', onClose)
-  if (res.destroyed) {
-    upstream.body.destroy()
-    return
-  }
-  sendUpstreamResponse(request, reply, {
-    statusCode: upstream.statusCode,
-    headers: clientResponseHeaders(upstream.headers, opts),
-    body: upstream.body,
-  })
+  relay(
+    dispatcher,
+    { origin, path: target.path, method: raw.method ?? 'GET', headers, body: hasBody(raw) ? raw : null },
+    request,
+    reply,
+    {
+      headers: (_statusCode, upstreamHeaders) => clientResponseHeaders(upstreamHeaders, opts),
+      failed: (err) => sendError(reply, upstreamError(err, `${target.authority} failed`)),
+      done: noop,
+    },
+  )
 }
+
+function noop(): void {}

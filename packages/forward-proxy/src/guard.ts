@@ -74,6 +74,24 @@ export async function resolveDestination(
     if (!Array.isArray(candidates) || candidates.length === 0)
       return new BadGatewayError(`cannot resolve ${target.hostname}`)
   }
+  return checkCandidates(candidates, target, request, opts)
+}
+
+/** `resolveDestination` for a target that is a literal address: no lookup, so no promise either. */
+export function checkDestination(
+  target: ProxyTarget,
+  request: FastifyRequest,
+  opts: ResolvedOptions,
+): Destination | ProxyError {
+  return checkCandidates([{ address: target.hostname, family: target.family }], target, request, opts)
+}
+
+function checkCandidates(
+  candidates: Array<{ address: string; family: number }>,
+  target: ProxyTarget,
+  request: FastifyRequest,
+  opts: ResolvedOptions,
+): Destination | ProxyError {
   let firstReason: string | null = null
   const guards = request.proxy.connectGuards
   for (const c of candidates) {
