@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Access-control benchmark: the per-request cost of @proxykit/access-control with 10 and 10,000 rules,
-// side by side with no access control, in one run, each server a child process on loopback.
+// side by side with no access control, in one run, on loopback.
 //
-//   node bench/access-control.mjs     (BENCH_DURATION=seconds per run, default 6; BENCH_CONNECTIONS=64;
-//                                      BENCH_ROUNDS=2: the variants run interleaved, best run reported)
+//   node bench/access-control.mjs     (BENCH_DURATION=seconds per run, default 3; BENCH_CONNECTIONS=64;
+//                                      BENCH_ROUNDS=9 paired rounds, medians reported; BENCH_TOOLS=wrk
+//                                      (default: wrk when installed, else autocannon; or "autocannon,wrk"))
 //
 // Scenarios:
 //   plain     a Fastify route answering 100 bytes: the strictest view (nothing else to hide the cost)
 //   forward   absolute-form `GET http://127.0.0.1:ORIGIN/` through @proxykit/forward-proxy
-// Variants: no access control (for `plain` also: core's context alone, which every proxykit plugin
-// installs, so the rules' own cost is the difference from it), 10 rules, 10,000 rules.
-// Besides req/s, each server reports the CPU time it spent (process.cpuUsage over the run, through IPC):
+// Variants: no access control (the baseline: for `plain`, no proxykit plugin at all), the same again as an
+// A/A control (its ratio is the run's resolution), for `plain` core's context alone (which every proxykit
+// plugin installs), 10 rules, 10,000 rules. All variants are apps of one child process, each on its own
+// port, measured one at a time in paired rounds (see main); servers and wrk are pinned to a core each.
+// Besides req/s, the child reports the CPU time it spent (process.cpuUsage over the run, through IPC):
 // CPU µs per request is what the rules cost even when other processes share the cores and throughput
 // figures swing; "capacity" = baseline CPU per request / variant CPU per request.
 // Rule sets (one rule per entry, the hard case for a linear scan), none matching the benchmark request
@@ -22,12 +25,19 @@ import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const SELF = fileURLToPath(import.meta.url)
 const BODY = 'x'.repeat(100)
+
+// With BENCH_PIN=1 (and taskset and two or more cores) the servers run on CPU 1 and wrk on CPU 0: "one
+// core each", so the scheduler does not move them around between runs, which steadies the figures.
+const PIN = process.env.BENCH_PIN !== '0' && existsSync('/usr/bin/taskset') && availableParallelism() >= 2
+function pinned(cpu, cmd, args) {
+  return PIN ? ['/usr/bin/taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
+}
 
 function rules(count) {
   if (count === 0) return null
@@ -54,10 +64,9 @@ async function runOrigin() {
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`)
 }
 
-async function runApp(kind, ruleCount) {
+async function buildApp(kind, ruleCount) {
   const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false, keepAliveTimeout: 60_000 })
-  process.on('message', () => process.send(process.cpuUsage()))
   const list = rules(Math.max(0, ruleCount))
   if (ruleCount === -1) {
     const { proxyContext } = await import('@proxykit/core')
@@ -76,7 +85,17 @@ async function runApp(kind, ruleCount) {
     })
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
-  process.stdout.write(`${JSON.stringify({ port: app.server.address().port })}\n`)
+  return app.server.address().port
+}
+
+// Every variant in one process, each its own Fastify app on its own port, measured one at a time: separate
+// processes differ from each other by up to ±10% here (an A/A run of identical servers shows it), which
+// is more than the cost being measured; in one process they share the runtime and only the plugin differs.
+async function runApps(kind, counts) {
+  process.on('message', () => process.send(process.cpuUsage()))
+  const ports = []
+  for (const n of counts) ports.push(await buildApp(kind, n))
+  process.stdout.write(`${JSON.stringify({ ports })}\n`)
 }
 
 // ---- in-process: the decision alone (Policy.evaluate), robust to other load on the machine ------------
@@ -163,9 +182,11 @@ async function cpuOf(child) {
 
 // ---- load --------------------------------------------------------------------------------------------
 async function nodeChild(args) {
-  const child = spawn(process.execPath, [SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+  const [cmd, argv] = pinned(1, process.execPath, [SELF, ...args])
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const [line] = await once(child.stdout, 'data')
-  return { child, port: JSON.parse(line.toString()).port }
+  const { port, ports } = JSON.parse(line.toString())
+  return { child, port, ports }
 }
 
 async function autocannonRun(port, path, connections, duration) {
@@ -190,8 +211,15 @@ function wrkRun(dir, port, path, connections, duration) {
   writeFileSync(script, `wrk.path = "${path}"\n`)
   const out =
     spawnSync(
-      '/usr/bin/wrk',
-      ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-s', script, `http://127.0.0.1:${port}/`],
+      ...pinned(0, '/usr/bin/wrk', [
+        '-t1',
+        `-c${connections}`,
+        `-d${duration}s`,
+        '--latency',
+        '-s',
+        script,
+        `http://127.0.0.1:${port}/`,
+      ]),
       { encoding: 'utf8' },
     ).stdout ?? ''
   const ms = (label) => {
@@ -223,11 +251,15 @@ function table(title, rows) {
 }
 
 async function main() {
-  const duration = Number(process.env.BENCH_DURATION ?? 6)
+  const duration = Number(process.env.BENCH_DURATION ?? 3)
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64)
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 9)
   const hasWrk = existsSync('/usr/bin/wrk')
-  const tools = hasWrk ? ['autocannon', 'wrk'] : ['autocannon']
+  // wrk by default: autocannon generates load from a Node process that needs a core of its own, which
+  // on a 2-core machine takes it from the server being measured.
+  const tools = (process.env.BENCH_TOOLS ?? (hasWrk ? 'wrk' : 'autocannon'))
+    .split(',')
+    .filter((t) => t === 'autocannon' || (t === 'wrk' && hasWrk))
   const dir = mkdtempSync(join(tmpdir(), 'proxykit-bench-access-'))
   const children = []
   const stopAll = () => {
@@ -242,59 +274,94 @@ async function main() {
     const origin = await nodeChild(['--origin'])
     children.push(origin)
     for (const kind of ['plain', 'forward']) {
-      // -1: core's context alone (the forward proxy installs it anyway); 0: no proxykit plugin at all
-      const variants = kind === 'plain' ? [0, -1, 10, 10_000] : [0, 10, 10_000]
-      const baseline = kind === 'plain' ? -1 : 0
+      // 0: no access control (for `plain`, no proxykit plugin at all: the baseline the target is stated
+      // against); -1: core's context alone, which every proxykit plugin installs (shown for reference)
+      // The second 0 is an A/A control: an identical app, so its ratio shows the run's resolution.
+      const variants = process.env.BENCH_VARIANTS
+        ? process.env.BENCH_VARIANTS.split(',').map(Number)
+        : kind === 'plain'
+          ? [0, 0, -1, 10, 10_000]
+          : [0, 0, 10, 10_000]
+      const baseline = 0
       const path = kind === 'forward' ? `http://127.0.0.1:${origin.port}/` : '/api/items?page=2'
       const servers = []
-      for (const n of variants) {
-        const s = await nodeChild(['--app', kind, String(n)])
-        children.push(s)
-        servers.push({ n, ...s })
-      }
-      const best = new Map()
+      const apps = await nodeChild(['--apps', kind, variants.join(',')])
+      children.push(apps)
+      for (const [i, n] of variants.entries())
+        servers.push({
+          n: variants.indexOf(n) === i ? n : `${n}#${i}`,
+          child: apps.child,
+          port: apps.ports[i],
+        })
+      // Paired rounds: every round measures each variant back to back (in a rotating order, so none is
+      // always first), and a variant's ratio is taken against the baseline of the same round. On a shared
+      // machine whole rounds drift by 10-30%; the ratio within one round moves far less. The median ratio
+      // over the rounds is the figure reported, with the spread beside it.
+      const samples = new Map()
       for (let round = 0; round < rounds; round++) {
         for (const tool of tools) {
-          for (const s of servers) {
+          const order = servers.map((_, i) => servers[(i + round) % servers.length])
+          const measured = new Map()
+          for (const s of order) {
             // a short warm-up so the JIT has seen the path before the measured run
-            await autocannonRun(s.port, path, connections, 1)
+            if (tool === 'wrk') wrkRun(dir, s.port, path, connections, 1)
+            else await autocannonRun(s.port, path, connections, 1)
             const cpu0 = await cpuOf(s.child)
             const r =
               tool === 'wrk'
                 ? wrkRun(dir, s.port, path, connections, duration)
                 : await autocannonRun(s.port, path, connections, duration)
             r.cpu = r.total > 0 ? ((await cpuOf(s.child)) - cpu0) / r.total : 0
-            const key = `${tool}:${s.n}`
-            const prev = best.get(key)
-            // best of the rounds: the highest req/s, and (independently) the lowest CPU per request
-            if (prev === undefined) best.set(key, r)
-            else best.set(key, { ...(prev.rps >= r.rps ? prev : r), cpu: Math.min(prev.cpu, r.cpu) })
+            measured.set(s.n, r)
+          }
+          const base = measured.get(baseline)
+          for (const [n, r] of measured) {
+            const key = `${tool}:${n}`
+            if (!samples.has(key)) samples.set(key, [])
+            samples.get(key).push({ ...r, ratio: r.rps / base.rps, capacity: base.cpu / r.cpu })
           }
         }
       }
+      const median = (list) => {
+        const v = [...list].sort((a, b) => a - b)
+        return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
+      }
       const rows = []
-      const names = { 0: 'no access control', '-1': 'core context only (base)' }
+      const names = {
+        0: 'no access control',
+        '0#1': 'no access control, again (A/A control)',
+        '-1': 'core context only',
+      }
       for (const tool of tools) {
-        const base = best.get(`${tool}:${baseline}`)
-        for (const n of variants) {
-          const r = best.get(`${tool}:${n}`)
-          const ratio = (r.rps / base.rps).toFixed(3)
-          const capacity = (base.cpu / r.cpu).toFixed(3)
+        for (const n of servers.map((x) => x.n)) {
+          const list = samples.get(`${tool}:${n}`)
+          const ratios = list.map((x) => x.ratio)
           const variant = names[n] ?? `${n} rules`
           rows.push({
-            variant: n === baseline && n === 0 ? `${variant} (base)` : variant,
+            variant: n === baseline ? `${variant} (base)` : variant,
             tool,
-            ratio,
-            capacity,
-            ...r,
+            rps: median(list.map((x) => x.rps)),
+            p50: median(list.map((x) => x.p50)),
+            p99: median(list.map((x) => x.p99)),
+            errors: list.reduce((a, x) => a + x.errors, 0),
+            ratio: `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`,
+            cpu: median(list.map((x) => x.cpu)),
+            capacity: median(list.map((x) => x.capacity)).toFixed(3),
           })
         }
       }
       table(
-        `${kind} (${connections} connections, ${duration} s per run, best of ${rounds} interleaved rounds)`,
+        `${kind} (${connections} connections, ${duration} s per run, ${rounds} paired rounds: medians, ratio range in brackets)`,
         rows,
       )
-      for (const s of servers) s.child.kill('SIGTERM')
+      const tool = tools[tools.length - 1]
+      const row = (v) => rows.find((r) => r.tool === tool && r.variant === v)
+      if (row('10000 rules') !== undefined)
+        console.log(
+          `${kind}: 10,000 rules vs no access control (${tool}, median of paired rounds) = ${row('10000 rules').ratio}` +
+            ` (target >= 0.95); the A/A control, an identical app, came out at ${row(names['0#1']).ratio}`,
+        )
+      apps.child.kill('SIGTERM')
     }
   } finally {
     stopAll()
@@ -304,5 +371,5 @@ async function main() {
 
 const [role, ...args] = process.argv.slice(2)
 if (role === '--origin') await runOrigin()
-else if (role === '--app') await runApp(args[0], Number(args[1]))
+else if (role === '--apps') await runApps(args[0], args[1].split(',').map(Number))
 else await main()
