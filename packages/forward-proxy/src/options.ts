@@ -8,6 +8,7 @@ import {
   type TrustProxy,
 } from '@proxykit/core'
 import ipaddr from 'ipaddr.js'
+import { cachedLookup } from './dns-cache.js'
 
 /** A resolved address, as `dns.lookup(name, { all: true })` returns them. */
 export interface LookupAddress {
@@ -40,6 +41,11 @@ export interface ForwardProxyOptions {
   connectPorts?: number[]
   /** Name resolution (for tests or a custom resolver). Default `dns.lookup` with `all: true`. */
   lookup?: LookupFunction
+  /**
+   * Milliseconds a name's addresses are remembered (they are still checked on every request). Default
+   * 10 000; 0 resolves on every request.
+   */
+  dnsCacheTtl?: number
   /** Milliseconds for DNS plus the TCP (and TLS) connect. Default 10 000. */
   connectTimeout?: number
   /** Milliseconds to wait for the origin's response head. Default 60 000. */
@@ -77,6 +83,7 @@ export interface ResolvedOptions {
   denyRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>
   connectPorts: ReadonlySet<number>
   lookup: LookupFunction
+  dnsCacheTtl: number
   connectTimeout: number
   headersTimeout: number
   bodyTimeout: number
@@ -93,6 +100,7 @@ export const defaults = {
   mode: 'anonymous',
   connectPorts: [443],
   connectTimeout: 10_000,
+  dnsCacheTtl: 10_000,
   headersTimeout: 60_000,
   bodyTimeout: 60_000,
   tunnelIdleTimeout: 300_000,
@@ -186,6 +194,10 @@ export function resolveOptions(opts: ForwardProxyOptions = {}): ResolvedOptions 
   if (!Array.isArray(extraMethods) || extraMethods.some((m) => typeof m !== 'string' || !/^[A-Z-]+$/.test(m)))
     fail('extraMethods', 'must be an array of upper-case method names')
   if (opts.connections !== undefined) positive(o, 'connections', 1)
+  const dnsCacheTtl = opts.dnsCacheTtl ?? defaults.dnsCacheTtl
+  if (typeof dnsCacheTtl !== 'number' || !Number.isInteger(dnsCacheTtl) || dnsCacheTtl < 0)
+    fail('dnsCacheTtl', 'must be a whole number of milliseconds, 0 or more')
+  const lookup = opts.lookup ?? systemLookup
   return {
     mode,
     pseudonym,
@@ -194,7 +206,8 @@ export function resolveOptions(opts: ForwardProxyOptions = {}): ResolvedOptions 
     allowRanges,
     denyRanges,
     connectPorts: new Set(ports),
-    lookup: opts.lookup ?? systemLookup,
+    lookup: cachedLookup(lookup, dnsCacheTtl),
+    dnsCacheTtl,
     connectTimeout: positive(o, 'connectTimeout', defaults.connectTimeout),
     headersTimeout: positive(o, 'headersTimeout', defaults.headersTimeout),
     bodyTimeout: positive(o, 'bodyTimeout', defaults.bodyTimeout),

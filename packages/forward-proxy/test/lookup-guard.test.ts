@@ -18,7 +18,9 @@ test('a name resolving to a denied address is refused at connect time, and rebin
       return [{ address: rebindCalls++ === 0 ? '127.0.0.1' : '127.0.0.2', family: 4 }]
     throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' })
   }
-  const proxy = await startProxy({ lookup, connectPorts: [denied.port, allowed.port] })
+  // No DNS cache here: the point is that each request is checked on the answer it got (dns-cache.test.ts
+  // shows that a remembered answer is checked on every request too).
+  const proxy = await startProxy({ lookup, dnsCacheTtl: 0, connectPorts: [denied.port, allowed.port] })
   t.after(() => Promise.all([proxy.app.close(), denied.close(), allowed.close()]))
 
   const get = (host: string, port: number) =>
