@@ -8,8 +8,10 @@
 // Rows, each server its own child process on a loopback port:
 //   direct     the origin (bench/lib/origin.mjs, node:http, fixed body), the ceiling and the baseline
 //   fastify    plain Fastify answering the same body itself (what Fastify's own pipeline costs)
-//   core-hop   Fastify + undici Pool: reply.hijack(), stripHopByHop, sendUpstreamResponse on reply.raw
-//              (the proxies' hot path, see docs/architecture.md)
+//   core-hop   Fastify + undici Pool: reply.hijack(), stripHopByHop, Pool.request and sendUpstreamResponse
+//              piping the body to reply.raw (the proxies' hot path until core's relay)
+//   core-relay the same hop through core's relay: undici's dispatch with core's handler writing each chunk
+//              to reply.raw (the proxies' hot path now, see docs/architecture.md)
 import { fileURLToPath } from 'node:url'
 import { hasCommand, measure, measureWrk, printTable, startProcess, stopAll } from './lib/harness.mjs'
 
@@ -76,6 +78,31 @@ async function coreHop() {
   })
 }
 
+async function coreRelay() {
+  const { default: Fastify } = await import('fastify')
+  const { Pool } = await import('undici')
+  const core = await import('@proxykit/core')
+  const pool = new Pool(process.env.ORIGIN_URL, { connections: 128, pipelining: 1 })
+  const app = Fastify()
+  await app.register(core.proxyContext)
+  app.get('/*', (request, reply) => {
+    reply.hijack()
+    const headers = core.stripHopByHop(request.headers)
+    delete headers.host
+    core.relay(pool, { method: 'GET', path: request.url, headers }, request, reply, {
+      headers: (_status, upstreamHeaders) => core.stripHopByHop(upstreamHeaders),
+      failed: (err) => core.sendError(reply, new core.BadGatewayError('upstream failed', { cause: err })),
+      done: () => {},
+    })
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  announce(app.server)
+  stopOn(async () => {
+    await app.close()
+    await pool.close()
+  })
+}
+
 async function scenario() {
   const started = []
   try {
@@ -85,10 +112,13 @@ async function scenario() {
     started.push(fastify)
     const hop = await startProcess(SELF, ['hop'], { ORIGIN_URL: origin.url })
     started.push(hop)
+    const relayHop = await startProcess(SELF, ['relay'], { ORIGIN_URL: origin.url })
+    started.push(relayHop)
     const targets = [
       ['direct', origin],
       ['fastify', fastify],
       ['core-hop', hop],
+      ['core-relay', relayHop],
     ]
     const title = `GET ${BODY_SIZE} B, keep-alive`
     const results = []
@@ -111,4 +141,5 @@ async function scenario() {
 const role = process.argv[2]
 if (role === 'fastify') await plainFastify()
 else if (role === 'hop') await coreHop()
+else if (role === 'relay') await coreRelay()
 else await scenario()

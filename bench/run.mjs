@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the benchmark scenarios one after another: every bench/*.mjs, or the ones named on the command line
 // (`node bench/run.mjs core forward-proxy`). Each runs as its own process group and is stopped after
-// BENCH_TIMEOUT seconds (default 300) if it has not ended by itself. Files starting with `_` or ending in
+// BENCH_TIMEOUT seconds (default 1200) if it has not ended by itself. Files starting with `_` or ending in
 // `-tmp.mjs` are scratch and skipped. Exit status: 0 when every scenario ended cleanly.
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const DIR = dirname(fileURLToPath(import.meta.url))
-const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT ?? 300)
+const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT ?? 1200)
 
 const available = readdirSync(DIR)
   .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('_') && !f.endsWith('-tmp.mjs'))
