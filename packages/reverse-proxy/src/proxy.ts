@@ -71,12 +71,6 @@ function hasBody(request: FastifyRequest): boolean {
   )
 }
 
-/**
- * Sends one request to a balanced upstream and streams the answer back on `reply.raw` through core's
- * `sendUpstreamResponse` (so the cache's response filter sees it). An idempotent request without a body
- * that fails before any response arrives is retried on another upstream, within the route's budget; a
- * request with a body is a stream that has been consumed, so it is never sent twice.
- */
 // A `.` or `..` path segment, literal or percent-encoded: `/api/../admin` matches the `/api/*` route here
 // but means `/admin` to the upstream, escaping the route's prefix.
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?#\\]|%2f|%5c|$)/i
@@ -90,6 +84,12 @@ export function escapesPrefix(url: string): ProxyError | null {
     : null
 }
 
+/**
+ * Sends one request to a balanced upstream and streams the answer back on `reply.raw` through core's
+ * `relay` (so the cache's response filter sees it). An idempotent request without a body that fails
+ * before any response arrives is retried on another upstream, within the route's budget; a request with
+ * a body is a stream that has been consumed, so it is never sent twice.
+ */
 export function proxyRequest(
   route: ProxyRoute,
   settings: HeaderSettings,
