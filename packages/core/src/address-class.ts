@@ -110,6 +110,18 @@ function parseIpUncached(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 export function classifyAddress(address: string | ipaddr.IPv4 | ipaddr.IPv6): AddressClass {
   const ip = typeof address === 'string' ? parseIp(address) : address
   if (ip === null) return 'reserved'
+  // parseIp hands out one object per address, so a class worked out once is found again by identity.
+  let cls = classes.get(ip)
+  if (cls === undefined) {
+    cls = classifyUncached(ip)
+    classes.set(ip, cls)
+  }
+  return cls
+}
+
+const classes = new WeakMap<ipaddr.IPv4 | ipaddr.IPv6, AddressClass>()
+
+function classifyUncached(ip: ipaddr.IPv4 | ipaddr.IPv6): AddressClass {
   const canonical = ip.toNormalizedString()
   if (METADATA.has(ip.kind() === 'ipv6' ? (ip as ipaddr.IPv6).toString() : canonical)) return 'metadata'
   const range = ip.range()

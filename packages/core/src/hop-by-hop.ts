@@ -21,6 +21,8 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 // A client may name any header in `Connection`, but it must not be able to remove the framing of its own
 // message or the routing of it by doing so: these are never treated as connection options.
 const NOT_NOMINATABLE: ReadonlySet<string> = new Set(['host', 'content-length'])
+const COMMON: ReadonlySet<unknown> = new Set(['keep-alive', 'Keep-Alive', 'close', 'Close'])
+const NONE: readonly string[] = []
 
 export interface StripOptions {
   /** Keep `Upgrade` and `Connection: upgrade` because this request is being upgraded (WebSocket). */
@@ -51,7 +53,9 @@ export function stripHopByHop(
   headers: IncomingHttpHeaders | OutgoingHttpHeaders,
   options: StripOptions = {},
 ): OutgoingHttpHeaders {
-  const named = connectionTokens(headerValue(headers, 'connection'))
+  const connection = headerValue(headers, 'connection')
+  // Almost every message says only `keep-alive` or `close`, both removed anyway: nothing more to find.
+  const named = COMMON.has(connection) ? NONE : connectionTokens(connection)
   const extra = options.remove
   const out: OutgoingHttpHeaders = {}
   for (const name in headers) {
