@@ -46,39 +46,11 @@ async function plainFastify() {
   stopOn(() => app.close())
 }
 
-async function coreHop() {
-  const { default: Fastify } = await import('fastify')
-  const { Pool } = await import('undici')
-  const core = await import('@proxykit/core')
-  const origin = process.env.ORIGIN_URL
-  const pool = new Pool(origin, { connections: 128, pipelining: 1 })
-  const app = Fastify()
-  await app.register(core.proxyContext)
-  app.get('/*', (request, reply) => {
-    reply.hijack()
-    const headers = core.stripHopByHop(request.headers)
-    delete headers.host
-    pool.request({ method: 'GET', path: request.url, headers }, (err, upstream) => {
-      if (err) {
-        core.sendError(reply, new core.BadGatewayError('upstream failed', { cause: err }))
-        return
-      }
-      core.sendUpstreamResponse(request, reply, {
-        statusCode: upstream.statusCode,
-        headers: core.stripHopByHop(upstream.headers),
-        body: upstream.body,
-      })
-    })
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  announce(app.server)
-  stopOn(async () => {
-    await app.close()
-    await pool.close()
-  })
-}
-
-async function coreRelay() {
+/**
+ * A Fastify + undici Pool reverse hop: `reply.hijack()`, hop-by-hop headers stripped, then `send` answers
+ * the request from the pool (the two transports compared below).
+ */
+async function hopServer(send) {
   const { default: Fastify } = await import('fastify')
   const { Pool } = await import('undici')
   const core = await import('@proxykit/core')
@@ -89,11 +61,7 @@ async function coreRelay() {
     reply.hijack()
     const headers = core.stripHopByHop(request.headers)
     delete headers.host
-    core.relay(pool, { method: 'GET', path: request.url, headers }, request, reply, {
-      headers: (_status, upstreamHeaders) => core.stripHopByHop(upstreamHeaders),
-      failed: (err) => core.sendError(reply, new core.BadGatewayError('upstream failed', { cause: err })),
-      done: () => {},
-    })
+    send(core, pool, { method: 'GET', path: request.url, headers }, request, reply)
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   announce(app.server)
@@ -102,6 +70,31 @@ async function coreRelay() {
     await pool.close()
   })
 }
+
+const badGateway = (core, err) => new core.BadGatewayError('upstream failed', { cause: err })
+
+/** `Pool.request`, its body piped to `reply.raw` by `sendUpstreamResponse`. */
+const coreHop = () =>
+  hopServer((core, pool, options, request, reply) => {
+    pool.request(options, (err, upstream) => {
+      if (err) return core.sendError(reply, badGateway(core, err))
+      core.sendUpstreamResponse(request, reply, {
+        statusCode: upstream.statusCode,
+        headers: core.stripHopByHop(upstream.headers),
+        body: upstream.body,
+      })
+    })
+  })
+
+/** core's `relay`: undici's dispatch with core's handler writing each chunk to `reply.raw`. */
+const coreRelay = () =>
+  hopServer((core, pool, options, request, reply) => {
+    core.relay(pool, options, request, reply, {
+      headers: (_status, upstreamHeaders) => core.stripHopByHop(upstreamHeaders),
+      failed: (err) => core.sendError(reply, badGateway(core, err)),
+      done: () => {},
+    })
+  })
 
 async function scenario() {
   const started = []
