@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { startOrigin, startRedisServer } from '@proxykit/core/testing'
 import { request } from 'undici'
+import { untilCached } from './helpers/cache.js'
 import { startCli, writeConfig } from './helpers/cli.js'
 
 const TOKEN = 'redis-instances-token'
@@ -69,6 +70,7 @@ test('two instances on one Redis: shared hits, purges, collapsed misses, one rat
 
   // A hit through either.
   assert.equal((await get(r1, '/c/a')).body, 'body of /c/a')
+  await untilCached(r2, '/c/a', 'shared.test')
   const hit = await get(r2, '/c/a')
   assert.match(hit.cache, /hit/, 'stored through one, served by two')
   assert.equal(byPath.get('/c/a'), 1)
@@ -131,8 +133,10 @@ test('two instances on one Redis: shared hits, purges, collapsed misses, one rat
   }
   assert.ok(recovered, 'both instances reconnected')
   await get(r1, '/c/after')
+  await untilCached(r2, '/c/after', 'shared.test')
   const again = await get(r2, '/c/after')
   assert.match(again.cache, /hit/, 'shared cache works again')
+  assert.equal(byPath.get('/c/after'), 1, 'stored through one, served by two')
   assert.equal((await get(r2, '/l/after')).status, 200, 'fail-closed instance serves again')
 
   assert.equal(await one.stop(), 0)

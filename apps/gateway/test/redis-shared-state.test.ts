@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { redisForTests, startOrigin } from '@proxykit/core/testing'
 import { request } from 'undici'
+import { untilCached } from './helpers/cache.js'
 import { startCli, writeConfig } from './helpers/cli.js'
 
 test('two gateways on one Redis share cache entries and rate-limit counters', async (t) => {
@@ -44,6 +45,7 @@ test('two gateways on one Redis share cache entries and rate-limit counters', as
     return { status: res.statusCode, cache: String(res.headers['cache-status']), body: await res.body.text() }
   }
   assert.equal((await get(one.urls.reverse!, '/c/x')).body, 'shared')
+  await untilCached(two.urls.reverse!, '/c/x', host)
   const fromTwo = await get(two.urls.reverse!, '/c/x')
   assert.equal(fromTwo.body, 'shared')
   assert.match(fromTwo.cache ?? '', /hit/, 'stored by one, served by two')
