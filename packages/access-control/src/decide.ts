@@ -70,7 +70,7 @@ export function requestFacts(
   if (target !== null && (ctx.form === 'absolute' || ctx.form === 'authority')) {
     return {
       form: ctx.form,
-      client: needs.client ? clientAddress(request.ip) : null,
+      client: needs.client ? parseIp(request.ip) : null,
       user,
       groups,
       method,
@@ -82,7 +82,7 @@ export function requestFacts(
   }
   return {
     form: 'origin',
-    client: needs.client ? clientAddress(request.ip) : null,
+    client: needs.client ? parseIp(request.ip) : null,
     user,
     groups,
     method,
@@ -91,17 +91,4 @@ export function requestFacts(
     address: null,
     path: needs.path ? normalizePath(raw[kOriginalTarget] ?? raw.url ?? '/') : null,
   }
-}
-
-// Parsing an address costs microseconds and a server sees the same few clients again and again.
-const clients = new Map<string, ReturnType<typeof parseIp>>()
-
-function clientAddress(ip: string): ReturnType<typeof parseIp> {
-  let parsed = clients.get(ip)
-  if (parsed === undefined) {
-    parsed = parseIp(ip)
-    if (clients.size >= 10_000) clients.clear()
-    clients.set(ip, parsed)
-  }
-  return parsed
 }

@@ -68,9 +68,11 @@ interface PeerMemo {
   remote: string
   peer: string
   node: string
-  /** The last `Forwarded` element built on this connection, and what it was built from. */
-  element: string
-  elementKey: string
+  /** The last `Forwarded` element built on this connection (null before the first), and its inputs. */
+  element: string | null
+  by: string | undefined
+  host: string | undefined
+  proto: string
 }
 const kPeer = Symbol('proxykit.forwardingPeer')
 
@@ -82,7 +84,15 @@ function peerOf(req: IncomingMessage): PeerMemo {
   // `::ffff:127.0.0.1` (an IPv4 client on a dual-stack listener) is passed on as `127.0.0.1`. Parsing an
   // address per request showed in profiles; a connection's peer does not change.
   const peer = parseIp(remote)?.toString() ?? remote
-  const memo: PeerMemo = { remote, peer, node: forwardedNode(peer), element: '', elementKey: '' }
+  const memo: PeerMemo = {
+    remote,
+    peer,
+    node: forwardedNode(peer),
+    element: null,
+    by: undefined,
+    host: undefined,
+    proto: '',
+  }
   socket[kPeer] = memo
   return memo
 }
@@ -110,17 +120,24 @@ export function addForwardingHeaders(
     if (host !== undefined) out['x-forwarded-host'] = host
   }
   if (options.forwarded !== false) {
-    const key = `${options.by ?? '\0'}\n${options.host ?? '\0'}\n${options.proto}`
-    if (memo.elementKey !== key) {
+    let mine = memo.element
+    if (
+      mine === null ||
+      memo.by !== options.by ||
+      memo.host !== options.host ||
+      memo.proto !== options.proto
+    ) {
       const element: ForwardedElement = { for: memo.node }
       if (options.by !== undefined) element.by = options.by
       if (options.host !== undefined) element.host = options.host
       element.proto = options.proto
-      memo.element = formatForwarded(element)
-      memo.elementKey = key
+      mine = formatForwarded(element)
+      memo.element = mine
+      memo.by = options.by
+      memo.host = options.host
+      memo.proto = options.proto
     }
     const previous = trusted ? join(incoming.forwarded) : undefined
-    const mine = memo.element
     out.forwarded = previous ? `${previous}, ${mine}` : mine
   }
 }

@@ -24,11 +24,11 @@ const PCT = /%(?![0-9A-Fa-f]{2})/
  * Returns null for anything that is not a valid host.
  */
 export function normalizeHost(input: string): NormalizedHost | null {
+  if (input.length === 0 || input.length > 255) return null
   const known = normalized.get(input)
   if (known !== undefined) return known
-  const host = normalizeUncached(input)
   // One URL parse per request target showed in the forward proxy's profiles; a proxy sees few hosts.
-  if (input.length > 255) return null
+  const host = normalizeUncached(input)
   if (normalized.size >= NORMALIZED_MAX) normalized.clear()
   normalized.set(input, host === null ? null : Object.freeze(host))
   return host
@@ -38,7 +38,6 @@ const NORMALIZED_MAX = 4096
 const normalized = new Map<string, Readonly<NormalizedHost> | null>()
 
 function normalizeUncached(input: string): NormalizedHost | null {
-  if (input.length === 0 || input.length > 255) return null
   if (!(REG_NAME.test(input) || IP_LITERAL.test(input)) || PCT.test(input)) return null
   let hostname: string
   try {

@@ -66,7 +66,6 @@ function clientGone(): Error {
 class RelayedResponse implements UpstreamResponse {
   statusCode: number
   headers: OutgoingHttpHeaders
-  source: Readable | null = null
   replaced = false
   private replacement: Readable | null = null
   constructor(
@@ -79,8 +78,7 @@ class RelayedResponse implements UpstreamResponse {
   }
   get body(): Readable | null {
     if (this.replaced) return this.replacement
-    this.source ??= this.handler.makeSource()
-    return this.source
+    return this.handler.source ?? this.handler.makeSource()
   }
   set body(value: Readable | null) {
     this.replaced = true
@@ -97,7 +95,8 @@ class RelayHandler {
   private state = WAITING
   private controller: Controller | null = null
   private readonly res: ServerResponse
-  private source: Readable | null = null
+  /** The body stream, once a filter asked for one. */
+  source: Readable | null = null
   private finished = false
   private settled = false
 
@@ -143,12 +142,12 @@ class RelayHandler {
       this.callbacks.failed(err as Error)
       return
     }
-    if (!response.replaced && response.source === null) {
+    if (!response.replaced && this.source === null) {
       this.state = DIRECT
       return
     }
     // A filter took the body (or replaced it): from here on it is a stream, piped like any other.
-    this.state = response.source !== null && !response.source.destroyed ? STREAM : DISCARD
+    this.state = this.source !== null && !this.source.destroyed ? STREAM : DISCARD
     res.removeListener('close', this.onClose)
     const body = response.body
     if (body === null || this.request.raw.method === 'HEAD') {
