@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import net from 'node:net'
 import { test } from 'node:test'
 import { startTcpOrigin } from '@proxykit/core/testing'
-import { startProxy } from './helpers.js'
+import { openTunnel, startProxy } from './helpers.js'
 
 test('fastify.close() destroys open tunnels instead of waiting for them', async (t) => {
   const origin = await startTcpOrigin()
   const proxy = await startProxy({ connectPorts: [origin.port] })
   t.after(() => origin.close())
 
-  const client = net.connect(proxy.port, '127.0.0.1')
-  client.on('error', () => {})
-  await once(client, 'connect')
-  client.write(`CONNECT 127.0.0.1:${origin.port} HTTP/1.1\r\n\r\n`)
-  const [head] = (await once(client, 'data')) as [Buffer]
-  assert.match(head.toString(), /^HTTP\/1\.1 200 /)
+  const client = await openTunnel(proxy.port, origin.port)
   const closed = once(client, 'close')
   const started = Date.now()
   await proxy.app.close()

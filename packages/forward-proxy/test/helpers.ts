@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import type { AddressInfo } from 'node:net'
+import { once } from 'node:events'
+import net, { type AddressInfo } from 'node:net'
 import { installProxyContext } from '@proxykit/core'
 import { rawRequest } from '@proxykit/core/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -64,4 +66,15 @@ export function curl(args: string[], timeoutMs = 20_000): Promise<CurlResult> {
 /** rawRequest with room for a loaded machine: resolves when the proxy closes, or after 2 s of silence. */
 export function send(port: number, bytes: string) {
   return rawRequest(port, bytes, { idleMs: 2000, timeoutMs: 15_000 })
+}
+
+/** Opens a CONNECT tunnel to 127.0.0.1:`port` through the proxy; resolves the client socket once the 200 is in. */
+export async function openTunnel(proxyPort: number, port: number): Promise<net.Socket> {
+  const client = net.connect(proxyPort, '127.0.0.1')
+  client.on('error', () => {})
+  await once(client, 'connect')
+  client.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\n\r\n`)
+  const [head] = (await once(client, 'data')) as [Buffer]
+  assert.match(head.toString(), /^HTTP\/1\.1 200 /)
+  return client
 }

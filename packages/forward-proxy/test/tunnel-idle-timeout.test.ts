@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import net from 'node:net'
 import { test } from 'node:test'
 import { startTcpOrigin } from '@proxykit/core/testing'
-import { startProxy } from './helpers.js'
+import { openTunnel, startProxy } from './helpers.js'
 
 test('a tunnel silent both ways for tunnelIdleTimeout is closed; one that talks stays open', async (t) => {
   let originSideClosed = 0
@@ -14,12 +13,7 @@ test('a tunnel silent both ways for tunnelIdleTimeout is closed; one that talks 
   const proxy = await startProxy({ connectPorts: [origin.port], tunnelIdleTimeout: 1000 })
   t.after(() => Promise.all([proxy.app.close(), origin.close()]))
 
-  const client = net.connect(proxy.port, '127.0.0.1')
-  client.on('error', () => {})
-  await once(client, 'connect')
-  client.write(`CONNECT 127.0.0.1:${origin.port} HTTP/1.1\r\n\r\n`)
-  const [head] = (await once(client, 'data')) as [Buffer]
-  assert.match(head.toString(), /^HTTP\/1\.1 200 /)
+  const client = await openTunnel(proxy.port, origin.port)
   // Talk every 100 ms for about 1.5 s: longer than the idle timeout in total, never idle that long.
   for (let i = 0; i < 15; i++) {
     client.write('tick')
