@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import net, { type AddressInfo } from 'node:net'
 import { test } from 'node:test'
-import { startOrigin, startTcpOrigin } from '@proxykit/core/testing'
+import { startOrigin, startTcpOrigin, startUnacceptingPort } from '@proxykit/core/testing'
 import { send, startProxy } from './helpers.js'
 
 async function closedPort(): Promise<number> {
@@ -61,6 +61,22 @@ test('an origin that does not answer in time is a 504; so is a name that does no
   )
   assert.equal(dns.statusCode, 504)
   assert.match(dns.body.toString(), /resolving hangs\.test/)
+})
+
+test('an origin that never takes the connection is a 504 after connectTimeout, for GET and CONNECT', async (t) => {
+  const hang = await startUnacceptingPort()
+  const proxy = await startProxy({ connectTimeout: 300, connectPorts: [hang.port] })
+  t.after(() => Promise.all([proxy.app.close(), hang.close()]))
+  for (const bytes of [
+    `GET http://127.0.0.1:${hang.port}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    `CONNECT 127.0.0.1:${hang.port} HTTP/1.1\r\nHost: 127.0.0.1:${hang.port}\r\n\r\n`,
+  ]) {
+    const started = performance.now()
+    const res = await send(proxy.port, bytes)
+    assert.equal(res.statusCode, 504, bytes.split(' ')[0])
+    assert.match(res.body.toString(), /^Gateway timeout: /)
+    assert.ok(performance.now() - started < 5000, 'answered after connectTimeout, not the 10 s default')
+  }
 })
 
 test('malformed targets are a 400 and never crash the proxy', async (t) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { startOrigin } from '@proxykit/core/testing'
+import { startOrigin, startUnacceptingPort } from '@proxykit/core/testing'
 import { request } from 'undici'
 import { client, get, startProxy } from './helpers.js'
 
@@ -47,4 +47,40 @@ test('connect refused answers 502 with a clear body', async (t) => {
   assert.equal(r.status, 502)
   assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8')
   assert.match(r.text, /refused the connection/)
+})
+
+test('an upstream that never takes the connection answers 504 after the connect timeout; a GET moves on to the next upstream', async (t) => {
+  const hang = await startUnacceptingPort()
+  const good = await startOrigin()
+  t.after(async () => {
+    await hang.close()
+    await good.close()
+  })
+  const hangUrl = `http://127.0.0.1:${hang.port}`
+  const alone = await startProxy(t, {
+    routes: [{ name: 'app', upstreams: [hangUrl], timeouts: { connect: 300 }, passive: false }],
+  })
+  const started = performance.now()
+  const r = await get(client(t), `${alone.url}/`)
+  assert.equal(r.status, 504)
+  assert.match(r.text, /no connection to the upstream within 300 ms/)
+  assert.ok(performance.now() - started < 2500, 'answered after the connect timeout, not the default 5 s')
+
+  const pair = await startProxy(t, {
+    routes: [
+      {
+        name: 'app',
+        upstreams: [hangUrl, good.url],
+        balancer: 'round-robin',
+        timeouts: { connect: 300 },
+        passive: false,
+      },
+    ],
+  })
+  const agent = client(t)
+  for (let i = 0; i < 4; i++) {
+    const ok = await get(agent, `${pair.url}/item`)
+    assert.equal(ok.status, 200, 'nothing reached the hanging upstream, so the GET is retried on the other')
+  }
+  assert.equal(good.hits, 4)
 })

@@ -15,3 +15,4 @@ export {
 export { parseRawResponse, type RawResponse, rawRequest } from './raw-client.js'
 export { type RedisServer, redisForTests, startRedisServer } from './redis.js'
 export { selfSignedCertificate } from './tls.js'
+export { startUnacceptingPort, type UnacceptingPort } from './unaccepting.js'
