@@ -72,7 +72,8 @@ export class CidrTrie {
   lookup(address: ipaddr.IPv4 | ipaddr.IPv6, found: (value: number) => void): void {
     const v4 = address.kind() === 'ipv4'
     let node: Node | null = v4 ? this.#v4 : this.#v6
-    const bytes = address.toByteArray()
+    // An IPv4 address's own octets (read only): toByteArray() copies them, once per request.
+    const bytes = v4 ? (address as ipaddr.IPv4).octets : address.toByteArray()
     const bits = v4 ? 32 : 128
     for (let bit = 0; node !== null; bit++) {
       if (node.values !== null) for (const v of node.values) found(v)

@@ -66,8 +66,11 @@ export class HostIndex {
     if (this.#domain.size === 0 && this.#subdomains.size === 0) return
     const domain = this.#domain.get(host)
     if (domain !== undefined) for (const v of domain) found(v)
-    // An address has no parent domains.
-    if (host.includes(':') || /^[0-9.]+$/.test(host)) return
+    // An address has no parent domains. A normalised name never ends in a digit (core's normalizeHost
+    // takes a name whose last label is numeric for IPv4, or refuses it), so a final digit means IPv4 and
+    // a colon IPv6: one character test instead of a regular expression on every request.
+    const last = host.charCodeAt(host.length - 1)
+    if ((last >= 48 && last <= 57) || host.includes(':')) return
     let dot = host.indexOf('.')
     while (dot !== -1) {
       const parent = host.slice(dot + 1)

@@ -154,11 +154,17 @@ export class Policy {
   readonly #destinationMark: Uint32Array
   readonly #candidateMark: Uint32Array
   #stamp = 0
-  readonly #candidates: number[] = []
+  /**
+   * The candidate rules of the evaluation in progress: `#count` entries of a preallocated array (a rule is
+   * added at most once per evaluation), so evaluating neither grows nor truncates a JS array (truncating
+   * one through `length = 0` is a runtime call, and the next push reallocates: both showed per request).
+   */
+  readonly #candidates: Uint32Array
+  #count = 0
 
   /** How many rules the last evaluation checked one by one (a diagnostic: it should stay small). */
   get lastCandidates(): number {
-    return this.#candidates.length
+    return this.#count
   }
   readonly #onHost = (i: number) => {
     this.#hostMark[i] = this.#stamp
@@ -176,7 +182,7 @@ export class Policy {
   #add(i: number): void {
     if (this.#candidateMark[i] !== this.#stamp) {
       this.#candidateMark[i] = this.#stamp
-      this.#candidates.push(i)
+      this.#candidates[this.#count++] = i
     }
   }
 
@@ -190,6 +196,7 @@ export class Policy {
     this.#clientMark = new Uint32Array(n)
     this.#destinationMark = new Uint32Array(n)
     this.#candidateMark = new Uint32Array(n)
+    this.#candidates = new Uint32Array(n)
     this.usesClients = this.rules.some((r) => r.hasClients)
     this.usesPaths = this.rules.some((r) => r.paths !== null)
   }
@@ -293,8 +300,7 @@ export class Policy {
     const stamp = this.#stamp
     // One array and three callbacks made once per policy: evaluation allocates nothing per request
     // beyond its result (it is synchronous, so sharing them is safe).
-    const candidates = this.#candidates
-    candidates.length = 0
+    this.#count = 0
     if (facts.host !== null && this.#hosts.size !== 0) this.#hosts.lookup(facts.host, this.#onHost)
     if (facts.client !== null && this.#clients.size !== 0) this.#clients.lookup(facts.client, this.#onClient)
     const address = facts.address
@@ -302,12 +308,15 @@ export class Policy {
       this.#destinations.lookup(address, this.#onDestination)
     if (address === 'unknown') for (const i of this.#destinationOnlyAllow) this.#add(i)
     for (const i of this.#unindexed) this.#add(i)
-    if (candidates.length > 1) candidates.sort(byNumber)
+    const count = this.#count
+    const candidates = this.#candidates
+    if (count > 1) candidates.subarray(0, count).sort()
 
     let pendingAllow = false
     const firstDeny = address === 'unknown' ? this.#firstDestinationOnlyDeny : Number.POSITIVE_INFINITY
     let pendingDeny = false
-    for (const i of candidates) {
+    for (let c = 0; c < count; c++) {
+      const i = candidates[c]!
       if (i > firstDeny) pendingDeny = true
       const rule = this.rules[i]!
       const m = this.#match(rule, facts, stamp)
@@ -365,5 +374,3 @@ const NO = 0
 const MATCH = 1
 const NEEDS_USER = 2
 const UNKNOWN_ADDRESS = 3
-
-const byNumber = (a: number, b: number) => a - b
