@@ -1,4 +1,4 @@
-import { kOriginalTarget, type ProxyContext, parseIp } from '@proxykit/core'
+import { clientAddress, kOriginalTarget, type ProxyContext, parseIp } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 import type { RateLimitRule, RuleAction } from './options.js'
 import { normalizePath } from './path.js'
@@ -62,7 +62,8 @@ export function requestFacts(
   ctx: ProxyContext,
   user: string | null,
   groups: readonly string[],
-  needs: { client: boolean; path: boolean },
+  needsClient: boolean,
+  needsPath: boolean,
 ): RequestFacts {
   const raw = request.raw as typeof request.raw & { [kOriginalTarget]?: string }
   const target = ctx.target
@@ -70,25 +71,25 @@ export function requestFacts(
   if (target !== null && (ctx.form === 'absolute' || ctx.form === 'authority')) {
     return {
       form: ctx.form,
-      client: needs.client ? parseIp(request.ip) : null,
+      client: needsClient ? clientAddress(request) : null,
       user,
       groups,
       method,
       host: target.hostname,
       port: target.port,
       address: target.family === 0 ? 'unknown' : parseIp(target.hostname),
-      path: ctx.form === 'absolute' && needs.path ? normalizePath(target.path) : null,
+      path: ctx.form === 'absolute' && needsPath ? normalizePath(target.path) : null,
     }
   }
   return {
     form: 'origin',
-    client: needs.client ? parseIp(request.ip) : null,
+    client: needsClient ? clientAddress(request) : null,
     user,
     groups,
     method,
     host: ctx.host,
     port: null,
     address: null,
-    path: needs.path ? normalizePath(raw[kOriginalTarget] ?? raw.url ?? '/') : null,
+    path: needsPath ? normalizePath(raw[kOriginalTarget] ?? raw.url ?? '/') : null,
   }
 }

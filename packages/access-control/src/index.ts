@@ -4,6 +4,7 @@ import {
   installProxyContext,
   ProxyAuthRequiredError,
   parseIp,
+  routeConfig,
   ServiceUnavailableError,
   sendError,
   TooManyRequestsError,
@@ -140,7 +141,7 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   function onRequest(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) {
     const ctx = request.proxy
     if (ctx == null) return done()
-    const config = request.routeOptions.config?.accessControl
+    const config = routeConfig(request)?.accessControl
     const route = routePolicy(config, 'route config.accessControl')
     if (route !== null && config === false) return done()
     const forward = ctx.form === 'absolute' || ctx.form === 'authority'
@@ -170,10 +171,14 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     groups: string[],
   ) {
     const ctx = request.proxy
-    const facts = requestFacts(request, ctx, user, groups, {
-      client: global.usesClients || route?.policy?.usesClients === true,
-      path: global.usesPaths || route?.policy?.usesPaths === true,
-    })
+    const facts = requestFacts(
+      request,
+      ctx,
+      user,
+      groups,
+      global.usesClients || route?.policy?.usesClients === true,
+      global.usesPaths || route?.policy?.usesPaths === true,
+    )
     const o: Outcome = decide(global, route, facts)
     if (o.action === 'challenge') {
       record(request, report ? 'report' : 'deny', o.label, null)

@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { connectionMemo } from './connection.js'
 import { BadHostError, BadRequestError, type ProxyError } from './errors.js'
 import { sendError } from './respond.js'
 import {
@@ -101,7 +102,7 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
   const rawHeaders = raw.rawHeaders
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const n = rawHeaders[i]!
-    if (n.length === 4 && n.toLowerCase() === 'host') hostLines++
+    if (n.length === 4 && (n === 'Host' || n === 'host' || n.toLowerCase() === 'host')) hostLines++
   }
   if (hostLines > 1) return new BadHostError('more than one Host header')
   const hostHeader = raw.headers.host
@@ -117,15 +118,27 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
     return parseAbsoluteTarget('*') as ProxyError
   }
   if (hostHeader !== undefined && hostHeader !== '' && form !== 'absolute') {
-    const known = hostMemo.get(hostHeader)
-    if (known !== undefined) host = known
-    else {
+    // Cheapest first: the connection's previous Host (a string comparison; a Map lookup hashes the new
+    // header string every time, which showed in instruction counts), then every valid Host seen lately.
+    const memo = raw.socket == null ? null : connectionMemo(raw.socket)
+    const known = memo !== null && memo.hostHeader === hostHeader ? memo.hostname : hostMemo.get(hostHeader)
+    if (known !== undefined) {
+      host = known
+      if (memo !== null && memo.hostHeader !== hostHeader) {
+        memo.hostHeader = hostHeader
+        memo.hostname = known
+      }
+    } else {
       const parsed = parseHostHeader(hostHeader)
       if (parsed instanceof Error) return parsed
       host = parsed.hostname
       // A server sees few distinct Host values; remembering the valid ones saves a URL parse per request.
       if (hostMemo.size >= HOST_MEMO_MAX) hostMemo.clear()
       hostMemo.set(hostHeader, host)
+      if (memo !== null) {
+        memo.hostHeader = hostHeader
+        memo.hostname = host
+      }
     }
   }
   return {

@@ -1,7 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
-import { parseIp } from './address-class.js'
+import { connectionMemo } from './connection.js'
 import { type ForwardedElement, formatForwarded, forwardedNode } from './forwarded.js'
+import { peerAddress } from './peer.js'
 
 /**
  * Which peers may tell us who the client is, in Fastify's own `trustProxy` vocabulary: `true` (all),
@@ -74,16 +75,15 @@ interface PeerMemo {
   host: string | undefined
   proto: string
 }
-const kPeer = Symbol('proxykit.forwardingPeer')
-
 function peerOf(req: IncomingMessage): PeerMemo {
-  const socket = req.socket as IncomingMessage['socket'] & { [kPeer]?: PeerMemo }
+  // A connection's peer does not change: even reading `remoteAddress` again showed in instruction counts.
+  const connection = connectionMemo(req.socket)
+  const known = connection.forwarding as PeerMemo | undefined
+  if (known !== undefined) return known
+  const socket = req.socket
   const remote = socket.remoteAddress ?? ''
-  const known = socket[kPeer]
-  if (known !== undefined && known.remote === remote) return known
-  // `::ffff:127.0.0.1` (an IPv4 client on a dual-stack listener) is passed on as `127.0.0.1`. Parsing an
-  // address per request showed in profiles; a connection's peer does not change.
-  const peer = parseIp(remote)?.toString() ?? remote
+  // `::ffff:127.0.0.1` (an IPv4 client on a dual-stack listener) is passed on as `127.0.0.1`.
+  const peer = peerAddress(req)?.toString() ?? remote
   const memo: PeerMemo = {
     remote,
     peer,
@@ -93,7 +93,7 @@ function peerOf(req: IncomingMessage): PeerMemo {
     host: undefined,
     proto: '',
   }
-  socket[kPeer] = memo
+  connection.forwarding = memo
   return memo
 }
 

@@ -28,8 +28,10 @@ export {
 } from './forwarding.js'
 export { connectionTokens, HOP_BY_HOP, type StripOptions, stripHopByHop } from './hop-by-hop.js'
 export { formatAuthority, type NormalizedHost, normalizeHost } from './host.js'
+export { clientAddress, peerAddress } from './peer.js'
 export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } from './relay.js'
 export { sendError, sendUpstreamResponse, writeRawError } from './respond.js'
+export { routeConfig } from './route-config.js'
 export {
   type ProxyTarget,
   parseAbsoluteTarget,
