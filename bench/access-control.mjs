@@ -4,7 +4,9 @@
 //
 //   node bench/access-control.mjs     (BENCH_DURATION=seconds per run, default 3; BENCH_CONNECTIONS=64;
 //                                      BENCH_ROUNDS=9 paired rounds, medians reported; BENCH_TOOLS=wrk
-//                                      (default: wrk when installed, else autocannon; or "autocannon,wrk"))
+//                                      (default: wrk when installed, else autocannon; or "autocannon,wrk");
+//                                      BENCH_KINDS=plain,forward; BENCH_INSTRUCTIONS=0 skips the callgrind
+//                                      count of instructions per request, which takes ~5 minutes)
 //
 // Scenarios:
 //   plain     a Fastify route answering 100 bytes: the strictest view (nothing else to hide the cost)
@@ -28,9 +30,11 @@ import http from 'node:http'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { hasCallgrind, instructionsPerRequest } from './lib/instructions.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const BODY = 'x'.repeat(100)
+const PLAIN_PATH = '/api/items?page=2'
 
 // With BENCH_PIN=1 (and taskset and two or more cores) the servers run on CPU 1 and wrk on CPU 0: "one
 // core each", so the scheduler does not move them around between runs, which steadies the figures.
@@ -173,11 +177,60 @@ async function runMicro() {
   for (const a of apps) await a.app.close()
 }
 
-/** The child's CPU time so far, in µs (user + system). */
+/** The child's CPU time so far, in µs: `{ user, system }`. */
 async function cpuOf(child) {
   child.send('cpu')
   const [usage] = await once(child, 'message')
-  return usage.user + usage.system
+  return usage
+}
+
+// ---- instructions per request (callgrind): the resolution the req/s figures lack here --------------------
+// Each variant alone in a process under valgrind, two at a time (valgrind runs a process on one core). See
+// lib/instructions.mjs for the method and what the count leaves out.
+async function runInstructions(dir, kind, variants, path, userShare) {
+  const results = new Map()
+  for (let i = 0; i < variants.length; i += 2) {
+    await Promise.all(
+      variants.slice(i, i + 2).map(async (n) => {
+        const r = await instructionsPerRequest({
+          dir,
+          tag: `${kind}${n}`,
+          script: SELF,
+          args: ['--apps', kind, String(n)],
+          path,
+        })
+        results.set(n, r)
+      }),
+    )
+  }
+  const base = results.get(0).perRequest
+  console.log(
+    `\n${kind}: user-space instructions per request (callgrind: 6,000 requests to warm up, one window of ` +
+      '3,000 thrown away, then the median of 4 windows of 3,000)',
+  )
+  console.log('| variant | instructions/request | added vs none | added, % of none | every window |')
+  console.log('| --- | ---: | ---: | ---: | --- |')
+  for (const n of variants) {
+    const { perRequest: v, perWindow } = results.get(n)
+    const name = n === 0 ? 'no access control (base)' : n === -1 ? 'core context only' : `${n} rules`
+    const added = n === 0 ? '-' : Math.round(v - base)
+    const pct = n === 0 ? '-' : `${(((v - base) / base) * 100).toFixed(1)}%`
+    console.log(
+      `| ${name} | ${Math.round(v)} | ${added} | ${pct} | ${perWindow.map(Math.round).join(', ')} |`,
+    )
+  }
+  const pct = ((results.get(10_000).perRequest - base) / base) * 100
+  const vs10 =
+    ((results.get(10_000).perRequest - results.get(10).perRequest) / results.get(10).perRequest) * 100
+  const note =
+    userShare > 0
+      ? `; user space was ${(userShare * 100).toFixed(0)}% of the base's CPU time under wrk in this run, so ` +
+        `about ${(pct * userShare).toFixed(1)}% of all the CPU time of a request`
+      : ''
+  console.log(
+    `${kind}: 10,000 rules vs no access control: +${pct.toFixed(1)}% user-space instructions per request${note}` +
+      ` (target: under 5% of throughput); 10,000 rules vs 10 rules: ${vs10 >= 0 ? '+' : ''}${vs10.toFixed(1)}%`,
+  )
 }
 
 // ---- load --------------------------------------------------------------------------------------------
@@ -266,6 +319,7 @@ async function main() {
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM')
   }
   process.on('exit', stopAll)
+  const userShares = new Map()
   try {
     if (process.env.BENCH_MICRO !== '0') {
       await runEvaluate()
@@ -273,7 +327,7 @@ async function main() {
     }
     const origin = await nodeChild(['--origin'])
     children.push(origin)
-    for (const kind of ['plain', 'forward']) {
+    for (const kind of (process.env.BENCH_KINDS ?? 'plain,forward').split(',').filter(Boolean)) {
       // 0: no access control (for `plain`, no proxykit plugin at all: the baseline the target is stated
       // against); -1: core's context alone, which every proxykit plugin installs (shown for reference)
       // The second 0 is an A/A control: an identical app, so its ratio shows the run's resolution.
@@ -283,7 +337,7 @@ async function main() {
           ? [0, 0, -1, 10, 10_000]
           : [0, 0, 10, 10_000]
       const baseline = 0
-      const path = kind === 'forward' ? `http://127.0.0.1:${origin.port}/` : '/api/items?page=2'
+      const path = kind === 'forward' ? `http://127.0.0.1:${origin.port}/` : PLAIN_PATH
       const servers = []
       const apps = await nodeChild(['--apps', kind, variants.join(',')])
       children.push(apps)
@@ -311,7 +365,11 @@ async function main() {
               tool === 'wrk'
                 ? wrkRun(dir, s.port, path, connections, duration)
                 : await autocannonRun(s.port, path, connections, duration)
-            r.cpu = r.total > 0 ? ((await cpuOf(s.child)) - cpu0) / r.total : 0
+            const cpu1 = await cpuOf(s.child)
+            const user = cpu1.user - cpu0.user
+            const system = cpu1.system - cpu0.system
+            r.cpu = r.total > 0 ? (user + system) / r.total : 0
+            r.userShare = user + system > 0 ? user / (user + system) : 0
             measured.set(s.n, r)
           }
           const base = measured.get(baseline)
@@ -361,7 +419,12 @@ async function main() {
           `${kind}: 10,000 rules vs no access control (${tool}, median of paired rounds) = ${row('10000 rules').ratio}` +
             ` (target >= 0.95); the A/A control, an identical app, came out at ${row(names['0#1']).ratio}`,
         )
+      const baseSamples = samples.get(`${tools[tools.length - 1]}:${baseline}`) ?? []
+      userShares.set(kind, median(baseSamples.map((x) => x.userShare)))
       apps.child.kill('SIGTERM')
+    }
+    if (process.env.BENCH_INSTRUCTIONS !== '0' && hasCallgrind()) {
+      await runInstructions(dir, 'plain', [0, -1, 10, 10_000], PLAIN_PATH, userShares.get('plain') ?? 0)
     }
   } finally {
     stopAll()

@@ -1,0 +1,148 @@
+// Instructions per request: a server process run under valgrind's callgrind, which counts the user-space
+// instructions it executes. Unlike req/s and CPU time, the count does not depend on what else the machine
+// is doing (two runs of one variant agree within about 1% here, where an A/A req/s comparison swings by
+// 10-30%), so it can resolve a cost of a few percent that throughput figures on a shared machine cannot.
+//
+// It counts instructions, not time: kernel work (the sockets) is left out, and so are cache misses. The
+// kernel's share of a request is the same for every variant of one server, so a variant's extra user-space
+// instructions, as a share of the baseline's, overstate its throughput cost by about the kernel's share.
+//
+// Method: start the server with instrumentation off and warm it up, then measure equal windows: zero the
+// counters, switch instrumentation on, send the window's requests, switch it off and dump. The first
+// window is thrown away: V8 optimises most of the request path in it, whatever the uninstrumented warm-up
+// did (seen here: half its instructions were TurboFan). In the others, what V8's optimising compiler still
+// does (a re-optimisation after a deopt, a few million instructions now and then) is subtracted, as
+// callgrind_annotate attributes it (inclusive cost of Runtime_CompileOptimized; the server runs with
+// --no-concurrent-recompilation so that compilation happens on the thread being counted, where it can be
+// told apart). The figure is the median over the windows. GC stays in: it is part of every request's cost,
+// with the young generation fixed at the size a loaded server grows it to (--min-semi-space-size=16):
+// V8 sizes it by allocation per millisecond, which valgrind's slowness cuts, so left alone each process
+// keeps whatever size its start-up left it (a 10,000-rule policy's compilation grows it, a bare app's does
+// not), and the scavenges' fixed cost (several hundred thousand instructions each, roots mostly) then
+// differs between variants by more than the costs being compared.
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const VALGRIND = '/usr/bin/valgrind'
+const CONTROL = '/usr/bin/callgrind_control'
+const ANNOTATE = '/usr/bin/callgrind_annotate'
+
+export function hasCallgrind() {
+  return existsSync(VALGRIND) && existsSync(CONTROL) && existsSync(ANNOTATE)
+}
+
+function control(pid, ...args) {
+  const r = spawnSync(CONTROL, [...args, String(pid)], { encoding: 'utf8', timeout: 120_000 })
+  if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')} failed: ${r.stderr || r.stdout}`)
+}
+
+/** The `totals:` line of the newest dump for `prefix` (callgrind names dumps `prefix.1`, `prefix.2`, …). */
+function newestTotal(dir, base) {
+  const dumps = readdirSync(dir)
+    .filter((f) => f.startsWith(`${base}.`) && /^\d+$/.test(f.slice(base.length + 1)))
+    .sort((a, b) => Number(b.slice(base.length + 1)) - Number(a.slice(base.length + 1)))
+  if (dumps.length === 0) throw new Error(`no callgrind dump for ${base}`)
+  const file = join(dir, dumps[0])
+  const m = /^totals:\s+(\d+)/m.exec(readFileSync(file, 'utf8'))
+  if (!m) throw new Error(`no totals in ${dumps[0]}`)
+  return { total: Number(m[1]), compile: compileCost(file) }
+}
+
+/** Instructions spent in V8's optimising compiler, inclusive, per callgrind_annotate. */
+function compileCost(file) {
+  const r = spawnSync(ANNOTATE, ['--inclusive=yes', '--threshold=100', file], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  })
+  const line = (r.stdout ?? '').split('\n').find((l) => l.includes('Runtime_CompileOptimized('))
+  return line === undefined ? 0 : Number(/^\s*([\d,]+)/.exec(line)?.[1].replaceAll(',', '') ?? 0)
+}
+
+/** `count` GET requests for `path`, `connections` at a time, with undici; throws unless every one is 200. */
+async function send(port, path, count, connections) {
+  const { Pool } = await import('undici')
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections })
+  let left = count
+  let failed = 0
+  const worker = async () => {
+    while (left > 0) {
+      left--
+      const r = await pool.request({ path, method: 'GET' })
+      await r.body.dump()
+      if (r.statusCode !== 200) failed++
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: connections }, worker))
+  } finally {
+    await pool.close()
+  }
+  if (failed > 0) throw new Error(`${failed} of ${count} requests did not answer 200`)
+}
+
+/**
+ * Starts `node script ...args` under callgrind (the child prints `{"port": N}` or `{"ports": [N]}` on its
+ * first line once listening), and returns the user-space instructions per request for `path`.
+ */
+export async function instructionsPerRequest({
+  dir,
+  tag,
+  script,
+  args,
+  path,
+  warmup = Number(process.env.BENCH_CG_WARMUP ?? 6000),
+  windows = Number(process.env.BENCH_CG_WINDOWS ?? 5),
+  window = Number(process.env.BENCH_CG_WINDOW ?? 3000),
+  connections = 8,
+  nodeFlags = (process.env.BENCH_CG_NODE_FLAGS ?? '--no-concurrent-recompilation --min-semi-space-size=16')
+    .split(' ')
+    .filter(Boolean),
+}) {
+  const base = `cg-${tag}.out`
+  const child = spawn(
+    VALGRIND,
+    [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      // V8 writes and rewrites machine code at run time.
+      '--smc-check=all-non-file',
+      `--callgrind-out-file=${join(dir, base)}`,
+      process.execPath,
+      ...nodeFlags,
+      script,
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+  try {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
+    const [line] = await Promise.race([
+      once(child.stdout, 'data'),
+      once(child, 'exit').then(() => {
+        throw new Error(`${tag}: the server exited under valgrind`)
+      }),
+    ])
+    clearTimeout(timer)
+    const info = JSON.parse(line.toString().split('\n')[0])
+    const port = info.port ?? info.ports[0]
+    await send(port, path, warmup, connections)
+    const perWindow = []
+    for (let i = 0; i < windows; i++) {
+      control(child.pid, '--zero')
+      control(child.pid, '--instr=on')
+      await send(port, path, window, connections)
+      control(child.pid, '--instr=off')
+      control(child.pid, '--dump')
+      const { total, compile } = newestTotal(dir, base)
+      if (i > 0) perWindow.push((total - compile) / window)
+    }
+    const sorted = [...perWindow].sort((a, b) => a - b)
+    const mid = sorted.length >> 1
+    const perRequest = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    return { perRequest, perWindow }
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM')
+  }
+}
