@@ -15,6 +15,8 @@
 // A/A control (its ratio is the run's resolution), for `plain` core's context alone (which every proxykit
 // plugin installs), 10 rules, 10,000 rules. All variants are apps of one child process, each on its own
 // port, measured one at a time in paired rounds (see main); servers and wrk are pinned to a core each.
+// Last, each plain variant's user-space instructions per request under callgrind (lib/instructions.mjs),
+// with one more for reference: an app with an empty onRequest hook, what Fastify itself charges for one.
 // Besides req/s, the child reports the CPU time it spent (process.cpuUsage over the run, through IPC):
 // CPU µs per request is what the rules cost even when other processes share the cores and throughput
 // figures swing; "capacity" = baseline CPU per request / variant CPU per request.
@@ -76,6 +78,8 @@ async function buildApp(kind, ruleCount) {
     const { proxyContext } = await import('@proxykit/core')
     await app.register(proxyContext)
   }
+  // -2: an empty onRequest hook, for what Fastify itself charges for a hook
+  if (ruleCount === -2) app.addHook('onRequest', (_request, _reply, done) => done())
   if (list !== null) {
     const { default: accessControl } = await import('@proxykit/access-control')
     await app.register(accessControl, { rules: list })
@@ -212,7 +216,14 @@ async function runInstructions(dir, kind, variants, path, userShare) {
   console.log('| --- | ---: | ---: | ---: | --- |')
   for (const n of variants) {
     const { perRequest: v, perWindow } = results.get(n)
-    const name = n === 0 ? 'no access control (base)' : n === -1 ? 'core context only' : `${n} rules`
+    const name =
+      n === 0
+        ? 'no access control (base)'
+        : n === -1
+          ? 'core context only'
+          : n === -2
+            ? 'an empty onRequest hook (Fastify, for reference)'
+            : `${n} rules`
     const added = n === 0 ? '-' : Math.round(v - base)
     const pct = n === 0 ? '-' : `${(((v - base) / base) * 100).toFixed(1)}%`
     console.log(
@@ -424,7 +435,7 @@ async function main() {
       apps.child.kill('SIGTERM')
     }
     if (process.env.BENCH_INSTRUCTIONS !== '0' && hasCallgrind()) {
-      await runInstructions(dir, 'plain', [0, -1, 10, 10_000], PLAIN_PATH, userShares.get('plain') ?? 0)
+      await runInstructions(dir, 'plain', [0, -2, -1, 10, 10_000], PLAIN_PATH, userShares.get('plain') ?? 0)
     }
   } finally {
     stopAll()
