@@ -4,7 +4,7 @@
 //   hits (100 B and 16 KiB bodies)
 //     plain route        a Fastify route sending the same bytes from memory (the baseline)
 //     plain route + core the same with @proxykit/core's context hook, which every proxykit plugin installs
-//     cache hit          @proxykit/cache in front of a proxy route (undici + core's sendUpstreamResponse);
+//     cache hit          @proxykit/cache in front of a proxy route (undici + core's relay, as the proxies);
 //                        after the first request every request is a hit
 //     shape: send/raw    a preHandler answering from a Map with reply.send, and with reply.hijack() +
 //                        reply.raw: the two ways a hit can be written (why the cache writes raw)
@@ -60,24 +60,27 @@ function origin(size, cacheControl) {
   })
 }
 
-/** The proxy route the real proxies are built like: undici pool, hijacked reply, sendUpstreamResponse. */
+/** The proxy route the real proxies are built like: undici pool, hijacked reply, core's `relay`. */
 async function addProxy(app, upstream) {
   const { Pool } = await import('undici')
-  const { sendUpstreamResponse, sendError, stripHopByHop, BadGatewayError } = await import('@proxykit/core')
+  const { relay, sendError, stripHopByHop, BadGatewayError } = await import('@proxykit/core')
   const pool = new Pool(upstream, { connections: 64, pipelining: 1 })
   app.addHook('onClose', () => pool.close())
+  const callbacks = (reply) => ({
+    headers: (_statusCode, headers) => stripHopByHop(headers),
+    failed: (err) => sendError(reply, new BadGatewayError(err.message)),
+    done: () => {},
+  })
   app.all('/*', (req, reply) => {
     const headers = stripHopByHop(req.headers)
     delete headers.host
     reply.hijack()
-    pool.request({ method: req.raw.method, path: req.raw.url, headers }).then(
-      (res) =>
-        sendUpstreamResponse(req, reply, {
-          statusCode: res.statusCode,
-          headers: stripHopByHop(res.headers),
-          body: res.body,
-        }),
-      (err) => sendError(reply, new BadGatewayError(err.message)),
+    relay(
+      pool,
+      { method: req.raw.method, path: req.raw.url, headers, body: null },
+      req,
+      reply,
+      callbacks(reply),
     )
   })
 }

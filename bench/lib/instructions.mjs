@@ -38,8 +38,11 @@ function control(pid, ...args) {
   if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')} failed: ${r.stderr || r.stdout}`)
 }
 
-/** The `totals:` line of the newest dump for `prefix` (callgrind names dumps `prefix.1`, `prefix.2`, …). */
-function newestTotal(dir, base) {
+/**
+ * The newest dump for `base` (callgrind names dumps `base.1`, `base.2`, …): its `totals:` line and what
+ * the optimising compiler took of it.
+ */
+function newestDump(dir, base) {
   const dumps = readdirSync(dir)
     .filter((f) => f.startsWith(`${base}.`) && /^\d+$/.test(f.slice(base.length + 1)))
     .sort((a, b) => Number(b.slice(base.length + 1)) - Number(a.slice(base.length + 1)))
@@ -135,7 +138,7 @@ export async function instructionsPerRequest({
       await send(port, path, window, connections)
       control(child.pid, '--instr=off')
       control(child.pid, '--dump')
-      const { total, compile } = newestTotal(dir, base)
+      const { total, compile } = newestDump(dir, base)
       if (i > 0) perWindow.push((total - compile) / window)
     }
     const sorted = [...perWindow].sort((a, b) => a - b)

@@ -17,13 +17,11 @@ export function routeConfig(request: FastifyRequest): RouteConfig | undefined {
   if (kContext === undefined) {
     const viaGetter: RouteConfig | undefined = request.routeOptions.config
     const found = Object.getOwnPropertySymbols(request).find((s) => s.description === 'fastify.context')
-    const context = found === undefined ? undefined : (request as unknown as Record<symbol, unknown>)[found]
-    kContext =
-      found !== undefined && typeof context === 'object' && context !== null && 'config' in context
-        ? (context as { config: unknown }).config === viaGetter
-          ? found
-          : null
-        : null
+    const context =
+      found === undefined
+        ? undefined
+        : (request as unknown as Record<symbol, { config?: unknown } | null>)[found]
+    kContext = typeof context === 'object' && context !== null && context.config === viaGetter ? found! : null
     return viaGetter
   }
   if (kContext === null) return request.routeOptions.config
