@@ -64,10 +64,9 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
 
   function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
     const route = routeOf(request)
-    const ms =
-      reply.elapsedTime > 0
-        ? reply.elapsedTime
-        : performance.now() - (request.proxy?.startTime ?? performance.now())
+    // Fastify's own clock: it records the start whenever an onResponse hook exists (this one), and the
+    // end on the raw response's 'finish' (for an open tunnel, now).
+    const ms = reply.elapsedTime
     const seconds = ms / 1000
     metrics.requests.inc({ listener, route, status })
     metrics.duration.observe({ listener, route }, seconds)
