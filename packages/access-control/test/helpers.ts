@@ -25,7 +25,7 @@ export const TEST_NAMES: Record<string, string> = {
 export async function startApp(
   options: AccessControlOptions,
   setup?: (app: FastifyInstance) => void | Promise<void>,
-  extra: { forward?: boolean; connectPorts?: number[]; trustProxy?: boolean } = {},
+  extra: { forward?: boolean; connectPorts?: number[]; trustProxy?: boolean; parentProxy?: string } = {},
 ): Promise<App> {
   const app = Fastify({ trustProxy: extra.trustProxy ?? false })
   await app.register(accessControl, options)
@@ -33,6 +33,7 @@ export async function startApp(
     await app.register(forwardProxy, {
       allow: ['loopback'],
       connectPorts: extra.connectPorts ?? [443],
+      ...(extra.parentProxy === undefined ? {} : { parentProxy: extra.parentProxy }),
       lookup: async (name) => {
         const address = TEST_NAMES[name]
         if (address === undefined) throw new Error(`${name} is not a test name`)

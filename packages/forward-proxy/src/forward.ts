@@ -1,7 +1,6 @@
 import {
   BadGatewayError,
   BadRequestError,
-  ForbiddenError,
   GatewayTimeoutError,
   kOriginalTarget,
   LoopDetectedError,
@@ -13,7 +12,7 @@ import {
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
-import { addressDenied, checkDestination, resolveDestination } from './guard.js'
+import { checkDestination, checkThroughParent, resolveDestination } from './guard.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ResolvedOptions } from './options.js'
 import type { OriginPools } from './pools.js'
@@ -98,12 +97,15 @@ export function forwardRequest(
   if (hops === 0) return answerHere(request, reply, this.methods)
 
   if (pools.parent !== null) {
-    // The parent resolves names (and guards them); literal addresses are still checked here.
-    if (target.family !== 0) {
-      const reason = addressDenied(target.hostname, opts)
-      if (reason !== null) return sendError(reply, new ForbiddenError(`destination refused: ${reason}`))
-    }
-    return send(request, reply, pools.parent, target, hops, opts)
+    // The parent resolves names and connects; the address rules are still checked here (guard.ts).
+    const parent = pools.parent
+    const refused = checkThroughParent(target, request, opts)
+    if (refused === null) return send(request, reply, parent, target, hops, opts)
+    if (refused instanceof Error) return sendError(reply, refused)
+    return refused.then((err) => {
+      if (err !== null) return sendError(reply, err)
+      send(request, reply, parent, target, hops, opts)
+    })
   }
   // A literal address is checked at once; a name is resolved first (and every answer checked).
   const dest = target.family !== 0 ? checkDestination(target, request, opts) : null

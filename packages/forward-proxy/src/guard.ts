@@ -57,24 +57,74 @@ export async function resolveDestination(
   request: FastifyRequest,
   opts: ResolvedOptions,
 ): Promise<Destination | ProxyError> {
-  let candidates: Array<{ address: string; family: number }>
-  if (target.family !== 0) {
-    candidates = [{ address: target.hostname, family: target.family }]
-  } else {
-    try {
-      candidates = await withTimeout(
-        opts.lookup(target.hostname),
-        opts.connectTimeout,
-        `resolving ${target.hostname} took too long`,
-      )
-    } catch (err) {
-      if (err instanceof Error && (err as ProxyError).statusCode === 504) return err as ProxyError
-      return new BadGatewayError(`cannot resolve ${target.hostname}`, { cause: err })
-    }
-    if (!Array.isArray(candidates) || candidates.length === 0)
-      return new BadGatewayError(`cannot resolve ${target.hostname}`)
-  }
+  if (target.family !== 0) return checkDestination(target, request, opts)
+  const candidates = await lookupName(target.hostname, opts)
+  if (candidates instanceof Error) return candidates
   return checkCandidates(candidates, target, request, opts)
+}
+
+type Candidate = { address: string; family: number }
+
+/** Every address `hostname` resolves to, within the connect timeout (504), or a 502 naming it. */
+async function lookupName(hostname: string, opts: ResolvedOptions): Promise<Candidate[] | ProxyError> {
+  let candidates: Candidate[]
+  try {
+    candidates = await withTimeout(
+      opts.lookup(hostname),
+      opts.connectTimeout,
+      `resolving ${hostname} took too long`,
+    )
+  } catch (err) {
+    if (err instanceof Error && (err as ProxyError).statusCode === 504) return err as ProxyError
+    return new BadGatewayError(`cannot resolve ${hostname}`, { cause: err })
+  }
+  if (!Array.isArray(candidates) || candidates.length === 0)
+    return new BadGatewayError(`cannot resolve ${hostname}`)
+  return candidates
+}
+
+/** The first reason a connect guard (access-control's address rules) gives to refuse `address`, or null. */
+function guardsRefuse(address: string, request: FastifyRequest): string | null {
+  const guards = request.proxy.connectGuards
+  const ip = parseIp(address)
+  if (ip === null) return `${address} is not an IP address`
+  const family = ip.kind() === 'ipv6' ? 6 : 4
+  for (let i = 0; i < guards.length; i++) {
+    const reason = guards[i]!(ip.toString(), family, request)
+    if (reason !== null) return reason
+  }
+  return null
+}
+
+/**
+ * The destination check when a parent proxy connects for us. The parent resolves names, so this proxy's
+ * own address guard trusts it with them (and still refuses a denied literal address). Address rules an
+ * operator wrote (`request.proxy.connectGuards`, from access-control) are a policy, though, and must not
+ * pass unchecked: a literal address is checked as it is; a name is resolved here and every answer must
+ * pass, since the parent may connect to any of them. A name that does not resolve here is refused (fail
+ * closed). The parent may still resolve differently from this proxy: see the README.
+ */
+export function checkThroughParent(
+  target: ProxyTarget,
+  request: FastifyRequest,
+  opts: ResolvedOptions,
+): ProxyError | null | Promise<ProxyError | null> {
+  if (target.family !== 0) {
+    const reason = addressDenied(target.hostname, opts) ?? guardsRefuse(target.hostname, request)
+    return reason === null ? null : new ForbiddenError(`destination refused: ${reason}`)
+  }
+  if (request.proxy.connectGuards.length === 0) return null
+  return lookupName(target.hostname, opts).then((candidates) => {
+    if (candidates instanceof Error)
+      return new ForbiddenError(
+        `destination ${target.hostname} refused: its address rules cannot be checked (${candidates.message})`,
+      )
+    for (const c of candidates) {
+      const reason = guardsRefuse(c.address, request)
+      if (reason !== null) return new ForbiddenError(`destination ${target.hostname} refused: ${reason}`)
+    }
+    return null
+  })
 }
 
 /** `resolveDestination` for a target that is a literal address: no lookup, so no promise either. */
@@ -87,7 +137,7 @@ export function checkDestination(
 }
 
 function checkCandidates(
-  candidates: Array<{ address: string; family: number }>,
+  candidates: Candidate[],
   target: ProxyTarget,
   request: FastifyRequest,
   opts: ResolvedOptions,

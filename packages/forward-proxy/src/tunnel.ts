@@ -13,7 +13,7 @@ import {
   writeRawError,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { addressDenied, resolveDestination } from './guard.js'
+import { checkThroughParent, resolveDestination } from './guard.js'
 import type { ResolvedOptions } from './options.js'
 import { dialThroughParent } from './parent.js'
 
@@ -118,10 +118,9 @@ export async function openTunnel(this: TunnelContext, request: FastifyRequest, r
 
   let dial: () => Promise<net.Socket>
   if (opts.parent !== null) {
-    if (target.family !== 0) {
-      const reason = addressDenied(target.hostname, opts)
-      if (reason !== null) return sendError(reply, new ForbiddenError(`destination refused: ${reason}`))
-    }
+    // The parent resolves names and connects; the address rules are still checked here (guard.ts).
+    const refused = await checkThroughParent(target, request, opts)
+    if (refused !== null) return sendError(reply, refused)
     const parent = opts.parent
     dial = () => dialThroughParent(parent, target.authority, opts.connectTimeout)
   } else {
