@@ -1,8 +1,10 @@
 import {
   type ConnectGuard,
   ForbiddenError,
+  InternalError,
   installProxyContext,
   ProxyAuthRequiredError,
+  type ProxyError,
   parseIp,
   routeConfig,
   ServiceUnavailableError,
@@ -101,6 +103,23 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   fastify.addHook('onRoute', (route) => {
     routePolicy(route.config?.accessControl, `route ${route.method} ${route.url} config.accessControl`)
   })
+  // A route declared before the plugin was never seen by onRoute: its config is compiled on its first
+  // request. When that fails the route is refused (500, fail closed) and the reason logged once.
+  const brokenRoutes = new WeakMap<object, ProxyError>()
+  function lateRoutePolicy(request: FastifyRequest, config: RouteAccessControl): RoutePolicy | ProxyError {
+    const key = config === false ? FALSE_KEY : config
+    const broken = brokenRoutes.get(key)
+    if (broken !== undefined) return broken
+    const { method, url } = request.routeOptions
+    try {
+      return routePolicy(config, `route ${method} ${url} config.accessControl`)!
+    } catch (err) {
+      request.log.error({ err }, 'access-control: invalid route configuration; the route is refused')
+      const refused = new InternalError('invalid access-control configuration for this route')
+      brokenRoutes.set(key, refused)
+      return refused
+    }
+  }
 
   function record(
     request: FastifyRequest,
@@ -142,8 +161,13 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     const ctx = request.proxy
     if (ctx == null) return done()
     const config = routeConfig(request)?.accessControl
-    const route = routePolicy(config, 'route config.accessControl')
-    if (route !== null && config === false) return done()
+    let route: RoutePolicy | null = null
+    if (config !== undefined) {
+      if (config === false) return done()
+      const found = routePolicies.get(config) ?? lateRoutePolicy(request, config)
+      if (found instanceof Error) return sendError(reply, found)
+      route = found
+    }
     const forward = ctx.form === 'absolute' || ctx.form === 'authority'
     if (auth === null) return decideRequest(request, reply, done, route, forward, null, [])
     authenticate(request, forward).then((result) => {

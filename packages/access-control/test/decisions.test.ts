@@ -154,6 +154,47 @@ test('bad route configuration fails at start, naming the route and field', async
   await f.close()
 })
 
+test('a route declared before the plugin: its config is compiled on first use, and if bad the route is refused', async (t) => {
+  const lines: string[] = []
+  const f = Fastify({ logger: { level: 'error', stream: { write: (line: string) => lines.push(line) } } })
+  let handled = 0
+  f.get(
+    '/early-bad',
+    { config: { accessControl: { rules: [{ action: 'allow', clients: ['nope'] }] } } },
+    async () => {
+      handled++
+      return 'ran'
+    },
+  )
+  f.get(
+    '/early-good',
+    {
+      config: { accessControl: { rules: [{ name: 'not-here', action: 'deny', clients: ['127.0.0.0/8'] }] } },
+    },
+    async () => {
+      handled++
+      return 'ran'
+    },
+  )
+  await f.register(accessControl, { rules: [{ action: 'allow' }] })
+  await f.listen({ port: 0, host: '127.0.0.1' })
+  t.after(() => f.close())
+  const port = (f.server.address() as AddressInfo).port
+  for (let i = 0; i < 2; i++) {
+    const bad = await send(port, 'GET /early-bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+    assert.equal(bad.statusCode, 500)
+    assert.equal(bad.body.toString(), 'Internal error: invalid access-control configuration for this route\n')
+  }
+  const good = await send(port, 'GET /early-good HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+  assert.equal(good.statusCode, 403)
+  assert.match(good.body.toString(), /not-here/)
+  assert.equal(handled, 0)
+  // Logged once, naming the route and the field; the client's body says neither.
+  const logged = lines.filter((l) => l.includes('invalid route configuration'))
+  assert.equal(logged.length, 1)
+  assert.match(logged[0]!, /route GET \/early-bad config\.accessControl\.rules\[0\]\.clients\[0\]/)
+})
+
 test('top-level options are checked at registration', async () => {
   const cases: Array<[unknown, RegExp]> = [
     [{ mode: 'audit' }, /mode: must be "enforce" or "report"/],

@@ -18,6 +18,7 @@ export const BadGatewayError = createError('PK_BAD_GATEWAY', 'Bad gateway: %s', 
 export const ServiceUnavailableError = createError('PK_SERVICE_UNAVAILABLE', 'Service unavailable: %s', 503)
 export const GatewayTimeoutError = createError('PK_GATEWAY_TIMEOUT', 'Gateway timeout: %s', 504)
 export const NotImplementedError = createError('PK_NOT_IMPLEMENTED', 'Not implemented: %s', 501)
+export const InternalError = createError('PK_INTERNAL', 'Internal error: %s', 500)
 
 /** A coded proxykit error: what every constructor above returns. */
 export interface ProxyError extends Error {
