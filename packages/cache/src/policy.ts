@@ -117,7 +117,9 @@ export function decideStorage(
   if (cc['must-understand'] !== undefined) {
     if (!understood) return no('must-understand')
   } else if (cc['no-store'] !== undefined) return no('no-store')
-  if (!understood) return no('status')
+  // §3: the status must be understood for must-understand (above), and for 206 and 304, which are not
+  // complete responses to store; any other final status may be stored given explicit freshness (below).
+  if (!understood && (statusCode === 206 || statusCode === 304)) return no('status')
   if (cc.private !== undefined) return no('private')
   const vary = header(headers, 'vary')
   if (vary?.split(',').some((v) => v.trim() === '*')) return no('vary-star')
@@ -158,7 +160,8 @@ export function decideStorage(
   const responseDelay = Math.max(0, (responseTime - requestTime) / 1000)
   const initialAge = Math.max(apparentAge, ageValue + responseDelay)
 
-  const noCache = cc['no-cache'] === true
+  // §5.2.2.4: the qualified form (no-cache="field") is treated as the unqualified one, as the RFC allows.
+  const noCache = cc['no-cache'] !== undefined
   const strict = cc['must-revalidate'] !== undefined || cc['proxy-revalidate'] !== undefined
   const policy: EntryPolicy = {
     responseTime,

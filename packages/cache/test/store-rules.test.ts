@@ -18,6 +18,16 @@ const cases: Array<{ name: string; headers: Record<string, string>; status?: num
   { name: '302 without explicit freshness', headers: {}, status: 302, stored: false },
   { name: '302 with max-age', headers: { 'cache-control': 'max-age=60' }, status: 302, stored: true },
   { name: '404 with max-age', headers: { 'cache-control': 'max-age=60' }, status: 404, stored: true },
+  // §3: any final status may be stored with explicit freshness, even one the cache has no rules for.
+  { name: '201 with max-age', headers: { 'cache-control': 'max-age=60' }, status: 201, stored: true },
+  { name: '418 with s-maxage', headers: { 'cache-control': 's-maxage=60' }, status: 418, stored: true },
+  { name: '201 without explicit freshness', headers: {}, status: 201, stored: false },
+  {
+    name: 'must-understand with a status not understood is not stored',
+    headers: { 'cache-control': 'must-understand, max-age=60' },
+    status: 418,
+    stored: false,
+  },
   {
     name: '206 is never stored',
     headers: { 'cache-control': 'max-age=60', 'content-range': 'bytes 0-4/10' },

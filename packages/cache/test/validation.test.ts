@@ -87,6 +87,18 @@ test('no-cache responses are stored but validated on every use', async (t) => {
   assert.equal(s.origin.requests[2]!.headers['if-none-match'], '"nc"')
 })
 
+test('qualified no-cache="field" is validated on every use too, never served fresh', async (t) => {
+  const s = await setup(
+    t,
+    validatingOrigin('"q"', { 'cache-control': 'max-age=60, no-cache="x-secret"', 'x-secret': 's' }, {}),
+  )
+  await s.get('/r')
+  const b = await s.get('/r')
+  assert.equal(s.origin.hits, 2)
+  assert.equal(b.body, 'body v1')
+  assert.equal(s.origin.requests[1]!.headers['if-none-match'], '"q"')
+})
+
 test('a fresh must-revalidate response is a hit (only stale ones must be validated)', async (t) => {
   const s = await setup(t, validatingOrigin('"m"', { 'cache-control': 'max-age=60, must-revalidate' }, {}))
   await s.get('/r')
