@@ -54,3 +54,26 @@ test('with Redis down the cache bypasses (and logs) instead of failing requests'
   }
   assert.match(last.headers['cache-status']!, /hit/)
 })
+
+test('a client you pass, with ioredis defaults (offline queue on), bypasses at once while Redis is down', {
+  skip: !available && !process.env.CI,
+}, async (t) => {
+  const { Redis } = await import('ioredis')
+  const server = await startRedisServer()
+  const url = server.url
+  await server.stop()
+  // Nothing listens on the port now: the client keeps reconnecting and would queue every command.
+  const client = new Redis(url, { retryStrategy: () => 100 })
+  client.on('error', () => {})
+  t.after(() => client.disconnect())
+  const store = new RedisStore({ client, prefix: `test:${randomUUID()}:` })
+  const s = await setup(t, respond({ 'cache-control': 'max-age=60' }), { store })
+  const started = Date.now()
+  for (let i = 0; i < 3; i++) {
+    const r = await s.get('/r')
+    assert.equal(r.status, 200)
+    assert.match(r.headers['cache-status']!, /fwd=bypass; fwd-status=200; detail=store-error/)
+  }
+  assert.equal(s.origin.hits, 3)
+  assert.ok(Date.now() - started < 2000, `three bypasses took ${Date.now() - started} ms`)
+})

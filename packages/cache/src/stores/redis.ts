@@ -10,7 +10,7 @@ import {
 } from '../store.js'
 
 export interface RedisStoreOptions {
-  /** An ioredis client you own (the store never closes it). */
+  /** An ioredis client you own (the store never closes it, and uses it only while it is connected). */
   client?: Redis
   /** Or a URL: the store makes its own client (failing fast while Redis is down) and closes it. */
   url?: string
@@ -92,7 +92,20 @@ export class RedisStore implements CacheStore {
     return `${this.prefix}u:${url}`
   }
 
+  /**
+   * Whether commands can run now. A client you pass may queue commands while Redis is down (ioredis's
+   * offline queue, on by default), which would hold every request until it reconnects: the store asks
+   * only a connected client, so the cache bypasses at once instead. A lazy client is told to connect.
+   */
+  #connected(): boolean {
+    const status = this.client.status
+    if (status === 'ready') return true
+    if (status === 'wait') this.client.connect().catch(() => {})
+    return false
+  }
+
   async get(key: CacheKey): Promise<CacheEntry | null | undefined> {
+    if (!this.#connected()) throw new Error(`Redis is not connected (${this.client.status})`)
     const k = this.#urlKey(key.url)
     const fields = await this.client.hgetallBuffer(k)
     let any = false
@@ -122,6 +135,7 @@ export class RedisStore implements CacheStore {
   }
 
   createWriteStream(key: CacheKey, value: CachedResponse): Writable | undefined {
+    if (!this.#connected()) return undefined
     const chunks: Buffer[] = []
     let size = 0
     // Growing past the entry limit abandons the entry: destroyed without an error (see MemoryStore).
