@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
-import { addForwardingHeaders, stripHopByHop, type TrustFunction } from '@proxykit/core'
+import { addForwardingHeaders, parseHostHeader, stripHopByHop, type TrustFunction } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 import type { ResolvedRoute } from './options.js'
-import type { Upstream } from './upstream.js'
+import type { ProxyRoute } from './route.js'
 
 export interface HeaderSettings {
   trust: TrustFunction | null
@@ -72,44 +72,78 @@ function unrewritePath(path: string, route: ResolvedRoute): string {
   return path
 }
 
+/** The first value of a comma-separated header, trimmed and lower-cased ('' when absent). */
+function firstValue(value: string | string[] | undefined): string {
+  const v = Array.isArray(value) ? value[0] : value
+  if (v === undefined) return ''
+  const comma = v.indexOf(',')
+  return (comma === -1 ? v : v.slice(0, comma)).trim().toLowerCase()
+}
+
+/**
+ * The origin the client addressed: the connection's scheme and Host, or, from a trusted proxy in front
+ * (a TLS terminator, say), its X-Forwarded-Proto and X-Forwarded-Host. null without a usable Host.
+ */
+function publicOrigin(request: FastifyRequest, settings: HeaderSettings): string | null {
+  const req = request.raw
+  let proto: string = scheme(req)
+  let host = req.headers.host
+  const peer = req.socket.remoteAddress
+  if (peer !== undefined && (settings.trust ?? fastifyTrust(request))(peer, 0)) {
+    const fp = firstValue(req.headers['x-forwarded-proto'])
+    if (fp === 'http' || fp === 'https') proto = fp
+    const fh = firstValue(req.headers['x-forwarded-host'])
+    if (fh !== '' && !(parseHostHeader(fh) instanceof Error)) host = fh
+  }
+  if (host === undefined || host === '') return null
+  return `${proto}://${host}`
+}
+
+const ABSOLUTE = /^(https?):\/\/([^/?#]*)/i
+
 /**
  * `Location: http://10.0.0.5:8080/v1/x` → `https://public.example/api/x`: a redirect must never show the
- * client an upstream's address (nginx's `proxy_redirect default`). Relative references are left alone
- * except for the prefix rewrite of absolute paths.
+ * client an upstream's address (nginx's `proxy_redirect default`). Any upstream of the route counts (a
+ * redirect may name a sibling), in any spelling of its origin (case, an explicit default port); the rest
+ * of the reference is kept byte for byte. Relative references are left alone except for the prefix
+ * rewrite of absolute paths.
  */
 function rewriteLocation(
   value: string,
-  upstream: Upstream,
-  req: IncomingMessage,
-  route: ResolvedRoute,
+  route: ProxyRoute,
+  request: FastifyRequest,
+  settings: HeaderSettings,
 ): string {
-  const origin = upstream.url
-  if (value.length >= origin.length && value.slice(0, origin.length).toLowerCase() === origin.toLowerCase()) {
-    const rest = value.slice(origin.length)
-    if (rest === '' || rest[0] === '/' || rest[0] === '?' || rest[0] === '#') {
-      const host = req.headers.host
-      if (host === undefined) return value
-      return `${scheme(req)}://${host}${unrewritePath(rest === '' ? '/' : rest, route)}`
-    }
+  const m = ABSOLUTE.exec(value)
+  if (m === null) {
+    if (value[0] === '/' && value[1] !== '/') return unrewritePath(value, route.options)
     return value
   }
-  if (value[0] === '/' && value[1] !== '/') return unrewritePath(value, route)
-  return value
+  let origin: string
+  try {
+    origin = new URL(`${m[1]}://${m[2]}`).origin
+  } catch {
+    return value
+  }
+  if (!route.upstreams.some((u) => u.url === origin)) return value
+  const pub = publicOrigin(request, settings)
+  if (pub === null) return value
+  const rest = value.slice(m[0].length)
+  return pub + unrewritePath(rest === '' || rest[0] !== '/' ? `/${rest}` : rest, route.options)
 }
 
 /** The response headers passed to the client: hop-by-hop and hidden ones removed, locations rewritten. */
 export function responseHeaders(
   headers: IncomingHttpHeaders,
-  upstream: Upstream,
-  req: IncomingMessage,
-  route: ResolvedRoute,
+  request: FastifyRequest,
+  route: ProxyRoute,
   settings: HeaderSettings,
 ): OutgoingHttpHeaders {
   const out = stripHopByHop(headers, { remove: settings.hide })
   const location = out.location
-  if (typeof location === 'string') out.location = rewriteLocation(location, upstream, req, route)
+  if (typeof location === 'string') out.location = rewriteLocation(location, route, request, settings)
   const contentLocation = out['content-location']
   if (typeof contentLocation === 'string')
-    out['content-location'] = rewriteLocation(contentLocation, upstream, req, route)
+    out['content-location'] = rewriteLocation(contentLocation, route, request, settings)
   return out
 }

@@ -164,7 +164,7 @@ export function proxyRequest(
           upstream.recordFailure(passive, Date.now())
         else upstream.recordSuccess()
         ctx.upstream = { url: upstream.url, attempts }
-        return responseHeaders(headers, upstream, req, route.options, settings)
+        return responseHeaders(headers, request, route, settings)
       },
       failed: (err) => {
         upstream.end()
