@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setup, sleep } from './helpers.js'
+import { SHAPES, setup, setupFor, sleep } from './helpers.js'
 
 const ago = (s: number) => new Date(Date.now() - s * 1000).toUTCString()
 
@@ -42,25 +42,27 @@ test('beyond the stale-while-revalidate window the request waits for the origin'
   assert.equal(s.origin.hits, 2)
 })
 
-test('stale-if-error serves the stale entry when the origin answers 5xx', async (t) => {
-  let fail = false
-  const s = await setup(t, (_req, res) => {
-    if (fail) {
-      res.writeHead(503, { 'content-type': 'text/plain' })
-      res.end('down')
-      return
-    }
-    res.writeHead(200, { 'cache-control': 'max-age=60, stale-if-error=600', date: ago(100), etag: '"e"' })
-    res.end('good')
+for (const shape of SHAPES) {
+  test(`stale-if-error serves the stale entry when the origin answers 5xx (${shape})`, async (t) => {
+    let fail = false
+    const s = await setupFor(shape)(t, (_req, res) => {
+      if (fail) {
+        res.writeHead(503, { 'content-type': 'text/plain' })
+        res.end('down')
+        return
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=60, stale-if-error=600', date: ago(100), etag: '"e"' })
+      res.end('good')
+    })
+    await s.get('/r')
+    fail = true
+    const b = await s.get('/r')
+    assert.equal(s.origin.hits, 2)
+    assert.equal(b.status, 200)
+    assert.equal(b.body, 'good')
+    assert.match(b.headers['cache-status']!, /detail=stale-if-error; fwd=stale; fwd-status=503/)
   })
-  await s.get('/r')
-  fail = true
-  const b = await s.get('/r')
-  assert.equal(s.origin.hits, 2)
-  assert.equal(b.status, 200)
-  assert.equal(b.body, 'good')
-  assert.match(b.headers['cache-status']!, /detail=stale-if-error; fwd=stale; fwd-status=503/)
-})
+}
 
 test('without stale-if-error the 5xx goes to the client', async (t) => {
   let fail = false
@@ -79,36 +81,40 @@ test('without stale-if-error the 5xx goes to the client', async (t) => {
   assert.equal(b.status, 503)
 })
 
-test('request stale-if-error also allows it', async (t) => {
-  let fail = false
-  const s = await setup(t, (_req, res) => {
-    if (fail) {
-      res.writeHead(500)
-      res.end('down')
-      return
-    }
-    res.writeHead(200, { 'cache-control': 'max-age=60', date: ago(100), etag: '"e"' })
-    res.end('good')
+for (const shape of SHAPES) {
+  test(`request stale-if-error also allows it (${shape})`, async (t) => {
+    let fail = false
+    const s = await setupFor(shape)(t, (_req, res) => {
+      if (fail) {
+        res.writeHead(500)
+        res.end('down')
+        return
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=60', date: ago(100), etag: '"e"' })
+      res.end('good')
+    })
+    await s.get('/r')
+    fail = true
+    const b = await s.get('/r', { 'cache-control': 'stale-if-error=600' })
+    assert.equal(b.status, 200)
+    assert.equal(b.body, 'good')
   })
-  await s.get('/r')
-  fail = true
-  const b = await s.get('/r', { 'cache-control': 'stale-if-error=600' })
-  assert.equal(b.status, 200)
-  assert.equal(b.body, 'good')
-})
+}
 
-test('stale-if-error also covers an unreachable origin (the proxy answers 502 through the filters)', async (t) => {
-  const s = await setup(t, (_req, res) => {
-    res.writeHead(200, { 'cache-control': 'max-age=60, stale-if-error=600', date: ago(100), etag: '"u"' })
-    res.end('kept')
+for (const shape of SHAPES) {
+  test(`stale-if-error also covers an unreachable origin (the proxy answers 502 through the filters) (${shape})`, async (t) => {
+    const s = await setupFor(shape)(t, (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60, stale-if-error=600', date: ago(100), etag: '"u"' })
+      res.end('kept')
+    })
+    await s.get('/r')
+    await s.origin.close()
+    const b = await s.get('/r')
+    assert.equal(b.status, 200)
+    assert.equal(b.body, 'kept')
+    assert.match(b.headers['cache-status']!, /detail=stale-if-error; fwd=stale; fwd-status=502/)
+    const c = await s.get('/never-stored')
+    assert.equal(c.status, 502)
+    assert.match(c.headers['cache-status']!, /fwd=uri-miss; fwd-status=502/)
   })
-  await s.get('/r')
-  await s.origin.close()
-  const b = await s.get('/r')
-  assert.equal(b.status, 200)
-  assert.equal(b.body, 'kept')
-  assert.match(b.headers['cache-status']!, /detail=stale-if-error; fwd=stale; fwd-status=502/)
-  const c = await s.get('/never-stored')
-  assert.equal(c.status, 502)
-  assert.match(c.headers['cache-status']!, /fwd=uri-miss; fwd-status=502/)
-})
+}

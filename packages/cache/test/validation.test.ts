@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { test } from 'node:test'
-import { setup } from './helpers.js'
+import { SHAPES, setup, setupFor } from './helpers.js'
 
 const ago = (s: number) => new Date(Date.now() - s * 1000).toUTCString()
 
@@ -18,32 +18,34 @@ function validatingOrigin(etag: string, first: Record<string, string>, on304: Re
   }
 }
 
-test('a stale entry is revalidated with If-None-Match; the 304 updates stored headers and it is fresh again', async (t) => {
-  const s = await setup(
-    t,
-    validatingOrigin(
-      '"v1"',
-      { 'cache-control': 'max-age=60', date: ago(100), 'x-version': 'old' },
-      {
-        'cache-control': 'max-age=60',
-        'x-version': 'new',
-      },
-    ),
-  )
-  const a = await s.get('/r')
-  assert.equal(a.body, 'body v1')
-  const b = await s.get('/r')
-  assert.equal(s.origin.hits, 2)
-  assert.equal(s.origin.requests[1]!.headers['if-none-match'], '"v1"')
-  assert.equal(b.status, 200, 'the client gets the stored body, not the 304')
-  assert.equal(b.body, 'body v1')
-  assert.equal(b.headers['x-version'], 'new')
-  assert.match(b.headers['cache-status']!, /fwd=stale; fwd-status=304; stored/)
-  const c = await s.get('/r')
-  assert.equal(s.origin.hits, 2, 'fresh again after the 304')
-  assert.equal(c.headers['x-version'], 'new')
-  assert.equal(s.app.cache.metrics().revalidated, 1)
-})
+for (const shape of SHAPES) {
+  test(`a stale entry is revalidated with If-None-Match; the 304 updates stored headers and it is fresh again (${shape})`, async (t) => {
+    const s = await setupFor(shape)(
+      t,
+      validatingOrigin(
+        '"v1"',
+        { 'cache-control': 'max-age=60', date: ago(100), 'x-version': 'old' },
+        {
+          'cache-control': 'max-age=60',
+          'x-version': 'new',
+        },
+      ),
+    )
+    const a = await s.get('/r')
+    assert.equal(a.body, 'body v1')
+    const b = await s.get('/r')
+    assert.equal(s.origin.hits, 2)
+    assert.equal(s.origin.requests[1]!.headers['if-none-match'], '"v1"')
+    assert.equal(b.status, 200, 'the client gets the stored body, not the 304')
+    assert.equal(b.body, 'body v1')
+    assert.equal(b.headers['x-version'], 'new')
+    assert.match(b.headers['cache-status']!, /fwd=stale; fwd-status=304; stored/)
+    const c = await s.get('/r')
+    assert.equal(s.origin.hits, 2, 'fresh again after the 304')
+    assert.equal(c.headers['x-version'], 'new')
+    assert.equal(s.app.cache.metrics().revalidated, 1)
+  })
+}
 
 test('If-Modified-Since is used when there is only Last-Modified', async (t) => {
   const lm = ago(5000)
@@ -63,18 +65,20 @@ test('If-Modified-Since is used when there is only Last-Modified', async (t) => 
   assert.equal(b.status, 200)
 })
 
-test('a 200 to the revalidation replaces the stored entry', async (t) => {
-  let version = 1
-  const s = await setup(t, (_req, res) => {
-    res.writeHead(200, { etag: `"v${version}"`, 'cache-control': 'max-age=0' })
-    res.end(`version ${version}`)
+for (const shape of SHAPES) {
+  test(`a 200 to the revalidation replaces the stored entry (${shape})`, async (t) => {
+    let version = 1
+    const s = await setupFor(shape)(t, (_req, res) => {
+      res.writeHead(200, { etag: `"v${version}"`, 'cache-control': 'max-age=0' })
+      res.end(`version ${version}`)
+    })
+    await s.get('/r')
+    version = 2
+    const b = await s.get('/r')
+    assert.equal(b.body, 'version 2')
+    assert.match(b.headers['cache-status']!, /fwd=stale; fwd-status=200; stored/)
   })
-  await s.get('/r')
-  version = 2
-  const b = await s.get('/r')
-  assert.equal(b.body, 'version 2')
-  assert.match(b.headers['cache-status']!, /fwd=stale; fwd-status=200; stored/)
-})
+}
 
 test('no-cache responses are stored but validated on every use', async (t) => {
   const s = await setup(t, validatingOrigin('"nc"', { 'cache-control': 'no-cache' }, {}))
