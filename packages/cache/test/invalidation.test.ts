@@ -46,22 +46,52 @@ test('an unsuccessful POST invalidates nothing', async (t) => {
   assert.equal(s.origin.hits, 2)
 })
 
-test('Location and Content-Location of the same origin are invalidated; other origins are not', async (t) => {
+test('Location and Content-Location of the same origin are invalidated', async (t) => {
   const s = await setup(
     t,
-    origin(() => ({ location: '/a', 'content-location': 'http://127.0.0.1:1/b' })),
+    origin(() => ({ location: '/a', 'content-location': '/b' })),
   )
   await s.get('/a')
+  await s.get('/b')
   await s.get('/other')
+  assert.equal(s.origin.hits, 3)
   // Location resolves against the request URL (the cache's own host): same origin.
-  const host = new URL(s.url).host
-  void host
   await s.get('/item', {}, 'POST')
   await s.get('/a')
-  assert.equal(s.origin.hits, 4, '/a refetched')
+  await s.get('/b')
+  assert.equal(s.origin.hits, 6, '/a and /b refetched')
   await s.get('/other')
-  assert.equal(s.origin.hits, 4, '/other untouched')
+  assert.equal(s.origin.hits, 6, '/other untouched')
 })
+
+// The other origin's entry is really stored (keyed on its Host), so only the same-origin check keeps a
+// response from one origin from purging it.
+for (const header of ['location', 'content-location']) {
+  test(`a cross-origin ${header} does not invalidate the other origin's stored entry; a same-origin one does`, async (t) => {
+    let target = ''
+    const s = await setup(
+      t,
+      origin(() => ({ [header]: target })),
+    )
+    const other = { host: 'other.example' }
+    await s.get('/b', other)
+    const hit = await s.get('/b', other)
+    assert.match(hit.headers['cache-status']!, /hit/)
+    assert.equal(s.origin.hits, 1)
+    // An unsafe request to the cache's own origin names the other origin's URL.
+    target = 'http://other.example/b'
+    const p = await s.get('/item', {}, 'POST')
+    assert.equal(p.headers[header], target)
+    assert.match((await s.get('/b', other)).headers['cache-status']!, /hit/)
+    assert.equal(s.origin.hits, 2, 'http://other.example/b untouched')
+    // The same URL named by an unsafe request to that origin (relative, so resolved against it).
+    target = '/b'
+    await s.get('/item', other, 'POST')
+    const after = await s.get('/b', other)
+    assert.match(after.headers['cache-status']!, /fwd=uri-miss/)
+    assert.equal(s.origin.hits, 4, 'http://other.example/b refetched')
+  })
+}
 
 test('a same-origin absolute Content-Location is invalidated', async (t) => {
   let self = ''
