@@ -144,10 +144,9 @@ export function proxyRequest(
   const attempt = (lastError: ProxyError | null): void => {
     const spent =
       tried.length >= maxAttempts || (tried.length > 0 && (route.budget === null || !route.budget.withdraw()))
-    // Prefer an upstream not tried yet; with none left, the same one again (a stale keep-alive socket).
-    const upstream = spent
-      ? null
-      : (route.pick(request, tried) ?? (tried.length > 0 ? route.pick(request, []) : null))
+    // Only an upstream not tried yet for this request, as nginx's proxy_next_upstream: resending to the
+    // one that just failed would hammer it, and with every upstream tried the request fails.
+    const upstream = spent ? null : route.pick(request, tried)
     if (upstream === null) {
       giveUp(lastError)
       return
