@@ -189,28 +189,24 @@ async function cpuOf(child) {
 }
 
 // ---- instructions per request (callgrind): the resolution the req/s figures lack here --------------------
-// Each variant alone in a process under valgrind, two at a time (valgrind runs a process on one core). See
-// lib/instructions.mjs for the method and what the count leaves out.
+// Each variant alone in a process under valgrind, one at a time (two at once made the windows spread: see
+// lib/instructions.mjs for the method and what the count leaves out).
 async function runInstructions(dir, kind, variants, path, userShare) {
   const results = new Map()
-  for (let i = 0; i < variants.length; i += 2) {
-    await Promise.all(
-      variants.slice(i, i + 2).map(async (n) => {
-        const r = await instructionsPerRequest({
-          dir,
-          tag: `${kind}${n}`,
-          script: SELF,
-          args: ['--apps', kind, String(n)],
-          path,
-        })
-        results.set(n, r)
-      }),
-    )
+  for (const n of variants) {
+    const r = await instructionsPerRequest({
+      dir,
+      tag: `${kind}${n}`,
+      script: SELF,
+      args: ['--apps', kind, String(n)],
+      path,
+    })
+    results.set(n, r)
   }
   const base = results.get(0).perRequest
   console.log(
     `\n${kind}: user-space instructions per request (callgrind: 6,000 requests to warm up, one window of ` +
-      '3,000 thrown away, then the median of 4 windows of 3,000)',
+      '3,000 thrown away, then the median of 8 windows of 3,000)',
   )
   console.log('| variant | instructions/request | added vs none | added, % of none | every window |')
   console.log('| --- | ---: | ---: | ---: | --- |')

@@ -1,7 +1,9 @@
 // Instructions per request: a server process run under valgrind's callgrind, which counts the user-space
-// instructions it executes. Unlike req/s and CPU time, the count does not depend on what else the machine
-// is doing (two runs of one variant agree within about 1% here, where an A/A req/s comparison swings by
-// 10-30%), so it can resolve a cost of a few percent that throughput figures on a shared machine cannot.
+// instructions it executes. It depends far less on what else the machine is doing than req/s and CPU time
+// (two runs of one variant agree within about 1% here, where an A/A req/s comparison swings by 10-30%), so
+// it can resolve a cost of a few percent that throughput figures on a shared machine cannot. Not nothing,
+// though: how many requests one event-loop turn handles depends on timing, and a turn has fixed costs, so
+// run one counted server at a time on an otherwise quiet machine (two at once spread windows by ±5%).
 //
 // It counts instructions, not time: kernel work (the sockets) is left out, and so are cache misses. The
 // kernel's share of a request is the same for every variant of one server, so a variant's extra user-space
@@ -14,7 +16,8 @@
 // does (a re-optimisation after a deopt, a few million instructions now and then) is subtracted, as
 // callgrind_annotate attributes it (inclusive cost of Runtime_CompileOptimized; the server runs with
 // --no-concurrent-recompilation so that compilation happens on the thread being counted, where it can be
-// told apart). The figure is the median over the windows. GC stays in: it is part of every request's cost,
+// told apart). The figure is the median over the windows (8 by default), which also drops the odd window
+// with a full mark-compact in it (seen in every variant, under valgrind only, so not a per-request cost). GC stays in: it is part of every request's cost,
 // with the young generation fixed at the size a loaded server grows it to (--min-semi-space-size=16):
 // V8 sizes it by allocation per millisecond, which valgrind's slowness cuts, so left alone each process
 // keeps whatever size its start-up left it (a 10,000-rule policy's compilation grows it, a bare app's does
@@ -96,7 +99,7 @@ export async function instructionsPerRequest({
   args,
   path,
   warmup = Number(process.env.BENCH_CG_WARMUP ?? 6000),
-  windows = Number(process.env.BENCH_CG_WINDOWS ?? 5),
+  windows = Number(process.env.BENCH_CG_WINDOWS ?? 9),
   window = Number(process.env.BENCH_CG_WINDOW ?? 3000),
   connections = 8,
   nodeFlags = (process.env.BENCH_CG_NODE_FLAGS ?? '--no-concurrent-recompilation --min-semi-space-size=16')
