@@ -112,16 +112,20 @@ async function exercise(
   return proxy
 }
 
-test('a ws client echoes through the proxy: frames, ping/pong and close codes pass both ways', async (t) => {
-  const proxy = await exercise(t)
-  // h2c would tunnel requests past the proxy's routing: refused.
+/** h2c would tunnel requests past the proxy's routing: refused, and nothing of it reaches an upstream. */
+async function assertH2cRefused(port: number) {
   const h2c = await rawRequest(
-    proxy.port,
+    port,
     'GET /ws/x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
     { idleMs: 2000 },
   )
   assert.equal(h2c.statusCode, 400)
   assert.match(h2c.text, /h2c is not supported/)
+}
+
+test('a ws client echoes through the proxy: frames, ping/pong and close codes pass both ways', async (t) => {
+  const proxy = await exercise(t)
+  await assertH2cRefused(proxy.port)
   // An upgrade for a path no route serves gets the app's 404, not a hang.
   const miss = await rawRequest(
     proxy.port,
@@ -141,6 +145,8 @@ test('works with @fastify/websocket registered before it; only one of them answe
   const local = await open(`ws://127.0.0.1:${proxy.port}/local`)
   assert.equal(local.first, 'local handler')
   local.ws.close()
+  // @fastify/websocket's own 'upgrade' listener answers here: h2c must still be refused.
+  await assertH2cRefused(proxy.port)
 })
 
 test('works with @fastify/websocket registered after it', async (t) => {
@@ -148,6 +154,8 @@ test('works with @fastify/websocket registered after it', async (t) => {
   const local = await open(`ws://127.0.0.1:${proxy.port}/local`)
   assert.equal(local.first, 'local handler')
   local.ws.close()
+  // @fastify/websocket's own 'upgrade' listener answers here: h2c must still be refused.
+  await assertH2cRefused(proxy.port)
 })
 
 test('an upgrade runs the app’s onRequest hooks (access control applies to WebSockets)', async (t) => {
