@@ -141,12 +141,24 @@ export function proxyRequest(
     sendError(reply, lastError)
   }
 
-  const attempt = (lastError: ProxyError | null): void => {
+  const attempt = (lastError: ProxyError | null, resetBy: Upstream | null = null): void => {
     const spent =
       tried.length >= maxAttempts || (tried.length > 0 && (route.budget === null || !route.budget.withdraw()))
-    // Only an upstream not tried yet for this request, as nginx's proxy_next_upstream: resending to the
-    // one that just failed would hammer it, and with every upstream tried the request fails.
-    const upstream = spent ? null : route.pick(request, tried)
+    // An upstream not tried yet for this request, as nginx's proxy_next_upstream. With none left, one
+    // resend to an upstream that closed the connection before answering, if it was tried only once: that
+    // is how a kept-alive connection the upstream closed just as the request went out fails (nginx resends
+    // on a cached connection too). A refused or timed-out connection is never resent to the same upstream.
+    let upstream = spent ? null : route.pick(request, tried)
+    if (
+      upstream === null &&
+      !spent &&
+      resetBy !== null &&
+      tried.indexOf(resetBy) === tried.lastIndexOf(resetBy)
+    )
+      upstream = route.pick(
+        request,
+        tried.filter((u) => u !== resetBy),
+      )
     if (upstream === null) {
       giveUp(lastError)
       return
@@ -170,7 +182,7 @@ export function proxyRequest(
         const kind = classify(err)
         if (kind !== 'other' && kind !== 'aborted') upstream.recordFailure(passive, Date.now())
         const error = toError(kind, route, err)
-        if (RETRYABLE.has(kind)) attempt(error)
+        if (RETRYABLE.has(kind)) attempt(error, kind === 'reset' ? upstream : null)
         else giveUp(error)
       },
       done: (err) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import net from 'node:net'
 import { test } from 'node:test'
 import { client, get, startProxy } from './helpers.js'
 import { resettingUpstream } from './retry-helpers.js'
@@ -30,36 +31,45 @@ test('attempts bounds the tries: 1 + attempts per GET, each on a different upstr
   )
 })
 
-test('no upstream is tried twice for one request (nginx proxy_next_upstream): attempts beyond the set are unused', async (t) => {
+test('retries go to upstreams not tried yet; with none left only a reset earns one resend, a refusal none', async (t) => {
   const two = [await resettingUpstream(t), await resettingUpstream(t)]
   const one = await resettingUpstream(t)
-  const proxy = await startProxy(t, {
-    routes: [
-      {
-        name: 'two',
-        prefix: '/two',
-        passive: false,
-        retries: { attempts: 5, ...budget },
-        upstreams: two.map((b) => b.url),
-      },
-      {
-        name: 'one',
-        prefix: '/one',
-        passive: false,
-        retries: { attempts: 5, ...budget },
-        upstreams: [one.url],
-      },
-    ],
-  })
+  // A port with nothing listening: connections are refused.
+  const closed = net.createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const refusing = `http://127.0.0.1:${(closed.address() as net.AddressInfo).port}`
+  await new Promise((resolve) => closed.close(resolve))
+  const attempts: number[] = []
+  const routes = [
+    { name: 'two', prefix: '/two', upstreams: two.map((b) => b.url) },
+    { name: 'one', prefix: '/one', upstreams: [one.url] },
+    { name: 'refusing', prefix: '/refusing', upstreams: [refusing] },
+  ].map((r) => ({ ...r, passive: false as const, retries: { attempts: 5, ...budget } }))
+  const proxy = await startProxy(
+    t,
+    { routes },
+    {
+      before: (app) =>
+        app.addHook('onResponse', async (request) => {
+          attempts.push(request.proxy.upstream?.attempts ?? 0)
+        }),
+    },
+  )
   const agent = client(t)
   for (let i = 0; i < 3; i++) {
     assert.equal((await get(agent, `${proxy.url}/two/x`)).status, 502)
-    assert.deepEqual(
-      two.map((b) => b.requests()),
-      [i + 1, i + 1],
-      'each of the two upstreams tried once per request',
+    // Each upstream once, then one resend to the one that reset last: three tries, not 1 + attempts.
+    assert.equal(
+      two.reduce((n, b) => n + b.requests(), 0),
+      3 * (i + 1),
     )
+    assert.ok(two.every((b) => b.requests() >= i + 1))
   }
   for (let i = 0; i < 3; i++) assert.equal((await get(agent, `${proxy.url}/one/x`)).status, 502)
-  assert.equal(one.requests(), 3, 'a lone upstream is not retried')
+  assert.equal(one.requests(), 3 * 2, 'a lone upstream that resets gets one resend per request, no more')
+  attempts.length = 0
+  const refused = await get(agent, `${proxy.url}/refusing/x`)
+  assert.equal(refused.status, 502)
+  assert.match(refused.text, /refused/)
+  assert.deepEqual(attempts, [1], 'a refused connection is not resent to the same upstream')
 })
