@@ -122,6 +122,14 @@ function joinedStatus(entry: CacheEntry, member: string): string {
   return prev === undefined ? member : `${Array.isArray(prev) ? prev.join(', ') : prev}, ${member}`
 }
 
+/** The body length a `Content-Length` announces, or null when there is none (or it is not a number). */
+function announcedLength(h: OutgoingHttpHeaders): number | null {
+  const v = h['content-length']
+  if (typeof v === 'number') return v
+  // Several Content-Length values are not one announced length (as before: never compared).
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null
+}
+
 function headerString(h: OutgoingHttpHeaders | IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name]
   if (v === undefined) return undefined
@@ -477,7 +485,13 @@ export class HttpCache {
     const st = request.proxykitCacheState
     if (st === null || st.handled) return
     st.handled = true
-    const out = this.#respond(request, st, response.statusCode, response.headers)
+    const out = this.#respond(
+      request,
+      st,
+      response.statusCode,
+      response.headers,
+      announcedLength(response.headers),
+    )
     if (out.replace !== null) {
       // The upstream body is not wanted (a 304's is empty, an error's is replaced): drop it quietly.
       response.body?.on('error', noop).destroy()
@@ -490,9 +504,8 @@ export class HttpCache {
     if (writer !== null) {
       if (response.body === null) this.#stored(st, writeWhole.bind(null, Buffer.alloc(0), writer))
       else {
-        const cl = headerString(response.headers, 'content-length')
-        const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null
         const body = response.body
+        const expected = announcedLength(response.headers)
         this.#stored(st, (cb) => teeInto(body, writer, expected, cb))
       }
     }
@@ -504,7 +517,15 @@ export class HttpCache {
     if (st === null || st.handled) return payload
     st.handled = true
     const headers = reply.getHeaders() as OutgoingHttpHeaders
-    const out = this.#respond(request, st, reply.statusCode, headers)
+    const length =
+      typeof payload === 'string'
+        ? Buffer.byteLength(payload)
+        : Buffer.isBuffer(payload)
+          ? payload.length
+          : payload == null
+            ? 0
+            : announcedLength(headers)
+    const out = this.#respond(request, st, reply.statusCode, headers, length)
     if (out.replace !== null) {
       if (payload instanceof Readable) payload.on('error', noop).destroy()
       reply.code(out.replace.statusCode)
@@ -516,8 +537,7 @@ export class HttpCache {
     const writer = out.writer
     if (writer === null) return payload
     if (payload instanceof Readable) {
-      const cl = headerString(headers, 'content-length')
-      const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null
+      const expected = announcedLength(headers)
       this.#stored(st, (cb) => teeInto(payload, writer, expected, cb))
     } else if (typeof payload === 'string' || Buffer.isBuffer(payload) || payload == null) {
       const buf =
@@ -556,6 +576,7 @@ export class HttpCache {
     st: CacheRequestState,
     statusCode: number,
     headers: OutgoingHttpHeaders,
+    bodyLength: number | null,
   ): {
     headers: OutgoingHttpHeaders
     writer: import('node:stream').Writable | null
@@ -613,12 +634,17 @@ export class HttpCache {
       ttl: st.ttl,
       keep: this.#o.keep,
     })
-    if (!decision.storable || statusCode === 206 || statusCode === 304) {
+    // A body announced larger than the store keeps is not offered to it: it would only be abandoned
+    // while it streams, after Cache-Status had already said `stored`.
+    const limit = this.store.maxEntrySize
+    const tooBig = bodyLength !== null && limit !== undefined && bodyLength > limit
+    if (!decision.storable || statusCode === 206 || statusCode === 304 || tooBig) {
       if (stale !== null && statusCode < 400) this.#dropVariant(st)
+      const why = decision.storable && tooBig ? 'too-big' : decision.reason
       this.#setStatus(
         request,
         headers,
-        forwardStatus(name, st.fwd, statusCode, false, null, st.detail ?? decision.reason),
+        forwardStatus(name, st.fwd, statusCode, false, null, st.detail ?? why),
       )
       if (st.flight !== null) {
         this.#markUncacheable(st.url)

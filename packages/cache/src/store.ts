@@ -48,6 +48,11 @@ export interface CacheStore {
   /** Removes every URL stored with `tag`. */
   deleteTag(tag: string): void | Promise<void>
   close?(): void | Promise<void>
+  /**
+   * The largest body the store keeps, when it has such a limit: a response whose `Content-Length` exceeds
+   * it is not offered to the store at all (and its Cache-Status does not say `stored`).
+   */
+  readonly maxEntrySize?: number
 }
 
 /** A selecting header's value as compared (§4.1): list members joined, whitespace trimmed. */
