@@ -9,7 +9,10 @@ import {
 } from '../store.js'
 
 export interface MemoryStoreOptions {
-  /** Total bytes held (bodies plus an estimate of heads); least recently used entries go first. */
+  /**
+   * Total bytes held (bodies plus an estimate of heads), counting the bytes buffered by writes still in
+   * progress; least recently used entries go first.
+   */
   maxSize?: number
   /** Largest single entry; a body that grows past it is abandoned while it streams. */
   maxEntrySize?: number
@@ -32,11 +35,20 @@ function headBytes(value: CachedResponse): number {
   return n
 }
 
-/** The default store: an LRU in this process, bounded by total bytes and by entry size. */
+/**
+ * The default store: an LRU in this process, bounded by total bytes and by entry size. Writes in progress
+ * count against the bound as they buffer (each could hold up to `maxEntrySize`, and nothing limits how many
+ * misses are in flight): a chunk that would push stored plus in-flight bytes past `maxSize` first evicts
+ * least recently used entries (as Varnish's LRU nuking makes room for an object being fetched), and when
+ * the writes in progress alone would pass the bound the write is abandoned (destroyed without an error, so
+ * the client's copy goes on and the cache counts it as not stored).
+ */
 export class MemoryStore implements CacheStore {
   readonly maxSize: number
   readonly maxEntrySize: number
   #bytes = 0
+  /** Bytes buffered (and heads reserved) by writes in progress. */
+  #pending = 0
   /** Every slot, least recently used first (a Set keeps insertion order). */
   #lru = new Set<Slot>()
   /** The last slot of #lru (or null when unknown): a hit on it needs no reordering. */
@@ -53,9 +65,14 @@ export class MemoryStore implements CacheStore {
       throw new TypeError('MemoryStore: maxEntrySize must be a positive integer (bytes)')
   }
 
-  /** Bytes currently held. */
+  /** Bytes currently held by stored entries. */
   get size(): number {
     return this.#bytes
+  }
+
+  /** Bytes buffered by writes in progress; `size + pending` never exceeds `maxSize`. */
+  get pending(): number {
+    return this.#pending
   }
 
   /** Entries currently held. */
@@ -91,25 +108,40 @@ export class MemoryStore implements CacheStore {
     const chunks: Buffer[] = []
     let size = 0
     const head = headBytes(value)
-    if (head > this.maxEntrySize) return undefined
-    // Growing past the entry limit abandons the entry: the stream is destroyed (without an error), which
-    // the cache sees as "not stored" while the client's copy of the body goes on untouched.
+    if (head > this.maxEntrySize || !this.#reserve(head)) return undefined
+    /** Bytes of #pending this write holds, until it ends or is abandoned. */
+    let reserved = head
+    const release = () => {
+      this.#pending -= reserved
+      reserved = 0
+    }
+    // Growing past the entry limit, or past what the store may buffer, abandons the entry: the stream is
+    // destroyed (without an error), which the cache sees as "not stored" while the client's copy of the
+    // body goes on untouched.
     const writer: Writable = new Writable({
       write: (chunk: Buffer, _enc, cb) => {
         size += chunk.length
-        if (size + head > this.maxEntrySize) {
+        if (size + head > this.maxEntrySize || !this.#reserve(chunk.length)) {
           chunks.length = 0
+          release()
           cb()
           writer.destroy()
           return
         }
+        reserved += chunk.length
         chunks.push(chunk)
         cb()
       },
       final: (cb) => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+        release()
         this.#insert(key.url, { ...value, size, body }, size + head)
         cb()
+      },
+      destroy: (err, cb) => {
+        chunks.length = 0
+        release()
+        cb(err)
       },
     })
     return writer
@@ -126,6 +158,26 @@ export class MemoryStore implements CacheStore {
     if (urls === undefined) return
     this.#byTag.delete(tag)
     for (const url of urls) this.delete({ url })
+  }
+
+  /**
+   * Counts `n` more in-flight bytes, evicting least recently used entries to keep stored plus in-flight
+   * bytes within `maxSize`; false (nothing counted) when the writes in progress alone would pass it.
+   */
+  #reserve(n: number): boolean {
+    if (this.#pending + n > this.maxSize) return false
+    this.#pending += n
+    this.#evict(null)
+    return true
+  }
+
+  /** Evicts least recently used entries (never `keep`) until stored plus in-flight bytes fit. */
+  #evict(keep: Slot | null): void {
+    while (this.#bytes + this.#pending > this.maxSize) {
+      const oldest = this.#lru.values().next().value as Slot | undefined
+      if (oldest === undefined || oldest === keep) break
+      this.#remove(oldest)
+    }
   }
 
   #insert(url: string, entry: CacheEntry, bytes: number): void {
@@ -155,11 +207,7 @@ export class MemoryStore implements CacheStore {
       }
       set.add(url)
     }
-    while (this.#bytes > this.maxSize) {
-      const oldest = this.#lru.values().next().value as Slot | undefined
-      if (oldest === undefined) break
-      this.#remove(oldest)
-    }
+    this.#evict(slot)
   }
 
   #remove(slot: Slot): void {
