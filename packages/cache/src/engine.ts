@@ -314,7 +314,7 @@ export class HttpCache {
       this.#wait(request, reply, route, key, st, flight, done)
       return
     }
-    this.#lead(request, st, method === 'GET' && collapse)
+    this.#lead(request, reply, st, method === 'GET' && collapse)
     done()
   }
 
@@ -341,7 +341,7 @@ export class HttpCache {
     this.#passUntil.set(url, Date.now() + PASS_MS)
   }
 
-  #lead(request: FastifyRequest, st: CacheRequestState, canLead: boolean): void {
+  #lead(request: FastifyRequest, reply: FastifyReply, st: CacheRequestState, canLead: boolean): void {
     this.metrics.misses++
     const entry = st.stale
     if (entry !== null && !st.clientConditional) {
@@ -367,6 +367,13 @@ export class HttpCache {
       timer.unref()
       this.#flights.set(st.url, flight)
       st.flight = flight
+      // A leader whose response never reaches the cache (the request failed, the client left) must not
+      // keep its waiters until the timeout. A listener on this response only, rather than an onResponse
+      // hook on every route: that hook alone made Fastify time and watch every response it served.
+      // (A response's 'close' comes when it ends, and when its connection goes first.)
+      reply.raw.once('close', () => {
+        if (!st.handled) flight.resolve(false)
+      })
     }
     this.#forward(request, st, undefined)
   }
@@ -399,7 +406,7 @@ export class HttpCache {
       }
       // Not storable, too big, or failed: this request goes upstream itself.
       void route
-      this.#lead(request, st, false)
+      this.#lead(request, reply, st, false)
       done()
     })
   }
@@ -551,11 +558,6 @@ export class HttpCache {
   }
 
   /** The request ended: a leader that never reached the response phase releases its waiters. */
-  onResponse(request: FastifyRequest): void {
-    const st = request.proxykitCacheState
-    if (st !== null && !st.handled) st.flight?.resolve(false)
-  }
-
   #stored(st: CacheRequestState, write: (cb: (stored: boolean, bytes: number) => void) => void): void {
     write((stored, bytes) => {
       if (stored) {

@@ -1,10 +1,5 @@
 import { installProxyContext } from '@proxykit/core'
-import type {
-  FastifyPluginAsync,
-  onResponseHookHandler,
-  onSendHookHandler,
-  preHandlerHookHandler,
-} from 'fastify'
+import type { FastifyPluginAsync, onSendHookHandler, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { type CacheMetrics, HttpCache } from './engine.js'
 import { urlKey } from './key.js'
@@ -80,15 +75,10 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
     const lookup: preHandlerHookHandler = (request, reply, done) => cache.lookup(request, reply, config, done)
     route.preHandler = appendHook(route.preHandler, lookup)
     route.onSend = appendHook(route.onSend, onSend)
-    route.onResponse = appendHook(route.onResponse, onResponse)
   })
   const onSend: onSendHookHandler = (request, reply, payload, done) => {
     if (request.proxykitCacheState === null) return done(null, payload)
     done(null, cache.onSend(request, reply, payload))
-  }
-  const onResponse: onResponseHookHandler = (request, _reply, done) => {
-    if (request.proxykitCacheState !== null) cache.onResponse(request)
-    done()
   }
   if (ownStore)
     fastify.addHook('onClose', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import { test } from 'node:test'
 import { respond, setup } from './helpers.js'
 
@@ -75,4 +76,56 @@ test('concurrent revalidations of one stale entry collapse too', async (t) => {
   const all = await Promise.all(Array.from({ length: 20 }, () => s.get('/s')))
   assert.equal(s.origin.hits, 2)
   for (const r of all) assert.equal(r.body, 'stale body')
+})
+
+test('when the leader’s client leaves, its waiters go upstream at once, not after collapseTimeout', {
+  timeout: 20_000,
+}, async (t) => {
+  let n = 0
+  const s = await setup(
+    t,
+    (_req, res) => {
+      // The leader's answer is slow; by the time it would come, its client has gone.
+      const delay = n++ === 0 ? 1500 : 0
+      setTimeout(() => {
+        res.writeHead(200, { 'cache-control': 'max-age=60', 'content-length': '2' })
+        res.end('ok')
+      }, delay)
+    },
+    { collapseTimeout: 60_000 },
+  )
+  const leader = http.get(`${s.url}/flaky`)
+  leader.on('error', () => {})
+  await new Promise((r) => setTimeout(r, 150))
+  const waiters = Promise.all(Array.from({ length: 4 }, () => s.get('/flaky')))
+  await new Promise((r) => setTimeout(r, 150))
+  leader.destroy()
+  const all = await waiters
+  assert.deepEqual(
+    all.map((r) => r.status),
+    [200, 200, 200, 200],
+  )
+  assert.ok(all.every((r) => r.body === 'ok'))
+})
+
+test('when the leader’s upstream fails, its waiters go upstream themselves', {
+  timeout: 20_000,
+}, async (t) => {
+  let n = 0
+  const s = await setup(
+    t,
+    (_req, res) => {
+      // The first request (the leader's) is reset after the others have queued behind it.
+      if (n++ === 0) {
+        setTimeout(() => res.socket?.destroy(), 300)
+        return
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=60', 'content-length': '2' })
+      res.end('ok')
+    },
+    { collapseTimeout: 60_000 },
+  )
+  const all = await Promise.all(Array.from({ length: 5 }, () => s.get('/flaky')))
+  assert.deepEqual(all.map((r) => r.status).sort(), [200, 200, 200, 200, 502])
+  assert.ok(s.origin.hits >= 2)
 })
