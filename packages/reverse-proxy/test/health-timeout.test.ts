@@ -7,9 +7,10 @@ import { client, startProxy, tally } from './helpers.js'
 test('a health check that hangs past timeoutMs counts as a failure, even if a pass arrives later', async (t) => {
   let checks = 0
   const late: NodeJS.Timeout[] = []
-  // The slow upstream answers its checks with a passing 204, but only after 1.5 s: past the 100 ms
+  // The slow upstream answers its checks with a passing 204, but only after 1.5 s: past the 400 ms
   // timeout, so each check must count as failed. Were the timeout ignored (or the default 2 s), every
-  // check would pass and the upstream would never leave.
+  // check would pass and the upstream would never leave. (400 ms and fall: 2, so that the fast upstream's
+  // own checks never fail on a loaded machine.)
   const slow = await startOrigin({
     handler: (req, res) => {
       if (req.url !== '/healthz') return void res.end('slow')
@@ -27,7 +28,7 @@ test('a health check that hangs past timeoutMs counts as a failure, even if a pa
       {
         name: 'app',
         upstreams: [slow.url, fast.url],
-        healthCheck: { path: '/healthz', intervalMs: 50, timeoutMs: 100, rise: 1, fall: 1 },
+        healthCheck: { path: '/healthz', intervalMs: 50, timeoutMs: 400, rise: 1, fall: 2 },
       },
     ],
   })
