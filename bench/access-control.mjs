@@ -6,7 +6,7 @@
 //                                      BENCH_ROUNDS=9 paired rounds, medians reported; BENCH_TOOLS=wrk
 //                                      (default: wrk when installed, else autocannon; or "autocannon,wrk");
 //                                      BENCH_KINDS=plain,forward; BENCH_INSTRUCTIONS=0 skips the callgrind
-//                                      count of instructions per request, which takes ~5 minutes)
+//                                      count of instructions per request, which takes ~8 minutes)
 //
 // Scenarios:
 //   plain     a Fastify route answering 100 bytes: the strictest view (nothing else to hide the cost)

@@ -106,9 +106,11 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   // A route declared before the plugin was never seen by onRoute: its config is compiled on its first
   // request. When that fails the route is refused (500, fail closed) and the reason logged once.
   const brokenRoutes = new WeakMap<object, ProxyError>()
-  function lateRoutePolicy(request: FastifyRequest, config: RouteAccessControl): RoutePolicy | ProxyError {
-    const key = config === false ? FALSE_KEY : config
-    const broken = brokenRoutes.get(key)
+  function lateRoutePolicy(
+    request: FastifyRequest,
+    config: Exclude<RouteAccessControl, false>,
+  ): RoutePolicy | ProxyError {
+    const broken = brokenRoutes.get(config)
     if (broken !== undefined) return broken
     const { method, url } = request.routeOptions
     try {
@@ -116,7 +118,7 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     } catch (err) {
       request.log.error({ err }, 'access-control: invalid route configuration; the route is refused')
       const refused = new InternalError('invalid access-control configuration for this route')
-      brokenRoutes.set(key, refused)
+      brokenRoutes.set(config, refused)
       return refused
     }
   }

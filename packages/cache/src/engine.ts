@@ -557,7 +557,6 @@ export class HttpCache {
     return payload
   }
 
-  /** The request ended: a leader that never reached the response phase releases its waiters. */
   #stored(st: CacheRequestState, write: (cb: (stored: boolean, bytes: number) => void) => void): void {
     write((stored, bytes) => {
       if (stored) {

@@ -10,17 +10,19 @@ storeConformance(
   1024 * 1024,
 )
 
+/** A stored head whose content does not matter here: only body sizes count. */
+const head = {
+  statusCode: 200,
+  headers: {},
+  vary: null,
+  tags: [],
+  policy: {} as never,
+  deleteAt: Date.now() + 60_000,
+  size: 0,
+}
+
 test('MemoryStore evicts the least recently used entries to stay under maxSize', async () => {
   const store = new MemoryStore({ maxSize: 100 * 1024, maxEntrySize: 20 * 1024 })
-  const head = {
-    statusCode: 200,
-    headers: {},
-    vary: null,
-    tags: [],
-    policy: {} as never,
-    deleteAt: Date.now() + 60_000,
-    size: 0,
-  }
   const put = async (i: number) => {
     const w = store.createWriteStream({ url: `http://x/${i}`, headers: {} }, head)!
     w.end(Buffer.alloc(10 * 1024))
@@ -42,15 +44,6 @@ test('MemoryStore refuses bad sizes', () => {
 
 test('MemoryStore counts writes in progress against maxSize: evicts for them, abandons past the bound', async () => {
   const store = new MemoryStore({ maxSize: 100 * 1024, maxEntrySize: 40 * 1024 })
-  const head = {
-    statusCode: 200,
-    headers: {},
-    vary: null,
-    tags: [],
-    policy: {} as never,
-    deleteAt: Date.now() + 60_000,
-    size: 0,
-  }
   const key = (i: number) => ({ url: `http://x/${i}`, headers: {} })
   for (let i = 0; i < 3; i++) {
     const w = store.createWriteStream(key(i), head)!

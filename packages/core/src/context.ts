@@ -129,23 +129,18 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
     // header string every time, which showed in instruction counts), then every valid Host seen lately.
     const memo = raw.socket == null ? null : connectionMemo(raw.socket)
     const known = memo !== null && memo.hostHeader === hostHeader ? memo.hostname : hostMemo.get(hostHeader)
-    if (known !== undefined) {
-      host = known
-      if (memo !== null && memo.hostHeader !== hostHeader) {
-        memo.hostHeader = hostHeader
-        memo.hostname = known
-      }
-    } else {
+    if (known !== undefined) host = known
+    else {
       const parsed = parseHostHeader(hostHeader)
       if (parsed instanceof Error) return parsed
       host = parsed.hostname
       // A server sees few distinct Host values; remembering the valid ones saves a URL parse per request.
       if (hostMemo.size >= HOST_MEMO_MAX) hostMemo.clear()
       hostMemo.set(hostHeader, host)
-      if (memo !== null) {
-        memo.hostHeader = hostHeader
-        memo.hostname = host
-      }
+    }
+    if (memo !== null && memo.hostHeader !== hostHeader) {
+      memo.hostHeader = hostHeader
+      memo.hostname = host
     }
   }
   return {

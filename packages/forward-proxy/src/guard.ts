@@ -83,17 +83,23 @@ async function lookupName(hostname: string, opts: ResolvedOptions): Promise<Cand
   return candidates
 }
 
-/** The first reason a connect guard (access-control's address rules) gives to refuse `address`, or null. */
-function guardsRefuse(address: string, request: FastifyRequest): string | null {
+/** The first reason a connect guard (access-control's address rules) gives to refuse `ip`, or null. */
+function guardsRefuse(ip: ipaddr.IPv4 | ipaddr.IPv6, request: FastifyRequest): string | null {
   const guards = request.proxy.connectGuards
-  const ip = parseIp(address)
-  if (ip === null) return `${address} is not an IP address`
+  if (guards.length === 0) return null
+  const address = ip.toString()
   const family = ip.kind() === 'ipv6' ? 6 : 4
   for (let i = 0; i < guards.length; i++) {
-    const reason = guards[i]!(ip.toString(), family, request)
+    const reason = guards[i]!(address, family, request)
     if (reason !== null) return reason
   }
   return null
+}
+
+/** Why `address` may not be connected to, by the configured policy and then the connect guards; or null. */
+function refused(address: string, request: FastifyRequest, opts: ResolvedOptions): string | null {
+  // addressDenied refuses what does not parse, so the guards only ever see an address.
+  return addressDenied(address, opts) ?? guardsRefuse(parseIp(address)!, request)
 }
 
 /**
@@ -110,7 +116,7 @@ export function checkThroughParent(
   opts: ResolvedOptions,
 ): ProxyError | null | Promise<ProxyError | null> {
   if (target.family !== 0) {
-    const reason = addressDenied(target.hostname, opts) ?? guardsRefuse(target.hostname, request)
+    const reason = refused(target.hostname, request, opts)
     return reason === null ? null : new ForbiddenError(`destination refused: ${reason}`)
   }
   if (request.proxy.connectGuards.length === 0) return null
@@ -120,7 +126,8 @@ export function checkThroughParent(
         `destination ${target.hostname} refused: its address rules cannot be checked (${candidates.message})`,
       )
     for (const c of candidates) {
-      const reason = guardsRefuse(c.address, request)
+      const ip = parseIp(c.address)
+      const reason = ip === null ? `${c.address} is not an IP address` : guardsRefuse(ip, request)
       if (reason !== null) return new ForbiddenError(`destination ${target.hostname} refused: ${reason}`)
     }
     return null
@@ -143,17 +150,13 @@ function checkCandidates(
   opts: ResolvedOptions,
 ): Destination | ProxyError {
   let firstReason: string | null = null
-  const guards = request.proxy.connectGuards
   for (const c of candidates) {
-    const ip = parseIp(c.address)
-    const family = ip?.kind() === 'ipv6' ? 6 : 4
-    let reason = addressDenied(c.address, opts)
-    for (let i = 0; reason === null && i < guards.length; i++)
-      reason = guards[i]!(ip?.toString() ?? c.address, family, request)
-    if (reason === null && ip !== null) {
+    const reason = refused(c.address, request, opts)
+    if (reason === null) {
+      const ip = parseIp(c.address)!
       if (isSelf(ip.toString(), target.port, request))
         return new LoopDetectedError(`${target.authority} is this proxy`)
-      return { address: ip.toString(), family }
+      return { address: ip.toString(), family: ip.kind() === 'ipv6' ? 6 : 4 }
     }
     firstReason ??= reason
   }
