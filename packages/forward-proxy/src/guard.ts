@@ -29,7 +29,13 @@ function inRanges(ip: ipaddr.IPv4 | ipaddr.IPv6, ranges: ResolvedOptions['allowR
  */
 export function addressDenied(address: string, opts: ResolvedOptions): string | null {
   const ip = parseIp(address)
-  if (ip === null) return `${address} is not an IP address`
+  return ip === null ? notAnAddress(address) : ipDenied(ip, opts)
+}
+
+const notAnAddress = (address: string) => `${address} is not an IP address`
+
+/** `addressDenied` for an address already parsed. */
+function ipDenied(ip: ipaddr.IPv4 | ipaddr.IPv6, opts: ResolvedOptions): string | null {
   if (inRanges(ip, opts.denyRanges)) return `${ip.toString()} is denied by configuration`
   if (inRanges(ip, opts.allowRanges)) return null
   const cls = classifyAddress(ip)
@@ -96,10 +102,13 @@ function guardsRefuse(ip: ipaddr.IPv4 | ipaddr.IPv6, request: FastifyRequest): s
   return null
 }
 
-/** Why `address` may not be connected to, by the configured policy and then the connect guards; or null. */
-function refused(address: string, request: FastifyRequest, opts: ResolvedOptions): string | null {
-  // addressDenied refuses what does not parse, so the guards only ever see an address.
-  return addressDenied(address, opts) ?? guardsRefuse(parseIp(address)!, request)
+/** Why `ip` may not be connected to, by the configured policy and then the connect guards; or null. */
+function refused(
+  ip: ipaddr.IPv4 | ipaddr.IPv6,
+  request: FastifyRequest,
+  opts: ResolvedOptions,
+): string | null {
+  return ipDenied(ip, opts) ?? guardsRefuse(ip, request)
 }
 
 /**
@@ -116,7 +125,8 @@ export function checkThroughParent(
   opts: ResolvedOptions,
 ): ProxyError | null | Promise<ProxyError | null> {
   if (target.family !== 0) {
-    const reason = refused(target.hostname, request, opts)
+    const ip = parseIp(target.hostname)
+    const reason = ip === null ? notAnAddress(target.hostname) : refused(ip, request, opts)
     return reason === null ? null : new ForbiddenError(`destination refused: ${reason}`)
   }
   if (request.proxy.connectGuards.length === 0) return null
@@ -127,7 +137,7 @@ export function checkThroughParent(
       )
     for (const c of candidates) {
       const ip = parseIp(c.address)
-      const reason = ip === null ? `${c.address} is not an IP address` : guardsRefuse(ip, request)
+      const reason = ip === null ? notAnAddress(c.address) : guardsRefuse(ip, request)
       if (reason !== null) return new ForbiddenError(`destination ${target.hostname} refused: ${reason}`)
     }
     return null
@@ -151,9 +161,9 @@ function checkCandidates(
 ): Destination | ProxyError {
   let firstReason: string | null = null
   for (const c of candidates) {
-    const reason = refused(c.address, request, opts)
-    if (reason === null) {
-      const ip = parseIp(c.address)!
+    const ip = parseIp(c.address)
+    const reason = ip === null ? notAnAddress(c.address) : refused(ip, request, opts)
+    if (ip !== null && reason === null) {
       if (isSelf(ip.toString(), target.port, request))
         return new LoopDetectedError(`${target.authority} is this proxy`)
       return { address: ip.toString(), family: ip.kind() === 'ipv6' ? 6 : 4 }
