@@ -142,27 +142,22 @@ export function proxyRequest(
   }
 
   const attempt = (lastError: ProxyError | null, resetBy: Upstream | null = null): void => {
-    const spent =
-      tried.length >= maxAttempts || (tried.length > 0 && (route.budget === null || !route.budget.withdraw()))
+    // A retry needs room in the budget, and spends from it only when there is somewhere to send it.
+    const retry = tried.length > 0
+    if (tried.length >= maxAttempts || (retry && (route.budget === null || !route.budget.available())))
+      return giveUp(lastError)
     // An upstream not tried yet for this request, as nginx's proxy_next_upstream. With none left, one
     // resend to an upstream that closed the connection before answering, if it was tried only once: that
     // is how a kept-alive connection the upstream closed just as the request went out fails (nginx resends
     // on a cached connection too). A refused or timed-out connection is never resent to the same upstream.
-    let upstream = spent ? null : route.pick(request, tried)
-    if (
-      upstream === null &&
-      !spent &&
-      resetBy !== null &&
-      tried.indexOf(resetBy) === tried.lastIndexOf(resetBy)
-    )
+    let upstream = route.pick(request, tried)
+    if (upstream === null && resetBy !== null && tried.indexOf(resetBy) === tried.lastIndexOf(resetBy))
       upstream = route.pick(
         request,
         tried.filter((u) => u !== resetBy),
       )
-    if (upstream === null) {
-      giveUp(lastError)
-      return
-    }
+    if (upstream === null) return giveUp(lastError)
+    if (retry) route.budget!.withdraw()
     tried.push(upstream)
     const attempts = tried.length
     upstream.begin()

@@ -19,14 +19,20 @@ export class RetryBudget {
     this.balance = Math.min(this.cap, this.balance + this.options.budgetRatio)
   }
 
-  withdraw(): boolean {
+  /** Whether a retry may be sent now (without spending it: see `withdraw`). */
+  available(): boolean {
     const now = Date.now()
     const elapsed = now - this.last
     if (elapsed >= 1000) {
       this.balance = Math.min(this.cap, this.balance + (this.options.minPerSecond * elapsed) / 1000)
       this.last = now
     }
-    if (this.balance < 1) return false
+    return this.balance >= 1
+  }
+
+  /** Spends a retry if one is available. */
+  withdraw(): boolean {
+    if (!this.available()) return false
     this.balance -= 1
     return true
   }

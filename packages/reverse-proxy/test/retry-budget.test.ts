@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import net from 'node:net'
 import { test } from 'node:test'
 import { client, get, namedOrigins, startProxy } from './helpers.js'
 import { resettingUpstream } from './retry-helpers.js'
@@ -51,4 +52,33 @@ test('retries stop at budgetRatio of the requests sent when there is no per-seco
   for (let i = 0; i < 20; i++) assert.equal((await get(agent, `${proxy.url}/x`)).status, 502)
   // Every request earns a quarter of a retry: 20 requests, 5 retries (40 with the budget ignored).
   assert.equal(bad[0]!.requests() + bad[1]!.requests(), 25)
+})
+
+test('a failure with nowhere left to retry does not spend the budget', async (t) => {
+  // A port nothing listens on: connections are refused, and a refused upstream is never resent to.
+  const closed = net.createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const refusing = `http://127.0.0.1:${(closed.address() as net.AddressInfo).port}`
+  await new Promise((resolve) => closed.close(resolve))
+  const [good] = await namedOrigins(t, 1)
+  const proxy = await startProxy(t, {
+    routes: [
+      {
+        name: 'app',
+        balancer: 'round-robin',
+        passive: false,
+        // No per-second allowance: each request earns a quarter of a retry, so the balance is exact.
+        retries: { attempts: 1, budgetRatio: 0.25, minPerSecond: 0 },
+        upstreams: [refusing],
+      },
+    ],
+  })
+  const agent = client(t)
+  // Alone, the refusing upstream fails every request, and there is no other to retry on.
+  for (let i = 0; i < 8; i++) assert.equal((await get(agent, `${proxy.url}/x`)).status, 502)
+  // Eight requests earned two retries. Spent on nothing, they would be gone (the balance back at 0, and
+  // the next two requests earn only half a retry between them).
+  proxy.app.reverseProxy.addUpstream('app', good!.url)
+  for (let i = 0; i < 2; i++) assert.equal((await get(agent, `${proxy.url}/y`)).status, 200)
+  assert.equal(good!.hits, 2, 'the request that met the refusing upstream was retried on the good one')
 })
