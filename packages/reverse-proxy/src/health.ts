@@ -5,6 +5,26 @@ function passes(status: number, expected: number[] | null): boolean {
   return expected === null ? status >= 200 && status < 400 : expected.includes(status)
 }
 
+/** Past this many bytes a check's body has shown that it flows: the rest is not read. */
+const BODY_READ_LIMIT = 64 * 1024
+
+/**
+ * Reads a check's body to its end: a passing status followed by a body that stalls past the timeout or
+ * breaks off is a failing upstream (undici's `dump()` would have resolved either way).
+ */
+async function bodyArrives(body: AsyncIterable<Buffer>): Promise<boolean> {
+  let left = BODY_READ_LIMIT
+  try {
+    for await (const chunk of body) {
+      left -= chunk.length
+      if (left <= 0) return true // leaving the loop destroys the stream
+    }
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Active health checks: a GET of `path` on every upstream each `intervalMs`; `fall` failures in a row mark
  * it unhealthy, `rise` passes in a row bring it back. Timers are unref'd (they never keep the process
@@ -52,8 +72,7 @@ export class HealthChecker {
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       })
-      ok = passes(res.statusCode, this.options.expectedStatus)
-      await res.body.dump()
+      ok = (await bodyArrives(res.body)) && passes(res.statusCode, this.options.expectedStatus)
     } catch {
       ok = false
     } finally {
