@@ -20,20 +20,21 @@
 //
 // Stops everything it started (by PID) before exiting.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import http from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BIN, makeTempDir, startNginx, startSquidCache, startVarnish } from './lib/external.mjs'
 import {
-  cpuSecondsOf,
   hasCommand,
   measure,
   measureWrk,
   printTable,
   startProcess,
   stopAll,
+  treeCpuSecondsOf,
 } from './lib/harness.mjs'
+import { pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 import { announce, serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -138,28 +139,6 @@ async function role(name, arg) {
 }
 
 // ---- the run -------------------------------------------------------------------------------------------
-/** CPU seconds of a process and all its descendants (varnishd and squid work in child processes). */
-function treeCpuSeconds(pid) {
-  const children = new Map()
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (!children.has(ppid)) children.set(ppid, [])
-      children.get(ppid).push(Number(d))
-    } catch {}
-  }
-  let total = 0
-  const stack = [pid]
-  while (stack.length > 0) {
-    const p = stack.pop()
-    total += cpuSecondsOf(p) || 0
-    stack.push(...(children.get(p) ?? []))
-  }
-  return total
-}
-
 // The machine these figures come from is shared: req/s move with whatever else runs. So every target is
 // measured in ROUNDS short runs, interleaved (target A, B, C, then A, B, C again …), and the median run
 // is reported: a burst of outside load then hits every target alike instead of one row. Requests per CPU
@@ -177,9 +156,9 @@ async function measureAll(targets) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of targets) {
       const r = runs.get(t.name)
-      const cpu0 = treeCpuSeconds(t.pid)
+      const cpu0 = treeCpuSecondsOf(t.pid)
       const a = await measure({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS })
-      const cpu = treeCpuSeconds(t.pid) - cpu0
+      const cpu = treeCpuSecondsOf(t.pid) - cpu0
       r.ac.push(a)
       r.eff.push({ name: t.name, perCpu: (a.rps * DURATION) / cpu, cpu })
       const w = await measureWrk({ name: t.name, url: t.url, duration: DURATION, connections: CONNECTIONS })
@@ -216,6 +195,7 @@ async function hits(size, dir, started) {
   const add = async (name, roleName, arg, path = '/x') => {
     const p = await startProcess(SELF, ['role', roleName, arg])
     started.push(p)
+    pinServer(p.pid)
     targets.push({ name, url: `${p.url}${path}`, pid: p.pid })
   }
   await add('plain route', 'plain', String(size))
@@ -236,6 +216,7 @@ async function hits(size, dir, started) {
       spawnSync('chmod', ['a+rwx', sub])
       const p = await start(sub, o.port)
       started.push(p)
+      pinServer(p.pid)
       targets.push({ name, url: `${p.url}/x`, pid: p.pid })
     } catch (err) {
       console.error(`[bench] ${name} did not start: ${err.message}`)
@@ -269,6 +250,7 @@ async function miss(started) {
   for (const name of ['proxy', 'proxy+cache']) {
     const p = await startProcess(SELF, ['role', name, o.url])
     started.push(p)
+    pinServer(p.pid)
     targets.push({ name, url: `${p.url}/x`, pid: p.pid })
   }
   const { ac, wrk, efficiency } = await measureAll(targets)
@@ -283,6 +265,8 @@ async function miss(started) {
 async function main() {
   const started = []
   const dir = makeTempDir('proxykit-cache-bench-')
+  pinLoadSide()
+  console.log(`cache bench: ${pinningNote()}`)
   try {
     const only = process.env.BENCH_CACHE_ONLY
     // The miss first: it is short, and a run cut off by a time bound still reports it.

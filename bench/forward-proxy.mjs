@@ -2,7 +2,7 @@
 // Forward-proxy benchmark: @proxykit/forward-proxy side by side with proxy-chain (the Node peer) and, when
 // installed, Squid and tinyproxy, all in one run, all on loopback, each proxy a child process.
 //
-//   node bench/forward-proxy.mjs            (BENCH_DURATION=seconds per run, default 8; BENCH_CONNECTIONS=64)
+//   node bench/forward-proxy.mjs   (BENCH_DURATION=seconds per run, default 8; BENCH_ROUNDS=3; BENCH_CONNECTIONS=64)
 //
 // Scenarios:
 //   absolute   absolute-form `GET http://127.0.0.1:ORIGIN/` of a 100-byte body, keep-alive, autocannon
@@ -18,11 +18,14 @@ import net from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BIN, makeTempDir, startSquidForward, startTinyproxy } from './lib/external.mjs'
-import { hasCommand, samplePeakRss, startProcess, stopAll } from './lib/harness.mjs'
+import { hasCommand, samplePeakRss, startProcess, stopAll, treeCpuSecondsOf } from './lib/harness.mjs'
+import { pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 import { announce, serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const BODY = 'x'.repeat(100)
+/** Interleaved rounds per scenario (BENCH_ROUNDS); each row is the median round. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 // ---- helpers -----------------------------------------------------------------------------------------
 function percentile(sorted, p) {
@@ -218,6 +221,7 @@ async function main() {
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64)
   const dir = makeTempDir('proxykit-bench-forward-')
   const children = []
+  pinLoadSide()
   try {
     const origin = await startProcess(SELF, ['--origin'])
     children.push(origin)
@@ -225,6 +229,7 @@ async function main() {
     const add = async (name, start) => {
       const p = await start()
       children.push(p)
+      pinServer(p.pid)
       proxies.push({ name, port: p.port, pid: p.pid })
     }
     await add('proxykit', () => startProcess(SELF, ['--proxykit', String(origin.port)]))
@@ -234,57 +239,64 @@ async function main() {
     const useWrk = existsSync('/usr/bin/wrk')
     console.log(
       `forward-proxy bench: ${duration}s per run, ${connections} connections, node ${process.version}, ` +
-        `proxies: ${proxies.map((p) => p.name).join(', ')}${useWrk ? ', wrk' : ''}`,
+        `proxies: ${proxies.map((p) => p.name).join(', ')}${useWrk ? ', wrk' : ''}; ${pinningNote()}`,
     )
+    // Every scenario is run in ROUNDS interleaved rounds (proxy A, B, C, then A, B, C again) and each
+    // row is the median round: a burst of outside load then hits every proxy alike instead of one row.
     const rows = []
-    const record = (scenario, tool, name, r, rss) => {
-      rows.push({ scenario, tool, name, ...r, rss })
+    const record = (scenario, tool, name, runs) => {
+      const r = [...runs].sort((a, b) => a.rps - b.rps)[runs.length >> 1]
+      rows.push({ scenario, tool, name, ...r })
       console.log(
         `${scenario.padEnd(9)} ${tool.padEnd(10)} ${name.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  ` +
           `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}` +
-          (rss ? `  peak RSS ${rss.toFixed(0)} MB` : ''),
+          (r.cpuUs ? `  CPU ${r.cpuUs.toFixed(0)} µs/req` : '') +
+          (r.rss ? `  peak RSS ${r.rss.toFixed(0)} MB` : '') +
+          (runs.length > 1 ? `  (rounds: ${runs.map((x) => x.rps.toFixed(0)).join(', ')})` : ''),
       )
+    }
+    // One measured run of `load` against proxy `p`: its req/s, latencies, peak RSS and CPU per request.
+    const run = async (p, load) => {
+      const stop = samplePeakRss(p.pid, 200)
+      const cpu0 = treeCpuSecondsOf(p.pid)
+      const r = await load()
+      const cpu = treeCpuSecondsOf(p.pid) - cpu0
+      return { ...r, rss: stop(), cpuUs: (cpu * 1e6) / Math.max(1, r.rps * duration) }
+    }
+    const scenario = async (name, tool, load) => {
+      const runs = new Map(proxies.map((p) => [p.name, []]))
+      for (let round = 0; round < ROUNDS; round++)
+        for (const p of proxies) runs.get(p.name).push(await run(p, () => load(p)))
+      for (const p of proxies) record(name, tool, p.name, runs.get(p.name))
     }
     // Warm-up: each proxy's pools and JIT.
     for (const p of proxies) await autocannonAbsolute(p.port, origin.port, connections, 3)
 
-    record('absolute', 'autocannon', 'direct', await autocannonDirect(origin.port, connections, duration))
-    for (const p of proxies) {
-      const stop = samplePeakRss(p.pid, 200)
-      const r = await autocannonAbsolute(p.port, origin.port, connections, duration)
-      record('absolute', 'autocannon', p.name, r, stop())
-    }
+    record('absolute', 'autocannon', 'direct', [await autocannonDirect(origin.port, connections, duration)])
+    await scenario('absolute', 'autocannon', (p) =>
+      autocannonAbsolute(p.port, origin.port, connections, duration),
+    )
     if (useWrk) {
-      record('absolute', 'wrk', 'direct', wrkAbsolute(dir, null, origin.port, connections, duration))
-      for (const p of proxies) {
-        const stop = samplePeakRss(p.pid, 200)
-        const r = wrkAbsolute(dir, p.port, origin.port, connections, duration)
-        record('absolute', 'wrk', p.name, r, stop())
-      }
-    }
-    for (const p of proxies) {
-      const stop = samplePeakRss(p.pid, 200)
-      record('tunnel', 'custom', p.name, await tunnelLoad(p.port, origin.port, connections, duration), stop())
-    }
-    for (const p of proxies) {
-      const stop = samplePeakRss(p.pid, 200)
-      record(
-        'connect',
-        'custom',
-        p.name,
-        await connectLoad(p.port, origin.port, connections, duration),
-        stop(),
+      record('absolute', 'wrk', 'direct', [wrkAbsolute(dir, null, origin.port, connections, duration)])
+      await scenario('absolute', 'wrk', async (p) =>
+        wrkAbsolute(dir, p.port, origin.port, connections, duration),
       )
     }
+    await scenario('tunnel', 'custom', (p) => tunnelLoad(p.port, origin.port, connections, duration))
+    await scenario('connect', 'custom', (p) => connectLoad(p.port, origin.port, connections, duration))
 
-    console.log('\nratios (proxykit / other, same scenario and tool):')
+    console.log('\nratios (proxykit / other, same scenario and tool): req/s, and in brackets CPU per request')
     for (const scenario of ['absolute', 'tunnel', 'connect']) {
       for (const tool of ['autocannon', 'wrk', 'custom']) {
         const ours = rows.find((r) => r.scenario === scenario && r.tool === tool && r.name === 'proxykit')
         if (!ours) continue
         const parts = rows
           .filter((r) => r.scenario === scenario && r.tool === tool && r.name !== 'proxykit' && r.rps > 0)
-          .map((r) => `${r.name} ${(ours.rps / r.rps).toFixed(2)}x`)
+          .map(
+            (r) =>
+              `${r.name} ${(ours.rps / r.rps).toFixed(2)}x` +
+              (r.cpuUs ? ` (${(r.cpuUs / ours.cpuUs).toFixed(2)}x)` : ''),
+          )
         console.log(`  ${scenario.padEnd(9)} ${tool.padEnd(10)} ${parts.join('  ')}`)
       }
     }

@@ -17,6 +17,7 @@ import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { BIN, makeTempDir, startHaproxy, startNginx } from './lib/external.mjs'
 import { cpuSecondsOf, hasCommand, measureTarget, printTable, startProcess, stopAll } from './lib/harness.mjs'
+import { pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 import { serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -51,6 +52,7 @@ async function role(name, upstreams) {
 async function main() {
   const started = []
   const dir = makeTempDir('proxykit-rp-bench-')
+  pinLoadSide()
   try {
     const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
     const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
@@ -60,16 +62,19 @@ async function main() {
       const ups = name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url]
       const p = await startProcess(SELF, ['role', name, ...ups])
       started.push(p)
+      pinServer(p.pid)
       targets.push({ name, url: p.url, pid: p.pid })
     }
     if (hasCommand(BIN.nginx)) {
       const p = await startNginx(dir, o1.port)
       started.push(p)
+      pinServer(p.pid)
       targets.push({ name: 'nginx', url: p.url, pid: p.pid })
     }
     if (hasCommand(BIN.haproxy)) {
       const p = await startHaproxy(dir, o1.port)
       started.push(p)
+      pinServer(p.pid)
       targets.push({ name: 'haproxy', url: p.url, pid: p.pid })
     }
     const ac = []
@@ -82,7 +87,9 @@ async function main() {
       if (t.pid !== null) rss.push({ name: t.name, peak: m.peakRssMB, cpuUs: m.cpuUsPerReq })
       wrk.push(m.wrk)
     }
-    console.log(`# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
+    console.log(
+      `# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run; ${pinningNote()}`,
+    )
     printTable('autocannon', ac, 'http-proxy')
     if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'http-proxy')
     console.log('\nper proxy process, during the autocannon run: peak RSS (MB), CPU per request (µs)')

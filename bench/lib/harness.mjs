@@ -10,7 +10,7 @@
 // loop with what it measures. Figures depend on the machine and on what else runs on it: compare rows
 // of one table, taken in one run, never numbers from different runs.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -90,6 +90,28 @@ export function track(child) {
     await exit
     clearTimeout(timer)
   }
+}
+
+/** CPU seconds of a process and all its descendants (varnishd and squid work in child processes). */
+export function treeCpuSecondsOf(pid) {
+  const children = new Map()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (!children.has(ppid)) children.set(ppid, [])
+      children.get(ppid).push(Number(d))
+    } catch {}
+  }
+  let total = 0
+  const stack = [pid]
+  while (stack.length > 0) {
+    const p = stack.pop()
+    total += cpuSecondsOf(p) || 0
+    stack.push(...(children.get(p) ?? []))
+  }
+  return total
 }
 
 /**
