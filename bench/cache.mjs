@@ -10,8 +10,9 @@
 //                        reply.raw: the two ways a hit can be written (why the cache writes raw)
 //     varnish, squid, nginx proxy_cache   cache hits of the real thing, one worker/thread, when installed
 //   a miss (100 B)
-//     proxy              the proxy route alone (the baseline)
-//     proxy + cache      the same with the cache; the origin sends no freshness, so every request is a miss
+//     reverse-proxy      @proxykit/reverse-proxy alone, one upstream: "the proxy without the cache" (baseline)
+//     reverse-proxy+cache the same with the cache registered; the origin sends no freshness, so every
+//                        request is a miss
 //
 //   node bench/cache.mjs
 //
@@ -128,6 +129,15 @@ async function role(name, arg) {
       }
     })
     app.get('/*', async () => 'miss')
+  } else if (name === 'reverse-proxy' || name === 'reverse-proxy+cache') {
+    // The miss's baseline: the real @proxykit/reverse-proxy (core's context, header rules, balancer,
+    // relay), alone and with the cache registered in front of it.
+    if (name === 'reverse-proxy+cache') {
+      const { default: cache } = await import('@proxykit/cache')
+      await app.register(cache)
+    }
+    const { default: reverseProxy } = await import('@proxykit/reverse-proxy')
+    await app.register(reverseProxy, { routes: [{ upstreams: [arg] }] })
   } else if (name === 'proxy' || name === 'proxy+cache') {
     if (name === 'proxy+cache') {
       const { default: cache } = await import('@proxykit/cache')
@@ -247,7 +257,7 @@ async function miss(started) {
   const o = await startProcess(SELF, ['role', 'origin', '100', '-'])
   started.push(o)
   const targets = []
-  for (const name of ['proxy', 'proxy+cache']) {
+  for (const name of ['reverse-proxy', 'reverse-proxy+cache']) {
     const p = await startProcess(SELF, ['role', name, o.url])
     started.push(p)
     pinServer(p.pid)
@@ -257,9 +267,9 @@ async function miss(started) {
   console.log(
     `\n# a miss (nothing storable), GET 100 B, ${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${DURATION} s runs`,
   )
-  printTable('autocannon', ac, 'proxy')
-  if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'proxy')
-  printEfficiency(efficiency, 'proxy')
+  printTable('autocannon', ac, 'reverse-proxy')
+  if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'reverse-proxy')
+  printEfficiency(efficiency, 'reverse-proxy')
 }
 
 async function main() {

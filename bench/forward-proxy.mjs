@@ -11,6 +11,9 @@
 //              ("HTTPS-like" short exchanges without the TLS cost, so the proxy is what is measured)
 //   connect    one new CONNECT tunnel per exchange (tunnel set-up rate: the full Fastify lifecycle)
 // The origin answers directly too ("direct"), as the ceiling.
+//
+//   node bench/forward-proxy.mjs instructions   user-space instructions per absolute-form GET under
+//                                               callgrind: a bare Fastify + undici spike vs proxykit
 import { spawnSync } from 'node:child_process'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
@@ -327,6 +330,79 @@ if (role === '--origin') {
   const server = new Server({ port: 0, host: '127.0.0.1', verbose: false })
   await server.listen()
   announce(`http://127.0.0.1:${server.server.address().port}`)
+} else if (role === '--spike') {
+  // The thinnest Fastify + undici forwarder: an onRequest hook that sends an absolute-form request on
+  // with undici's dispatch and writes the answer to reply.raw. No checks of any kind: a floor, not a proxy.
+  const { default: Fastify } = await import('fastify')
+  const { Pool } = await import('undici')
+  const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade'])
+  const pools = new Map()
+  const app = Fastify({ logger: false, keepAliveTimeout: 60_000 })
+  app.addHook('onRequest', (request, reply, done) => {
+    const url = request.raw.url
+    if (!url.startsWith('http://')) return done()
+    const slash = url.indexOf('/', 7)
+    const origin = url.slice(0, slash)
+    let pool = pools.get(origin)
+    if (pool === undefined) pools.set(origin, (pool = new Pool(origin)))
+    const headers = {}
+    const raw = request.raw.rawHeaders
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase()
+      if (!HOP.has(name)) headers[name] = raw[i + 1]
+    }
+    reply.hijack()
+    const res = reply.raw
+    pool.dispatch(
+      { method: request.raw.method, path: url.slice(slash), headers },
+      {
+        onRequestStart() {},
+        onResponseStart(_controller, status, upstreamHeaders) {
+          const out = {}
+          for (const name in upstreamHeaders) if (!HOP.has(name)) out[name] = upstreamHeaders[name]
+          res.writeHead(status, out)
+        },
+        onResponseData(_controller, chunk) {
+          res.write(chunk)
+        },
+        onResponseEnd() {
+          res.end()
+        },
+        onResponseError(_controller, err) {
+          res.destroy(err)
+        },
+      },
+    )
+  })
+  await serve(app)
+} else if (role === 'instructions') {
+  // `node bench/forward-proxy.mjs instructions`: user-space instructions per absolute-form GET under
+  // callgrind (lib/instructions.mjs), the spike above against @proxykit/forward-proxy, one at a time.
+  const { hasCallgrind, instructionsPerRequest } = await import('./lib/instructions.mjs')
+  if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
+  const origin = await startProcess(SELF, ['--origin'])
+  const dir = makeTempDir('proxykit-bench-forward-cg-')
+  try {
+    for (const [name, args] of [
+      ['spike', ['--spike']],
+      ['proxykit', ['--proxykit', String(origin.port)]],
+    ]) {
+      const r = await instructionsPerRequest({
+        dir,
+        tag: name,
+        script: SELF,
+        args,
+        path: `http://127.0.0.1:${origin.port}/`,
+      })
+      console.log(
+        `${name.padEnd(9)} ${Math.round(r.perRequest).toLocaleString('en-US')} instructions/request ` +
+          `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
+      )
+    }
+  } finally {
+    await stopAll([origin])
+    rmSync(dir, { recursive: true, force: true })
+  }
 } else {
   await main()
 }
