@@ -344,7 +344,10 @@ if (role === '--origin') {
     const slash = url.indexOf('/', 7)
     const origin = url.slice(0, slash)
     let pool = pools.get(origin)
-    if (pool === undefined) pools.set(origin, (pool = new Pool(origin)))
+    if (pool === undefined) {
+      pool = new Pool(origin)
+      pools.set(origin, pool)
+    }
     const headers = {}
     const raw = request.raw.rawHeaders
     for (let i = 0; i < raw.length; i += 2) {

@@ -144,8 +144,10 @@ export function proxyRequest(
   const attempt = (lastError: ProxyError | null, resetBy: Upstream | null = null): void => {
     // A retry needs room in the budget, and spends from it only when there is somewhere to send it.
     const retry = tried.length > 0
-    if (tried.length >= maxAttempts || (retry && (route.budget === null || !route.budget.available())))
-      return giveUp(lastError)
+    if (tried.length >= maxAttempts || (retry && (route.budget === null || !route.budget.available()))) {
+      giveUp(lastError)
+      return
+    }
     // An upstream not tried yet for this request, as nginx's proxy_next_upstream. With none left, one
     // resend to an upstream that closed the connection before answering, if it was tried only once: that
     // is how a kept-alive connection the upstream closed just as the request went out fails (nginx resends
@@ -156,7 +158,10 @@ export function proxyRequest(
         request,
         tried.filter((u) => u !== resetBy),
       )
-    if (upstream === null) return giveUp(lastError)
+    if (upstream === null) {
+      giveUp(lastError)
+      return
+    }
     if (retry) route.budget!.withdraw()
     tried.push(upstream)
     const attempts = tried.length
