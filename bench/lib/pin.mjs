@@ -27,11 +27,17 @@ function processTree(pid) {
   return out
 }
 
+let failed = null
+
 function pinTree(pid, cpu) {
   for (const p of processTree(pid)) {
     // -a: every thread of the process (V8's GC and compiler threads, libuv's pool).
     const r = spawnSync(TASKSET, ['-a', '-p', '-c', String(cpu), String(p)], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`taskset for PID ${p} failed: ${r.stderr || r.stdout}`)
+    if (r.status !== 0 && failed === null) {
+      // A container may forbid setting affinity: the run goes on unpinned, and says so.
+      failed = (r.stderr || r.stdout || `exit ${r.status}`).trim()
+      console.error(`[bench] taskset failed (${failed}): this run is not pinned`)
+    }
   }
 }
 
@@ -47,6 +53,7 @@ export function pinServer(pid) {
 
 /** One line for a scenario's header: how the CPUs were shared. */
 export function pinningNote() {
+  if (PINNING && failed !== null) return `not pinned: taskset failed (${failed})`
   return PINNING
     ? `pinned: measured server on CPU ${SERVER_CPU}; load generator and origins on CPU ${LOAD_CPU}`
     : 'not pinned (BENCH_PIN=0, one CPU, or no taskset)'
