@@ -29,21 +29,15 @@ import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { availableParallelism, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hasCallgrind, instructionsPerRequest } from './lib/instructions.mjs'
+import { pinnedCommand } from './lib/pin.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const BODY = 'x'.repeat(100)
 const PLAIN_PATH = '/api/items?page=2'
-
-// With BENCH_PIN=1 (and taskset and two or more cores) the servers run on CPU 1 and wrk on CPU 0: "one
-// core each", so the scheduler does not move them around between runs, which steadies the figures.
-const PIN = process.env.BENCH_PIN !== '0' && existsSync('/usr/bin/taskset') && availableParallelism() >= 2
-function pinned(cpu, cmd, args) {
-  return PIN ? ['/usr/bin/taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
-}
 
 function rules(count) {
   if (count === 0) return null
@@ -242,7 +236,7 @@ async function runInstructions(dir, kind, variants, path, userShare) {
 
 // ---- load --------------------------------------------------------------------------------------------
 async function nodeChild(args) {
-  const [cmd, argv] = pinned(1, process.execPath, [SELF, ...args])
+  const [cmd, argv] = pinnedCommand('server', process.execPath, [SELF, ...args])
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const [line] = await once(child.stdout, 'data')
   const { port, ports } = JSON.parse(line.toString())
@@ -271,7 +265,7 @@ function wrkRun(dir, port, path, connections, duration) {
   writeFileSync(script, `wrk.path = "${path}"\n`)
   const out =
     spawnSync(
-      ...pinned(0, '/usr/bin/wrk', [
+      ...pinnedCommand('load', '/usr/bin/wrk', [
         '-t1',
         `-c${connections}`,
         `-d${duration}s`,

@@ -5,6 +5,7 @@
 //
 //   pinLoadSide()          // first thing in a scenario's main(): this process and what it spawns → CPU 0
 //   pinServer(server.pid)  // each measured server, after it started → CPU 1 (with its children)
+//   spawn(...pinnedCommand('server', process.execPath, [script]))  // or spawned already pinned
 //
 // Off with BENCH_PIN=0, and by itself where there is one CPU or no `taskset` (util-linux).
 import { spawnSync } from 'node:child_process'
@@ -39,6 +40,15 @@ function pinTree(pid, cpu) {
       console.error(`[bench] taskset failed (${failed}): this run is not pinned`)
     }
   }
+}
+
+/**
+ * `[cmd, args]` to spawn `cmd` already pinned (`taskset -c`), on the server's CPU (`'server'`) or the load
+ * generator's (`'load'`); unchanged when not pinning. For a scenario that spawns its servers and wrk itself.
+ */
+export function pinnedCommand(side, cmd, args) {
+  if (!PINNING) return [cmd, args]
+  return [TASKSET, ['-c', String(side === 'server' ? SERVER_CPU : LOAD_CPU), cmd, ...args]]
 }
 
 /** Pins this process (and so everything it spawns from now on) to the load generator's CPU. */
