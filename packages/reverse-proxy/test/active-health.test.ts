@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { startOrigin } from '@proxykit/core/testing'
-import { client, get, startProxy, tally } from './helpers.js'
+import { client, get, startProxy, tally, waitUntil } from './helpers.js'
 
 test('active checks take a failing upstream out after `fall` and bring it back after `rise`', async (t) => {
   let sick = false
@@ -36,13 +35,8 @@ test('active checks take a failing upstream out after `fall` and bring it back a
     ],
   })
   const agent = client(t)
-  const waitFor = async (state: string) => {
-    for (let i = 0; i < 200; i++) {
-      if (proxy.app.reverseProxy.upstreams('app')[0]!.state === state) return true
-      await sleep(20)
-    }
-    return false
-  }
+  const waitFor = (state: string) =>
+    waitUntil(() => proxy.app.reverseProxy.upstreams('app')[0]!.state === state, 200, 20)
   assert.deepEqual([...(await tally(agent, `${proxy.url}/`, 10))].sort(), [
     ['a', 5],
     ['b', 5],

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { startOrigin } from '@proxykit/core/testing'
-import { client, startProxy, tally } from './helpers.js'
+import { client, startProxy, tally, waitUntil } from './helpers.js'
 
 test('a health check whose passing head arrives but whose body stalls counts as a failure', async (t) => {
   let checks = 0
@@ -35,7 +34,7 @@ test('a health check whose passing head arrives but whose body stalls counts as 
   })
   const state = () => proxy.app.reverseProxy.upstreams('app')[0]!.state
   // Generous liveness bound, not a speed measurement.
-  for (let i = 0; i < 400 && state() !== 'unhealthy'; i++) await sleep(25)
+  await waitUntil(() => state() === 'unhealthy', 400, 25)
   assert.equal(state(), 'unhealthy', `after ${checks} checks`)
   assert.equal(proxy.app.reverseProxy.upstreams('app')[1]!.state, 'healthy', 'a complete body passes')
   assert.deepEqual([...(await tally(client(t), `${proxy.url}/`, 6))], [['fine', 6]])

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { startOrigin } from '@proxykit/core/testing'
-import { client, startProxy, tally } from './helpers.js'
+import { client, startProxy, tally, waitUntil } from './helpers.js'
 
 test('a health check that hangs past timeoutMs counts as a failure, even if a pass arrives later', async (t) => {
   let checks = 0
@@ -34,7 +33,7 @@ test('a health check that hangs past timeoutMs counts as a failure, even if a pa
   })
   const state = () => proxy.app.reverseProxy.upstreams('app')[0]!.state
   // Generous liveness bound, not a speed measurement.
-  for (let i = 0; i < 400 && state() !== 'unhealthy'; i++) await sleep(25)
+  await waitUntil(() => state() === 'unhealthy', 400, 25)
   assert.equal(state(), 'unhealthy', `after ${checks} checks`)
   assert.deepEqual([...(await tally(client(t), `${proxy.url}/`, 6))], [['fast', 6]])
 })

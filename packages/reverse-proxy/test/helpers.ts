@@ -1,4 +1,5 @@
 import type { TestContext } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Origin, startOrigin } from '@proxykit/core/testing'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Agent, request } from 'undici'
@@ -44,6 +45,16 @@ export async function namedOrigins(t: TestContext, n: number): Promise<Origin[]>
     list.push(o)
   }
   return list
+}
+
+/**
+ * Polls until `cond()` holds, at most `tries` times `intervalMs` apart, and returns its last value: a
+ * liveness bound for state that changes in the background (health checks, ejections), not a speed
+ * measurement.
+ */
+export async function waitUntil(cond: () => boolean, tries: number, intervalMs: number): Promise<boolean> {
+  for (let i = 0; i < tries && !cond(); i++) await sleep(intervalMs)
+  return cond()
 }
 
 /** A client with its own connection pool, closed after the test. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { client, get, namedOrigins, startProxy } from './helpers.js'
+import { client, get, namedOrigins, startProxy, waitUntil } from './helpers.js'
 
 test('an upstream killed under load is ejected with zero client errors, and re-admitted when it recovers', async (t) => {
   const origins = await namedOrigins(t, 3)
@@ -27,20 +27,19 @@ test('an upstream killed under load is ejected with zero client errors, and re-a
     }
   }
   const load = Promise.all(Array.from({ length: 8 }, worker))
-  const waitUntil = async (cond: () => boolean) => {
-    for (let i = 0; i < 300 && !cond(); i++) await sleep(20)
-    return cond()
-  }
   // Conditions, not fixed sleeps: the machine may be busy with other tests.
-  assert.ok(await waitUntil(() => (seen.get('origin-1') ?? 0) >= 20), 'load reaches every upstream')
+  assert.ok(await waitUntil(() => (seen.get('origin-1') ?? 0) >= 20, 300, 20), 'load reaches every upstream')
   const victim = origins[1]!
   const port = victim.port
   await victim.close()
   const state = () => proxy.app.reverseProxy.upstreams('app').find((u) => u.url === victim.url)!.state
-  assert.ok(await waitUntil(() => state() === 'ejected'), 'the dead upstream is ejected')
+  assert.ok(await waitUntil(() => state() === 'ejected', 300, 20), 'the dead upstream is ejected')
   const total = () => [...seen.values()].reduce((a, b) => a + b, 0)
   const atEjection = total()
-  assert.ok(await waitUntil(() => total() >= atEjection + 200), 'traffic keeps flowing to the others')
+  assert.ok(
+    await waitUntil(() => total() >= atEjection + 200, 300, 20),
+    'traffic keeps flowing to the others',
+  )
   stop = true
   await load
   assert.deepEqual(errors, [], 'no idempotent request failed')

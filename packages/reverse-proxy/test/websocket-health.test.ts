@@ -3,9 +3,8 @@ import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type TestContext, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import WebSocket, { WebSocketServer } from 'ws'
-import { startProxy } from './helpers.js'
+import { startProxy, waitUntil } from './helpers.js'
 
 /** A WebSocket origin that greets with its name; `/healthz` answers `healthStatus`. Counts upgrades. */
 async function wsOrigin(t: TestContext, name: string, healthStatus: number) {
@@ -55,7 +54,7 @@ test('a WebSocket upgrade skips an upstream taken out by health checks and goes 
   })
   const state = () => proxy.app.reverseProxy.upstreams('ws')[0]!.state
   // Liveness bound only.
-  for (let i = 0; i < 400 && state() !== 'unhealthy'; i++) await sleep(20)
+  await waitUntil(() => state() === 'unhealthy', 400, 20)
   assert.equal(state(), 'unhealthy')
   const greetings: string[] = []
   for (let i = 0; i < 6; i++) greetings.push(await firstMessage(`ws://127.0.0.1:${proxy.port}/chat`))
