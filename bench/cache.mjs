@@ -138,11 +138,10 @@ async function role(name, arg) {
     }
     const { default: reverseProxy } = await import('@proxykit/reverse-proxy')
     await app.register(reverseProxy, { routes: [{ upstreams: [arg] }] })
-  } else if (name === 'proxy' || name === 'proxy+cache') {
-    if (name === 'proxy+cache') {
-      const { default: cache } = await import('@proxykit/cache')
-      await app.register(cache)
-    }
+  } else if (name === 'proxy+cache') {
+    // The hits' server: the cache in front of a relay route (after the first request, every one a hit).
+    const { default: cache } = await import('@proxykit/cache')
+    await app.register(cache)
     await addProxy(app, arg)
   }
   await serve(app)
