@@ -20,6 +20,40 @@ export const GatewayTimeoutError = createError('PK_GATEWAY_TIMEOUT', 'Gateway ti
 export const NotImplementedError = createError('PK_NOT_IMPLEMENTED', 'Not implemented: %s', 501)
 export const InternalError = createError('PK_INTERNAL', 'Internal error: %s', 500)
 
+// How an exchange with an upstream failed, as the HTTP/1.1 client (`http1/`) reports it to the proxies,
+// which turn it into their answer (a retry, a 502 or a 504) and their own message.
+export const UpstreamConnectTimeoutError = createError(
+  'PK_UPSTREAM_CONNECT_TIMEOUT',
+  'Upstream connect timeout: %s',
+  504,
+)
+export const UpstreamHeadersTimeoutError = createError(
+  'PK_UPSTREAM_HEADERS_TIMEOUT',
+  'Upstream headers timeout: %s',
+  504,
+)
+export const UpstreamBodyTimeoutError = createError(
+  'PK_UPSTREAM_BODY_TIMEOUT',
+  'Upstream body timeout: %s',
+  504,
+)
+export const UpstreamClosedError = createError(
+  'PK_UPSTREAM_CLOSED',
+  'Upstream closed the connection: %s',
+  502,
+)
+export const UpstreamBadResponseError = createError(
+  'PK_UPSTREAM_BAD_RESPONSE',
+  'Bad upstream response: %s',
+  502,
+)
+export const UpstreamDestroyedError = createError(
+  'PK_UPSTREAM_DESTROYED',
+  'Upstream connection closed by the proxy: %s',
+  502,
+)
+export const UpstreamBadRequestError = createError('PK_UPSTREAM_BAD_REQUEST', 'Cannot send upstream: %s', 502)
+
 /** A coded proxykit error: what every constructor above returns. */
 export interface ProxyError extends Error {
   code: string

@@ -28,6 +28,13 @@ export {
 } from './forwarding.js'
 export { connectionTokens, HOP_BY_HOP, type StripOptions, stripHopByHop } from './hop-by-hop.js'
 export { formatAuthority, type NormalizedHost, normalizeHost } from './host.js'
+export {
+  type DispatchHandler,
+  type Exchange,
+  Http1Pool,
+  type Http1PoolOptions,
+  type Http1Request,
+} from './http1/index.js'
 export { clientAddress, peerAddress } from './peer.js'
 export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } from './relay.js'
 export { sendError, sendUpstreamResponse, writeRawError } from './respond.js'

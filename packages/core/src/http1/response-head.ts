@@ -1,0 +1,218 @@
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** How the body of a response is delimited (RFC 9112 §6.3). */
+export const NO_BODY = 0
+export const BY_LENGTH = 1
+export const CHUNKED = 2
+export const BY_CLOSE = 3
+export type Framing = typeof NO_BODY | typeof BY_LENGTH | typeof CHUNKED | typeof BY_CLOSE
+
+/** A parsed response head: the status line, the header fields, and what they say about the body. */
+export interface ResponseHead {
+  statusCode: number
+  statusMessage: string
+  headers: IncomingHttpHeaders
+  framing: Framing
+  /** Body length for BY_LENGTH. */
+  length: number
+  /** The connection may carry another request once this response is read. */
+  keepAlive: boolean
+  /** `Keep-Alive: timeout=N` in ms, or -1. */
+  keepAliveHint: number
+}
+
+// Buffer's own latin1 decoder: what `toString('latin1', start, end)` calls after checking its arguments.
+type Latin1 = { latin1Slice(start: number, end: number): string }
+
+// tchar (RFC 9110 §5.6.2): the characters of a field name.
+const TCHAR = new Uint8Array(256)
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TCHAR[c.charCodeAt(0)] = 1
+// field-vchar / SP / HTAB (RFC 9110 §5.5): everything but the controls (HTAB aside) and DEL. obs-text
+// (0x80-0xff) is kept, as RFC 9110 allows; CR, LF and NUL never are.
+const VALUE_OK = new Uint8Array(256)
+for (let c = 0; c < 256; c++) VALUE_OK[c] = c === 9 || (c >= 32 && c !== 127) ? 1 : 0
+
+// Field names seen in most responses, matched case-insensitively on the bytes and handed out as the
+// same (internalised) strings every time: no slice, no lower-casing, no hashing per response.
+const KNOWN_NAMES: string[][] = []
+for (const name of [
+  'age',
+  'date',
+  'etag',
+  'vary',
+  'server',
+  'expires',
+  'location',
+  'keep-alive',
+  'connection',
+  'set-cookie',
+  'content-type',
+  'accept-ranges',
+  'cache-control',
+  'last-modified',
+  'x-powered-by',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+]) {
+  const list = KNOWN_NAMES[name.length] ?? []
+  list.push(name)
+  KNOWN_NAMES[name.length] = list
+}
+
+function knownName(buf: Buffer, start: number, length: number): string | null {
+  const candidates = KNOWN_NAMES[length]
+  if (candidates === undefined) return null
+  for (let k = 0; k < candidates.length; k++) {
+    const name = candidates[k]!
+    let i = 0
+    // Within tchar, `| 0x20` maps exactly the upper-case letters onto lower-case ones.
+    while (i < length && (buf[start + i]! | 0x20) === name.charCodeAt(i)) i++
+    if (i === length) return name
+  }
+  return null
+}
+
+const LENGTH = /^[0-9]{1,15}$/
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57
+}
+
+/**
+ * Parses a response head (the bytes before the empty line, as latin1) strictly by RFC 9112, for a
+ * request sent with `method`. Returns the head, or a message saying what is wrong with it: an upstream
+ * that cannot frame its answer unambiguously is a bad gateway, never something to guess about.
+ */
+export function parseResponseHead(text: string, method: string): ResponseHead | string {
+  // With the empty line after it, as on the wire: the byte parser may look one past `end`.
+  return parseResponseHeadBytes(Buffer.from(`${text}\r\n\r\n`, 'latin1'), text.length, method)
+}
+
+/**
+ * The same on the bytes `buf[0, end)` (`end`: where the empty line's CRLF CRLF starts), scanned once
+ * with lookup tables: a regular expression per field line cost more than the rest of the client.
+ */
+export function parseResponseHeadBytes(buf: Buffer, end: number, method: string): ResponseHead | string {
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4). A missing final SP is
+  // accepted, as llhttp does; the reason-phrase is HTAB / SP / VCHAR / obs-text.
+  if (
+    end < 12 ||
+    buf[0] !== 72 || // H
+    buf[1] !== 84 || // T
+    buf[2] !== 84 || // T
+    buf[3] !== 80 || // P
+    buf[4] !== 47 || // /
+    buf[5] !== 49 || // 1
+    buf[6] !== 46 || // .
+    (buf[7] !== 48 && buf[7] !== 49) ||
+    buf[8] !== 32 ||
+    !isDigit(buf[9]!) ||
+    buf[9] === 48 ||
+    !isDigit(buf[10]!) ||
+    !isDigit(buf[11]!)
+  )
+    return 'invalid status line'
+  const statusCode = (buf[9]! - 48) * 100 + (buf[10]! - 48) * 10 + (buf[11]! - 48)
+  let i = 12
+  let reasonStart = 12
+  if (buf[12] === 32) {
+    reasonStart = 13
+    i = 13
+  } else if (buf[12] !== 13) return 'invalid status line'
+  while (i < end && buf[i] !== 13) {
+    if (VALUE_OK[buf[i]!] === 0) return 'invalid status line'
+    i++
+  }
+  const statusMessage = reasonStart < i ? (buf as unknown as Latin1).latin1Slice(reasonStart, i) : ''
+
+  const headers: IncomingHttpHeaders = {}
+  let contentLength: string | null = null
+  let transferEncoding: string | null = null
+  let connection: string | null = null
+  let keepAliveHint = -1
+  // `i` is at the CR ending the previous line (or at `end`).
+  while (i < end) {
+    if (buf[i + 1] !== 10) return 'line not ended by CRLF'
+    i += 2
+    // field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). No whitespace before the colon, and
+    // no obs-fold: a line starting with SP or HTAB is not a field name.
+    const nameStart = i
+    while (TCHAR[buf[i]!] === 1) i++
+    if (i === nameStart || buf[i] !== 58 /* : */ || i >= end) return 'invalid header line'
+    const nameLength = i - nameStart
+    let name = knownName(buf, nameStart, nameLength)
+    if (name === null) name = (buf as unknown as Latin1).latin1Slice(nameStart, i).toLowerCase()
+    i++
+    while (buf[i] === 32 || buf[i] === 9) i++
+    const valueStart = i
+    let valueEnd = i
+    while (i < end && buf[i] !== 13) {
+      const c = buf[i]!
+      if (VALUE_OK[c] === 0) return 'invalid character in a header value'
+      i++
+      if (c !== 32 && c !== 9) valueEnd = i
+    }
+    const value = valueEnd > valueStart ? (buf as unknown as Latin1).latin1Slice(valueStart, valueEnd) : ''
+    const previous = headers[name]
+    if (previous === undefined) headers[name] = value
+    else if (Array.isArray(previous)) previous.push(value)
+    else headers[name] = [previous, value]
+    switch (name) {
+      case 'content-length':
+        contentLength = contentLength === null ? value : `${contentLength},${value}`
+        break
+      case 'transfer-encoding':
+        transferEncoding = transferEncoding === null ? value : `${transferEncoding},${value}`
+        break
+      case 'connection':
+        connection = connection === null ? value : `${connection},${value}`
+        break
+      case 'keep-alive': {
+        const m = /(?:^|[,;\s])timeout=([0-9]{1,9})/i.exec(value)
+        if (m !== null) keepAliveHint = Number(m[1]) * 1000
+        break
+      }
+    }
+  }
+  let keepAlive = buf[7] === 49
+  if (connection !== null && /(?:^|,)[\t ]*close[\t ]*(?:,|$)/i.test(connection)) keepAlive = false
+
+  let framing: Framing
+  let length = 0
+  if (method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) framing = NO_BODY
+  else if (transferEncoding !== null) {
+    // §6.3 ¶4: a response whose final coding is not chunked runs to the close; its coding could not be
+    // taken off here, and Transfer-Encoding is hop-by-hop, so relaying it would hand on bytes that no
+    // longer say how they are coded. Refused instead.
+    const codings = transferEncoding.toLowerCase().split(',')
+    const last = codings[codings.length - 1]!.trim()
+    if (last !== 'chunked' || codings.length > 1) return `unsupported Transfer-Encoding: ${transferEncoding}`
+    framing = CHUNKED
+    // §6.3 ¶3: with both, Transfer-Encoding wins and the connection must not be reused.
+    if (contentLength !== null) keepAlive = false
+  } else if (contentLength !== null) {
+    // §6.3 ¶5: several values (fields or a list) are an error unless they are all the same number.
+    const values = contentLength.split(',')
+    const first = values[0]!.trim()
+    if (!LENGTH.test(first)) return `invalid Content-Length: ${contentLength}`
+    for (let i = 1; i < values.length; i++)
+      if (values[i]!.trim() !== first) return `conflicting Content-Length: ${contentLength}`
+    framing = BY_LENGTH
+    length = Number(first)
+    if (values.length > 1) headers['content-length'] = first
+  } else {
+    framing = BY_CLOSE
+    keepAlive = false
+  }
+  return {
+    statusCode,
+    statusMessage,
+    headers,
+    framing,
+    length,
+    keepAlive,
+    keepAliveHint,
+  }
+}

@@ -1,0 +1,72 @@
+// Http1Pool keep-alive: a connection carries request after request until a response says it may not.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Http1Pool } from '../src/index.js'
+import { fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+
+test('sequential requests reuse one connection', async (t) => {
+  const origin = await startRawOrigin((req) => ok(`answer ${req.path}`))
+  t.after(() => origin.close())
+  const pool = new Http1Pool(origin.url)
+  t.after(() => pool.destroy())
+  for (let i = 0; i < 3; i++) {
+    const r = await fetchVia(pool, { path: `/${i}` })
+    assert.equal(r.error, null)
+    assert.equal(r.statusCode, 200)
+    assert.equal(r.body.toString(), `answer /${i}`)
+  }
+  assert.equal(origin.connections, 1)
+  assert.deepEqual(
+    origin.requests.map((r) => [r.conn, r.path]),
+    [
+      [0, '/0'],
+      [0, '/1'],
+      [0, '/2'],
+    ],
+  )
+  assert.equal(pool.size, 1)
+})
+
+test('Connection: close and an HTTP/1.0 response each send the next request on a new connection', async (t) => {
+  const answers = [
+    ok('one', 'connection: close\r\n'),
+    'HTTP/1.0 200 OK\r\ncontent-length: 3\r\n\r\ntwo',
+    ok('three'),
+    ok('four'),
+  ]
+  const origin = await startRawOrigin((req) => answers[req.index])
+  t.after(() => origin.close())
+  const pool = new Http1Pool(origin.url)
+  t.after(() => pool.destroy())
+  const bodies: string[] = []
+  for (let i = 0; i < 4; i++) {
+    const r = await fetchVia(pool, { path: `/${i}` })
+    assert.equal(r.error, null)
+    bodies.push(r.body.toString())
+  }
+  assert.deepEqual(bodies, ['one', 'two', 'three', 'four'])
+  // close → new connection, HTTP/1.0 → new connection, then the third one is kept for the fourth request.
+  assert.deepEqual(
+    origin.requests.map((r) => r.conn),
+    [0, 1, 2, 2],
+  )
+  await origin.whenClosed(0)
+  await origin.whenClosed(1)
+})
+
+test('a one-connection pool serves 5 concurrent requests in order over one connection', async (t) => {
+  const origin = await startRawOrigin((req) => ok(`answer ${req.path}`))
+  t.after(() => origin.close())
+  const pool = new Http1Pool(origin.url, { connections: 1 })
+  t.after(() => pool.destroy())
+  const results = await Promise.all([0, 1, 2, 3, 4].map((i) => fetchVia(pool, { path: `/${i}` })))
+  assert.deepEqual(
+    results.map((r) => [r.error, r.statusCode, r.body.toString()]),
+    [0, 1, 2, 3, 4].map((i) => [null, 200, `answer /${i}`]),
+  )
+  assert.equal(origin.connections, 1)
+  assert.deepEqual(
+    origin.requests.map((r) => r.path),
+    ['/0', '/1', '/2', '/3', '/4'],
+  )
+})

@@ -1,0 +1,117 @@
+// The HTTP/1.1 client's parsers on their own, without a network: the framing decisions parseResponseHead
+// makes, and ChunkedDecoder fed a byte at a time.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ChunkedDecoder, parseResponseHead, type ResponseHead } from '../src/http1/index.js'
+import { BY_CLOSE, BY_LENGTH, CHUNKED, NO_BODY } from '../src/http1/response-head.js'
+
+function parse(text: string, method = 'GET'): ResponseHead {
+  const head = parseResponseHead(text, method)
+  if (typeof head === 'string') assert.fail(`unexpected parse error: ${head}`)
+  return head
+}
+
+test('HEAD, 204 and 304 responses have no body whatever their Content-Length', () => {
+  const cases: Array<[string, string]> = [
+    ['HTTP/1.1 200 OK\r\ncontent-length: 5', 'HEAD'],
+    ['HTTP/1.1 204 No Content\r\ncontent-length: 5', 'GET'],
+    ['HTTP/1.1 304 Not Modified\r\ntransfer-encoding: chunked', 'GET'],
+  ]
+  for (const [text, method] of cases) {
+    const head = parse(text, method)
+    assert.equal(head.framing, NO_BODY, text)
+    assert.equal(head.keepAlive, true, text)
+  }
+  assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 5').framing, BY_LENGTH)
+})
+
+test('Transfer-Encoding chunked with a Content-Length is chunked, and the connection is not kept', () => {
+  const head = parse('HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked')
+  assert.equal(head.framing, CHUNKED)
+  assert.equal(head.keepAlive, false)
+  assert.equal(parse('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked').keepAlive, true)
+})
+
+test('duplicate identical Content-Length values are accepted as one', () => {
+  for (const text of [
+    'HTTP/1.1 200 OK\r\ncontent-length: 42\r\ncontent-length: 42',
+    'HTTP/1.1 200 OK\r\ncontent-length: 42, 42',
+  ]) {
+    const head = parse(text)
+    assert.deepEqual([head.framing, head.length, head.headers['content-length']], [BY_LENGTH, 42, '42'])
+  }
+  assert.equal(
+    parseResponseHead('HTTP/1.1 200 OK\r\ncontent-length: 42, 43', 'GET'),
+    'conflicting Content-Length: 42, 43',
+  )
+})
+
+test('the status line, headers, keep-alive and its timeout hint', () => {
+  const head = parse(
+    'HTTP/1.1 201 Created\r\nKeep-Alive: timeout=5, max=100\r\nX-A: 1\r\nx-a: 2\r\ncontent-length: 0',
+  )
+  assert.equal(head.statusCode, 201)
+  assert.equal(head.statusMessage, 'Created')
+  assert.equal(head.keepAliveHint, 5000)
+  assert.deepEqual(head.headers['x-a'], ['1', '2'])
+  assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 0').keepAliveHint, -1)
+  assert.equal(
+    parse('HTTP/1.1 200 OK\r\nconnection: Keep-Alive, Close\r\ncontent-length: 0').keepAlive,
+    false,
+  )
+  assert.equal(parse('HTTP/1.0 200 OK\r\ncontent-length: 0').keepAlive, false)
+  const byClose = parse('HTTP/1.1 200 OK')
+  assert.deepEqual([byClose.framing, byClose.keepAlive, byClose.statusMessage], [BY_CLOSE, false, 'OK'])
+  assert.equal(parse('HTTP/1.1 200').statusMessage, '')
+})
+
+/** Feeds `wire` one byte per call; returns the data, and where (in the wire) the body ended. */
+function feedBytewise(wire: string): { data: string; end: number; error: string } {
+  const decoder = new ChunkedDecoder()
+  const bytes = Buffer.from(wire, 'latin1')
+  const data: string[] = []
+  for (let i = 0; i < bytes.length; i++) {
+    const r = decoder.feed(bytes.subarray(i, i + 1), 0, (chunk) => {
+      data.push(chunk.toString('latin1'))
+      return true
+    })
+    if (r === -2) return { data: data.join(''), end: -1, error: decoder.error }
+    if (r >= 0) {
+      assert.equal(r, 1)
+      assert.equal(decoder.done, true)
+      return { data: data.join(''), end: i + 1, error: '' }
+    }
+  }
+  return { data: data.join(''), end: -1, error: '' }
+}
+
+test('ChunkedDecoder fed a byte at a time decodes extensions and trailers and stops at the end', () => {
+  const body =
+    '4;a=b\r\nWiki\r\n5 ; c\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0;last\r\nx-t: 1\r\ny-t: 2\r\n\r\n'
+  const r = feedBytewise(`${body}HTTP/1.1 200 OK`)
+  assert.deepEqual(r, { data: 'Wikipedia in\r\n\r\nchunks.', end: body.length, error: '' })
+  const empty = feedBytewise('0\r\n\r\n')
+  assert.deepEqual(empty, { data: '', end: 5, error: '' })
+})
+
+test('ChunkedDecoder fed a byte at a time refuses broken codings', () => {
+  assert.equal(feedBytewise('zz\r\n').error, 'invalid chunk size')
+  assert.equal(feedBytewise('1234567890abc\r\n').error, 'chunk size too large')
+  assert.equal(feedBytewise('2\nok\r\n0\r\n\r\n').error, 'invalid chunk size')
+  assert.equal(feedBytewise('2\rok\r\n0\r\n\r\n').error, 'chunk size line not ended by CRLF')
+  assert.equal(feedBytewise('2\r\nokX\r\n').error, 'chunk data not followed by CRLF')
+  assert.equal(feedBytewise('2\r\nok\r\n0\r\nx-t: 1\n\r\n').error, 'invalid trailer section')
+  assert.equal(feedBytewise('2;\x01\r\nok\r\n0\r\n\r\n').error, 'invalid chunk extension')
+})
+
+test('ChunkedDecoder returns the offset just past the body when it ends inside one buffer', () => {
+  const decoder = new ChunkedDecoder()
+  const wire = Buffer.from('XX3\r\nabc\r\n0\r\n\r\nNEXT')
+  const data: string[] = []
+  const r = decoder.feed(wire, 2, (c) => {
+    data.push(c.toString())
+    return true
+  })
+  assert.equal(r, wire.length - 4)
+  assert.deepEqual(data, ['abc'])
+})
