@@ -6,24 +6,36 @@ import {
   LoopDetectedError,
   type ProxyError,
   type ProxyTarget,
+  type RelayDispatcher,
   relay,
   sendError,
   viaHasLoop,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Dispatcher } from 'undici'
 import { checkDestination, checkThroughParent, resolveDestination } from './guard.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ResolvedOptions } from './options.js'
 import type { OriginPools } from './pools.js'
 
+const TIMEOUTS = new Set([
+  'PK_UPSTREAM_CONNECT_TIMEOUT',
+  'PK_UPSTREAM_HEADERS_TIMEOUT',
+  // undici's, from a parent proxy's dispatcher.
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'ETIMEDOUT',
+])
+
 /** Maps a transport failure to the answer the client gets: 504 for timeouts, 502 for the rest. */
 export function upstreamError(err: unknown, what: string): ProxyError {
   const code = (err as { code?: string }).code ?? ''
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT')
-    return new GatewayTimeoutError(`${what} did not answer in time`, { cause: err })
-  // System errors say it best by code (ECONNREFUSED); undici's own by message (a parent's 407, TLS).
-  const detail = code === '' || code.startsWith('UND_ERR') ? ((err as Error).message ?? code) : code
+  if (TIMEOUTS.has(code)) return new GatewayTimeoutError(`${what} did not answer in time`, { cause: err })
+  // System errors say it best by code (ECONNREFUSED); the clients' own by message (a bad response, a
+  // parent's 407, TLS).
+  const detail =
+    code === '' || code.startsWith('UND_ERR') || code.startsWith('PK_')
+      ? ((err as Error).message ?? code)
+      : code
   return new BadGatewayError(`${what}: ${detail}`, { cause: err })
 }
 
@@ -122,7 +134,7 @@ export function forwardRequest(
 function send(
   request: FastifyRequest,
   reply: FastifyReply,
-  dispatcher: Dispatcher,
+  dispatcher: RelayDispatcher,
   target: ProxyTarget,
   hops: number | null,
   opts: ResolvedOptions,

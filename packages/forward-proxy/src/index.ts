@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { type ForwardContext, forwardRequest } from './forward.js'
 import { type ForwardProxyOptions, resolveOptions } from './options.js'
-import { OriginPools } from './pools.js'
+import { OriginPools, parentDispatcher } from './pools.js'
 import { bridgeConnect, openTunnel, type TunnelSet } from './tunnel.js'
 
 export { addressDenied } from './guard.js'
@@ -46,7 +46,7 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
     if (!fastify.supportedMethods.includes(m)) fastify.addHttpMethod(m, { hasBody: true })
   if (!fastify.supportedMethods.includes('CONNECT')) fastify.addHttpMethod('CONNECT')
 
-  const pools = new OriginPools(opts)
+  const pools = new OriginPools(opts, await parentDispatcher(opts))
   const tunnels: TunnelSet = new Set()
   bridgeConnect(fastify, tunnels)
   const forwardMethods = fastify.supportedMethods.filter((m) => m !== 'CONNECT')

@@ -1,43 +1,51 @@
-import { type Dispatcher, Pool, ProxyAgent } from 'undici'
+import { Http1Pool, type RelayDispatcher } from '@proxykit/core'
+import type { Dispatcher } from 'undici'
 import type { Destination } from './guard.js'
 import type { ResolvedOptions } from './options.js'
 
 const noop = () => {}
 
 /**
+ * The dispatcher for a parent proxy: undici's `ProxyAgent` (absolute-form for `http://`, a CONNECT tunnel
+ * for `https://`), loaded only when a parent is configured.
+ */
+export async function parentDispatcher(opts: ResolvedOptions): Promise<Dispatcher | null> {
+  if (opts.parent === null) return null
+  const { ProxyAgent } = await import('undici')
+  return new ProxyAgent({
+    uri: opts.parent.url.href,
+    ...(opts.parent.authorization !== null ? { token: opts.parent.authorization } : {}),
+    proxyTunnel: false,
+    requestTls: { ...opts.tls, timeout: opts.connectTimeout },
+    connect: { timeout: opts.connectTimeout },
+    keepAliveTimeout: opts.keepAliveTimeout,
+    headersTimeout: opts.headersTimeout,
+    bodyTimeout: opts.bodyTimeout,
+  })
+}
+
+/**
  * Keep-alive connection pools to origins, keyed by the checked address (and, for TLS, the server name):
  * a pool only ever connects to the address it was created for, so no later DNS answer can redirect it.
- * Least recently used pools are closed beyond `maxOrigins`. With a parent proxy, one undici `ProxyAgent`
- * carries everything instead (absolute-form for `http://`, a CONNECT tunnel for `https://`).
+ * Least recently used pools are closed beyond `maxOrigins`. With a parent proxy, the parent's dispatcher
+ * carries everything instead.
  */
 export class OriginPools {
-  readonly #pools = new Map<string, Pool>()
+  readonly #pools = new Map<string, Http1Pool>()
   readonly #opts: ResolvedOptions
-  readonly #parent: ProxyAgent | null
+  readonly #parent: Dispatcher | null
 
-  constructor(opts: ResolvedOptions) {
+  constructor(opts: ResolvedOptions, parent: Dispatcher | null) {
     this.#opts = opts
-    this.#parent =
-      opts.parent === null
-        ? null
-        : new ProxyAgent({
-            uri: opts.parent.url.href,
-            ...(opts.parent.authorization !== null ? { token: opts.parent.authorization } : {}),
-            proxyTunnel: false,
-            requestTls: { ...opts.tls, timeout: opts.connectTimeout },
-            connect: { timeout: opts.connectTimeout },
-            keepAliveTimeout: opts.keepAliveTimeout,
-            headersTimeout: opts.headersTimeout,
-            bodyTimeout: opts.bodyTimeout,
-          })
+    this.#parent = parent
   }
 
-  get parent(): Dispatcher | null {
+  get parent(): RelayDispatcher | null {
     return this.#parent
   }
 
   /** The pool for `scheme://address:port`, presenting `servername` for TLS. */
-  get(scheme: 'http' | 'https', dest: Destination, port: number, servername: string | null): Pool {
+  get(scheme: 'http' | 'https', dest: Destination, port: number, servername: string | null): Http1Pool {
     const host = dest.family === 6 ? `[${dest.address}]` : dest.address
     const origin = `${scheme}://${host}:${port}`
     const key = scheme === 'https' && servername !== null ? `${origin} ${servername}` : origin
@@ -51,19 +59,17 @@ export class OriginPools {
       return pool
     }
     const o = this.#opts
-    pool = new Pool(origin, {
+    pool = new Http1Pool(origin, {
       connections: o.connections ?? null,
       keepAliveTimeout: o.keepAliveTimeout,
       headersTimeout: o.headersTimeout,
       bodyTimeout: o.bodyTimeout,
-      connect: {
-        timeout: o.connectTimeout,
-        ...(scheme === 'https' ? { ...o.tls, ...(servername !== null ? { servername } : {}) } : {}),
-      },
+      connectTimeout: o.connectTimeout,
+      ...(scheme === 'https' ? { tls: { ...o.tls, ...(servername !== null ? { servername } : {}) } } : {}),
     })
     pools.set(key, pool)
     if (pools.size > o.maxOrigins) {
-      const [oldestKey, oldest] = pools.entries().next().value as [string, Pool]
+      const [oldestKey, oldest] = pools.entries().next().value as [string, Http1Pool]
       pools.delete(oldestKey)
       oldest.close().catch(noop)
     }
@@ -71,9 +77,9 @@ export class OriginPools {
   }
 
   async close(): Promise<void> {
-    const all: Dispatcher[] = [...this.#pools.values()]
-    if (this.#parent !== null) all.push(this.#parent)
+    const all: Promise<void>[] = [...this.#pools.values()].map((p) => p.destroy())
+    if (this.#parent !== null) all.push(this.#parent.destroy().catch(noop))
     this.#pools.clear()
-    await Promise.all(all.map((d) => d.destroy().catch(noop)))
+    await Promise.all(all)
   }
 }
