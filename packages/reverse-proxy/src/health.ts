@@ -1,3 +1,4 @@
+import type { DispatchHandler, Exchange } from '@proxykit/core'
 import type { ResolvedHealthCheck } from './options.js'
 import type { Upstream } from './upstream.js'
 
@@ -9,20 +10,50 @@ function passes(status: number, expected: number[] | null): boolean {
 const BODY_READ_LIMIT = 64 * 1024
 
 /**
- * Reads a check's body to its end: a passing status followed by a body that stalls past the timeout or
- * breaks off is a failing upstream (undici's `dump()` would have resolved either way).
+ * One check: a GET of `path`, resolving to the status once the body has arrived (or 0 when it failed).
+ * A passing status followed by a body that stalls past the timeout or breaks off is a failing upstream,
+ * so the body is read to its end (or to BODY_READ_LIMIT, which shows that it flows) within the timeout.
  */
-async function bodyArrives(body: AsyncIterable<Buffer>): Promise<boolean> {
-  let left = BODY_READ_LIMIT
-  try {
-    for await (const chunk of body) {
-      left -= chunk.length
-      if (left <= 0) return true // leaving the loop destroys the stream
+function probe(u: Upstream, path: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    let status = 0
+    let read = 0
+    let controller: Exchange | null = null
+    const finish = (result: number): void => {
+      clearTimeout(timer)
+      resolve(result)
     }
-    return true
-  } catch {
-    return false
-  }
+    const timer = setTimeout(
+      () => controller?.abort(new Error(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    timer.unref()
+    const handler: DispatchHandler = {
+      onRequestStart(c) {
+        controller = c
+      },
+      onResponseStart(_c, statusCode) {
+        status = statusCode
+      },
+      onResponseData(c, chunk) {
+        read += chunk.length
+        if (read >= BODY_READ_LIMIT) {
+          c.abort(new Error('enough of the body'))
+          finish(status)
+        }
+      },
+      onResponseEnd() {
+        finish(status)
+      },
+      onResponseError() {
+        finish(read >= BODY_READ_LIMIT ? status : 0)
+      },
+    }
+    u.pool.dispatch(
+      { method: 'GET', path, headers: { host: u.authority, 'user-agent': 'proxykit-health-check' } },
+      handler,
+    )
+  })
 }
 
 /**
@@ -64,15 +95,8 @@ export class HealthChecker {
     this.running.add(u)
     let ok = false
     try {
-      const res = await u.pool.request({
-        method: 'GET',
-        path: this.options.path,
-        headers: { host: u.authority, 'user-agent': 'proxykit-health-check' },
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
-      })
-      ok = (await bodyArrives(res.body)) && passes(res.statusCode, this.options.expectedStatus)
+      const status = await probe(u, this.options.path, this.options.timeoutMs)
+      ok = status !== 0 && passes(status, this.options.expectedStatus)
     } catch {
       ok = false
     } finally {

@@ -16,7 +16,7 @@ import type { Upstream } from './upstream.js'
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
-type Failure = 'refused' | 'connect-timeout' | 'reset' | 'headers-timeout' | 'aborted' | 'other'
+type Failure = 'refused' | 'connect-timeout' | 'reset' | 'headers-timeout' | 'malformed' | 'aborted' | 'other'
 
 function classify(err: unknown): Failure {
   const code = (err as { code?: string }).code
@@ -27,17 +27,16 @@ function classify(err: unknown): Failure {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'refused'
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'PK_UPSTREAM_CONNECT_TIMEOUT':
       return 'connect-timeout'
     case 'ECONNRESET':
     case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'PK_UPSTREAM_CLOSED':
       return 'reset'
-    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'PK_UPSTREAM_HEADERS_TIMEOUT':
       return 'headers-timeout'
-    case 'UND_ERR_ABORTED':
+    case 'PK_UPSTREAM_BAD_RESPONSE':
+      return 'malformed'
     case 'ABORT_ERR':
       return 'aborted'
     default:
@@ -56,6 +55,10 @@ function toError(kind: Failure, route: ProxyRoute, cause: unknown): ProxyError {
       return new BadGatewayError('the upstream closed the connection before answering', { cause })
     case 'headers-timeout':
       return new GatewayTimeoutError(`the upstream did not answer within ${t.headers} ms`, { cause })
+    case 'malformed':
+      return new BadGatewayError(`the upstream's response is malformed (${(cause as Error).message})`, {
+        cause,
+      })
     default:
       return new BadGatewayError('the upstream request failed', { cause })
   }
@@ -190,8 +193,7 @@ export function proxyRequest(
         if (err === null) return
         // The upstream failing mid-body counts against its health; the client leaving does not.
         const code = (err as { code?: string }).code
-        if (code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'UND_ERR_ABORTED')
-          upstream.recordFailure(passive, Date.now())
+        if (code !== 'ERR_STREAM_PREMATURE_CLOSE') upstream.recordFailure(passive, Date.now())
         if (!res.destroyed) res.destroy()
       },
     })

@@ -1,4 +1,4 @@
-import { Pool } from 'undici'
+import { Http1Pool } from '@proxykit/core'
 import type { PassiveOptions, ResolvedRoute } from './options.js'
 
 export type UpstreamState = 'healthy' | 'unhealthy' | 'ejected' | 'draining'
@@ -40,7 +40,7 @@ export class Upstream {
   /** `host[:port]` as a Host header names it. */
   readonly authority: string
   readonly weight: number
-  readonly pool: Pool
+  readonly pool: Http1Pool
   inFlight = 0
   tunnels = 0
   ewmaMs = 0
@@ -64,12 +64,12 @@ export class Upstream {
     this.port = u.port === '' ? (this.secure ? 443 : 80) : Number(u.port)
     this.authority = u.host
     this.weight = weight
-    this.pool = new Pool(this.url, {
+    this.pool = new Http1Pool(u, {
       connections: route.connections,
-      pipelining: 1,
-      connect: { timeout: route.timeouts.connect, ...(route.tls ?? {}) },
+      connectTimeout: route.timeouts.connect,
       headersTimeout: route.timeouts.headers,
       bodyTimeout: route.timeouts.idle,
+      ...(route.tls !== null ? { tls: route.tls } : {}),
     })
   }
 
@@ -154,11 +154,11 @@ export class Upstream {
     }
   }
 
-  async close(): Promise<void> {
-    await this.pool.close().catch(() => {})
+  close(): Promise<void> {
+    return this.pool.close()
   }
 
   destroy(): Promise<void> {
-    return this.pool.destroy().catch(() => {})
+    return this.pool.destroy()
   }
 }
