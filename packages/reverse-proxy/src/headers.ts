@@ -35,7 +35,7 @@ export function requestHeaders(
 ): OutgoingHttpHeaders {
   const req = request.raw
   const out = stripHopByHop(req.headers, { upgrade })
-  // A message framed by Transfer-Encoding is re-framed by undici (chunked); a Content-Length beside it
+  // A message framed by Transfer-Encoding is re-framed by the client (chunked); a Content-Length beside it
   // (which Node refuses anyway) must never reach the upstream as a second opinion on the length.
   if (req.headers['transfer-encoding'] !== undefined) delete out['content-length']
   if (settings.xForwarded || settings.forwarded) {
