@@ -8,7 +8,9 @@
 //   ours-2+health     balancing over two origins with active health checks every second
 //   nginx, haproxy    one worker / one thread each, keep-alive to the upstream, when installed
 //
-//   node bench/reverse-proxy.mjs      (BENCH_DURATION seconds per measurement, default 5; BENCH_CONNECTIONS 64)
+//   node bench/reverse-proxy.mjs      (BENCH_DURATION seconds per measurement, default 5; BENCH_CONNECTIONS 64;
+//                                      BENCH_ROUNDS interleaved rounds, default 3, the median shown)
+//   node bench/reverse-proxy.mjs instructions   instructions per proxied GET under callgrind, each proxy
 //   node bench/reverse-proxy.mjs cpu  (CPU µs per request of each Node proxy: steadier on a busy machine)
 //
 // Prints req/s, p50/p99 and the ratio against http-proxy for autocannon and wrk, then each proxy's peak
@@ -24,6 +26,7 @@ const SELF = fileURLToPath(import.meta.url)
 const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 // ---- child roles ---------------------------------------------------------------------------------------
 async function role(name, upstreams) {
@@ -77,25 +80,49 @@ async function main() {
       pinServer(p.pid)
       targets.push({ name: 'haproxy', url: p.url, pid: p.pid })
     }
+    // Every target is measured in ROUNDS interleaved rounds (A, B, C, then A, B, C again) and each row
+    // is its median round: on a shared VM one target's rounds differ by 20-40%, and a slow spell would
+    // otherwise land on whichever target happened to run in it.
+    const runs = targets.map(() => [])
+    for (let round = 0; round < ROUNDS; round++)
+      for (let i = 0; i < targets.length; i++)
+        runs[i].push(await measureTarget(targets[i], { duration: DURATION, connections: CONNECTIONS }))
+    const median = (list, key) => {
+      const sorted = list.filter(Boolean).sort((a, b) => a[key] - b[key])
+      return sorted.length === 0 ? null : sorted[(sorted.length - 1) >> 1]
+    }
+    const acOf = (m) => m.ac
+    const wrkOf = (m) => m.wrk
+    const cpuOf = (m) => ({ v: m.cpuUsPerReq })
     const ac = []
     const wrk = []
     const rss = []
-    for (const t of targets) {
-      // Warm-up (JIT, pools), then the measured runs; RSS is sampled while autocannon runs.
-      const m = await measureTarget(t, { duration: DURATION, connections: CONNECTIONS })
-      ac.push(m.ac)
-      if (t.pid !== null) rss.push({ name: t.name, peak: m.peakRssMB, cpuUs: m.cpuUsPerReq })
-      wrk.push(m.wrk)
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]
+      const rounds = runs[i]
+      ac.push(median(rounds.map(acOf), 'rps'))
+      wrk.push(median(rounds.map(wrkOf), 'rps'))
+      if (t.pid !== null)
+        rss.push({
+          name: t.name,
+          peak: Math.max(...rounds.map((m) => m.peakRssMB)),
+          cpuUs: median(rounds.map(cpuOf), 'v').v,
+          rounds: rounds.map((m) => Math.round(m.ac.rps)),
+        })
     }
     console.log(
-      `# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run; ${pinningNote()}`,
+      `# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run, median of ${ROUNDS} ` +
+        `interleaved rounds; ${pinningNote()}`,
     )
     printTable('autocannon', ac, 'http-proxy')
     if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'http-proxy')
-    console.log('\nper proxy process, during the autocannon run: peak RSS (MB), CPU per request (µs)')
+    console.log(
+      '\nper proxy process, during the autocannon runs: peak RSS (MB), median CPU per request (µs), req/s by round',
+    )
     for (const r of rss)
       console.log(
-        `  ${r.name.padEnd(18)} ${r.peak.toFixed(1).padStart(7)} MB ${r.cpuUs.toFixed(0).padStart(6)} µs/req`,
+        `  ${r.name.padEnd(18)} ${r.peak.toFixed(1).padStart(7)} MB ${r.cpuUs.toFixed(0).padStart(6)} µs/req  ` +
+          `(rounds: ${r.rounds.join(', ')})`,
       )
     const by = (list, n) => list.find((r) => r?.name === n)?.rps ?? Number.NaN
     for (const [label, list] of [
@@ -160,6 +187,44 @@ async function cpuOnly() {
   }
 }
 
+/**
+ * `node bench/reverse-proxy.mjs instructions`: user-space instructions per proxied GET under callgrind
+ * (lib/instructions.mjs), each proxy in turn: the steady figure where req/s on a shared machine is not.
+ */
+async function instructions() {
+  const { hasCallgrind, instructionsPerRequest } = await import('./lib/instructions.mjs')
+  if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
+  const started = []
+  const dir = makeTempDir('proxykit-rp-bench-cg-')
+  try {
+    const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    started.push(o1, o2)
+    const results = []
+    for (const name of ['http-proxy', 'ours-1', 'ours-1+ac+cache', 'ours-2+health']) {
+      const r = await instructionsPerRequest({
+        dir,
+        tag: name.replaceAll('+', '_'),
+        script: SELF,
+        args: ['role', name, ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url])],
+        path: '/',
+      })
+      results.push({ name, ...r })
+      console.log(
+        `${name.padEnd(16)} ${Math.round(r.perRequest).toLocaleString('en-US').padStart(8)} instructions/request ` +
+          `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
+      )
+    }
+    const base = results[0].perRequest
+    for (const r of results.slice(1))
+      console.log(`  http-proxy / ${r.name}: ${(base / r.perRequest).toFixed(2)}x`)
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv.slice(4))
 else if (process.argv[2] === 'cpu') await cpuOnly()
+else if (process.argv[2] === 'instructions') await instructions()
 else await main()
