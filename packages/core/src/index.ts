@@ -34,6 +34,7 @@ export {
   Http1Pool,
   type Http1PoolOptions,
   type Http1Request,
+  watchIdle,
 } from './http1/index.js'
 export { clientAddress, peerAddress } from './peer.js'
 export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } from './relay.js'

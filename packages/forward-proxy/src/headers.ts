@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from '
 import { addForwardingHeaders, appendVia, IDENTIFYING_HEADERS, stripHopByHop, viaEntry } from '@proxykit/core'
 import type { ResolvedOptions } from './options.js'
 
-// `expect` is answered by this hop (Node sends `100 Continue` itself) and undici refuses to send it;
+// `expect` is answered by this hop (Node sends `100 Continue` itself), so it is not passed on;
 // `host` is rewritten from the target.
 const ALWAYS_REMOVED = ['expect', 'host']
 const ANONYMOUS_REMOVED: ReadonlySet<string> = new Set([...IDENTIFYING_HEADERS, ...ALWAYS_REMOVED])

@@ -10,6 +10,7 @@ import {
   type ProxyError,
   sendError,
   viaHasLoop,
+  watchIdle,
   writeRawError,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -76,22 +77,25 @@ function dialDirect(address: string, port: number, timeoutMs: number): Promise<n
  * Pipes two sockets both ways with backpressure (`pipe` pauses the faster side). A FIN from one side is
  * passed on as a FIN to the other while the opposite direction keeps flowing (half-close). A socket that
  * closes cleanly (both directions ended) leaves the other to finish flushing what it still holds and close
- * by itself; an error, an abrupt close or `idleMs` of silence on either side destroys both.
+ * by itself; an error, an abrupt close or `idleMs` in which neither side sends a byte destroys both.
+ * Silence is noticed from the sockets' byte counters (core's `watchIdle`), not by socket timeouts, which
+ * re-arm a timer on every read and write of every relayed chunk.
  */
 export function splice(client: net.Socket, upstream: net.Socket, idleMs: number): void {
   const destroyBoth = () => {
     client.destroy()
     upstream.destroy()
   }
+  const stopWatching = watchIdle(client, upstream, idleMs, destroyBoth)
+  let open = 2
   const onClose = (socket: net.Socket, other: net.Socket) => () => {
+    if (--open === 0) stopWatching()
     if (!(socket.readableEnded && socket.writableFinished)) other.destroy()
   }
   client.on('error', destroyBoth)
   upstream.on('error', destroyBoth)
   client.on('close', onClose(client, upstream))
   upstream.on('close', onClose(upstream, client))
-  client.setTimeout(idleMs, destroyBoth)
-  upstream.setTimeout(idleMs, destroyBoth)
   client.pipe(upstream)
   upstream.pipe(client)
 }

@@ -88,8 +88,8 @@ export class Connection implements Expiring {
           })
     this.socket = socket
     socket.setNoDelay(true)
-    this.deadline = deadlineIn(owner.connectTimeout)
     watch(this, owner.shortestTimeout)
+    this.deadline = deadlineIn(owner.connectTimeout)
     socket.once(owner.tls === null ? 'connect' : 'secureConnect', this.onConnect)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)

@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net'
+
 /**
  * Every connection's timeout, checked by one sweep instead of a timer each. A Node timer set per request
  * phase (connect, head, body, idle) cost about 8,000 instructions per proxied request, a twelfth of
@@ -52,4 +54,34 @@ export function unwatch(item: Expiring): void {
     clearInterval(timer)
     timer = null
   }
+}
+
+/**
+ * Watches a pair of sockets (a tunnel) and calls `onIdle` once neither has read a byte for `idleMs`.
+ * Activity is read from the sockets' byte counters once per tick, so relaying costs nothing per chunk:
+ * a socket timeout re-arms its timer on every read and every write. Returns what stops the watch.
+ */
+export function watchIdle(a: Socket, b: Socket, idleMs: number, onIdle: () => void): () => void {
+  const item: Expiring = {
+    deadline: 0,
+    expire() {
+      const moved = a.bytesRead + b.bytesRead
+      if (moved !== seen) {
+        seen = moved
+        since = now
+      } else if (now - since >= idleMs) {
+        unwatch(item)
+        onIdle()
+        return
+      }
+      item.deadline = deadlineIn(0)
+    },
+  }
+  // Watched first: that sets the tick (and the clock, if the sweep was not running) the deadline uses.
+  watch(item, idleMs)
+  let seen = a.bytesRead + b.bytesRead
+  // Silence counts from now exactly (the coarse clock may lag by a tick): never declared idle early.
+  let since = Date.now()
+  item.deadline = deadlineIn(0)
+  return () => unwatch(item)
 }
