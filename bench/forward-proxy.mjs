@@ -12,9 +12,11 @@
 //   connect    one new CONNECT tunnel per exchange (tunnel set-up rate: the full Fastify lifecycle)
 // The origin answers directly too ("direct"), as the ceiling.
 //
-//   node bench/forward-proxy.mjs instructions   user-space instructions per absolute-form GET under
-//                                               callgrind: a bare Fastify + undici spike vs proxykit
+//   node bench/forward-proxy.mjs instructions   user-space instructions under callgrind: per absolute-form
+//                                               GET, a bare Fastify + undici spike vs proxykit; per exchange
+//                                               inside CONNECT tunnels, proxykit vs proxy-chain
 import { spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
@@ -379,12 +381,19 @@ if (role === '--origin') {
   })
   await serve(app)
 } else if (role === 'instructions') {
-  // `node bench/forward-proxy.mjs instructions`: user-space instructions per absolute-form GET under
-  // callgrind (lib/instructions.mjs), the spike above against @proxykit/forward-proxy, one at a time.
+  // `node bench/forward-proxy.mjs instructions`: user-space instructions under callgrind
+  // (lib/instructions.mjs), one server at a time: per absolute-form GET, the spike above against
+  // @proxykit/forward-proxy; per exchange inside 8 long-lived CONNECT tunnels, proxykit against proxy-chain.
   const { hasCallgrind, instructionsPerRequest } = await import('./lib/instructions.mjs')
   if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
   const origin = await startProcess(SELF, ['--origin'])
   const dir = makeTempDir('proxykit-bench-forward-cg-')
+  const report = (what, name, r) =>
+    console.log(
+      `${what.padEnd(9)} ${name.padEnd(12)} ${Math.round(r.perRequest).toLocaleString('en-US').padStart(8)} ` +
+        `instructions per ${what === 'absolute' ? 'request' : 'exchange'} ` +
+        `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
+    )
   try {
     for (const [name, args] of [
       ['spike', ['--spike']],
@@ -397,10 +406,45 @@ if (role === '--origin') {
         args,
         path: `http://127.0.0.1:${origin.port}/`,
       })
-      console.log(
-        `${name.padEnd(9)} ${Math.round(r.perRequest).toLocaleString('en-US')} instructions/request ` +
-          `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
-      )
+      report('absolute', name, r)
+    }
+    for (const [name, args] of [
+      ['proxykit', ['--proxykit', String(origin.port)]],
+      ['proxy-chain', ['--proxy-chain']],
+    ]) {
+      let tunnels = null
+      const load = async (port, count) => {
+        tunnels ??= await Promise.all(Array.from({ length: 8 }, () => openTunnel(port, origin.port)))
+        let left = count
+        await Promise.all(
+          tunnels.map(async (t) => {
+            const state = { buf: t.rest, ok: false }
+            while (left > 0) {
+              left--
+              t.socket.write(REQUEST(origin.port))
+              while (!takeResponse(state)) {
+                const [chunk] = await once(t.socket, 'data')
+                state.buf = Buffer.concat([state.buf, chunk])
+              }
+              if (!state.ok) throw new Error(`${name}: a tunnelled exchange did not answer 200`)
+            }
+            t.rest = state.buf
+          }),
+        )
+      }
+      try {
+        const r = await instructionsPerRequest({
+          dir,
+          tag: `tunnel-${name}`,
+          script: SELF,
+          args,
+          path: '/',
+          load,
+        })
+        report('tunnel', name, r)
+      } finally {
+        for (const t of tunnels ?? []) t.socket.destroy()
+      }
     }
   } finally {
     await stopAll([origin])

@@ -102,6 +102,8 @@ export async function instructionsPerRequest({
   windows = Number(process.env.BENCH_CG_WINDOWS ?? 9),
   window = Number(process.env.BENCH_CG_WINDOW ?? 3000),
   connections = 8,
+  // What one window sends: `count` requests to the server on `port` (by default GETs of `path`).
+  load = (port, count) => send(port, path, count, connections),
   nodeFlags = (process.env.BENCH_CG_NODE_FLAGS ?? '--no-concurrent-recompilation --min-semi-space-size=16')
     .split(' ')
     .filter(Boolean),
@@ -133,12 +135,12 @@ export async function instructionsPerRequest({
     clearTimeout(timer)
     const info = JSON.parse(line.toString().split('\n')[0])
     const port = info.port ?? info.ports[0]
-    await send(port, path, warmup, connections)
+    await load(port, warmup)
     const perWindow = []
     for (let i = 0; i < windows; i++) {
       control(child.pid, '--zero')
       control(child.pid, '--instr=on')
-      await send(port, path, window, connections)
+      await load(port, window)
       control(child.pid, '--instr=off')
       control(child.pid, '--dump')
       const { total, compile } = newestDump(dir, base)
