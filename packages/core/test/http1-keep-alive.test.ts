@@ -70,3 +70,23 @@ test('a one-connection pool serves 5 concurrent requests in order over one conne
     ['/0', '/1', '/2', '/3', '/4'],
   )
 })
+
+test("an upstream's Keep-Alive timeout with less than a second to spare is not waited out: the next request opens a new connection", async (t) => {
+  const answers = [
+    ok('one', 'keep-alive: timeout=1\r\n'),
+    ok('two', 'keep-alive: timeout=5\r\n'),
+    ok('three'),
+    ok('four'),
+  ]
+  const origin = await startRawOrigin((req) => answers[req.index])
+  t.after(() => origin.close())
+  const pool = new Http1Pool(origin.url)
+  t.after(() => pool.destroy())
+  for (const body of ['one', 'two', 'three'])
+    assert.equal((await fetchVia(pool, { path: '/' })).body.toString(), body)
+  // timeout=1 leaves nothing to spare, so the first connection was closed; timeout=5 kept the second.
+  assert.deepEqual(
+    origin.requests.map((r) => r.conn),
+    [0, 1, 1],
+  )
+})

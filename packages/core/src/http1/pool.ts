@@ -147,10 +147,13 @@ export class Http1Pool implements ExchangeOwner, ConnectionOwner {
       conn.send(next)
       return
     }
-    const ms =
-      hint > 0
-        ? Math.min(this.keepAliveTimeout, Math.max(hint - KEEP_ALIVE_MARGIN, 1_000))
-        : this.keepAliveTimeout
+    // The upstream's `Keep-Alive: timeout` less a margin, so that it does not close the connection just
+    // as a request goes out on it; with no time left to spare it is not kept at all.
+    const ms = hint >= 0 ? Math.min(this.keepAliveTimeout, hint - KEEP_ALIVE_MARGIN) : this.keepAliveTimeout
+    if (ms <= 0) {
+      conn.close()
+      return
+    }
     conn.park(ms)
     this.idle.push(conn)
   }
