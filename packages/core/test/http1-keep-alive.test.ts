@@ -90,3 +90,46 @@ test("an upstream's Keep-Alive timeout with less than a second to spare is not w
     [0, 1, 1],
   )
 })
+
+test('an idempotent request whose kept-alive connection the upstream closes before answering is sent once more on a new connection', async (t) => {
+  // The second request on each connection finds the upstream closing it, as an idle timeout crossing it.
+  const origin = await startRawOrigin((req) => {
+    if (req.conn === 0 && req.index === 1) {
+      req.socket.end()
+      return undefined
+    }
+    return ok(`${req.method} ${req.conn}`)
+  })
+  t.after(() => origin.close())
+  const pool = new Http1Pool(origin.url)
+  t.after(() => pool.destroy())
+  assert.equal((await fetchVia(pool, { path: '/' })).body.toString(), 'GET 0')
+  const again = await fetchVia(pool, { path: '/' })
+  assert.equal(again.error, null)
+  assert.equal(again.body.toString(), 'GET 1', 'answered on a second connection')
+  assert.deepEqual(
+    origin.requests.map((r) => [r.conn, r.method]),
+    [
+      [0, 'GET'],
+      [0, 'GET'],
+      [1, 'GET'],
+    ],
+  )
+})
+
+test('a POST whose kept-alive connection closes before any answer fails, and is never sent twice', async (t) => {
+  const origin = await startRawOrigin((req) => {
+    if (req.index === 1) {
+      req.socket.end()
+      return undefined
+    }
+    return ok('first')
+  })
+  t.after(() => origin.close())
+  const pool = new Http1Pool(origin.url)
+  t.after(() => pool.destroy())
+  assert.equal((await fetchVia(pool, { path: '/' })).body.toString(), 'first')
+  const post = await fetchVia(pool, { method: 'POST', path: '/', headers: { 'content-length': '0' } })
+  assert.equal((post.error as { code?: string } | null)?.code, 'PK_UPSTREAM_CLOSED')
+  assert.equal(origin.requests.length, 2, 'the POST reached the upstream once')
+})

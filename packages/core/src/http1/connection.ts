@@ -35,6 +35,8 @@ export interface ConnectionOwner {
   released(conn: Connection, hint: number): void
   /** The connection is closed. */
   removed(conn: Connection): void
+  /** Sends `ex` again, on a new connection: its kept-alive one was closed under it before any answer. */
+  resend(ex: Exchange): void
   connected(conn: Connection): void
 }
 
@@ -45,6 +47,8 @@ const BODY = 3
 const CLOSED = 4
 
 const END_OF_HEAD = Buffer.from('\r\n\r\n')
+// RFC 9110 §9.2.2: methods whose repetition has the effect of one request.
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const LAST_CHUNK = Buffer.from('0\r\n\r\n')
 const CRLF = Buffer.from('\r\n')
 
@@ -71,6 +75,8 @@ export class Connection implements Expiring {
   private reqBodySent = 0
   private waitingDrain = false
   private removed = false
+  /** Exchanges this connection has carried, the one on the wire included. */
+  private exchanges = 0
   deadline = 0
 
   constructor(private readonly owner: ConnectionOwner) {
@@ -110,6 +116,7 @@ export class Connection implements Expiring {
     this.ex = ex
     ex.conn = this
     this.state = HEAD
+    this.exchanges++
     this.deadline = deadlineIn(this.owner.headersTimeout)
     const socket = this.socket
     const body = ex.body
@@ -365,9 +372,41 @@ export class Connection implements Expiring {
     this.socket.destroy()
   }
 
+  /**
+   * A kept-alive connection the upstream closed (or reset) just as a request went out on it, before any
+   * byte of an answer: the upstream's idle timeout and the request crossed, and nothing of the request
+   * was acted on. Browsers and Squid resend such a request once; so does this, on a new connection, when
+   * it is idempotent and has no body (a body is the client's stream, already consumed).
+   */
+  private resendable(): boolean {
+    const ex = this.ex
+    return (
+      ex !== null &&
+      this.state === HEAD &&
+      this.exchanges > 1 &&
+      this.headBuf === null &&
+      ex.body === null &&
+      !ex.resent &&
+      IDEMPOTENT.has(ex.method)
+    )
+  }
+
+  private resend(): void {
+    const ex = this.ex!
+    this.ex = null
+    this.close()
+    ex.resent = true
+    ex.conn = null
+    this.owner.resend(ex)
+  }
+
   private readonly onEnd = (): void => {
     if (this.ex !== null && this.state === BODY && this.framing === BY_CLOSE) {
       this.complete()
+      return
+    }
+    if (this.resendable()) {
+      this.resend()
       return
     }
     this.fail(
@@ -379,6 +418,11 @@ export class Connection implements Expiring {
   }
 
   private readonly onError = (err: Error): void => {
+    const code = (err as { code?: string }).code
+    if ((code === 'ECONNRESET' || code === 'EPIPE') && this.resendable()) {
+      this.resend()
+      return
+    }
     this.fail(err)
     this.close()
   }

@@ -37,6 +37,8 @@ export class Exchange {
   aborted = false
   paused = false
   reason: Error | null = null
+  /** Sent a second time after its kept-alive connection closed under it (at most once). */
+  resent = false
   /** The connection carrying it, once it has one. */
   conn: Connection | null = null
 

@@ -125,6 +125,16 @@ export class Http1Pool implements ExchangeOwner, ConnectionOwner {
     this.queue.push(ex)
   }
 
+  resend(ex: Exchange): void {
+    // A new connection, not an idle one: those may have been closed by the same idle timeout.
+    if (this.all.size < this.limit) {
+      const conn = new Connection(this)
+      this.all.add(conn)
+      conn.ex = ex
+      ex.conn = conn
+    } else this.queue.unshift(ex)
+  }
+
   dequeue(ex: Exchange): void {
     const i = this.queue.indexOf(ex)
     if (i !== -1) this.queue.splice(i, 1)
