@@ -4,7 +4,7 @@
 //   hits (100 B and 16 KiB bodies)
 //     plain route        a Fastify route sending the same bytes from memory (the baseline)
 //     plain route + core the same with @proxykit/core's context hook, which every proxykit plugin installs
-//     cache hit          @proxykit/cache in front of a proxy route (undici + core's relay, as the proxies);
+//     cache hit          @proxykit/cache in front of a relay route (undici + core's relay);
 //                        after the first request every request is a hit
 //     shape: send/raw    a preHandler answering from a Map with reply.send, and with reply.hijack() +
 //                        reply.raw: the two ways a hit can be written (why the cache writes raw)
@@ -15,6 +15,8 @@
 //                        request is a miss
 //
 //   node bench/cache.mjs
+//   node bench/cache.mjs instructions   instructions per request under callgrind: a 100 B hit against the plain
+//                                       route, a miss through the reverse proxy with and without the cache
 //
 // About 4-5 minutes (through run.mjs, set BENCH_TIMEOUT=600): BENCH_ROUNDS interleaved rounds (default 3) of
 // BENCH_DURATION seconds (default 2) per target and tool, BENCH_CONNECTIONS 64; the median round is shown.
@@ -290,5 +292,51 @@ async function main() {
   }
 }
 
+/**
+ * `node bench/cache.mjs instructions`: user-space instructions per request under callgrind
+ * (lib/instructions.mjs), one server at a time: a 100 B hit against the plain route (with and without
+ * core's context), and a miss through the reverse proxy with and without the cache.
+ */
+async function instructions() {
+  const { hasCallgrind, instructionsPerRequest } = await import('./lib/instructions.mjs')
+  if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
+  const started = []
+  const dir = makeTempDir('proxykit-cache-bench-cg-')
+  try {
+    const fresh = await startProcess(SELF, ['role', 'origin', '100', 'max-age=3600'])
+    const plain = await startProcess(SELF, ['role', 'origin', '100', '-'])
+    started.push(fresh, plain)
+    const runs = [
+      ['plain route', 'plain', '100'],
+      ['plain route + core', 'plain+core', '100'],
+      ['cache hit', 'proxy+cache', fresh.url],
+      ['reverse-proxy (miss)', 'reverse-proxy', plain.url],
+      ['reverse-proxy+cache (miss)', 'reverse-proxy+cache', plain.url],
+    ]
+    const counted = new Map()
+    for (const [name, roleName, arg] of runs) {
+      const r = await instructionsPerRequest({
+        dir,
+        tag: roleName.replaceAll('+', '_'),
+        script: SELF,
+        args: ['role', roleName, arg],
+        path: '/x',
+      })
+      counted.set(name, r.perRequest)
+      console.log(
+        `${name.padEnd(27)} ${Math.round(r.perRequest).toLocaleString('en-US').padStart(8)} instructions/request ` +
+          `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
+      )
+    }
+    const vs = (a, b) => `${(((counted.get(a) - counted.get(b)) / counted.get(b)) * 100).toFixed(1)}%`
+    console.log(`  a hit over the plain route: +${vs('cache hit', 'plain route')}`)
+    console.log(`  the cache on a miss: +${vs('reverse-proxy+cache (miss)', 'reverse-proxy (miss)')}`)
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv[4])
+else if (process.argv[2] === 'instructions') await instructions()
 else await main()
