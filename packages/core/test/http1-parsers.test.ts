@@ -115,3 +115,14 @@ test('ChunkedDecoder returns the offset just past the body when it ends inside o
   assert.equal(r, wire.length - 4)
   assert.deepEqual(data, ['abc'])
 })
+
+test('fields named after inherited properties are fields like any other, and __proto__ is dropped', () => {
+  const head = parse(
+    'HTTP/1.1 200 OK\r\nconstructor: a\r\ntoString: b\r\ntostring: c\r\n__proto__: d\r\ncontent-length: 0',
+  )
+  assert.equal(head.headers.constructor, 'a')
+  assert.deepEqual(head.headers.tostring, ['b', 'c'])
+  assert.equal(Object.getPrototypeOf(head.headers), Object.prototype)
+  assert.equal(Object.hasOwn(head.headers, '__proto__'), false)
+  assert.deepEqual(Object.keys(head.headers), ['constructor', 'tostring', 'content-length'])
+})

@@ -155,10 +155,13 @@ export function parseResponseHeadBytes(buf: Buffer, end: number, method: string)
       if (c !== 32 && c !== 9) valueEnd = i
     }
     const value = valueEnd > valueStart ? (buf as unknown as Latin1).latin1Slice(valueStart, valueEnd) : ''
-    const previous = headers[name]
-    if (previous === undefined) headers[name] = value
-    else if (Array.isArray(previous)) previous.push(value)
-    else headers[name] = [previous, value]
+    // The headers are a plain object: a field named after an inherited property (`constructor`,
+    // `toString`) is a new field, and `__proto__` is dropped rather than allowed to swap the prototype.
+    if (Object.hasOwn(headers, name)) {
+      const previous = headers[name]!
+      if (Array.isArray(previous)) previous.push(value)
+      else headers[name] = [previous as string, value]
+    } else if (name !== '__proto__') headers[name] = value
     switch (name) {
       case 'content-length':
         contentLength = contentLength === null ? value : `${contentLength},${value}`
