@@ -34,6 +34,7 @@ export {
   Http1Pool,
   type Http1PoolOptions,
   type Http1Request,
+  IDEMPOTENT_METHODS,
   watchIdle,
 } from './http1/index.js'
 export { clientAddress, peerAddress } from './peer.js'

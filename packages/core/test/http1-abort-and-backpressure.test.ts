@@ -3,14 +3,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Exchange, Http1Pool } from '../src/index.js'
-import { fetchVia, startRawOrigin } from './http1-helpers.js'
+import type { Exchange } from '../src/index.js'
+import { fetchVia, poolFor, startRawOrigin } from './http1-helpers.js'
 
 test('abort(err) mid-body closes the upstream connection and the handler hears err exactly once', async (t) => {
   const origin = await startRawOrigin(() => 'HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nfirst part')
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const reason = new Error('client went away')
   let dataAfterAbort = 0
   let aborted = false
@@ -39,8 +38,7 @@ test('abort(err) mid-body closes the upstream connection and the handler hears e
 test('pause() stops the body until resume()', { timeout: 5_000 }, async (t) => {
   const origin = await startRawOrigin(() => 'HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nabcd')
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { bodyTimeout: 200 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { bodyTimeout: 200 })
   const seen: string[] = []
   let controller: Exchange | null = null
   const done = fetchVia(

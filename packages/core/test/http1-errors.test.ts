@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import net, { type AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { type Exchange, Http1Pool } from '../src/index.js'
-import { codeOf, fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import { codeOf, fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 test('connecting to a closed port gives ECONNREFUSED', async (t) => {
   const server = net.createServer()
@@ -24,8 +24,7 @@ test('close() lets the request in flight finish, then closes the connection', as
     return undefined
   })
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const order: string[] = []
   const inFlight = fetchVia(pool).then((r) => {
     order.push('response')
@@ -49,8 +48,7 @@ test('close() lets the request in flight finish, then closes the connection', as
 test('destroy() fails a queued request and the one in flight', async (t) => {
   const origin = await startRawOrigin(() => undefined)
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { connections: 1 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { connections: 1 })
   const inFlight = fetchVia(pool, { path: '/a' })
   let queuedStarted: Exchange | null = null
   const queued = fetchVia(

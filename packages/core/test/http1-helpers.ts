@@ -3,7 +3,13 @@
 // collects what its handler hears.
 import type { IncomingHttpHeaders } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
-import type { DispatchHandler, Exchange, Http1Pool, Http1Request } from '../src/index.js'
+import {
+  type DispatchHandler,
+  type Exchange,
+  Http1Pool,
+  type Http1PoolOptions,
+  type Http1Request,
+} from '../src/index.js'
 
 /** One request as the raw origin parsed it off the wire. */
 export interface RawRequest {
@@ -209,3 +215,14 @@ export function fetchVia(
 
 /** The `code` of an error, for assertions. */
 export const codeOf = (err: Error | null): string | undefined => (err as { code?: string } | null)?.code
+
+/** An Http1Pool to `origin`, destroyed when the test ends. */
+export function poolFor(
+  t: { after(fn: () => unknown): void },
+  origin: { url: string },
+  options?: Http1PoolOptions,
+): Http1Pool {
+  const pool = new Http1Pool(origin.url, options)
+  t.after(() => pool.destroy())
+  return pool
+}

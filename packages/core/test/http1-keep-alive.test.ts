@@ -1,14 +1,12 @@
 // Http1Pool keep-alive: a connection carries request after request until a response says it may not.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Http1Pool } from '../src/index.js'
-import { fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import { fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 test('sequential requests reuse one connection', async (t) => {
   const origin = await startRawOrigin((req) => ok(`answer ${req.path}`))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   for (let i = 0; i < 3; i++) {
     const r = await fetchVia(pool, { path: `/${i}` })
     assert.equal(r.error, null)
@@ -36,8 +34,7 @@ test('Connection: close and an HTTP/1.0 response each send the next request on a
   ]
   const origin = await startRawOrigin((req) => answers[req.index])
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const bodies: string[] = []
   for (let i = 0; i < 4; i++) {
     const r = await fetchVia(pool, { path: `/${i}` })
@@ -57,8 +54,7 @@ test('Connection: close and an HTTP/1.0 response each send the next request on a
 test('a one-connection pool serves 5 concurrent requests in order over one connection', async (t) => {
   const origin = await startRawOrigin((req) => ok(`answer ${req.path}`))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { connections: 1 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { connections: 1 })
   const results = await Promise.all([0, 1, 2, 3, 4].map((i) => fetchVia(pool, { path: `/${i}` })))
   assert.deepEqual(
     results.map((r) => [r.error, r.statusCode, r.body.toString()]),
@@ -80,8 +76,7 @@ test("an upstream's Keep-Alive timeout with less than a second to spare is not w
   ]
   const origin = await startRawOrigin((req) => answers[req.index])
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   for (const body of ['one', 'two', 'three'])
     assert.equal((await fetchVia(pool, { path: '/' })).body.toString(), body)
   // timeout=1 leaves nothing to spare, so the first connection was closed; timeout=5 kept the second.
@@ -101,8 +96,7 @@ test('an idempotent request whose kept-alive connection the upstream closes befo
     return ok(`${req.method} ${req.conn}`)
   })
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   assert.equal((await fetchVia(pool, { path: '/' })).body.toString(), 'GET 0')
   const again = await fetchVia(pool, { path: '/' })
   assert.equal(again.error, null)
@@ -126,8 +120,7 @@ test('a POST whose kept-alive connection closes before any answer fails, and is 
     return ok('first')
   })
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   assert.equal((await fetchVia(pool, { path: '/' })).body.toString(), 'first')
   const post = await fetchVia(pool, { method: 'POST', path: '/', headers: { 'content-length': '0' } })
   assert.equal((post.error as { code?: string } | null)?.code, 'PK_UPSTREAM_CLOSED')

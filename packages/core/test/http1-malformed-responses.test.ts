@@ -2,8 +2,7 @@
 // that connection, and answers the next request from a fresh one.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Http1Pool } from '../src/index.js'
-import { codeOf, fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import { codeOf, fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 const H = 'HTTP/1.1 200 OK\r\n'
 const CHUNKED = `${H}transfer-encoding: chunked\r\n\r\n`
@@ -40,8 +39,7 @@ async function malformedThenGood(t: { after(fn: () => unknown): void }, raw: str
   // The origin keeps the connection open after the bad answer: the client must see the fault itself.
   const origin = await startRawOrigin((req) => (req.index === 0 ? raw : ok(`good ${req.conn}`)))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { headersTimeout: 10_000, bodyTimeout: 10_000 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { headersTimeout: 10_000, bodyTimeout: 10_000 })
   const bad = await fetchVia(pool, { path: '/bad' })
   const good = await fetchVia(pool, { path: '/good' })
   await origin.whenClosed(0)

@@ -2,8 +2,7 @@
 // Content-Length are not the next request's answer, and a body cut short fails its own exchange only.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Http1Pool } from '../src/index.js'
-import { codeOf, fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import { codeOf, fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 test('bytes past the Content-Length (a smuggled second response) never reach the next request', async (t) => {
   const smuggled = ok('SMUGGLED')
@@ -11,8 +10,7 @@ test('bytes past the Content-Length (a smuggled second response) never reach the
     req.index === 0 ? `${ok('first')}${smuggled}` : ok(`real ${req.path}`),
   )
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const first = await fetchVia(pool, { path: '/1' })
   assert.equal(first.error, null)
   assert.equal(first.body.toString(), 'first')
@@ -38,8 +36,7 @@ test('a body shorter than its Content-Length, then the close, fails with PK_UPST
     return ok(`real ${req.path}`)
   })
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const short = await fetchVia(pool, { path: '/1' })
   assert.equal(codeOf(short.error), 'PK_UPSTREAM_CLOSED')
   assert.deepEqual([short.starts, short.ends, short.errors], [1, 0, 1])

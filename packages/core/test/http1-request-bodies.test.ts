@@ -4,15 +4,13 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { test } from 'node:test'
-import { Http1Pool } from '../src/index.js'
 import { patternStream, startOrigin } from '../src/testing/index.js'
-import { codeOf, fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import { codeOf, fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 test('a body of unknown length is sent chunked, byte for byte', async (t) => {
   const origin = await startRawOrigin((req) => ok(`got ${req.body.length}`))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   // The empty chunk must not be written as a premature last-chunk.
   const body = Readable.from([Buffer.from('hello'), Buffer.alloc(0), Buffer.from(' chunked world!')])
   const r = await fetchVia(pool, { method: 'POST', path: '/up', headers: { 'x-a': '1' }, body })
@@ -28,8 +26,7 @@ test('a body of unknown length is sent chunked, byte for byte', async (t) => {
 test('a body with a Content-Length is sent as-is', async (t) => {
   const origin = await startRawOrigin((req) => ok(`got ${req.body.toString()}`))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const body = Readable.from([Buffer.from('hello '), Buffer.from('world')])
   const r = await fetchVia(pool, { method: 'PUT', path: '/x', headers: { 'content-length': '11' }, body })
   assert.equal(r.error, null)
@@ -57,8 +54,7 @@ test('an 8 MiB body passes with backpressure', { timeout: 30_000 }, async (t) =>
     },
   })
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const body = patternStream(size)
   let pauses = 0
   body.on('pause', () => pauses++)
@@ -71,8 +67,7 @@ test('an 8 MiB body passes with backpressure', { timeout: 30_000 }, async (t) =>
 test('a body shorter than its Content-Length fails with PK_UPSTREAM_BAD_REQUEST and the connection is dropped', async (t) => {
   const origin = await startRawOrigin((req) => ok(`got ${req.path}`))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const first = await fetchVia(pool, { path: '/first' })
   assert.equal(first.body.toString(), 'got /first')
   const body = Readable.from([Buffer.from('too short')])

@@ -2,8 +2,8 @@
 // a name or target that would split the request line) before a single byte leaves.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Http1Pool, type Http1Request } from '../src/index.js'
-import { codeOf, fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import type { Http1Request } from '../src/index.js'
+import { codeOf, fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 const cases: Array<[string, Partial<Http1Request>]> = [
   ['a header value containing CR LF', { headers: { 'x-a': 'a\r\nx-injected: 1' } }],
@@ -23,8 +23,7 @@ for (const [name, options] of cases) {
   test(`${name} fails with PK_UPSTREAM_BAD_REQUEST before any byte is sent`, async (t) => {
     const origin = await startRawOrigin(() => ok('should not be asked'))
     t.after(() => origin.close())
-    const pool = new Http1Pool(origin.url)
-    t.after(() => pool.destroy())
+    const pool = poolFor(t, origin)
     const r = await fetchVia(pool, options)
     assert.equal(codeOf(r.error), 'PK_UPSTREAM_BAD_REQUEST')
     assert.deepEqual([r.starts, r.ends, r.errors], [0, 0, 1])

@@ -2,14 +2,12 @@
 // chunked, to the close, or not at all (HEAD, 204, 304), and skips interim 1xx responses.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Http1Pool } from '../src/index.js'
-import { fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import { fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 async function setup(t: { after(fn: () => unknown): void }, answers: string[]) {
   const origin = await startRawOrigin((req) => answers[req.index])
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   return { origin, pool }
 }
 
@@ -43,8 +41,7 @@ test('a body without Content-Length or chunked runs to the close', async (t) => 
     return undefined
   })
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url)
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin)
   const r = await fetchVia(pool)
   assert.equal(r.error, null)
   assert.equal(r.ends, 1)

@@ -2,14 +2,12 @@
 // the body longer than bodyTimeout, and idle connections closed after keepAliveTimeout.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Http1Pool } from '../src/index.js'
-import { codeOf, fetchVia, ok, startRawOrigin } from './http1-helpers.js'
+import { codeOf, fetchVia, ok, poolFor, startRawOrigin } from './http1-helpers.js'
 
 test('an origin that never answers gives PK_UPSTREAM_HEADERS_TIMEOUT', { timeout: 5_000 }, async (t) => {
   const origin = await startRawOrigin(() => undefined)
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { headersTimeout: 200 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { headersTimeout: 200 })
   const r = await fetchVia(pool)
   assert.equal(codeOf(r.error), 'PK_UPSTREAM_HEADERS_TIMEOUT')
   assert.equal(r.starts, 0)
@@ -19,8 +17,7 @@ test('an origin that never answers gives PK_UPSTREAM_HEADERS_TIMEOUT', { timeout
 test('a head then a stalled body gives PK_UPSTREAM_BODY_TIMEOUT', { timeout: 5_000 }, async (t) => {
   const origin = await startRawOrigin(() => 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial')
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { headersTimeout: 5_000, bodyTimeout: 200 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { headersTimeout: 5_000, bodyTimeout: 200 })
   const r = await fetchVia(pool)
   assert.equal(codeOf(r.error), 'PK_UPSTREAM_BODY_TIMEOUT')
   assert.deepEqual([r.starts, r.ends, r.statusCode, r.body.toString()], [1, 0, 200, 'partial'])
@@ -44,8 +41,7 @@ test('a head trickled a byte every 50 ms still times out at headersTimeout in to
   })
   t.after(() => clearInterval(timer))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { headersTimeout: 300 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { headersTimeout: 300 })
   const r = await fetchVia(pool)
   assert.equal(codeOf(r.error), 'PK_UPSTREAM_HEADERS_TIMEOUT')
   assert.equal(r.starts, 0)
@@ -56,8 +52,7 @@ test('a head trickled a byte every 50 ms still times out at headersTimeout in to
 test('an idle kept-alive connection is closed after keepAliveTimeout', { timeout: 5_000 }, async (t) => {
   const origin = await startRawOrigin((req) => ok(`answer ${req.index}`))
   t.after(() => origin.close())
-  const pool = new Http1Pool(origin.url, { keepAliveTimeout: 200 })
-  t.after(() => pool.destroy())
+  const pool = poolFor(t, origin, { keepAliveTimeout: 200 })
   const first = await fetchVia(pool)
   assert.equal(first.body.toString(), 'answer 0')
   assert.equal(pool.size, 1)

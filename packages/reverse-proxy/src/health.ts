@@ -37,10 +37,8 @@ function probe(u: Upstream, path: string, timeoutMs: number): Promise<number> {
       },
       onResponseData(c, chunk) {
         read += chunk.length
-        if (read >= BODY_READ_LIMIT) {
-          c.abort(new Error('enough of the body'))
-          finish(status)
-        }
+        // Enough to show the body flows: aborting ends the exchange, and onResponseError settles it.
+        if (read >= BODY_READ_LIMIT) c.abort(new Error('enough of the body'))
       },
       onResponseEnd() {
         finish(status)
@@ -49,10 +47,7 @@ function probe(u: Upstream, path: string, timeoutMs: number): Promise<number> {
         finish(read >= BODY_READ_LIMIT ? status : 0)
       },
     }
-    u.pool.dispatch(
-      { method: 'GET', path, headers: { host: u.authority, 'user-agent': 'proxykit-health-check' } },
-      handler,
-    )
+    u.pool.dispatch({ method: 'GET', path, headers: { 'user-agent': 'proxykit-health-check' } }, handler)
   })
 }
 

@@ -2,6 +2,7 @@ import {
   BadGatewayError,
   BadRequestError,
   GatewayTimeoutError,
+  IDEMPOTENT_METHODS,
   NotImplementedError,
   type ProxyError,
   type RelayRequest,
@@ -13,8 +14,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders, responseHeaders, rewritePath } from './headers.js'
 import type { ProxyRoute } from './route.js'
 import type { Upstream } from './upstream.js'
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 type Failure = 'refused' | 'connect-timeout' | 'reset' | 'headers-timeout' | 'malformed' | 'aborted' | 'other'
 
@@ -122,7 +121,9 @@ export function proxyRequest(
   const body = hasBody(request)
   const maxAttempts =
     1 +
-    (route.options.retries === false || body || !IDEMPOTENT.has(method) ? 0 : route.options.retries.attempts)
+    (route.options.retries === false || body || !IDEMPOTENT_METHODS.has(method)
+      ? 0
+      : route.options.retries.attempts)
   const dispatch: RelayRequest = {
     method,
     path: rewritePath(req.url ?? '/', route.options),

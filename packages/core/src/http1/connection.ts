@@ -10,7 +10,7 @@ import {
 } from '../errors.js'
 import { CHUNKED_ERROR, ChunkedDecoder } from './chunked.js'
 import { deadlineIn, type Expiring, unwatch, watch } from './deadlines.js'
-import type { Exchange } from './exchange.js'
+import { type Exchange, IDEMPOTENT_METHODS } from './exchange.js'
 import {
   BY_CLOSE,
   BY_LENGTH,
@@ -47,8 +47,6 @@ const BODY = 3
 const CLOSED = 4
 
 const END_OF_HEAD = Buffer.from('\r\n\r\n')
-// RFC 9110 §9.2.2: methods whose repetition has the effect of one request.
-const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const LAST_CHUNK = Buffer.from('0\r\n\r\n')
 const CRLF = Buffer.from('\r\n')
 
@@ -118,15 +116,11 @@ export class Connection implements Expiring {
     this.state = HEAD
     this.exchanges++
     this.deadline = deadlineIn(this.owner.headersTimeout)
-    const socket = this.socket
+    this.socket.write(ex.head, 'latin1')
     const body = ex.body
-    if (body === null) {
-      socket.write(ex.head, 'latin1')
-      return
-    }
+    if (body === null) return
     this.reqBodyDone = false
     this.reqBodySent = 0
-    socket.write(ex.head, 'latin1')
     body.on('data', this.onReqData)
     body.on('end', this.onReqEnd)
     body.on('error', this.onReqError)
@@ -387,7 +381,7 @@ export class Connection implements Expiring {
       this.headBuf === null &&
       ex.body === null &&
       !ex.resent &&
-      IDEMPOTENT.has(ex.method)
+      IDEMPOTENT_METHODS.has(ex.method)
     )
   }
 

@@ -24,6 +24,16 @@ export interface ExchangeOwner {
   dequeue(exchange: Exchange): void
 }
 
+/** RFC 9110 §9.2.2: methods whose repetition has the effect of one request (safe to send again). */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'TRACE',
+  'PUT',
+  'DELETE',
+])
+
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders
 
 /**

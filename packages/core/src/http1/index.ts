@@ -1,5 +1,5 @@
 export { ChunkedDecoder } from './chunked.js'
 export { watchIdle } from './deadlines.js'
-export type { DispatchHandler, Exchange } from './exchange.js'
+export { type DispatchHandler, type Exchange, IDEMPOTENT_METHODS } from './exchange.js'
 export { Http1Pool, type Http1PoolOptions, type Http1Request } from './pool.js'
 export { parseResponseHead, type ResponseHead } from './response-head.js'

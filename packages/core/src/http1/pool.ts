@@ -115,24 +115,22 @@ export class Http1Pool implements ExchangeOwner, ConnectionOwner {
         return
       }
     }
-    if (this.all.size < this.limit) {
-      const conn = new Connection(this)
-      this.all.add(conn)
-      conn.ex = ex
-      ex.conn = conn
-      return
-    }
-    this.queue.push(ex)
+    if (this.all.size < this.limit) this.open(ex)
+    else this.queue.push(ex)
+  }
+
+  /** A new connection, carrying `ex` once it is up. */
+  private open(ex: Exchange): void {
+    const conn = new Connection(this)
+    this.all.add(conn)
+    conn.ex = ex
+    ex.conn = conn
   }
 
   resend(ex: Exchange): void {
     // A new connection, not an idle one: those may have been closed by the same idle timeout.
-    if (this.all.size < this.limit) {
-      const conn = new Connection(this)
-      this.all.add(conn)
-      conn.ex = ex
-      ex.conn = conn
-    } else this.queue.unshift(ex)
+    if (this.all.size < this.limit) this.open(ex)
+    else this.queue.unshift(ex)
   }
 
   dequeue(ex: Exchange): void {
@@ -172,13 +170,7 @@ export class Http1Pool implements ExchangeOwner, ConnectionOwner {
     this.all.delete(conn)
     const i = this.idle.indexOf(conn)
     if (i !== -1) this.idle.splice(i, 1)
-    if (this.queue.length > 0 && this.all.size < this.limit) {
-      const next = this.queue.shift()!
-      const fresh = new Connection(this)
-      this.all.add(fresh)
-      fresh.ex = next
-      next.conn = fresh
-    }
+    if (this.queue.length > 0 && this.all.size < this.limit) this.open(this.queue.shift()!)
     if (this.closing && this.all.size === 0) {
       const waiters = this.closeWaiters
       this.closeWaiters = []
