@@ -8,26 +8,33 @@
 //   absolute   absolute-form `GET http://127.0.0.1:ORIGIN/` of a 100-byte body, keep-alive, autocannon
 //              (and wrk with a Lua script setting the absolute path, when /usr/bin/wrk exists)
 //   tunnel     64 CONNECT tunnels opened once, then back-to-back keep-alive GETs inside them
-//              ("HTTPS-like" short exchanges without the TLS cost, so the proxy is what is measured)
+//              ("HTTPS-like" short exchanges without the TLS cost, so the proxy is what is measured),
+//              driven by lib/tunnel-load.c (compiled with `cc` into the run's temp dir; wrk cannot
+//              open tunnels) against a raw `net` origin that answers canned bytes: with a Node client
+//              and Node's http server sharing the load core, the load side saturated before one proxy
+//              core did and the row measured the harness. Without `cc`, a Node client is used, and the
+//              run says so.
 //   connect    one new CONNECT tunnel per exchange (tunnel set-up rate: the full Fastify lifecycle)
 // The origin answers directly too ("direct"), as the ceiling.
 //
 //   node bench/forward-proxy.mjs instructions   user-space instructions under callgrind: per absolute-form
 //                                               GET, a bare Fastify + undici spike vs proxykit; per exchange
 //                                               inside CONNECT tunnels, proxykit vs proxy-chain
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { BIN, makeTempDir, startSquidForward, startTinyproxy } from './lib/external.mjs'
 import { hasCommand, samplePeakRss, startProcess, stopAll, treeCpuSecondsOf } from './lib/harness.mjs'
 import { pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 import { announce, serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
+const execFileAsync = promisify(execFile)
 const BODY = 'x'.repeat(100)
 /** Interleaved rounds per scenario (BENCH_ROUNDS); each row is the median round. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -53,6 +60,30 @@ async function runWorkers(worker, connections, latencies, errors) {
 }
 
 // ---- load generators ---------------------------------------------------------------------------------
+/** Compiles lib/tunnel-load.c into `dir`; its path, or null when there is no C compiler. */
+function buildTunnelLoader(dir) {
+  if (!hasCommand('cc')) return null
+  const out = join(dir, 'tunnel-load')
+  const source = fileURLToPath(new URL('./lib/tunnel-load.c', import.meta.url))
+  const r = spawnSync('cc', ['-O2', '-o', out, source], { encoding: 'utf8' })
+  if (r.status !== 0) {
+    console.error(`[bench] cc failed, the tunnel rows use the Node client: ${r.stderr.trim()}`)
+    return null
+  }
+  return out
+}
+
+/**
+ * Back-to-back GETs inside `connections` long-lived tunnels, by the compiled lib/tunnel-load.c. Spawned
+ * asynchronously: this process keeps sampling the proxy's RSS meanwhile.
+ */
+async function nativeTunnelLoad(loader, proxyPort, originPort, connections, duration) {
+  const args = [proxyPort, originPort, connections, duration].map(String)
+  const { stdout } = await execFileAsync(loader, args, { timeout: (duration + 30) * 1000 })
+  const { rps, p50, p99, errors } = JSON.parse(stdout)
+  return { rps, p50, p99, errors }
+}
+
 async function autocannonAbsolute(proxyPort, originPort, connections, duration) {
   const { default: autocannon } = await import('autocannon')
   const result = await autocannon({
@@ -230,6 +261,9 @@ async function main() {
   try {
     const origin = await startProcess(SELF, ['--origin'])
     children.push(origin)
+    const rawOrigin = await startProcess(SELF, ['--raw-origin'])
+    children.push(rawOrigin)
+    const loader = buildTunnelLoader(dir)
     const proxies = []
     const add = async (name, start) => {
       const p = await start()
@@ -237,14 +271,18 @@ async function main() {
       pinServer(p.pid)
       proxies.push({ name, port: p.port, pid: p.pid })
     }
-    await add('proxykit', () => startProcess(SELF, ['--proxykit', String(origin.port)]))
+    await add('proxykit', () =>
+      startProcess(SELF, ['--proxykit', String(origin.port), String(rawOrigin.port)]),
+    )
     await add('proxy-chain', () => startProcess(SELF, ['--proxy-chain']))
     if (hasCommand(BIN.squid)) await add('squid', () => startSquidForward(dir))
-    if (hasCommand(BIN.tinyproxy)) await add('tinyproxy', () => startTinyproxy(dir, origin.port))
+    if (hasCommand(BIN.tinyproxy))
+      await add('tinyproxy', () => startTinyproxy(dir, [origin.port, rawOrigin.port]))
     const useWrk = existsSync('/usr/bin/wrk')
     console.log(
       `forward-proxy bench: ${duration}s per run, ${connections} connections, node ${process.version}, ` +
-        `proxies: ${proxies.map((p) => p.name).join(', ')}${useWrk ? ', wrk' : ''}; ${pinningNote()}`,
+        `proxies: ${proxies.map((p) => p.name).join(', ')}${useWrk ? ', wrk' : ''}; ` +
+        `tunnels driven by ${loader ? 'lib/tunnel-load.c' : 'the Node client (no cc)'}; ${pinningNote()}`,
     )
     // Every scenario is run in ROUNDS interleaved rounds (proxy A, B, C, then A, B, C again) and each
     // row is the median round: a burst of outside load then hits every proxy alike instead of one row.
@@ -287,7 +325,11 @@ async function main() {
         wrkAbsolute(dir, p.port, origin.port, connections, duration),
       )
     }
-    await scenario('tunnel', 'custom', (p) => tunnelLoad(p.port, origin.port, connections, duration))
+    await scenario('tunnel', 'custom', async (p) =>
+      loader
+        ? nativeTunnelLoad(loader, p.port, rawOrigin.port, connections, duration)
+        : tunnelLoad(p.port, rawOrigin.port, connections, duration),
+    )
     await scenario('connect', 'custom', (p) => connectLoad(p.port, origin.port, connections, duration))
 
     console.log('\nratios (proxykit / other, same scenario and tool): req/s, and in brackets CPU per request')
@@ -320,12 +362,35 @@ if (role === '--origin') {
   })
   server.keepAliveTimeout = 60_000
   server.listen(0, '127.0.0.1', () => announce(`http://127.0.0.1:${server.address().port}`))
+} else if (role === '--raw-origin') {
+  // The tunnel scenario's origin: a `net` server answering every request head with the same canned
+  // 100-byte response (no HTTP parser), so the load core has room left to saturate the proxy's.
+  const response = Buffer.from(
+    `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`,
+  )
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    let tail = ''
+    socket.setEncoding('latin1')
+    socket.on('error', () => {})
+    socket.on('data', (chunk) => {
+      const text = tail + chunk
+      let from = 0
+      let heads = 0
+      for (let at = text.indexOf('\r\n\r\n'); at !== -1; at = text.indexOf('\r\n\r\n', from)) {
+        heads++
+        from = at + 4
+      }
+      tail = text.slice(from)
+      if (heads > 0) socket.write(heads === 1 ? response : Buffer.concat(Array(heads).fill(response)))
+    })
+  })
+  server.listen(0, '127.0.0.1', () => announce(`http://127.0.0.1:${server.address().port}`))
 } else if (role === '--proxykit') {
   const { default: Fastify } = await import('fastify')
   const { default: forwardProxy } = await import('@proxykit/forward-proxy')
-  const originPort = Number(process.argv[3])
+  const connectPorts = process.argv.slice(3).map(Number)
   const app = Fastify({ logger: false, keepAliveTimeout: 60_000 })
-  await app.register(forwardProxy, { allow: ['127.0.0.1/32'], connectPorts: [originPort] })
+  await app.register(forwardProxy, { allow: ['127.0.0.1/32'], connectPorts })
   await serve(app)
 } else if (role === '--proxy-chain') {
   const { Server } = await import('proxy-chain')

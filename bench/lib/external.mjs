@@ -225,8 +225,8 @@ export async function startSquidForward(dir) {
   return startExternal(BIN.squid, ['-N', '-f', conf], port, { stderr: 'ignore' })
 }
 
-/** tinyproxy as a forward proxy for 127.0.0.1, CONNECT allowed to `connectPort` only (its output is discarded). */
-export async function startTinyproxy(dir, connectPort) {
+/** tinyproxy as a forward proxy for 127.0.0.1, CONNECT allowed to `connectPorts` only (its output is discarded). */
+export async function startTinyproxy(dir, connectPorts) {
   const port = await freePort()
   const conf = join(dir, 'tinyproxy.conf')
   writeFileSync(
@@ -239,7 +239,7 @@ export async function startTinyproxy(dir, connectPort) {
       'Timeout 600',
       'MaxClients 1024',
       'Allow 127.0.0.1',
-      `ConnectPort ${connectPort}`,
+      ...connectPorts.map((port) => `ConnectPort ${port}`),
       'LogLevel Critical',
       'DisableViaHeader Yes',
       '',

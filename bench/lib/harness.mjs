@@ -14,7 +14,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { createInterface } from 'node:readline'
-import autocannon from 'autocannon'
+
+// autocannon is imported where a load is run, not here: every measured role process imports this file
+// too (for `serve`'s helpers and the scenarios' own helpers), and autocannon and what it loads were
+// about 25 MB of each role's resident memory, counted as the measured server's peak RSS.
+let autocannonModule
+async function autocannon(options) {
+  autocannonModule ??= (await import('autocannon')).default
+  return autocannonModule(options)
+}
 
 /** Seconds per measurement (BENCH_DURATION), connections (BENCH_CONNECTIONS): the defaults every scenario uses. */
 export const DEFAULT_DURATION = Number(process.env.BENCH_DURATION ?? 10)
