@@ -2,7 +2,8 @@
 // Forward-proxy benchmark: @proxykit/forward-proxy side by side with proxy-chain (the Node peer) and, when
 // installed, Squid and tinyproxy, all in one run, all on loopback, each proxy a child process.
 //
-//   node bench/forward-proxy.mjs   (BENCH_DURATION=seconds per run, default 8; BENCH_ROUNDS=3; BENCH_CONNECTIONS=64)
+//   node bench/forward-proxy.mjs   (BENCH_DURATION=seconds per run, default 8; BENCH_ROUNDS=3; BENCH_CONNECTIONS=64;
+//                                  BENCH_SCENARIOS=absolute,tunnel,connect to run some only)
 //
 // Scenarios:
 //   absolute   absolute-form `GET http://127.0.0.1:ORIGIN/` of a 100-byte body, keep-alive, autocannon
@@ -38,6 +39,8 @@ const execFileAsync = promisify(execFile)
 const BODY = 'x'.repeat(100)
 /** Interleaved rounds per scenario (BENCH_ROUNDS); each row is the median round. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+/** Which scenarios run (BENCH_SCENARIOS, comma-separated; default all three). */
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'absolute,tunnel,connect').split(','))
 
 // ---- helpers -----------------------------------------------------------------------------------------
 function percentile(sorted, p) {
@@ -315,22 +318,26 @@ async function main() {
     // Warm-up: each proxy's pools and JIT.
     for (const p of proxies) await autocannonAbsolute(p.port, origin.port, connections, 3)
 
-    record('absolute', 'autocannon', 'direct', [await autocannonDirect(origin.port, connections, duration)])
-    await scenario('absolute', 'autocannon', (p) =>
-      autocannonAbsolute(p.port, origin.port, connections, duration),
-    )
-    if (useWrk) {
+    if (SCENARIOS.has('absolute')) {
+      record('absolute', 'autocannon', 'direct', [await autocannonDirect(origin.port, connections, duration)])
+      await scenario('absolute', 'autocannon', (p) =>
+        autocannonAbsolute(p.port, origin.port, connections, duration),
+      )
+    }
+    if (useWrk && SCENARIOS.has('absolute')) {
       record('absolute', 'wrk', 'direct', [wrkAbsolute(dir, null, origin.port, connections, duration)])
       await scenario('absolute', 'wrk', async (p) =>
         wrkAbsolute(dir, p.port, origin.port, connections, duration),
       )
     }
-    await scenario('tunnel', 'custom', async (p) =>
-      loader
-        ? nativeTunnelLoad(loader, p.port, rawOrigin.port, connections, duration)
-        : tunnelLoad(p.port, rawOrigin.port, connections, duration),
-    )
-    await scenario('connect', 'custom', (p) => connectLoad(p.port, origin.port, connections, duration))
+    if (SCENARIOS.has('tunnel'))
+      await scenario('tunnel', 'custom', async (p) =>
+        loader
+          ? nativeTunnelLoad(loader, p.port, rawOrigin.port, connections, duration)
+          : tunnelLoad(p.port, rawOrigin.port, connections, duration),
+      )
+    if (SCENARIOS.has('connect'))
+      await scenario('connect', 'custom', (p) => connectLoad(p.port, origin.port, connections, duration))
 
     console.log('\nratios (proxykit / other, same scenario and tool): req/s, and in brackets CPU per request')
     for (const scenario of ['absolute', 'tunnel', 'connect']) {
