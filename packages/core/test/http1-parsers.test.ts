@@ -46,6 +46,26 @@ test('duplicate identical Content-Length values are accepted as one', () => {
   )
 })
 
+test('Content-Length and Transfer-Encoding are trimmed of SP and HTAB only, never of a no-break space', () => {
+  // 0xa0 is obs-text, allowed in a field value, and String#trim would take it off: `42\xa0` would pass
+  // as 42 and `chunked\xa0` as chunked, where a stricter parser downstream would disagree.
+  assert.equal(
+    parseResponseHead('HTTP/1.1 200 OK\r\ncontent-length: 42\xa0', 'GET'),
+    'invalid Content-Length: 42\xa0',
+  )
+  assert.equal(
+    parseResponseHead('HTTP/1.1 200 OK\r\ncontent-length: 42, \xa042', 'GET'),
+    'conflicting Content-Length: 42, \xa042',
+  )
+  assert.equal(
+    parseResponseHead('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\xa0', 'GET'),
+    'unsupported Transfer-Encoding: chunked\xa0',
+  )
+  const lists = parse('HTTP/1.1 200 OK\r\ncontent-length: 7 ,\t7')
+  assert.deepEqual([lists.framing, lists.length, lists.headers['content-length']], [BY_LENGTH, 7, '7'])
+  assert.equal(parse('HTTP/1.1 200 OK\r\ntransfer-encoding:\tChunked ').framing, CHUNKED)
+})
+
 test('the status line, headers, keep-alive and its timeout hint', () => {
   const head = parse(
     'HTTP/1.1 201 Created\r\nKeep-Alive: timeout=5, max=100\r\nX-A: 1\r\nx-a: 2\r\ncontent-length: 0',
