@@ -79,6 +79,14 @@ test('the status line, headers, keep-alive and its timeout hint', () => {
     parse('HTTP/1.1 200 OK\r\nconnection: Keep-Alive, Close\r\ncontent-length: 0').keepAlive,
     false,
   )
+  // Ten characters, as many as `keep-alive`: still read for `close`.
+  for (const value of ['close, foo', 'Close,abcd'])
+    assert.equal(
+      parse(`HTTP/1.1 200 OK\r\nconnection: ${value}\r\ncontent-length: 0`).keepAlive,
+      false,
+      value,
+    )
+  assert.equal(parse('HTTP/1.1 200 OK\r\nconnection: KEEP-ALIVE\r\ncontent-length: 0').keepAlive, true)
   assert.equal(parse('HTTP/1.0 200 OK\r\ncontent-length: 0').keepAlive, false)
   const byClose = parse('HTTP/1.1 200 OK')
   assert.deepEqual([byClose.framing, byClose.keepAlive, byClose.statusMessage], [BY_CLOSE, false, 'OK'])

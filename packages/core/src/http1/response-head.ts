@@ -82,6 +82,14 @@ const ows = (v: string) => v.replace(OWS_AROUND, '')
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout=([0-9]{1,9})/i
 const CONNECTION_CLOSE = /(?:^|,)[\t ]*close[\t ]*(?:,|$)/i
 
+function isKeepAlive(value: string): boolean {
+  return (
+    value === 'keep-alive' ||
+    value === 'Keep-Alive' ||
+    (value.length === 10 && value.toLowerCase() === 'keep-alive')
+  )
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57
 }
@@ -191,8 +199,9 @@ export function parseResponseHeadBytes(buf: Buffer, end: number, method: string)
     }
   }
   let keepAlive = buf[7] === 49
-  // `Connection: keep-alive` (what most upstreams send) spares the pattern.
-  if (connection !== null && connection.length !== 10 && CONNECTION_CLOSE.test(connection)) keepAlive = false
+  // `Connection: keep-alive` (what most upstreams send) spares the pattern; any other value is read by it
+  // (a length check alone would have let the ten characters of `close, foo` keep the connection).
+  if (connection !== null && !isKeepAlive(connection) && CONNECTION_CLOSE.test(connection)) keepAlive = false
 
   let framing: Framing
   let length = 0
