@@ -298,8 +298,8 @@ async function main() {
  * core's context), and a miss through the reverse proxy with and without the cache.
  */
 async function instructions() {
-  const { hasCallgrind, instructionsPerRequest } = await import('./lib/instructions.mjs')
-  if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
+  const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
+  requireCallgrind()
   const started = []
   const dir = makeTempDir('proxykit-cache-bench-cg-')
   try {
@@ -323,10 +323,7 @@ async function instructions() {
         path: '/x',
       })
       counted.set(name, r.perRequest)
-      console.log(
-        `${name.padEnd(27)} ${Math.round(r.perRequest).toLocaleString('en-US').padStart(8)} instructions/request ` +
-          `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
-      )
+      console.log(countLine(name.padEnd(27), r))
     }
     const vs = (a, b) => `${(((counted.get(a) - counted.get(b)) / counted.get(b)) * 100).toFixed(1)}%`
     console.log(`  a hit over the plain route: +${vs('cache hit', 'plain route')}`)

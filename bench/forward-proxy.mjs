@@ -323,12 +323,12 @@ async function main() {
       await scenario('absolute', 'autocannon', (p) =>
         autocannonAbsolute(p.port, origin.port, connections, duration),
       )
-    }
-    if (useWrk && SCENARIOS.has('absolute')) {
-      record('absolute', 'wrk', 'direct', [wrkAbsolute(dir, null, origin.port, connections, duration)])
-      await scenario('absolute', 'wrk', async (p) =>
-        wrkAbsolute(dir, p.port, origin.port, connections, duration),
-      )
+      if (useWrk) {
+        record('absolute', 'wrk', 'direct', [wrkAbsolute(dir, null, origin.port, connections, duration)])
+        await scenario('absolute', 'wrk', async (p) =>
+          wrkAbsolute(dir, p.port, origin.port, connections, duration),
+        )
+      }
     }
     if (SCENARIOS.has('tunnel'))
       await scenario('tunnel', 'custom', async (p) =>
@@ -456,15 +456,13 @@ if (role === '--origin') {
   // `node bench/forward-proxy.mjs instructions`: user-space instructions under callgrind
   // (lib/instructions.mjs), one server at a time: per absolute-form GET, the spike above against
   // @proxykit/forward-proxy; per exchange inside 8 long-lived CONNECT tunnels, proxykit against proxy-chain.
-  const { hasCallgrind, instructionsPerRequest } = await import('./lib/instructions.mjs')
-  if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
+  const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
+  requireCallgrind()
   const origin = await startProcess(SELF, ['--origin'])
   const dir = makeTempDir('proxykit-bench-forward-cg-')
   const report = (what, name, r) =>
     console.log(
-      `${what.padEnd(9)} ${name.padEnd(12)} ${Math.round(r.perRequest).toLocaleString('en-US').padStart(8)} ` +
-        `instructions per ${what === 'absolute' ? 'request' : 'exchange'} ` +
-        `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
+      countLine(`${what.padEnd(9)} ${name.padEnd(12)}`, r, what === 'absolute' ? 'request' : 'exchange'),
     )
   try {
     for (const [name, args] of [

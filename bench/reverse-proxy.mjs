@@ -192,8 +192,8 @@ async function cpuOnly() {
  * (lib/instructions.mjs), each proxy in turn: the steady figure where req/s on a shared machine is not.
  */
 async function instructions() {
-  const { hasCallgrind, instructionsPerRequest } = await import('./lib/instructions.mjs')
-  if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
+  const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
+  requireCallgrind()
   const started = []
   const dir = makeTempDir('proxykit-rp-bench-cg-')
   try {
@@ -210,10 +210,7 @@ async function instructions() {
         path: '/',
       })
       results.push({ name, ...r })
-      console.log(
-        `${name.padEnd(16)} ${Math.round(r.perRequest).toLocaleString('en-US').padStart(8)} instructions/request ` +
-          `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`,
-      )
+      console.log(countLine(name.padEnd(16), r))
     }
     const base = results[0].perRequest
     for (const r of results.slice(1))

@@ -36,6 +36,19 @@ export function hasCallgrind() {
   return existsSync(VALGRIND) && existsSync(CONTROL) && existsSync(ANNOTATE)
 }
 
+/** Throws unless callgrind is installed: what a scenario's `instructions` mode needs. */
+export function requireCallgrind() {
+  if (!hasCallgrind()) throw new Error('valgrind (callgrind) is not installed')
+}
+
+/** One line of an instructions report: `label`, the median count per `per`, and the windows behind it. */
+export function countLine(label, r, per = 'request') {
+  return (
+    `${label} ${Math.round(r.perRequest).toLocaleString('en-US').padStart(8)} instructions per ${per} ` +
+    `(windows: ${r.perWindow.map((w) => Math.round(w)).join(', ')})`
+  )
+}
+
 function control(pid, ...args) {
   const r = spawnSync(CONTROL, [...args, String(pid)], { encoding: 'utf8', timeout: 120_000 })
   if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')} failed: ${r.stderr || r.stdout}`)
