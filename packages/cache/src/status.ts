@@ -9,6 +9,40 @@ export function hitStatus(name: string, ttl: number, detail?: string): string {
   return detail === undefined ? base : `${base}; detail=${detail}`
 }
 
+/**
+ * `forwardStatus` for an answer that was not stored, remembered: nearly every miss on a server is one of a
+ * few (fwd, status, detail) shapes, and building the member anew cost string concatenation and flattening
+ * on every miss. Bounded: past `max` shapes it builds without remembering.
+ */
+export class ForwardStatusMemo {
+  readonly #name: string
+  readonly #max: number
+  #size = 0
+  readonly #byFwd = new Map<Forward, Map<number | null, Map<string | undefined, string>>>()
+
+  constructor(name: string, max = 512) {
+    this.#name = name
+    this.#max = max
+  }
+
+  get(fwd: Forward, status: number | null, detail?: string): string {
+    let byStatus = this.#byFwd.get(fwd)
+    const byDetail = byStatus?.get(status)
+    const known = byDetail?.get(detail)
+    if (known !== undefined) return known
+    const member = forwardStatus(this.#name, fwd, status, false, null, detail)
+    if (this.#size >= this.#max) return member
+    this.#size++
+    if (byStatus === undefined) {
+      byStatus = new Map()
+      this.#byFwd.set(fwd, byStatus)
+    }
+    if (byDetail === undefined) byStatus.set(status, new Map([[detail, member]]))
+    else byDetail.set(detail, member)
+    return member
+  }
+}
+
 /** Cache-Status member for a forwarded request. */
 export function forwardStatus(
   name: string,
