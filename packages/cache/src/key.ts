@@ -1,4 +1,4 @@
-import { kOriginalTarget } from '@proxykit/core'
+import { connectionMemo, kOriginalTarget } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 
 // The cache key (README, "Cache key"): `scheme://authority/path?query` of the effective request URI,
@@ -27,7 +27,32 @@ export function requestUrl(request: FastifyRequest): string | null {
   const raw = request.raw as typeof request.raw & { [kOriginalTarget]?: string }
   const path = raw[kOriginalTarget] ?? raw.url ?? '/'
   const scheme = request.protocol
-  return `${scheme}://${authority(scheme, host)}${path}`
+  // A keep-alive connection mostly asks for the same few URLs: its last key is reused when built from
+  // the same parts. Besides the concatenation, the reused string's hash is already computed, which the
+  // store's Map lookup would otherwise pay for on every request.
+  const memo = raw.socket == null ? null : connectionMemo(raw.socket)
+  const last = memo === null ? undefined : (memo.cache as LastKey | undefined)
+  if (last !== undefined && last.path === path && last.host === host && last.scheme === scheme)
+    return last.url
+  const url = `${scheme}://${authority(scheme, host)}${path}`
+  if (memo !== null) {
+    if (last === undefined) memo.cache = { host, path, scheme, url } satisfies LastKey
+    else {
+      last.host = host
+      last.path = path
+      last.scheme = scheme
+      last.url = url
+    }
+  }
+  return url
+}
+
+/** The last origin-form key built on a connection, and its parts. */
+interface LastKey {
+  host: string
+  path: string
+  scheme: string
+  url: string
 }
 
 /** The primary key for a URL given to `purge` (absolute, http or https). */

@@ -10,6 +10,8 @@ export interface ConnectionMemo {
   peerIp: ipaddr.IPv4 | ipaddr.IPv6 | null | undefined
   /** forwarding.ts's per-connection state (the peer's `for=` node, the last `Forwarded` element). */
   forwarding: unknown
+  /** @proxykit/cache's per-connection state (the last cache key built, and what it was built from). */
+  cache: unknown
 }
 
 // One property on the socket for all of it. Each property added to Node's sockets gives them another hidden
@@ -24,7 +26,13 @@ export function connectionMemo(socket: Socket): ConnectionMemo {
   const s = socket as MemoSocket
   let memo = s[kConnection]
   if (memo === undefined) {
-    memo = { hostHeader: undefined, hostname: undefined, peerIp: undefined, forwarding: undefined }
+    memo = {
+      hostHeader: undefined,
+      hostname: undefined,
+      peerIp: undefined,
+      forwarding: undefined,
+      cache: undefined,
+    }
     s[kConnection] = memo
   }
   return memo

@@ -4,6 +4,7 @@ import { installProxyContext } from './context.js'
 
 export { ADDRESS_CLASSES, type AddressClass, classifyAddress, parseIp } from './address-class.js'
 export { type ClientError, clientErrorHandler } from './client-error.js'
+export { type ConnectionMemo, connectionMemo } from './connection.js'
 export {
   type AccessRecord,
   CONNECT_PATH,
