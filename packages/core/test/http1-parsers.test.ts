@@ -75,6 +75,26 @@ test('the status line, headers, keep-alive and its timeout hint', () => {
   assert.equal(head.keepAliveHint, 5000)
   assert.deepEqual(head.headers['x-a'], ['1', '2'])
   assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 0').keepAliveHint, -1)
+  // The hint read by hand (timeout=N first) and by the pattern (anything else) agree.
+  const hint = (v: string) => parse(`HTTP/1.1 200 OK\r\nkeep-alive: ${v}\r\ncontent-length: 0`).keepAliveHint
+  assert.deepEqual(
+    ['timeout=7', 'timeout=7,max=9', 'max=9, timeout=7', 'Timeout=7', 'timeout=7x', 'timeout=', 'max=1'].map(
+      hint,
+    ),
+    [7000, 7000, 7000, 7000, 7000, -1, -1],
+  )
+  // Known field names in other cases and orders, repeated, and beside unknown ones.
+  const mixed = parse(
+    'HTTP/1.1 200 OK\r\nDATE: d1\r\nX-Y: 1\r\nContent-Type: a\r\ndate: d2\r\nconstructor: c\r\nSet-Cookie: s\r\ncontent-length: 0',
+  )
+  assert.deepEqual(mixed.headers, {
+    date: ['d1', 'd2'],
+    'x-y': '1',
+    'content-type': 'a',
+    constructor: 'c',
+    'set-cookie': 's',
+    'content-length': '0',
+  })
   assert.equal(
     parse('HTTP/1.1 200 OK\r\nconnection: Keep-Alive, Close\r\ncontent-length: 0').keepAlive,
     false,

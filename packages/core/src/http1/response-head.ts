@@ -34,9 +34,9 @@ const VALUE_OK = new Uint8Array(256)
 for (let c = 0; c < 256; c++) VALUE_OK[c] = c === 9 || (c >= 32 && c !== 127) ? 1 : 0
 
 // Field names seen in most responses, matched case-insensitively on the bytes and handed out as the
-// same (internalised) strings every time: no slice, no lower-casing, no hashing per response.
-const KNOWN_NAMES: string[][] = []
-for (const name of [
+// same (internalised) strings every time: no slice, no lower-casing, no hashing per response. Their
+// index also stands for them below: a bit in the mask of names seen, and the case of the switches.
+const NAMES = [
   'age',
   'date',
   'etag',
@@ -55,23 +55,96 @@ for (const name of [
   'content-length',
   'content-encoding',
   'transfer-encoding',
-]) {
-  const list = KNOWN_NAMES[name.length] ?? []
-  list.push(name)
-  KNOWN_NAMES[name.length] = list
+] as const
+const KEEP_ALIVE = 7
+const CONNECTION = 8
+const CONTENT_LENGTH = 15
+const TRANSFER_ENCODING = 17
+const NAMES_BY_LENGTH: number[][] = []
+for (let k = 0; k < NAMES.length; k++) {
+  const length = NAMES[k]!.length
+  const list = NAMES_BY_LENGTH[length] ?? []
+  list.push(k)
+  NAMES_BY_LENGTH[length] = list
 }
 
-function knownName(buf: Buffer, start: number, length: number): string | null {
-  const candidates = KNOWN_NAMES[length]
-  if (candidates === undefined) return null
+/** The index in NAMES of the field name `buf[start, start + length)`, or -1. */
+function knownName(buf: Buffer, start: number, length: number): number {
+  const candidates = NAMES_BY_LENGTH[length]
+  if (candidates === undefined) return -1
   for (let k = 0; k < candidates.length; k++) {
-    const name = candidates[k]!
+    const index = candidates[k]!
+    const name = NAMES[index]!
     let i = 0
     // Within tchar, `| 0x20` maps exactly the upper-case letters onto lower-case ones.
     while (i < length && (buf[start + i]! | 0x20) === name.charCodeAt(i)) i++
-    if (i === length) return name
+    if (i === length) return index
   }
-  return null
+  return -1
+}
+
+/**
+ * `headers[NAMES[index]] = value`, as a store to a named property. Upstreams send their fields in the
+ * same order every time, so each of these sites sees one or two object shapes; one keyed store for every
+ * name saw them all and fell back to V8's slowest store, about 200 instructions a field.
+ */
+function setKnown(headers: IncomingHttpHeaders, index: number, value: string): void {
+  switch (index) {
+    case 0:
+      headers.age = value
+      break
+    case 1:
+      headers.date = value
+      break
+    case 2:
+      headers.etag = value
+      break
+    case 3:
+      headers.vary = value
+      break
+    case 4:
+      headers.server = value
+      break
+    case 5:
+      headers.expires = value
+      break
+    case 6:
+      headers.location = value
+      break
+    case 7:
+      headers['keep-alive'] = value
+      break
+    case 8:
+      headers.connection = value
+      break
+    case 9:
+      ;(headers as Record<string, string | string[]>)['set-cookie'] = value
+      break
+    case 10:
+      headers['content-type'] = value
+      break
+    case 11:
+      headers['accept-ranges'] = value
+      break
+    case 12:
+      headers['cache-control'] = value
+      break
+    case 13:
+      headers['last-modified'] = value
+      break
+    case 14:
+      headers['x-powered-by'] = value
+      break
+    case 15:
+      headers['content-length'] = value
+      break
+    case 16:
+      headers['content-encoding'] = value
+      break
+    case 17:
+      headers['transfer-encoding'] = value
+      break
+  }
 }
 
 const LENGTH = /^[0-9]{1,15}$/
@@ -88,6 +161,37 @@ function isKeepAlive(value: string): boolean {
     value === 'Keep-Alive' ||
     (value.length === 10 && value.toLowerCase() === 'keep-alive')
   )
+}
+
+/** 1*15DIGIT (a Content-Length we take), without a pattern. */
+function isLength(v: string): boolean {
+  const n = v.length
+  if (n === 0 || n > 15) return false
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
+/**
+ * `Keep-Alive: timeout=N` in ms, or -1. The value as Node and most servers write it (`timeout=5`,
+ * `timeout=5, max=100`) is read by hand; anything else by the pattern.
+ */
+function keepAliveTimeout(value: string): number {
+  if (value.startsWith('timeout=')) {
+    let n = 0
+    let i = 8
+    while (i < value.length && i < 17) {
+      const c = value.charCodeAt(i)
+      if (c < 48 || c > 57) break
+      n = n * 10 + (c - 48)
+      i++
+    }
+    if (i > 8 && (i === value.length || value.charCodeAt(i) === 44) /* , */) return n * 1000
+  }
+  const m = KEEP_ALIVE_TIMEOUT.exec(value)
+  return m === null ? -1 : Number(m[1]) * 1000
 }
 
 function isDigit(c: number): boolean {
@@ -149,6 +253,8 @@ export function parseResponseHeadBytes(buf: Buffer, end: number, method: string)
   let transferEncoding: string | null = null
   let connection: string | null = null
   let keepAliveHint = -1
+  /** Bit k: NAMES[k] was seen (a known name is never an inherited property, so no lookup is needed). */
+  let seen = 0
   // `i` is at the CR ending the previous line (or at `end`).
   while (i < end) {
     if (buf[i + 1] !== 10) return 'line not ended by CRLF'
@@ -159,41 +265,49 @@ export function parseResponseHeadBytes(buf: Buffer, end: number, method: string)
     while (TCHAR[buf[i]!] === 1) i++
     if (i === nameStart || buf[i] !== 58 /* : */ || i >= end) return 'invalid header line'
     const nameLength = i - nameStart
-    let name = knownName(buf, nameStart, nameLength)
-    const known = name !== null
-    if (name === null) name = text.slice(nameStart, i).toLowerCase()
+    const index = knownName(buf, nameStart, nameLength)
+    const name = index === -1 ? text.slice(nameStart, i).toLowerCase() : NAMES[index]!
     i++
     while (buf[i] === 32 || buf[i] === 9) i++
     const valueStart = i
     let valueEnd = i
-    while (i < end && buf[i] !== 13) {
+    // VALUE_OK is 0 for CR (a control): the loop stops at the line's end or at a byte not allowed.
+    while (i < end) {
       const c = buf[i]!
-      if (VALUE_OK[c] === 0) return 'invalid character in a header value'
+      if (VALUE_OK[c] === 0) break
       i++
-      if (c !== 32 && c !== 9) valueEnd = i
+      // Past the controls (HTAB aside), every byte above SP is not whitespace.
+      if (c > 32) valueEnd = i
     }
+    if (i < end && buf[i] !== 13) return 'invalid character in a header value'
     const value = valueEnd > valueStart ? text.slice(valueStart, valueEnd) : ''
     // The headers are a plain object: a field named after an inherited property (`constructor`,
     // `toString`) is a new field, and `__proto__` is dropped rather than allowed to swap the prototype.
-    // (A known name is none of those, so a plain read says whether it was seen.)
-    if (known ? headers[name] !== undefined : Object.hasOwn(headers, name)) {
+    let repeated: boolean
+    if (index === -1) repeated = Object.hasOwn(headers, name)
+    else {
+      repeated = (seen & (1 << index)) !== 0
+      seen |= 1 << index
+    }
+    if (repeated) {
       const previous = headers[name]!
       if (Array.isArray(previous)) previous.push(value)
       else headers[name] = [previous as string, value]
-    } else if (name !== '__proto__') headers[name] = value
-    switch (name) {
-      case 'content-length':
+    } else if (index !== -1) setKnown(headers, index, value)
+    else if (name !== '__proto__') headers[name] = value
+    switch (index) {
+      case CONTENT_LENGTH:
         contentLength = contentLength === null ? value : `${contentLength},${value}`
         break
-      case 'transfer-encoding':
+      case TRANSFER_ENCODING:
         transferEncoding = transferEncoding === null ? value : `${transferEncoding},${value}`
         break
-      case 'connection':
+      case CONNECTION:
         connection = connection === null ? value : `${connection},${value}`
         break
-      case 'keep-alive': {
-        const m = KEEP_ALIVE_TIMEOUT.exec(value)
-        if (m !== null) keepAliveHint = Number(m[1]) * 1000
+      case KEEP_ALIVE: {
+        const timeout = keepAliveTimeout(value)
+        if (timeout !== -1) keepAliveHint = timeout
         break
       }
     }
@@ -218,7 +332,7 @@ export function parseResponseHeadBytes(buf: Buffer, end: number, method: string)
     if (contentLength !== null) keepAlive = false
   } else if (contentLength !== null) {
     framing = BY_LENGTH
-    if (LENGTH.test(contentLength)) length = Number(contentLength)
+    if (isLength(contentLength)) length = Number(contentLength)
     else {
       // §6.3 ¶5: several values (fields or a list) are an error unless they are all the same number.
       const values = contentLength.split(',')
