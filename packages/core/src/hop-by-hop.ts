@@ -29,6 +29,11 @@ export interface StripOptions {
   upgrade?: boolean
   /** Extra header names (lower case) to remove. */
   remove?: ReadonlySet<string> | readonly string[]
+  /**
+   * The names are lower case already, as in Node's `IncomingMessage#headers` and core's parsed response
+   * heads: they are not lower-cased again (a call per header).
+   */
+  lowerCase?: boolean
 }
 
 /** Names listed in `Connection` (lower case), without the ones a client may not nominate. */
@@ -57,11 +62,12 @@ export function stripHopByHop(
   // Almost every message says only `keep-alive` or `close`, both removed anyway: nothing more to find.
   const named = COMMON.has(connection) ? NONE : connectionTokens(connection)
   const extra = options.remove
+  const lowerCase = options.lowerCase === true
   const out: OutgoingHttpHeaders = {}
   for (const name in headers) {
     const value = headers[name]
     if (value === undefined) continue
-    const lower = name.toLowerCase()
+    const lower = lowerCase ? name : name.toLowerCase()
     if (HOP_BY_HOP.has(lower)) continue
     if (named.length !== 0 && named.includes(lower)) continue
     if (

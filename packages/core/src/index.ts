@@ -22,6 +22,7 @@ export { type ForwardedElement, formatForwarded, forwardedNode, parseForwarded }
 export {
   addForwardingHeaders,
   compileTrust,
+  FORWARDING_HEADERS,
   type ForwardingOptions,
   IDENTIFYING_HEADERS,
   type TrustFunction,

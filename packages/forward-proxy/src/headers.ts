@@ -19,7 +19,10 @@ export function upstreamRequestHeaders(
   opts: ResolvedOptions,
 ): Record<string, string | string[]> {
   const anonymous = opts.mode === 'anonymous'
-  const out = stripHopByHop(req.headers, { remove: anonymous ? ANONYMOUS_REMOVED : TRANSPARENT_REMOVED })
+  const out = stripHopByHop(req.headers, {
+    remove: anonymous ? ANONYMOUS_REMOVED : TRANSPARENT_REMOVED,
+    lowerCase: true,
+  })
   out.host = authority
   if (!anonymous) {
     out.via = appendVia(req.headers.via, viaEntry(req.httpVersion, opts.pseudonym))
@@ -33,7 +36,7 @@ export function clientResponseHeaders(
   headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
   opts: ResolvedOptions,
 ): OutgoingHttpHeaders {
-  const out = stripHopByHop(headers as IncomingHttpHeaders)
+  const out = stripHopByHop(headers as IncomingHttpHeaders, { lowerCase: true })
   if (opts.mode === 'transparent') out.via = appendVia(headers.via, viaEntry('1.1', opts.pseudonym))
   return out
 }

@@ -1,5 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
-import { addForwardingHeaders, parseHostHeader, stripHopByHop, type TrustFunction } from '@proxykit/core'
+import {
+  addForwardingHeaders,
+  FORWARDING_HEADERS,
+  parseHostHeader,
+  stripHopByHop,
+  type TrustFunction,
+} from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 import type { ResolvedRoute } from './options.js'
 import type { ProxyRoute } from './route.js'
@@ -26,6 +32,13 @@ export function scheme(req: IncomingMessage): 'http' | 'https' {
   return (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'
 }
 
+// What the copy of the request's headers leaves out besides the hop-by-hop ones: Host unless the route
+// preserves it, and the forwarding headers that are about to be set. Left out while copying rather than
+// deleted after: deleting a property V8 did not add last turns the object into a slow dictionary.
+const HOST: ReadonlySet<string> = new Set(['host'])
+const FORWARDING_AND_HOST: ReadonlySet<string> = new Set([...FORWARDING_HEADERS, 'host'])
+const NOTHING: ReadonlySet<string> = new Set()
+
 /** The headers sent upstream: hop-by-hop removed, then X-Forwarded-* / Forwarded and Host set. */
 export function requestHeaders(
   request: FastifyRequest,
@@ -34,11 +47,19 @@ export function requestHeaders(
   upgrade: boolean,
 ): OutgoingHttpHeaders {
   const req = request.raw
-  const out = stripHopByHop(req.headers, { upgrade })
+  const forwarding = settings.xForwarded || settings.forwarded
+  const remove = route.preserveHost
+    ? forwarding
+      ? FORWARDING_HEADERS
+      : NOTHING
+    : forwarding
+      ? FORWARDING_AND_HOST
+      : HOST
+  const out = stripHopByHop(req.headers, { upgrade, remove, lowerCase: true })
   // A message framed by Transfer-Encoding is re-framed by the client (chunked); a Content-Length beside it
   // (which Node refuses anyway) must never reach the upstream as a second opinion on the length.
   if (req.headers['transfer-encoding'] !== undefined) delete out['content-length']
-  if (settings.xForwarded || settings.forwarded) {
+  if (forwarding) {
     addForwardingHeaders(out, req, {
       trust: settings.trust ?? fastifyTrust(request),
       proto: scheme(req),
@@ -47,7 +68,6 @@ export function requestHeaders(
       forwarded: settings.forwarded,
     })
   }
-  if (!route.preserveHost) delete out.host
   return out
 }
 
@@ -139,7 +159,7 @@ export function responseHeaders(
   route: ProxyRoute,
   settings: HeaderSettings,
 ): OutgoingHttpHeaders {
-  const out = stripHopByHop(headers, { remove: settings.hide })
+  const out = stripHopByHop(headers, { remove: settings.hide, lowerCase: true })
   const location = out.location
   if (typeof location === 'string') out.location = rewriteLocation(location, route, request, settings)
   const contentLocation = out['content-location']
