@@ -127,6 +127,33 @@ function flatHeaders(entry: Entry): string[] {
   return flat
 }
 
+// Fields a hit computes itself: a hook's value for them is not taken.
+const OWN_SKIPPED = new Set(['content-length', 'transfer-encoding', 'age', 'cache-status'])
+
+/**
+ * A hit's head with the fields the request's own hooks set (`reply.header()` before the cache answered):
+ * theirs replace the stored ones of the same name, since they were made for this request. `out` itself
+ * is never changed (it may be shared by other hits of the same second).
+ */
+function withOwnHeaders(out: string[], own: OutgoingHttpHeaders): string[] {
+  let names: Set<string> | null = null
+  for (const name in own) {
+    if (own[name] !== undefined && !OWN_SKIPPED.has(name)) {
+      names ??= new Set()
+      names.add(name)
+    }
+  }
+  if (names === null) return out
+  const merged: string[] = []
+  for (let i = 0; i < out.length; i += 2) if (!names.has(out[i]!)) merged.push(out[i]!, out[i + 1]!)
+  for (const name of names) {
+    const v = own[name]!
+    if (Array.isArray(v)) for (const item of v) merged.push(name, String(item))
+    else merged.push(name, String(v))
+  }
+  return merged
+}
+
 function joinedStatus(entry: CacheEntry, member: string): string {
   const prev = entry.headers['cache-status']
   return prev === undefined ? member : `${Array.isArray(prev) ? prev.join(', ') : prev}, ${member}`
@@ -440,6 +467,9 @@ export class HttpCache {
     const member = head.member
     request.proxy.cache = member
     const res = reply.raw
+    // Headers this request's own hooks set (CORS, security headers …) go out with the hit, as they would
+    // with any answer: read before the reply is hijacked.
+    const own = reply.getHeaders() as OutgoingHttpHeaders
     reply.hijack()
     const headers = request.headers
     const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
@@ -454,11 +484,11 @@ export class HttpCache {
         if (v !== undefined) out.push(name, Array.isArray(v) ? v.join(', ') : v)
       }
       out.push('age', String(Math.floor(age)), 'cache-status', joinedStatus(entry, member))
-      res.writeHead(304, out)
+      res.writeHead(304, withOwnHeaders(out, own))
       res.end()
       return
     }
-    res.writeHead(entry.statusCode, head.out)
+    res.writeHead(entry.statusCode, withOwnHeaders(head.out, own))
     if (request.raw.method === 'HEAD') res.end()
     else res.end(entry.body)
   }
