@@ -83,6 +83,14 @@ test('the status line, headers, keep-alive and its timeout hint', () => {
     ),
     [7000, 7000, 7000, 7000, 7000, -1, -1],
   )
+  // Every name the parser knows (and stores through its own switch) lands under itself, in any case.
+  const known = ['age', 'date', 'etag', 'vary', 'server', 'expires', 'location', 'keep-alive', 'connection']
+  known.push('set-cookie', 'content-type', 'accept-ranges', 'cache-control', 'last-modified', 'x-powered-by')
+  const fields = known.map((n, i) => `${n.toUpperCase()}: v${i}\r\n`).join('')
+  const all = parse(`HTTP/1.1 200 OK\r\n${fields}content-encoding: gzip\r\ncontent-length: 0`).headers
+  for (const [i, n] of known.entries()) assert.equal(all[n], `v${i}`, n)
+  assert.equal(all['content-encoding'], 'gzip')
+  assert.equal(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked').headers['transfer-encoding'], 'chunked')
   // Known field names in other cases and orders, repeated, and beside unknown ones.
   const mixed = parse(
     'HTTP/1.1 200 OK\r\nDATE: d1\r\nX-Y: 1\r\nContent-Type: a\r\ndate: d2\r\nconstructor: c\r\nSet-Cookie: s\r\ncontent-length: 0',

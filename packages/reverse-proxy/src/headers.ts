@@ -37,7 +37,6 @@ export function scheme(req: IncomingMessage): 'http' | 'https' {
 // deleted after: deleting a property V8 did not add last turns the object into a slow dictionary.
 const HOST: ReadonlySet<string> = new Set(['host'])
 const FORWARDING_AND_HOST: ReadonlySet<string> = new Set([...FORWARDING_HEADERS, 'host'])
-const NOTHING: ReadonlySet<string> = new Set()
 
 /** The headers sent upstream: hop-by-hop removed, then X-Forwarded-* / Forwarded and Host set. */
 export function requestHeaders(
@@ -48,13 +47,9 @@ export function requestHeaders(
 ): OutgoingHttpHeaders {
   const req = request.raw
   const forwarding = settings.xForwarded || settings.forwarded
-  const remove = route.preserveHost
-    ? forwarding
-      ? FORWARDING_HEADERS
-      : NOTHING
-    : forwarding
-      ? FORWARDING_AND_HOST
-      : HOST
+  let remove: ReadonlySet<string> | undefined
+  if (forwarding) remove = route.preserveHost ? FORWARDING_HEADERS : FORWARDING_AND_HOST
+  else if (!route.preserveHost) remove = HOST
   const out = stripHopByHop(req.headers, { upgrade, remove, lowerCase: true })
   // A message framed by Transfer-Encoding is re-framed by the client (chunked); a Content-Length beside it
   // (which Node refuses anyway) must never reach the upstream as a second opinion on the length.
