@@ -11,6 +11,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { requestUrl, sameOriginKey } from './key.js'
 import type { NormalizedRoute, ResolvedOptions } from './options.js'
+import { ownHeaders } from './own-headers.js'
 import {
   currentAge,
   type Directives,
@@ -469,7 +470,7 @@ export class HttpCache {
     const res = reply.raw
     // Headers this request's own hooks set (CORS, security headers …) go out with the hit, as they would
     // with any answer: read before the reply is hijacked.
-    const own = reply.getHeaders() as OutgoingHttpHeaders
+    const own = ownHeaders(reply)
     reply.hijack()
     const headers = request.headers
     const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
