@@ -309,7 +309,9 @@ export class HttpCache {
     background: boolean,
     done: () => void,
   ): void {
-    const headers = request.headers
+    // The request's headers (plus the route's ':key' part, when it has one): read from the key rather than
+    // through Fastify's `request.headers` getter again.
+    const headers = key.headers
     const { cc, pragmaNoCache } = requestDirectives(headers)
     const now = Date.now()
     const auth = headers.authorization !== undefined
@@ -325,7 +327,7 @@ export class HttpCache {
     if (entry !== null) {
       const verdict = background ? 'validate' : evaluate(entry.policy, cc, pragmaNoCache, now)
       if (verdict === 'fresh' || verdict === 'stale-ok' || verdict === 'stale-revalidate') {
-        this.#serve(request, reply, entry, now, verdict === 'fresh' ? undefined : verdict)
+        this.#serve(request, reply, headers, entry, now, verdict === 'fresh' ? undefined : verdict)
         if (verdict === 'stale-revalidate') this.#revalidateInBackground(request, key.url)
         return
       }
@@ -431,12 +433,13 @@ export class HttpCache {
       if (stored && !request.raw.destroyed) {
         try {
           const entry = await this.store.get(key)
-          if (entry && (request.headers.authorization === undefined || entry.policy.authOk)) {
+          const headers = request.headers
+          if (entry && (headers.authorization === undefined || entry.policy.authOk)) {
             const now = Date.now()
-            const { cc, pragmaNoCache } = requestDirectives(request.headers)
+            const { cc, pragmaNoCache } = requestDirectives(headers)
             const verdict = evaluate(entry.policy, cc, pragmaNoCache, now)
             if (verdict === 'fresh' || verdict === 'stale-ok') {
-              this.#serve(request, reply, entry, now, 'collapsed')
+              this.#serve(request, reply, headers, entry, now, 'collapsed')
               return
             }
           }
@@ -459,7 +462,14 @@ export class HttpCache {
 
   // ---- answering from the store -------------------------------------------------------------------
 
-  #serve(request: FastifyRequest, reply: FastifyReply, entry: CacheEntry, now: number, why?: string): void {
+  #serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    headers: IncomingHttpHeaders,
+    entry: CacheEntry,
+    now: number,
+    why?: string,
+  ): void {
     const age = currentAge(entry.policy, now)
     const ttl = entry.policy.lifetime - age
     if (why !== undefined && why !== 'collapsed') this.metrics.stale++
@@ -472,7 +482,6 @@ export class HttpCache {
     // with any answer: read before the reply is hijacked.
     const own = ownHeaders(reply)
     reply.hijack()
-    const headers = request.headers
     const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
     if (
       conditional &&
