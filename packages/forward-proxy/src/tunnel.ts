@@ -1,5 +1,5 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
-import net from 'node:net'
+import type net from 'node:net'
 import {
   BadGatewayError,
   CONNECT_PATH,
@@ -10,13 +10,13 @@ import {
   type ProxyError,
   sendError,
   viaHasLoop,
-  watchIdle,
   writeRawError,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { checkThroughParent, resolveDestination } from './guard.js'
 import type { ResolvedOptions } from './options.js'
 import { dialThroughParent } from './parent.js'
+import { connectDirect, splice } from './splice.js'
 
 const noop = () => {}
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n'
@@ -55,7 +55,7 @@ export function bridgeConnect(fastify: FastifyInstance, tunnels: TunnelSet): voi
 
 function dialDirect(address: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address, port, allowHalfOpen: true })
+    const socket = connectDirect(address, port)
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new GatewayTimeoutError(`connecting to ${address}:${port} took too long`))
@@ -71,33 +71,6 @@ function dialDirect(address: string, port: number, timeoutMs: number): Promise<n
     }
     socket.once('error', onError)
   })
-}
-
-/**
- * Pipes two sockets both ways with backpressure (`pipe` pauses the faster side). A FIN from one side is
- * passed on as a FIN to the other while the opposite direction keeps flowing (half-close). A socket that
- * closes cleanly (both directions ended) leaves the other to finish flushing what it still holds and close
- * by itself; an error, an abrupt close or `idleMs` in which neither side sends a byte destroys both.
- * Silence is noticed from the sockets' byte counters (core's `watchIdle`), not by socket timeouts, which
- * re-arm a timer on every read and write of every relayed chunk.
- */
-export function splice(client: net.Socket, upstream: net.Socket, idleMs: number): void {
-  const destroyBoth = () => {
-    client.destroy()
-    upstream.destroy()
-  }
-  const stopWatching = watchIdle(client, upstream, idleMs, destroyBoth)
-  let open = 2
-  const onClose = (socket: net.Socket, other: net.Socket) => () => {
-    if (--open === 0) stopWatching()
-    if (!(socket.readableEnded && socket.writableFinished)) other.destroy()
-  }
-  client.on('error', destroyBoth)
-  upstream.on('error', destroyBoth)
-  client.on('close', onClose(client, upstream))
-  upstream.on('close', onClose(upstream, client))
-  client.pipe(upstream)
-  upstream.pipe(client)
 }
 
 export interface TunnelContext {
