@@ -12,13 +12,23 @@
 //                                      BENCH_ROUNDS interleaved rounds, default 3, the median shown)
 //   node bench/reverse-proxy.mjs instructions   instructions per proxied GET under callgrind, each proxy
 //   node bench/reverse-proxy.mjs cpu  (CPU µs per request of each Node proxy: steadier on a busy machine)
+//   node bench/reverse-proxy.mjs pairs  the two target ratios from back-to-back pairs of short wrk runs
+//                                      (BENCH_PAIRS, default 12, of BENCH_PAIR_SECONDS, default 3)
 //
 // Prints req/s, p50/p99 and the ratio against http-proxy for autocannon and wrk, then each proxy's peak
 // RSS under load. Stops everything it started (by PID) before exiting.
 import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { BIN, makeTempDir, startHaproxy, startNginx } from './lib/external.mjs'
-import { cpuSecondsOf, hasCommand, measureTarget, printTable, startProcess, stopAll } from './lib/harness.mjs'
+import {
+  cpuSecondsOf,
+  hasCommand,
+  measureTarget,
+  measureWrk,
+  printTable,
+  startProcess,
+  stopAll,
+} from './lib/harness.mjs'
 import { pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 import { serve } from './lib/role.mjs'
 
@@ -221,7 +231,88 @@ async function instructions() {
   }
 }
 
+/**
+ * `node bench/reverse-proxy.mjs pairs`: each of the issue's two ratios from BENCH_PAIRS pairs of short wrk
+ * runs (BENCH_PAIR_SECONDS each, after a second of warm-up), the two targets of a pair run back to back in
+ * alternating order; prints every pair's ratio and their median. On this VM a slow spell lasts longer than
+ * a pair, so it moves both runs of a pair alike, where in the interleaved table it lands on whichever rows
+ * ran in it (one target's rounds there differ by up to 2.5x).
+ */
+async function pairs() {
+  const count = Number(process.env.BENCH_PAIRS ?? 12)
+  const seconds = Number(process.env.BENCH_PAIR_SECONDS ?? 3)
+  if (!hasCommand('/usr/bin/wrk') && !hasCommand('wrk')) throw new Error('pairs needs wrk')
+  const started = []
+  pinLoadSide()
+  try {
+    const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    started.push(o1, o2)
+    const proxies = new Map()
+    for (const name of ['http-proxy', 'ours-1', 'ours-1+ac+cache', 'ours-2+health']) {
+      const p = await startProcess(SELF, [
+        'role',
+        name,
+        ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url]),
+      ])
+      started.push(p)
+      pinServer(p.pid)
+      proxies.set(name, p)
+    }
+    const run = (name) => {
+      const p = proxies.get(name)
+      return measureWrk({
+        name,
+        url: `${p.url}/`,
+        duration: seconds,
+        connections: CONNECTIONS,
+        warmup: 1,
+        server: p,
+      })
+    }
+    console.log(
+      `# reverse proxy, GET 100 B, ${CONNECTIONS} connections, wrk (1 thread), ${count} pairs of ${seconds} s runs ` +
+        `back to back (order alternating); ${pinningNote()}`,
+    )
+    for (const [a, b, target] of [
+      ['ours-1+ac+cache', 'http-proxy', '>= 1.8x'],
+      ['ours-2+health', 'ours-1', '>= 0.95x'],
+    ]) {
+      const ratios = []
+      const cpuRatios = []
+      for (let i = 0; i < count; i++) {
+        const first = i % 2 === 0 ? a : b
+        const r1 = await run(first)
+        const r2 = await run(first === a ? b : a)
+        const [ra, rb] = first === a ? [r1, r2] : [r2, r1]
+        const ratio = ra.rps / rb.rps
+        ratios.push(ratio)
+        if (ra.cpuMsPerReq > 0 && rb.cpuMsPerReq > 0) cpuRatios.push(rb.cpuMsPerReq / ra.cpuMsPerReq)
+        console.log(
+          `  pair ${String(i + 1).padStart(2)}: ${a} ${Math.round(ra.rps)} req/s, ${b} ${Math.round(rb.rps)} req/s: ${ratio.toFixed(2)}x`,
+        )
+      }
+      const med = (list) => {
+        const s = [...list].sort((x, y) => x - y)
+        return s.length === 0
+          ? Number.NaN
+          : s.length % 2
+            ? s[s.length >> 1]
+            : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+      }
+      const sorted = [...ratios].sort((x, y) => x - y)
+      console.log(
+        `${a} / ${b}: median ${med(ratios).toFixed(2)}x over ${count} pairs (range ${sorted[0].toFixed(2)}-${sorted.at(-1).toFixed(2)}x; ` +
+          `by CPU per request ${med(cpuRatios).toFixed(2)}x); target ${target}`,
+      )
+    }
+  } finally {
+    await stopAll(started)
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv.slice(4))
 else if (process.argv[2] === 'cpu') await cpuOnly()
+else if (process.argv[2] === 'pairs') await pairs()
 else if (process.argv[2] === 'instructions') await instructions()
 else await main()
