@@ -26,6 +26,7 @@ import {
   measureTarget,
   measureWrk,
   printTable,
+  samplePeakRss,
   startProcess,
   stopAll,
 } from './lib/harness.mjs'
@@ -270,6 +271,10 @@ async function pairs() {
         server: p,
       })
     }
+    // Each proxy's peak RSS over the whole run (every 100 ms), beside the ratios.
+    const peaks = [...proxies].map(([name, p]) => ({ name, stop: samplePeakRss(p.pid, 100) }))
+    // Every proxy warmed up (its JIT settled) before the first pair.
+    for (const name of proxies.keys()) await run(name)
     console.log(
       `# reverse proxy, GET 100 B, ${CONNECTIONS} connections, wrk (1 thread), ${count} pairs of ${seconds} s runs ` +
         `back to back (order alternating); ${pinningNote()}`,
@@ -306,6 +311,9 @@ async function pairs() {
           `by CPU per request ${med(cpuRatios).toFixed(2)}x); target ${target}`,
       )
     }
+    console.log(
+      `peak RSS over the run (target < 100 MB): ${peaks.map((x) => `${x.name} ${x.stop().toFixed(0)} MB`).join(', ')}`,
+    )
   } finally {
     await stopAll(started)
   }
