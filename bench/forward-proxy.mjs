@@ -18,6 +18,11 @@
 //   connect    one new CONNECT tunnel per exchange (tunnel set-up rate: the full Fastify lifecycle)
 // The origin answers directly too ("direct"), as the ceiling.
 //
+//   node bench/forward-proxy.mjs pairs   the issue's ratios from BENCH_PAIRS (default 12) pairs of short runs
+//                                        (BENCH_PAIR_SECONDS, default 3) back to back, order alternating:
+//                                        absolute-form (wrk) against Squid and proxy-chain, tunnels against
+//                                        proxy-chain (BENCH_SCENARIOS picks); the median ratio of each,
+//                                        and proxykit's peak RSS
 //   node bench/forward-proxy.mjs instructions   user-space instructions under callgrind: per absolute-form
 //                                               GET, a bare Fastify + undici spike vs proxykit; per exchange
 //                                               inside CONNECT tunnels, proxykit vs proxy-chain
@@ -255,8 +260,11 @@ async function connectLoad(proxyPort, originPort, connections, duration) {
 }
 
 // ---- main --------------------------------------------------------------------------------------------
-async function main() {
-  const duration = Number(process.env.BENCH_DURATION ?? 8)
+async function main(pairs = false) {
+  const pairCount = Number(process.env.BENCH_PAIRS ?? 12)
+  const duration = pairs
+    ? Number(process.env.BENCH_PAIR_SECONDS ?? 3)
+    : Number(process.env.BENCH_DURATION ?? 8)
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64)
   const dir = makeTempDir('proxykit-bench-forward-')
   const children = []
@@ -317,6 +325,20 @@ async function main() {
     }
     // Warm-up: each proxy's pools and JIT.
     for (const p of proxies) await autocannonAbsolute(p.port, origin.port, connections, 3)
+    if (pairs) {
+      await pairRuns({
+        proxies,
+        run,
+        origin,
+        rawOrigin,
+        loader,
+        dir,
+        connections,
+        duration,
+        count: pairCount,
+      })
+      return
+    }
 
     if (SCENARIOS.has('absolute')) {
       record('absolute', 'autocannon', 'direct', [await autocannonDirect(origin.port, connections, duration)])
@@ -358,6 +380,65 @@ async function main() {
     await stopAll(children)
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * `node bench/forward-proxy.mjs pairs`: proxykit against one other proxy in `count` pairs of runs back to
+ * back (the order alternating), for each of the issue's targets; prints every pair and the median ratio
+ * of req/s and of CPU per request. On this VM a slow spell outlasts a pair, so it moves both runs of a
+ * pair alike, where in the interleaved table it lands on whichever rows ran in it.
+ */
+async function pairRuns({ proxies, run, origin, rawOrigin, loader, dir, connections, duration, count }) {
+  const ours = proxies.find((p) => p.name === 'proxykit')
+  const useWrk = existsSync('/usr/bin/wrk')
+  const absolute = (p) =>
+    useWrk
+      ? wrkAbsolute(dir, p.port, origin.port, connections, duration)
+      : autocannonAbsolute(p.port, origin.port, connections, duration)
+  const tunnel = (p) =>
+    loader
+      ? nativeTunnelLoad(loader, p.port, rawOrigin.port, connections, duration)
+      : tunnelLoad(p.port, rawOrigin.port, connections, duration)
+  const comparisons = [
+    ['absolute', 'squid', absolute, '>= 1x'],
+    ['absolute', 'proxy-chain', absolute, '>= 3x'],
+    ['tunnel', 'proxy-chain', tunnel, '>= 1x'],
+  ]
+  console.log(
+    `pairs: ${count} per comparison, ${duration} s runs, absolute-form by ${useWrk ? 'wrk' : 'autocannon'}, ` +
+      `tunnels by ${loader ? 'lib/tunnel-load.c' : 'the Node client'}`,
+  )
+  const median = (list) => {
+    const s = [...list].sort((a, b) => a - b)
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  }
+  let peak = 0
+  for (const [scenario, name, load, target] of comparisons) {
+    const other = proxies.find((p) => p.name === name)
+    if (other === undefined || !SCENARIOS.has(scenario)) continue
+    const ratios = []
+    const cpu = []
+    for (let i = 0; i < count; i++) {
+      const order = i % 2 === 0 ? [ours, other] : [other, ours]
+      const r = new Map()
+      for (const p of order) r.set(p.name, await run(p, () => load(p)))
+      const a = r.get('proxykit')
+      const b = r.get(name)
+      peak = Math.max(peak, a.rss)
+      ratios.push(a.rps / b.rps)
+      cpu.push(b.cpuUs / a.cpuUs)
+      console.log(
+        `  ${scenario.padEnd(9)} pair ${String(i + 1).padStart(2)}: proxykit ${a.rps.toFixed(0)}, ${name} ` +
+          `${b.rps.toFixed(0)} req/s: ${(a.rps / b.rps).toFixed(2)}x (CPU per request ${(b.cpuUs / a.cpuUs).toFixed(2)}x)`,
+      )
+    }
+    const sorted = [...ratios].sort((x, y) => x - y)
+    console.log(
+      `${scenario} proxykit / ${name}: median ${median(ratios).toFixed(2)}x over ${count} pairs ` +
+        `(range ${sorted[0].toFixed(2)}-${sorted.at(-1).toFixed(2)}x; by CPU per request ${median(cpu).toFixed(2)}x); target ${target}`,
+    )
+  }
+  console.log(`proxykit peak RSS over the pairs: ${peak.toFixed(0)} MB (target < 100 MB)`)
 }
 
 // ---- child roles -------------------------------------------------------------------------------------
@@ -521,5 +602,5 @@ if (role === '--origin') {
     rmSync(dir, { recursive: true, force: true })
   }
 } else {
-  await main()
+  await main(role === 'pairs')
 }
