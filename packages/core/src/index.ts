@@ -32,11 +32,13 @@ export { connectionTokens, HOP_BY_HOP, type StripOptions, stripHopByHop } from '
 export { formatAuthority, type NormalizedHost, normalizeHost } from './host.js'
 export {
   type DispatchHandler,
+  directRead,
   type Exchange,
   Http1Pool,
   type Http1PoolOptions,
   type Http1Request,
   IDEMPOTENT_METHODS,
+  sharedReadBuffer,
   watchIdle,
 } from './http1/index.js'
 export { clientAddress, peerAddress } from './peer.js'

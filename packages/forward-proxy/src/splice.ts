@@ -1,5 +1,5 @@
 import net from 'node:net'
-import { watchIdle } from '@proxykit/core'
+import { sharedReadBuffer, watchIdle } from '@proxykit/core'
 
 /**
  * Where a directly dialled upstream socket's bytes go: set by `splice`. Until then the socket is paused
@@ -12,32 +12,23 @@ interface DirectSink {
 const kSink = Symbol('proxykit.tunnelSink')
 type DirectSocket = net.Socket & { [kSink]?: DirectSink }
 
-const READ_SIZE = 64 * 1024
-/**
- * One read buffer for every tunnel's directly dialled upstream socket. A read fills it and calls back
- * synchronously (libuv reads one socket at a time on this thread), and the callback copies what it
- * relays before returning, so the buffer is free again for whichever socket reads next. Allocated on the
- * first tunnel.
- */
-let shared: Buffer | null = null
-
 /**
  * Opens a TCP connection whose reads skip Node's stream machinery (`net.connect`'s `onread`): each read
- * lands in the shared buffer and is written to the tunnel's client from there. A stream read allocates a
+ * lands in core's shared read buffer (`sharedReadBuffer`) and is written to the tunnel's client from
+ * there, copied (the write may be queued, and the buffer is reused by the next read of any socket). A stream read allocates a
  * 64 KiB buffer with `malloc` per read, wraps it in an ArrayBuffer and a Buffer, pushes it through the
  * Readable and emits `'data'` to the pipe: per 100-byte exchange inside a tunnel that was about a fifth of
  * the proxy's user-space instructions (callgrind, `node bench/forward-proxy.mjs instructions`). The socket
  * starts paused; `splice` resumes it once the client is answered.
  */
 export function connectDirect(address: string, port: number): net.Socket {
-  shared ??= Buffer.allocUnsafeSlow(READ_SIZE)
   const sink: DirectSink = { client: null }
   const socket: DirectSocket = net.connect({
     host: address,
     port,
     allowHalfOpen: true,
     onread: {
-      buffer: shared,
+      buffer: sharedReadBuffer(),
       callback(n: number, buf: Uint8Array): boolean {
         const client = sink.client
         if (client === null || client.destroyed) return false

@@ -11,6 +11,7 @@ import {
 import { CHUNKED_ERROR, ChunkedDecoder } from './chunked.js'
 import { deadlineIn, type Expiring, unwatch, watch } from './deadlines.js'
 import { type Exchange, IDEMPOTENT_METHODS } from './exchange.js'
+import { directRead } from './read-buffer.js'
 import {
   BY_CLOSE,
   BY_LENGTH,
@@ -80,7 +81,8 @@ export class Connection implements Expiring {
   constructor(private readonly owner: ConnectionOwner) {
     const socket =
       owner.tls === null
-        ? net.connect({ host: owner.hostname, port: owner.port })
+        ? // Reads land in the shared buffer and arrive at onData copied out (read-buffer.ts): no stream read.
+          net.connect({ host: owner.hostname, port: owner.port, onread: directRead(this.onData) })
         : tls.connect({
             ...owner.tls,
             host: owner.hostname,
@@ -95,7 +97,7 @@ export class Connection implements Expiring {
     watch(this, owner.shortestTimeout)
     this.deadline = deadlineIn(owner.connectTimeout)
     socket.once(owner.tls === null ? 'connect' : 'secureConnect', this.onConnect)
-    socket.on('data', this.onData)
+    if (owner.tls !== null) socket.on('data', this.onData)
     socket.on('end', this.onEnd)
     socket.on('error', this.onError)
     socket.on('close', this.onClose)
