@@ -15,11 +15,11 @@ type DirectSocket = net.Socket & { [kSink]?: DirectSink }
 /**
  * Opens a TCP connection whose reads skip Node's stream machinery (`net.connect`'s `onread`): each read
  * lands in core's shared read buffer (`sharedReadBuffer`) and is written to the tunnel's client from
- * there, copied (the write may be queued, and the buffer is reused by the next read of any socket). A stream read allocates a
- * 64 KiB buffer with `malloc` per read, wraps it in an ArrayBuffer and a Buffer, pushes it through the
- * Readable and emits `'data'` to the pipe: per 100-byte exchange inside a tunnel that was about a fifth of
- * the proxy's user-space instructions (callgrind, `node bench/forward-proxy.mjs instructions`). The socket
- * starts paused; `splice` resumes it once the client is answered.
+ * there, copied (the write may be queued, and the buffer is reused by the next read of any socket). A
+ * stream read allocates a 64 KiB buffer with `malloc` per read, wraps it in an ArrayBuffer and a Buffer,
+ * pushes it through the Readable and emits `'data'` to the pipe: per 100-byte exchange inside a tunnel
+ * that was about a fifth of the proxy's user-space instructions (callgrind, `node bench/forward-proxy.mjs
+ * instructions`). The socket starts paused; `splice` resumes it once the client is answered.
  */
 export function connectDirect(address: string, port: number): net.Socket {
   const sink: DirectSink = { client: null }
