@@ -35,7 +35,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { BIN, makeTempDir, startSquidForward, startTinyproxy } from './lib/external.mjs'
-import { hasCommand, samplePeakRss, startProcess, stopAll, treeCpuSecondsOf } from './lib/harness.mjs'
+import {
+  hasCommand,
+  pairSummary,
+  samplePeakRss,
+  startProcess,
+  stopAll,
+  treeCpuSecondsOf,
+} from './lib/harness.mjs'
 import { pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 import { announce, serve } from './lib/role.mjs'
 
@@ -408,10 +415,6 @@ async function pairRuns({ proxies, run, origin, rawOrigin, loader, dir, connecti
     `pairs: ${count} per comparison, ${duration} s runs, absolute-form by ${useWrk ? 'wrk' : 'autocannon'}, ` +
       `tunnels by ${loader ? 'lib/tunnel-load.c' : 'the Node client'}`,
   )
-  const median = (list) => {
-    const s = [...list].sort((a, b) => a - b)
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-  }
   let peak = 0
   for (const [scenario, name, load, target] of comparisons) {
     const other = proxies.find((p) => p.name === name)
@@ -432,11 +435,7 @@ async function pairRuns({ proxies, run, origin, rawOrigin, loader, dir, connecti
           `${b.rps.toFixed(0)} req/s: ${(a.rps / b.rps).toFixed(2)}x (CPU per request ${(b.cpuUs / a.cpuUs).toFixed(2)}x)`,
       )
     }
-    const sorted = [...ratios].sort((x, y) => x - y)
-    console.log(
-      `${scenario} proxykit / ${name}: median ${median(ratios).toFixed(2)}x over ${count} pairs ` +
-        `(range ${sorted[0].toFixed(2)}-${sorted.at(-1).toFixed(2)}x; by CPU per request ${median(cpu).toFixed(2)}x); target ${target}`,
-    )
+    console.log(`${scenario} proxykit / ${name}: ${pairSummary(ratios, cpu)}; target ${target}`)
   }
   console.log(`proxykit peak RSS over the pairs: ${peak.toFixed(0)} MB (target < 100 MB)`)
 }

@@ -25,6 +25,7 @@ import {
   hasCommand,
   measureTarget,
   measureWrk,
+  pairSummary,
   printTable,
   samplePeakRss,
   startProcess,
@@ -297,19 +298,7 @@ async function pairs() {
           `  pair ${String(i + 1).padStart(2)}: ${a} ${Math.round(ra.rps)} req/s, ${b} ${Math.round(rb.rps)} req/s: ${ratio.toFixed(2)}x`,
         )
       }
-      const med = (list) => {
-        const s = [...list].sort((x, y) => x - y)
-        return s.length === 0
-          ? Number.NaN
-          : s.length % 2
-            ? s[s.length >> 1]
-            : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-      }
-      const sorted = [...ratios].sort((x, y) => x - y)
-      console.log(
-        `${a} / ${b}: median ${med(ratios).toFixed(2)}x over ${count} pairs (range ${sorted[0].toFixed(2)}-${sorted.at(-1).toFixed(2)}x; ` +
-          `by CPU per request ${med(cpuRatios).toFixed(2)}x); target ${target}`,
-      )
+      console.log(`${a} / ${b}: ${pairSummary(ratios, cpuRatios)}; target ${target}`)
     }
     console.log(
       `peak RSS over the run (target < 100 MB): ${peaks.map((x) => `${x.name} ${x.stop().toFixed(0)} MB`).join(', ')}`,

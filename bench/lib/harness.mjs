@@ -393,6 +393,23 @@ export function markdownTable(results, baselineName) {
 }
 
 /**
+ * The closing line of a pairs comparison: the median of the pairs' req/s ratios, their range, and the
+ * median of their CPU-per-request ratios (`ratios` and `cpuRatios`: one number per pair).
+ */
+export function pairSummary(ratios, cpuRatios) {
+  const median = (list) => {
+    const s = [...list].sort((x, y) => x - y)
+    if (s.length === 0) return Number.NaN
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  }
+  const sorted = [...ratios].sort((x, y) => x - y)
+  return (
+    `median ${median(ratios).toFixed(2)}x over ${ratios.length} pairs (range ${sorted[0].toFixed(2)}-` +
+    `${sorted.at(-1).toFixed(2)}x; by CPU per request ${median(cpuRatios).toFixed(2)}x)`
+  )
+}
+
+/**
  * Prints `title`, an aligned table (req/s, p50, p99, ratio of req/s against `baselineName`, errors, and
  * the server's CPU ms per request when measured) and the same table in markdown. Returns the markdown.
  */

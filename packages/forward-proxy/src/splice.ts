@@ -1,5 +1,5 @@
 import net from 'node:net'
-import { sharedReadBuffer, watchIdle } from '@proxykit/core'
+import { directRead, watchIdle } from '@proxykit/core'
 
 /**
  * Where a directly dialled upstream socket's bytes go: set by `splice`. Until then the socket is paused
@@ -14,8 +14,8 @@ type DirectSocket = net.Socket & { [kSink]?: DirectSink }
 
 /**
  * Opens a TCP connection whose reads skip Node's stream machinery (`net.connect`'s `onread`): each read
- * lands in core's shared read buffer (`sharedReadBuffer`) and is written to the tunnel's client from
- * there, copied (the write may be queued, and the buffer is reused by the next read of any socket). A
+ * lands in core's shared read buffer and is written to the tunnel's client as a copy (core's
+ * `directRead`). A
  * stream read allocates a 64 KiB buffer with `malloc` per read, wraps it in an ArrayBuffer and a Buffer,
  * pushes it through the Readable and emits `'data'` to the pipe: per 100-byte exchange inside a tunnel
  * that was about a fifth of the proxy's user-space instructions (callgrind, `node bench/forward-proxy.mjs
@@ -27,18 +27,13 @@ export function connectDirect(address: string, port: number): net.Socket {
     host: address,
     port,
     allowHalfOpen: true,
-    onread: {
-      buffer: sharedReadBuffer(),
-      callback(n: number, buf: Uint8Array): boolean {
-        const client = sink.client
-        if (client === null || client.destroyed) return false
-        // A copy: the write may be queued (a slow client), and the shared buffer is reused by the next read.
-        const chunk = Buffer.allocUnsafe(n)
-        chunk.set(n === buf.length ? buf : buf.subarray(0, n))
-        // false pauses this socket (backpressure) until the client drains.
-        return client.write(chunk)
-      },
-    },
+    // A copy of each read (directRead): the write may be queued (a slow client), and the shared buffer is
+    // reused by the next read. false pauses this socket (backpressure) until the client drains.
+    onread: directRead((chunk) => {
+      const client = sink.client
+      if (client === null || client.destroyed) return false
+      return client.write(chunk)
+    }),
   })
   socket[kSink] = sink
   socket.pause()

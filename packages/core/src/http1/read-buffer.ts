@@ -21,17 +21,17 @@ export function sharedReadBuffer(): Buffer {
 
 /**
  * `onread` options for `net.connect` that hand each read to `onChunk` as a Buffer of its own (a copy out
- * of the shared buffer: small reads come from Node's Buffer pool, no `malloc`). Pausing the socket
- * (`socket.pause()`) stops reading as usual; `'end'`, `'error'` and `'close'` are emitted as usual.
+ * of the shared buffer: small reads come from Node's Buffer pool, no `malloc`). `onChunk` returning false
+ * pauses the socket until `socket.resume()` (backpressure), as `socket.pause()` does; `'end'`, `'error'`
+ * and `'close'` are emitted as usual.
  */
-export function directRead(onChunk: (chunk: Buffer) => void): net.OnReadOpts {
+export function directRead(onChunk: (chunk: Buffer) => unknown): net.OnReadOpts {
   return {
     buffer: sharedReadBuffer(),
     callback(n: number, buf: Uint8Array): boolean {
       const chunk = Buffer.allocUnsafe(n)
       chunk.set(n === buf.length ? buf : buf.subarray(0, n))
-      onChunk(chunk)
-      return true
+      return onChunk(chunk) !== false
     },
   }
 }
