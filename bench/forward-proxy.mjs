@@ -23,6 +23,8 @@
 //                                        absolute-form (wrk) against Squid and proxy-chain, tunnels against
 //                                        proxy-chain (BENCH_SCENARIOS picks); the median ratio of each,
 //                                        and proxykit's peak RSS
+//   node bench/forward-proxy.mjs rss     each proxy's RSS through one unbroken run per scenario (absolute-form,
+//                                        then tunnels) of BENCH_RSS_SECONDS (default 90) at 64 connections
 //   node bench/forward-proxy.mjs instructions   user-space instructions under callgrind: per absolute-form
 //                                               GET, a bare Fastify + undici spike vs proxykit; per exchange
 //                                               inside CONNECT tunnels, proxykit vs proxy-chain
@@ -39,6 +41,7 @@ import {
   hasCommand,
   pairSummary,
   samplePeakRss,
+  sampleRssTimeline,
   startProcess,
   stopAll,
   treeCpuSecondsOf,
@@ -126,7 +129,7 @@ async function autocannonDirect(originPort, connections, duration) {
   }
 }
 
-function wrkAbsolute(dir, proxyPort, originPort, connections, duration) {
+async function wrkAbsolute(dir, proxyPort, originPort, connections, duration) {
   const script = join(dir, `wrk-${originPort}.lua`)
   writeFileSync(
     script,
@@ -135,7 +138,11 @@ function wrkAbsolute(dir, proxyPort, originPort, connections, duration) {
   const target = proxyPort === null ? `http://127.0.0.1:${originPort}/` : `http://127.0.0.1:${proxyPort}/`
   const args = ['-t1', `-c${connections}`, `-d${duration}s`, '--latency']
   if (proxyPort !== null) args.push('-s', script)
-  const out = spawnSync('/usr/bin/wrk', [...args, target], { encoding: 'utf8' }).stdout ?? ''
+  // Asynchronous, so this process keeps sampling the proxy's RSS while wrk runs.
+  const { stdout: out } = await execFileAsync('/usr/bin/wrk', [...args, target], {
+    encoding: 'utf8',
+    timeout: (duration + 30) * 1000,
+  })
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
   const ms = (label) => {
     const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out)
@@ -267,11 +274,14 @@ async function connectLoad(proxyPort, originPort, connections, duration) {
 }
 
 // ---- main --------------------------------------------------------------------------------------------
-async function main(pairs = false) {
+async function main(mode = 'table') {
+  const pairs = mode === 'pairs'
   const pairCount = Number(process.env.BENCH_PAIRS ?? 12)
   const duration = pairs
     ? Number(process.env.BENCH_PAIR_SECONDS ?? 3)
-    : Number(process.env.BENCH_DURATION ?? 8)
+    : mode === 'rss'
+      ? Number(process.env.BENCH_RSS_SECONDS ?? 90)
+      : Number(process.env.BENCH_DURATION ?? 8)
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64)
   const dir = makeTempDir('proxykit-bench-forward-')
   const children = []
@@ -282,6 +292,10 @@ async function main(pairs = false) {
     const rawOrigin = await startProcess(SELF, ['--raw-origin'])
     children.push(rawOrigin)
     const loader = buildTunnelLoader(dir)
+    if (mode === 'rss') {
+      await rssRuns({ origin, rawOrigin, loader, dir, connections, duration })
+      return
+    }
     const proxies = []
     const add = async (name, start) => {
       const p = await start()
@@ -353,7 +367,9 @@ async function main(pairs = false) {
         autocannonAbsolute(p.port, origin.port, connections, duration),
       )
       if (useWrk) {
-        record('absolute', 'wrk', 'direct', [wrkAbsolute(dir, null, origin.port, connections, duration)])
+        record('absolute', 'wrk', 'direct', [
+          await wrkAbsolute(dir, null, origin.port, connections, duration),
+        ])
         await scenario('absolute', 'wrk', async (p) =>
           wrkAbsolute(dir, p.port, origin.port, connections, duration),
         )
@@ -438,6 +454,54 @@ async function pairRuns({ proxies, run, origin, rawOrigin, loader, dir, connecti
     console.log(`${scenario} proxykit / ${name}: ${pairSummary(ratios, cpu)}; target ${target}`)
   }
   console.log(`proxykit peak RSS over the pairs: ${peak.toFixed(0)} MB (target < 100 MB)`)
+}
+
+/**
+ * The issue's "proxy RSS under 100 MB at 64 connections": for each proxy and scenario (absolute-form by
+ * wrk, then 64 tunnels), a fresh proxy process, a 3 s warm-up, then one unbroken run of `duration`
+ * seconds, its RSS sampled every 100 ms from the warm-up on. The pairs mode's peak is another figure: there one process
+ * takes every scenario and has its 64 connections closed and opened again for every run, for minutes;
+ * each round leaves Node's per-socket objects in V8's old space until a mark-compact collects them.
+ */
+async function rssRuns({ origin, rawOrigin, loader, dir, connections, duration }) {
+  const useWrk = existsSync('/usr/bin/wrk')
+  console.log(
+    `rss: a fresh process per proxy and scenario, 3 s warm-up, then one unbroken run of ${duration} s at ` +
+      `${connections} connections (target < 100 MB); ${pinningNote()}`,
+  )
+  const proxies = [
+    ['proxykit', () => startProcess(SELF, ['--proxykit', String(origin.port), String(rawOrigin.port)])],
+    ['proxy-chain', () => startProcess(SELF, ['--proxy-chain'])],
+  ]
+  const load = (scenario, port, seconds) =>
+    scenario === 'absolute'
+      ? useWrk
+        ? wrkAbsolute(dir, port, origin.port, connections, seconds)
+        : autocannonAbsolute(port, origin.port, connections, seconds)
+      : loader
+        ? nativeTunnelLoad(loader, port, rawOrigin.port, connections, seconds)
+        : tunnelLoad(port, rawOrigin.port, connections, seconds)
+  for (const scenario of ['absolute', 'tunnel']) {
+    if (!SCENARIOS.has(scenario)) continue
+    for (const [name, start] of proxies) {
+      const p = await start()
+      try {
+        pinServer(p.pid)
+        const idle = p.rssMB()
+        const stop = sampleRssTimeline(p.pid)
+        await load(scenario, p.port, 3)
+        const r = await load(scenario, p.port, duration)
+        const t = stop()
+        console.log(
+          `${scenario.padEnd(9)} ${name.padEnd(12)} ${Math.round(r.rps)} req/s  RSS idle ${idle.toFixed(0)} MB, ` +
+            `peak ${t.peak.toFixed(1)} MB, at the end ${t.last.toFixed(1)} MB; ` +
+            `peak per 10 s: ${t.windows.map((w) => w.toFixed(0)).join(' ')}`,
+        )
+      } finally {
+        await p.stop()
+      }
+    }
+  }
 }
 
 // ---- child roles -------------------------------------------------------------------------------------
@@ -601,5 +665,5 @@ if (role === '--origin') {
     rmSync(dir, { recursive: true, force: true })
   }
 } else {
-  await main(role === 'pairs')
+  await main(role === 'pairs' || role === 'rss' ? role : 'table')
 }

@@ -14,6 +14,9 @@
 //   node bench/reverse-proxy.mjs cpu  (CPU µs per request of each Node proxy: steadier on a busy machine)
 //   node bench/reverse-proxy.mjs pairs  the two target ratios from back-to-back pairs of short wrk runs
 //                                      (BENCH_PAIRS, default 12, of BENCH_PAIR_SECONDS, default 3)
+//   node bench/reverse-proxy.mjs rss   each server's RSS through one unbroken wrk run at 64 connections
+//                                      (BENCH_RSS_SECONDS, default 90), one server at a time, beside a
+//                                      plain Fastify route sending the same 100 bytes (no proxy: the floor)
 //
 // Prints req/s, p50/p99 and the ratio against http-proxy for autocannon and wrk, then each proxy's peak
 // RSS under load. Stops everything it started (by PID) before exiting.
@@ -28,6 +31,7 @@ import {
   pairSummary,
   printTable,
   samplePeakRss,
+  sampleRssTimeline,
   startProcess,
   stopAll,
 } from './lib/harness.mjs'
@@ -44,7 +48,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 async function role(name, upstreams) {
   const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
-  if (name === 'http-proxy') {
+  if (name === 'plain') {
+    // No proxy at all: a Fastify route sending the origin's 100 bytes from memory (the floor of any
+    // Fastify process under this load, for the rss mode).
+    const body = Buffer.alloc(100, 'x')
+    app.get('/', (request, reply) => {
+      reply.header('content-type', 'application/octet-stream').send(body)
+    })
+  } else if (name === 'http-proxy') {
     const { default: httpProxy } = await import('@fastify/http-proxy')
     await app.register(httpProxy, { upstream: upstreams[0] })
   } else {
@@ -308,8 +319,59 @@ async function pairs() {
   }
 }
 
+/**
+ * The issue's "proxy RSS under 100 MB at 64 connections": each server alone through one unbroken run of
+ * BENCH_RSS_SECONDS at CONNECTIONS connections (after a 3 s warm-up on the same connections' count),
+ * its RSS sampled every 100 ms. The pairs mode's peak RSS is another figure: there every server is
+ * reconnected 64 times a pair for minutes, and each round of closed connections leaves Node's per-socket
+ * objects in V8's old space until a mark-compact collects them.
+ */
+async function rss() {
+  const seconds = Number(process.env.BENCH_RSS_SECONDS ?? 90)
+  if (!hasCommand('/usr/bin/wrk') && !hasCommand('wrk')) throw new Error('rss needs wrk')
+  const started = []
+  pinLoadSide()
+  try {
+    const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    started.push(o1, o2)
+    console.log(
+      `# reverse proxy RSS, GET 100 B, ${CONNECTIONS} connections, one unbroken wrk run of ${seconds} s ` +
+        `per server (target < 100 MB); ${pinningNote()}`,
+    )
+    for (const name of ['plain', 'http-proxy', 'ours-1', 'ours-1+ac+cache', 'ours-2+health']) {
+      const p = await startProcess(SELF, [
+        'role',
+        name,
+        ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url]),
+      ])
+      started.push(p)
+      pinServer(p.pid)
+      const idle = p.rssMB()
+      const stop = sampleRssTimeline(p.pid)
+      const r = await measureWrk({
+        name,
+        url: `${p.url}/`,
+        duration: seconds,
+        connections: CONNECTIONS,
+        warmup: 3,
+        server: p,
+      })
+      const t = stop()
+      console.log(
+        `${name.padEnd(16)} ${Math.round(r.rps)} req/s  RSS idle ${idle.toFixed(0)} MB, peak ${t.peak.toFixed(1)} MB, ` +
+          `at the end ${t.last.toFixed(1)} MB; peak per 10 s: ${t.windows.map((w) => w.toFixed(0)).join(' ')}`,
+      )
+      await p.stop()
+    }
+  } finally {
+    await stopAll(started)
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv.slice(4))
 else if (process.argv[2] === 'cpu') await cpuOnly()
 else if (process.argv[2] === 'pairs') await pairs()
+else if (process.argv[2] === 'rss') await rss()
 else if (process.argv[2] === 'instructions') await instructions()
 else await main()

@@ -139,6 +139,37 @@ export function samplePeakRss(pid, intervalMs = 100) {
 }
 
 /**
+ * Samples a process's RSS every `intervalMs` (for `rss` modes: one long run at a steady number of
+ * connections). The returned function stops sampling and returns `{ peak, last, windows }`: the peak and
+ * the last sample in MB, and the peak of each `windowMs` window in order, to show whether RSS is flat or
+ * still climbing at the end.
+ */
+export function sampleRssTimeline(pid, windowMs = 10_000, intervalMs = 100) {
+  const windows = []
+  let peak = 0
+  let last = Number.NaN
+  let windowPeak = 0
+  let windowStart = Date.now()
+  const timer = setInterval(() => {
+    const mb = rssMBOf(pid)
+    if (Number.isNaN(mb)) return
+    last = mb
+    if (mb > peak) peak = mb
+    if (mb > windowPeak) windowPeak = mb
+    if (Date.now() - windowStart >= windowMs) {
+      windows.push(windowPeak)
+      windowPeak = 0
+      windowStart = Date.now()
+    }
+  }, intervalMs)
+  return () => {
+    clearInterval(timer)
+    if (windowPeak > 0) windows.push(windowPeak)
+    return { peak, last, windows }
+  }
+}
+
+/**
  * Spawns `node scriptPath ...args` and waits for the JSON line `{"url": "...", "port": N}` it prints on
  * stdout once listening. Its stderr passes through; later stdout lines are ignored.
  * Resolves `{ url, port, pid, info, rssMB(), cpuSeconds(), stop() }` (`info` is the whole JSON line).
