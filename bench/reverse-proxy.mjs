@@ -252,6 +252,27 @@ async function instructions() {
  * a pair, so it moves both runs of a pair alike, where in the interleaved table it lands on whichever rows
  * ran in it (one target's rounds there differ by up to 2.5x).
  */
+/** Two origins answering 100 bytes, added to `started` (stopped with everything else). */
+async function startOrigins(started) {
+  const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+  started.push(o1)
+  const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+  started.push(o2)
+  return [o1, o2]
+}
+
+/** A role process (pinned to the measured core), balancing over both origins for ours-2+health. */
+async function startRole(name, [o1, o2], started) {
+  const p = await startProcess(SELF, [
+    'role',
+    name,
+    ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url]),
+  ])
+  started.push(p)
+  pinServer(p.pid)
+  return p
+}
+
 async function pairs() {
   const count = Number(process.env.BENCH_PAIRS ?? 12)
   const seconds = Number(process.env.BENCH_PAIR_SECONDS ?? 3)
@@ -263,9 +284,7 @@ async function pairs() {
   const started = []
   pinLoadSide()
   try {
-    const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
-    const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
-    started.push(o1, o2)
+    const origins = await startOrigins(started)
     const live = new Map()
     const peaks = new Map()
     const run = (name) => {
@@ -286,13 +305,7 @@ async function pairs() {
         peaks.set(name, Math.max(peaks.get(name) ?? 0, old.stopRss()))
         await old.p.stop()
       }
-      const p = await startProcess(SELF, [
-        'role',
-        name,
-        ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url]),
-      ])
-      started.push(p)
-      pinServer(p.pid)
+      const p = await startRole(name, origins, started)
       live.set(name, { p, stopRss: samplePeakRss(p.pid, 100) })
       await run(name)
     }
@@ -337,9 +350,9 @@ async function pairs() {
 /**
  * The issue's "proxy RSS under 100 MB at 64 connections": each server alone through one unbroken run of
  * BENCH_RSS_SECONDS at CONNECTIONS connections (after a 3 s warm-up on the same connections' count),
- * its RSS sampled every 100 ms. The pairs mode's peak RSS is another figure: there every server is
- * reconnected 64 times a pair for minutes, and each round of closed connections leaves Node's per-socket
- * objects in V8's old space until a mark-compact collects them.
+ * its RSS sampled every 100 ms. The pairs mode's peak RSS is another figure: there a process takes run
+ * after run, each closing its 64 connections and opening 64 new ones, and each round leaves Node's
+ * per-socket objects in V8's old space until a mark-compact collects them.
  */
 async function rss() {
   const seconds = Number(process.env.BENCH_RSS_SECONDS ?? 90)
@@ -347,21 +360,13 @@ async function rss() {
   const started = []
   pinLoadSide()
   try {
-    const o1 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
-    const o2 = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
-    started.push(o1, o2)
+    const origins = await startOrigins(started)
     console.log(
       `# reverse proxy RSS, GET 100 B, ${CONNECTIONS} connections, one unbroken wrk run of ${seconds} s ` +
         `per server (target < 100 MB); ${pinningNote()}`,
     )
     for (const name of ['plain', 'http-proxy', 'ours-1', 'ours-1+ac+cache', 'ours-2+health']) {
-      const p = await startProcess(SELF, [
-        'role',
-        name,
-        ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url]),
-      ])
-      started.push(p)
-      pinServer(p.pid)
+      const p = await startRole(name, origins, started)
       const idle = p.rssMB()
       const stop = sampleRssTimeline(p.pid)
       const r = await measureWrk({
