@@ -23,8 +23,9 @@
 //                                        absolute-form (wrk) against Squid and proxy-chain, tunnels against
 //                                        proxy-chain (BENCH_SCENARIOS picks); the median ratio of each,
 //                                        and proxykit's peak RSS
-//   node bench/forward-proxy.mjs rss     each proxy's RSS through one unbroken run per scenario (absolute-form,
-//                                        then tunnels) of BENCH_RSS_SECONDS (default 90) at 64 connections
+//   node bench/forward-proxy.mjs rss     proxykit's and proxy-chain's RSS, a fresh process per scenario
+//                                        (absolute-form, then tunnels) through one unbroken run of
+//                                        BENCH_RSS_SECONDS (default 90) at 64 connections
 //   node bench/forward-proxy.mjs instructions   user-space instructions under callgrind: per absolute-form
 //                                               GET, a bare Fastify + undici spike vs proxykit; per exchange
 //                                               inside CONNECT tunnels, proxykit vs proxy-chain
@@ -273,6 +274,22 @@ async function connectLoad(proxyPort, originPort, connections, duration) {
   return runWorkers(worker, connections, latencies, () => errors)
 }
 
+/**
+ * The load of one scenario against a proxy on `port` for `seconds`: absolute-form GETs by wrk (autocannon
+ * without wrk), or back-to-back exchanges inside tunnels by lib/tunnel-load.c (the Node client without cc).
+ */
+function scenarioLoad({ dir, origin, rawOrigin, loader, connections }) {
+  const useWrk = existsSync('/usr/bin/wrk')
+  return (scenario, port, seconds) =>
+    scenario === 'absolute'
+      ? useWrk
+        ? wrkAbsolute(dir, port, origin.port, connections, seconds)
+        : autocannonAbsolute(port, origin.port, connections, seconds)
+      : loader
+        ? nativeTunnelLoad(loader, port, rawOrigin.port, connections, seconds)
+        : tunnelLoad(port, rawOrigin.port, connections, seconds)
+}
+
 // ---- main --------------------------------------------------------------------------------------------
 async function main(mode = 'table') {
   const pairs = mode === 'pairs'
@@ -376,10 +393,8 @@ async function main(mode = 'table') {
       }
     }
     if (SCENARIOS.has('tunnel'))
-      await scenario('tunnel', 'custom', async (p) =>
-        loader
-          ? nativeTunnelLoad(loader, p.port, rawOrigin.port, connections, duration)
-          : tunnelLoad(p.port, rawOrigin.port, connections, duration),
+      await scenario('tunnel', 'custom', (p) =>
+        scenarioLoad({ dir, origin, rawOrigin, loader, connections })('tunnel', p.port, duration),
       )
     if (SCENARIOS.has('connect'))
       await scenario('connect', 'custom', (p) => connectLoad(p.port, origin.port, connections, duration))
@@ -414,14 +429,9 @@ async function main(mode = 'table') {
 async function pairRuns({ proxies, run, origin, rawOrigin, loader, dir, connections, duration, count }) {
   const ours = proxies.find((p) => p.name === 'proxykit')
   const useWrk = existsSync('/usr/bin/wrk')
-  const absolute = (p) =>
-    useWrk
-      ? wrkAbsolute(dir, p.port, origin.port, connections, duration)
-      : autocannonAbsolute(p.port, origin.port, connections, duration)
-  const tunnel = (p) =>
-    loader
-      ? nativeTunnelLoad(loader, p.port, rawOrigin.port, connections, duration)
-      : tunnelLoad(p.port, rawOrigin.port, connections, duration)
+  const load = scenarioLoad({ dir, origin, rawOrigin, loader, connections })
+  const absolute = (p) => load('absolute', p.port, duration)
+  const tunnel = (p) => load('tunnel', p.port, duration)
   const comparisons = [
     ['absolute', 'squid', absolute, '>= 1x'],
     ['absolute', 'proxy-chain', absolute, '>= 3x'],
@@ -462,12 +472,12 @@ async function pairRuns({ proxies, run, origin, rawOrigin, loader, dir, connecti
 /**
  * The issue's "proxy RSS under 100 MB at 64 connections": for each proxy and scenario (absolute-form by
  * wrk, then 64 tunnels), a fresh proxy process, a 3 s warm-up, then one unbroken run of `duration`
- * seconds, its RSS sampled every 100 ms from the warm-up on. The pairs mode's peak is another figure: there one process
- * takes every scenario and has its 64 connections closed and opened again for every run, for minutes;
- * each round leaves Node's per-socket objects in V8's old space until a mark-compact collects them.
+ * seconds, its RSS sampled every 100 ms from the warm-up on. The pairs mode's peak is another figure:
+ * there one process takes every scenario and has its 64 connections closed and opened again for every
+ * run, for minutes; each round leaves Node's per-socket objects in V8's old space until a mark-compact
+ * collects them.
  */
 async function rssRuns({ origin, rawOrigin, loader, dir, connections, duration }) {
-  const useWrk = existsSync('/usr/bin/wrk')
   console.log(
     `rss: a fresh process per proxy and scenario, 3 s warm-up, then one unbroken run of ${duration} s at ` +
       `${connections} connections (target < 100 MB); ${pinningNote()}`,
@@ -476,14 +486,7 @@ async function rssRuns({ origin, rawOrigin, loader, dir, connections, duration }
     ['proxykit', () => startProcess(SELF, ['--proxykit', String(origin.port), String(rawOrigin.port)])],
     ['proxy-chain', () => startProcess(SELF, ['--proxy-chain'])],
   ]
-  const load = (scenario, port, seconds) =>
-    scenario === 'absolute'
-      ? useWrk
-        ? wrkAbsolute(dir, port, origin.port, connections, seconds)
-        : autocannonAbsolute(port, origin.port, connections, seconds)
-      : loader
-        ? nativeTunnelLoad(loader, port, rawOrigin.port, connections, seconds)
-        : tunnelLoad(port, rawOrigin.port, connections, seconds)
+  const load = scenarioLoad({ dir, origin, rawOrigin, loader, connections })
   for (const scenario of ['absolute', 'tunnel']) {
     if (!SCENARIOS.has(scenario)) continue
     for (const [name, start] of proxies) {

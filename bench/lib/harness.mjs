@@ -123,22 +123,6 @@ export function treeCpuSecondsOf(pid) {
 }
 
 /**
- * Samples a process's RSS every `intervalMs` until the returned function is called; that function
- * returns the peak in MB (0 when no sample could be read).
- */
-export function samplePeakRss(pid, intervalMs = 100) {
-  let peak = 0
-  const timer = setInterval(() => {
-    const mb = rssMBOf(pid)
-    if (mb > peak) peak = mb
-  }, intervalMs)
-  return () => {
-    clearInterval(timer)
-    return peak
-  }
-}
-
-/**
  * Samples a process's RSS every `intervalMs` (for `rss` modes: one long run at a steady number of
  * connections). The returned function stops sampling and returns `{ peak, last, windows }`: the peak and
  * the last sample in MB, and the peak of each `windowMs` window in order, to show whether RSS is flat or
@@ -167,6 +151,15 @@ export function sampleRssTimeline(pid, windowMs = 10_000, intervalMs = 100) {
     if (windowPeak > 0) windows.push(windowPeak)
     return { peak, last, windows }
   }
+}
+
+/**
+ * Samples a process's RSS every `intervalMs` until the returned function is called; that function
+ * returns the peak in MB (0 when no sample could be read).
+ */
+export function samplePeakRss(pid, intervalMs = 100) {
+  const stop = sampleRssTimeline(pid, Number.POSITIVE_INFINITY, intervalMs)
+  return () => stop().peak
 }
 
 /**

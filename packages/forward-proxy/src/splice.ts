@@ -13,13 +13,11 @@ const kSink = Symbol('proxykit.tunnelSink')
 type DirectSocket = net.Socket & { [kSink]?: DirectSink }
 
 /**
- * Opens a TCP connection whose reads skip Node's stream machinery (`net.connect`'s `onread`): each read
- * lands in core's shared read buffer and is written to the tunnel's client as a copy (core's
- * `directRead`). A
- * stream read allocates a 64 KiB buffer with `malloc` per read, wraps it in an ArrayBuffer and a Buffer,
- * pushes it through the Readable and emits `'data'` to the pipe: per 100-byte exchange inside a tunnel
- * that was about a fifth of the proxy's user-space instructions (callgrind, `node bench/forward-proxy.mjs
- * instructions`). The socket starts paused; `splice` resumes it once the client is answered.
+ * Opens a TCP connection whose reads skip Node's stream machinery: each read lands in core's shared read
+ * buffer and is written to the tunnel's client as a copy (core's `directRead`, which says what a stream
+ * read costs). Per 100-byte exchange inside a tunnel, the stream reads were about a fifth of the proxy's
+ * user-space instructions (callgrind, `node bench/forward-proxy.mjs instructions`). The socket starts
+ * paused; `splice` resumes it once the client is answered.
  */
 export function connectDirect(address: string, port: number): net.Socket {
   const sink: DirectSink = { client: null }
