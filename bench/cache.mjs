@@ -3,6 +3,8 @@
 //
 //   hits (100 B and 16 KiB bodies)
 //     plain route        a Fastify route sending the same bytes from memory (the baseline)
+//     node http          a bare node:http server sending the same bytes, no Fastify: the floor under any
+//                        Fastify app, so under any hit a Fastify plugin can answer
 //     plain route + core the same with @proxykit/core's context hook, which every proxykit plugin installs
 //     cache hit          @proxykit/cache in front of a relay route (undici + core's relay);
 //                        after the first request every request is a hit
@@ -16,7 +18,8 @@
 //
 //   node bench/cache.mjs
 //   node bench/cache.mjs instructions   instructions per request under callgrind: a 100 B hit against the plain
-//                                       route, a miss through the reverse proxy with and without the cache
+//                                       route and node:http alone, a miss through the reverse proxy with and
+//                                       without the cache
 //
 // About 4-5 minutes (through run.mjs, set BENCH_TIMEOUT=600): BENCH_ROUNDS interleaved rounds (default 3) of
 // BENCH_DURATION seconds (default 2) per target and tool, BENCH_CONNECTIONS 64; the median round is shown.
@@ -91,6 +94,7 @@ async function addProxy(app, upstream) {
 
 async function role(name, arg) {
   if (name === 'origin') return origin(Number(arg), process.argv[5] ?? '-')
+  if (name === 'node-http') return origin(Number(arg), 'max-age=3600')
   const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
   if (name === 'plain' || name === 'plain+core') {
@@ -210,6 +214,7 @@ async function hits(size, dir, started) {
     targets.push({ name, url: `${p.url}${path}`, pid: p.pid })
   }
   await add('plain route', 'plain', String(size))
+  await add('node http (no Fastify)', 'node-http', String(size))
   await add('plain route + core', 'plain+core', String(size))
   await add('cache hit', 'proxy+cache', o.url)
   await add('shape: send', 'shape-send', String(size))
@@ -238,7 +243,7 @@ async function hits(size, dir, started) {
     for (let i = 0; i < 3; i++) {
       const res = await fetch(t.url)
       await res.arrayBuffer()
-      if (i === 2 && t.name !== 'plain route' && !t.name.startsWith('shape'))
+      if (i === 2 && /^(cache|varnish|squid|nginx)/.test(t.name))
         console.log(
           `  ${t.name}: ${res.headers.get('cache-status') ?? res.headers.get('x-cache') ?? ''} age=${res.headers.get('age')}`,
         )
@@ -252,6 +257,25 @@ async function hits(size, dir, started) {
   printTable('autocannon', ac, 'plain route')
   if (wrk.some(Boolean)) printTable('wrk (1 thread)', wrk, 'plain route')
   printEfficiency(efficiency, 'plain route')
+  printVsSquid(ac, wrk, efficiency)
+}
+
+/**
+ * The issue's second hit target is Squid's req/s. Against Squid, the rows that bound what a Fastify plugin
+ * can reach: node:http alone (nothing a Fastify app answers costs less), the plain route, and the hit.
+ */
+function printVsSquid(ac, wrk, efficiency) {
+  const squid = (list, key) => list.find((r) => r.name === 'squid')?.[key]
+  if (squid(ac, 'rps') === undefined) return
+  console.log('\nagainst Squid (autocannon req/s; wrk req/s; requests per CPU-second)')
+  for (const name of ['node http (no Fastify)', 'plain route', 'cache hit']) {
+    const ratio = (list, key) => {
+      const r = list.find((x) => x.name === name)?.[key]
+      const s = squid(list, key)
+      return r !== undefined && s !== undefined ? `${(r / s).toFixed(2)}x` : '-'
+    }
+    console.log(`  ${name}: ${ratio(ac, 'rps')}; ${ratio(wrk, 'rps')}; ${ratio(efficiency, 'perCpu')}`)
+  }
 }
 
 async function miss(started) {
@@ -295,7 +319,8 @@ async function main() {
 /**
  * `node bench/cache.mjs instructions`: user-space instructions per request under callgrind
  * (lib/instructions.mjs), one server at a time: a 100 B hit against the plain route (with and without
- * core's context), and a miss through the reverse proxy with and without the cache.
+ * core's context) and against node:http alone, and a miss through the reverse proxy with and without the
+ * cache.
  */
 async function instructions() {
   const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
@@ -307,6 +332,7 @@ async function instructions() {
     const plain = await startProcess(SELF, ['role', 'origin', '100', '-'])
     started.push(fresh, plain)
     const runs = [
+      ['node http (no Fastify)', 'node-http', '100'],
       ['plain route', 'plain', '100'],
       ['plain route + core', 'plain+core', '100'],
       ['cache hit', 'proxy+cache', fresh.url],
@@ -327,6 +353,9 @@ async function instructions() {
     }
     const vs = (a, b) => `${(((counted.get(a) - counted.get(b)) / counted.get(b)) * 100).toFixed(1)}%`
     console.log(`  a hit over the plain route: +${vs('cache hit', 'plain route')}`)
+    // node:http alone is the floor under anything a Fastify app answers: no hit can cost less.
+    console.log(`  the plain route over node:http alone: +${vs('plain route', 'node http (no Fastify)')}`)
+    console.log(`  a hit over node:http alone: +${vs('cache hit', 'node http (no Fastify)')}`)
     console.log(`  the cache on a miss: +${vs('reverse-proxy+cache (miss)', 'reverse-proxy (miss)')}`)
   } finally {
     await stopAll(started)
