@@ -175,7 +175,11 @@ function checkCandidates(
   return new ForbiddenError(`destination ${target.hostname} refused: ${firstReason}`)
 }
 
-/** Whether address:port is the very socket the request arrived on: forwarding there would loop. */
+/**
+ * Whether address:port is the very socket the request arrived on: forwarding there would loop. Node asks the
+ * kernel (getsockname) once per connection and keeps the answer on the socket (`_sockname`), so reading
+ * `localPort` per request costs no system call.
+ */
 function isSelf(address: string, port: number, request: FastifyRequest): boolean {
   const socket = request.raw.socket
   if (socket.localPort !== port || socket.localAddress === undefined) return false
