@@ -319,8 +319,8 @@ async function main() {
 /**
  * `node bench/cache.mjs instructions`: user-space instructions per request under callgrind
  * (lib/instructions.mjs), one server at a time: a 100 B hit against the plain route (with and without
- * core's context) and against node:http alone, and a miss through the reverse proxy with and without the
- * cache.
+ * core's context) and against node:http alone, a miss through the reverse proxy with and without the
+ * cache, and a 16 KiB hit against the plain route sending 16 KiB.
  */
 async function instructions() {
   const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
@@ -329,8 +329,9 @@ async function instructions() {
   const dir = makeTempDir('proxykit-cache-bench-cg-')
   try {
     const fresh = await startProcess(SELF, ['role', 'origin', '100', 'max-age=3600'])
+    const fresh16k = await startProcess(SELF, ['role', 'origin', '16384', 'max-age=3600'])
     const plain = await startProcess(SELF, ['role', 'origin', '100', '-'])
-    started.push(fresh, plain)
+    started.push(fresh, fresh16k, plain)
     const runs = [
       ['node http (no Fastify)', 'node-http', '100'],
       ['plain route', 'plain', '100'],
@@ -338,12 +339,14 @@ async function instructions() {
       ['cache hit', 'proxy+cache', fresh.url],
       ['reverse-proxy (miss)', 'reverse-proxy', plain.url],
       ['reverse-proxy+cache (miss)', 'reverse-proxy+cache', plain.url],
+      ['plain route (16 KiB)', 'plain', '16384'],
+      ['cache hit (16 KiB)', 'proxy+cache', fresh16k.url],
     ]
     const counted = new Map()
-    for (const [name, roleName, arg] of runs) {
+    for (const [i, [name, roleName, arg]] of runs.entries()) {
       const r = await instructionsPerRequest({
         dir,
-        tag: roleName.replaceAll('+', '_'),
+        tag: `${i}-${roleName.replaceAll('+', '_')}`,
         script: SELF,
         args: ['role', roleName, arg],
         path: '/x',
@@ -357,6 +360,7 @@ async function instructions() {
     console.log(`  the plain route over node:http alone: +${vs('plain route', 'node http (no Fastify)')}`)
     console.log(`  a hit over node:http alone: +${vs('cache hit', 'node http (no Fastify)')}`)
     console.log(`  the cache on a miss: +${vs('reverse-proxy+cache (miss)', 'reverse-proxy (miss)')}`)
+    console.log(`  a 16 KiB hit over the plain route: +${vs('cache hit (16 KiB)', 'plain route (16 KiB)')}`)
   } finally {
     await stopAll(started)
     rmSync(dir, { recursive: true, force: true })
