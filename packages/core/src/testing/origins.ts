@@ -29,11 +29,11 @@ export interface Origin {
   close(): Promise<void>
 }
 
-export type OriginHandler = (
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  body: Buffer,
-) => void | Promise<void>
+/**
+ * Answers one request. Whatever it returns is awaited and then ignored, so `(_req, res) => res.end('ok')`
+ * (which returns the response) is a handler under strict type checking too.
+ */
+export type OriginHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => unknown
 
 export interface OriginOptions {
   /** Address to bind; loopback only (default 127.0.0.1). */
