@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { normalizeHost } from '@proxykit/core'
 
 /**
@@ -25,6 +26,10 @@ export function parseHostPattern(input: string): HostPattern | string {
   if (text.includes('*')) return `"${input}" is not a host pattern (a "*" is allowed only as "*.domain")`
   const host = normalizeHost(text)
   if (host === null) return `"${input}" is not a valid host`
+  // A request's host is normalised the URL parser's way (`010.0.0.1` is octal, 8.0.0.1), which is right for
+  // what a client sends but not for a rule someone wrote: they meant what it reads as, so say it plainly.
+  if (host.family === 4 && isIP(text.endsWith('.') ? text.slice(0, -1) : text) !== 4)
+    return `"${input}" spells the IPv4 address ${host.hostname} unusually: write it as four decimal octets`
   if (kind !== 'exact' && host.family !== 0)
     return `"${input}": a wildcard needs a domain name, not an address`
   return { kind, host: host.hostname }

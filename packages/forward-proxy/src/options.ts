@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { promises as dns } from 'node:dns'
+import { isIP } from 'node:net'
 import {
   ADDRESS_CLASSES,
   type AddressClass,
@@ -125,6 +126,13 @@ function positive(opts: Record<string, unknown>, name: string, fallback: number)
 }
 
 function parseRange(option: string, entry: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  // ipaddr.js takes inet_aton's spellings (`010.0.0.1` is octal 8.0.0.1, `2130706434` is 127.0.0.2): a rule
+  // must mean what it reads as, so the address must be one net.isIP accepts.
+  if (isIP(entry.split('/')[0]!) === 0)
+    return fail(
+      option,
+      `has "${entry}", which is neither an address class (${ADDRESS_CLASSES.join(', ')}) nor an address or CIDR (IPv4 as four decimal octets, no leading zeros)`,
+    )
   try {
     if (entry.includes('/')) {
       const [ip, bits] = ipaddr.parseCIDR(entry)

@@ -8,8 +8,14 @@ const HOSTNAME =
 const SCRYPT = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/
 const BCRYPT = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/
 
+// A name whose last label is a number is an IPv4 address to a URL parser (WHATWG "ends in a number"), never
+// a host name: `300.1.1.1`, `010.0.0.1` (octal 8.0.0.1) or `2130706434` must be refused, not taken as names
+// that only ever match themselves.
+const ENDS_IN_A_NUMBER = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)\.?$/i
+
 function isHostname(s: string): boolean {
-  return HOSTNAME.test(s) || isIP(s.replace(/^\[|\]$/g, '')) !== 0
+  if (isIP(s.replace(/^\[|\]$/g, '')) !== 0) return true
+  return HOSTNAME.test(s) && !ENDS_IN_A_NUMBER.test(s)
 }
 
 /** An address or a CIDR (`10.0.0.0/8`, `fd00::/8`). */

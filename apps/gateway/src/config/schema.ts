@@ -330,8 +330,9 @@ export const FORMAT_RULES: Record<string, string> = {
   'proxy-url': 'must be an http:// URL (scheme, host and port; no path or credentials)',
   'redis-url': 'must be a redis:// or rediss:// URL',
   'path-prefix': 'must be a path starting with "/"',
-  hostname: 'must be a host name',
-  'host-pattern': 'must be a host name, a *.wildcard, an address, a CIDR or an address class',
+  hostname: 'must be a host name or an address (IPv4 as four decimal octets, no leading zeros)',
+  'host-pattern':
+    'must be a host name, a *.wildcard, an address (IPv4 as four decimal octets, no leading zeros), a CIDR or an address class',
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
   'ip-range': 'must be an IP address or a CIDR',
   workers: 'must be a number of processes (1 to 256) or "auto"',
