@@ -45,6 +45,8 @@ function header(h: OutgoingHttpHeaders | IncomingHttpHeaders, name: string): str
 }
 
 const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec'
+const DAY_NAMES = 'MonTueWedThuFriSatSun'
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 function digits(v: string, at: number, count: number): number {
   let n = 0
@@ -56,52 +58,86 @@ function digits(v: string, at: number, count: number): number {
   return n
 }
 
-/**
- * An HTTP-date (RFC 9110 §5.6.7) in ms since the epoch, or null. The preferred IMF-fixdate form
- * (`Sun, 06 Nov 1994 08:49:37 GMT`, what servers send) is read field by field: `Date.parse` cost over
- * 2,000 instructions a response in callgrind counts. Other forms (the obsolete RFC 850 and asctime ones,
- * days past the 28th, anything unusual) go to `Date.parse`, if they have a time of day at all.
- */
-export function httpDate(v: string | undefined): number | null {
-  if (v === undefined) return null
-  if (
-    v.length === 29 &&
-    v.charCodeAt(3) === 44 /* , */ &&
-    v.charCodeAt(4) === 32 &&
-    v.charCodeAt(7) === 32 &&
-    v.charCodeAt(11) === 32 &&
-    v.charCodeAt(16) === 32 &&
-    v.charCodeAt(19) === 58 /* : */ &&
-    v.charCodeAt(22) === 58 &&
-    v.endsWith(' GMT')
-  ) {
-    const day = digits(v, 5, 2)
-    const month = MONTHS.indexOf(v.slice(8, 11))
-    const year = digits(v, 12, 4)
-    const hour = digits(v, 17, 2)
-    const minute = digits(v, 20, 2)
-    const second = digits(v, 23, 2)
-    if (
-      day >= 1 &&
-      day <= 28 &&
-      month >= 0 &&
-      month % 3 === 0 &&
-      year >= 1900 &&
-      hour >= 0 &&
-      hour <= 23 &&
-      minute >= 0 &&
-      minute <= 59 &&
-      second >= 0 &&
-      second <= 59
-    )
-      return Date.UTC(year, month / 3, day, hour, minute, second)
-  }
-  // Every HTTP-date form has an hh:mm:ss; without one, Date.parse would still find a date in "0" (2000).
-  if (!TIME_OF_DAY.test(v)) return null
-  const t = Date.parse(v)
-  return Number.isFinite(t) ? t : null
+/** `Jan`..`Dec` at `at` (case-sensitive, as RFC 9110's ABNF has it): 0-11, or -1. */
+function month(v: string, at: number): number {
+  const m = MONTHS.indexOf(v.slice(at, at + 3))
+  return m >= 0 && m % 3 === 0 ? m / 3 : -1
 }
-const TIME_OF_DAY = /\d\d:\d\d:\d\d/
+
+/** `hh:mm:ss` at `at` (00:00:00 to 23:59:60, a leap second allowed): seconds into the day, or -1. */
+function timeOfDay(v: string, at: number): number {
+  if (v.charCodeAt(at + 2) !== 58 || v.charCodeAt(at + 5) !== 58) return -1
+  const h = digits(v, at, 2)
+  const m = digits(v, at + 3, 2)
+  const s = digits(v, at + 6, 2)
+  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 60) return -1
+  return h * 3600 + m * 60 + s
+}
+
+function utc(year: number, m: number, day: number, seconds: number): number | null {
+  if (m < 0 || seconds < 0 || year < 0) return null
+  const leap = m === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  if (day < 1 || day > DAYS_IN_MONTH[m]! + (leap ? 1 : 0)) return null
+  if (year >= 100) return Date.UTC(year, m, day) + seconds * 1000
+  // Date.UTC reads years 0-99 as 1900-1999.
+  const d = new Date(0)
+  d.setUTCFullYear(year, m, day)
+  return d.getTime() + seconds * 1000
+}
+
+// rfc850-date's day-name-l: the full day names, each followed by ", ".
+const RFC850 =
+  /^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (\d\d)-([A-Z][a-z][a-z])-(\d\d) (\d\d:\d\d:\d\d) GMT$/
+// asctime-date: `Sun Nov  6 08:49:37 1994` (a one-digit day is padded with a space).
+const ASCTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z][a-z]) ([ \d]\d) (\d\d:\d\d:\d\d) (\d{4})$/
+
+/**
+ * RFC 9110 §5.6.7: a two-digit year that would be more than 50 years in the future is the most recent
+ * past year with the same last two digits (so in 2026, `94` is 1994 and `30` is 2030).
+ */
+function twoDigitYear(yy: number, now: number): number {
+  const current = new Date(now).getUTCFullYear()
+  let year = current - (current % 100) + yy
+  if (year > current + 50) year -= 100
+  else if (year <= current - 50) year += 100
+  return year
+}
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7) in ms since the epoch, or null: exactly the three forms of its ABNF,
+ * IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, what servers send, read field by field: `Date.parse`
+ * cost over 2,000 instructions a response in callgrind counts), the obsolete RFC 850 and asctime forms,
+ * with day, month and time checked. Anything else is not a date: RFC 9111 §5.3 makes an invalid
+ * `Expires` "already expired", which `Date.parse` (reading ISO 8601, numeric zones, a lone `0` …) would
+ * have turned into any instant at all. `now` places a two-digit RFC 850 year.
+ */
+export function httpDate(v: string | undefined, now: number = Date.now()): number | null {
+  if (v === undefined) return null
+  if (v.length === 29) {
+    // IMF-fixdate = day-name "," SP 2DIGIT SP month SP 4DIGIT SP hh:mm:ss SP "GMT"
+    const d = DAY_NAMES.indexOf(v.slice(0, 3))
+    if (
+      d < 0 ||
+      d % 3 !== 0 ||
+      v.charCodeAt(3) !== 44 /* , */ ||
+      v.charCodeAt(4) !== 32 ||
+      v.charCodeAt(7) !== 32 ||
+      v.charCodeAt(11) !== 32 ||
+      v.charCodeAt(16) !== 32 ||
+      !v.endsWith(' GMT')
+    )
+      return null
+    return utc(digits(v, 12, 4), month(v, 8), digits(v, 5, 2), timeOfDay(v, 17))
+  }
+  let m = RFC850.exec(v)
+  if (m !== null)
+    return utc(twoDigitYear(Number(m[3]), now), month(m[2]!, 0), Number(m[1]), timeOfDay(m[4]!, 0))
+  m = ASCTIME.exec(v)
+  if (m !== null) {
+    return utc(Number(m[4]), month(m[1]!, 0), Number(m[2]!.trim()), timeOfDay(m[3]!, 0))
+  }
+  return null
+}
 
 /** Status codes that are heuristically cacheable (RFC 9110 §15.1). */
 const HEURISTIC = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 451, 501])
@@ -197,17 +233,17 @@ export function decideStorage(
     )
       return no('stale-on-arrival')
   }
-  const dateMs = httpDate(header(headers, 'date')) ?? responseTime
+  const dateMs = httpDate(header(headers, 'date'), responseTime) ?? responseTime
   let lifetime: number
   if (options.ttl !== null) lifetime = options.ttl
   else if (sMaxAge !== null) lifetime = sMaxAge
   else if (maxAge !== null) lifetime = maxAge
   else if (expires !== undefined) {
     // §5.3: an invalid Expires (including "0") means already expired.
-    const e = httpDate(expires)
+    const e = httpDate(expires, responseTime)
     lifetime = e === null ? 0 : Math.max(0, (e - dateMs) / 1000)
   } else {
-    const lm = httpDate(lastModified ?? undefined)
+    const lm = httpDate(lastModified ?? undefined, responseTime)
     // §4.2.2: heuristics only for heuristically cacheable statuses (or `public`), and only without explicit
     // freshness; a fraction of the time since Last-Modified.
     lifetime =
@@ -217,7 +253,7 @@ export function decideStorage(
   }
 
   // §4.2.3 age calculation.
-  const ageValue = deltaSeconds(header(headers, 'age')) ?? 0
+  const ageValue = ageField(headers.age)
   const apparentAge = Math.max(0, (responseTime - dateMs) / 1000)
   const responseDelay = Math.max(0, (responseTime - requestTime) / 1000)
   const initialAge = Math.max(apparentAge, ageValue + responseDelay)
@@ -243,6 +279,20 @@ export function decideStorage(
     return no('stale-on-arrival')
   return { storable: true, reason: '', policy }
 }
+
+/**
+ * §5.1: Age is a singleton, but a list (`Age: 7200, 0`, or two field lines) is read by its first member;
+ * an invalid value is ignored (0). Taking the list as a whole as invalid would have made any response
+ * with a repeated Age brand new.
+ */
+export function ageField(value: string | string[] | number | undefined): number {
+  if (value === undefined) return 0
+  if (typeof value === 'number') return value >= 0 && Number.isInteger(value) ? value : 0
+  const first = Array.isArray(value) ? (value[0] ?? '') : value
+  const comma = first.indexOf(',')
+  return deltaSeconds((comma === -1 ? first : first.slice(0, comma)).replace(OWS, '')) ?? 0
+}
+const OWS = /^[\t ]+|[\t ]+$/g
 
 /** Current age in seconds (§4.2.3). */
 export function currentAge(p: EntryPolicy, now: number): number {
