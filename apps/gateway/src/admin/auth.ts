@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /**
- * A preHandler that lets a request through only with `Authorization: Bearer <token>`. Compared in
+ * An onRequest hook that lets a request through only with `Authorization: Bearer <token>`. Compared in
  * constant time (on digests, so the length does not leak either). Without a configured token every
  * mutating call is refused: there is no "open" admin API.
  */

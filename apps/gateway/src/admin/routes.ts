@@ -45,7 +45,11 @@ function unsupported(reply: FastifyReply, what: string) {
   return reply.code(501).send({ error: `${what} is not available: the plugin in use does not offer it` })
 }
 
-/** The admin API: health, readiness, metrics, a dashboard, and the token-guarded purge and upstream calls. */
+/**
+ * The admin API: health, readiness, metrics, a dashboard, and the token-guarded purge and upstream calls.
+ * The token is checked in onRequest, before the body is parsed and validated: a caller without it learns
+ * nothing about what a valid body looks like (401, never a schema message).
+ */
 export async function adminRoutes(app: FastifyInstance, options: AdminOptions): Promise<void> {
   const { metrics, controls } = options
   const guard = requireToken(options.token)
@@ -70,7 +74,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     return { upstreams: controls.upstreams.list() }
   })
 
-  app.post('/purge', { preHandler: guard, schema: { body: purgeBody } }, async (request, reply) => {
+  app.post('/purge', { onRequest: guard, schema: { body: purgeBody } }, async (request, reply) => {
     const purge = controls.purge
     if (purge === undefined) return unsupported(reply, 'purge')
     return run(reply, async () => {
@@ -80,7 +84,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
   })
 
   type UpstreamBody = { route: string; url: string; weight: number }
-  app.post('/upstreams', { preHandler: guard, schema: { body: upstreamBody } }, async (request, reply) => {
+  app.post('/upstreams', { onRequest: guard, schema: { body: upstreamBody } }, async (request, reply) => {
     const u = controls.upstreams
     if (u === undefined) return unsupported(reply, 'upstream management')
     const { route, url, weight } = request.body as UpstreamBody
@@ -89,7 +93,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
 
   app.post(
     '/upstreams/drain',
-    { preHandler: guard, schema: { body: upstreamBody } },
+    { onRequest: guard, schema: { body: upstreamBody } },
     async (request, reply) => {
       const u = controls.upstreams
       if (u === undefined) return unsupported(reply, 'upstream management')
@@ -100,7 +104,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
 
   app.post(
     '/upstreams/undrain',
-    { preHandler: guard, schema: { body: upstreamBody } },
+    { onRequest: guard, schema: { body: upstreamBody } },
     async (request, reply) => {
       const u = controls.upstreams
       if (u === undefined) return unsupported(reply, 'upstream management')
@@ -109,7 +113,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     },
   )
 
-  app.delete('/upstreams', { preHandler: guard, schema: { body: upstreamBody } }, async (request, reply) => {
+  app.delete('/upstreams', { onRequest: guard, schema: { body: upstreamBody } }, async (request, reply) => {
     const u = controls.upstreams
     if (u === undefined) return unsupported(reply, 'upstream management')
     const { route, url } = request.body as UpstreamBody

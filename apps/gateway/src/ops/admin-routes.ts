@@ -50,7 +50,7 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRoutesOptions)
     res.once('close', unsubscribe)
   })
 
-  app.post('/reload', { preHandler: requireToken(options.token) }, async (_request, reply) => {
+  app.post('/reload', { onRequest: requireToken(options.token) }, async (_request, reply) => {
     const result = await options.reload()
     return reply.code(result.ok ? 200 : 422).send(result)
   })
