@@ -15,11 +15,13 @@ listener, a forward listener for loopback demo hosts and the admin listener, all
 loopback ports, and prints curl commands to try. SIGTERM or SIGINT stops it gracefully.
 `
 
-/** The resolved config as --check prints it, the admin token masked. */
+/** The resolved config as --check prints it, every secret (token, passwords, their hashes) masked. */
 function printable(config: GatewayConfig): string {
   const copy = structuredClone(config)
   if (copy.admin?.token) copy.admin.token = '<set>'
   if (copy.forward?.parent?.password) copy.forward.parent.password = '<set>'
+  const users = copy.forward?.auth?.users
+  if (users) for (const name of Object.keys(users)) users[name] = '<set>'
   return JSON.stringify(copy, null, 2)
 }
 
