@@ -15,12 +15,13 @@ export interface Demo {
 function demoHandler(name: string): http.RequestListener {
   let served = 0
   return (req, res) => {
-    served++
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
       return
     }
+    // Counted after the health check's path: `served` says how many requests the proxy sent, not probes.
+    served++
     // /cached may be stored for a minute; everything else is private, so round robin stays visible.
     const cacheControl =
       path === '/cached' || path?.startsWith('/cached/') ? 'public, max-age=60' : 'no-store'
