@@ -46,15 +46,14 @@ export async function runWorker(config: GatewayConfig, configFile: string | null
   }
   // A SIGHUP meant for the primary (a process-group signal) must not end a worker: reloads come over IPC.
   process.on('SIGHUP', () => {})
-  const operated = await startOperated(
-    { ...config, admin: null },
-    {
-      configFile,
-      sighup: false,
-      admin: false,
-      onDenial: (event) => send({ type: 'proxykit:denial', event }),
-    },
-  )
+  const withoutAdmin = (c: GatewayConfig): GatewayConfig => ({ ...c, admin: null })
+  const operated = await startOperated(withoutAdmin(config), {
+    configFile,
+    sighup: false,
+    admin: false,
+    adapt: withoutAdmin,
+    onDenial: (event) => send({ type: 'proxykit:denial', event }),
+  })
   const { gateway } = operated
   const ops: Record<string, (args: any) => unknown> = {
     metrics: () => gateway.metrics.registry.getMetricsAsJSON(),

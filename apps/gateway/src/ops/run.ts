@@ -27,6 +27,12 @@ export interface OperatedOptions {
   sighup?: boolean
   /** The admin listener's routes (false in a worker: the primary serves the admin listener). */
   admin?: boolean
+  /**
+   * What this process runs of a config read from the file, applied to every reload as it was to the
+   * first config (a worker drops `admin`, which the primary serves; otherwise each reload would see the
+   * file's admin section as a change needing a restart).
+   */
+  adapt?: (config: GatewayConfig) => GatewayConfig
 }
 
 /** A logger whose access lines also feed the dashboard's recent-denials list. */
@@ -79,9 +85,11 @@ export async function startOperated(
     for (const l of [gateway.listeners.forward, gateway.listeners.reverse])
       if (l !== null) trackResponses(l.app.server)
   }
-  reloader = new Reloader(gateway, () =>
-    file === null ? Promise.reject(new ConfigError(['(file): no config file'])) : loadConfigFile(file),
-  )
+  const adapt = options.adapt ?? ((c: GatewayConfig) => c)
+  reloader = new Reloader(gateway, async () => {
+    if (file === null) throw new ConfigError(['(file): no config file'])
+    return adapt(await loadConfigFile(file))
+  })
   const onHup = () => {
     logger.info({ event: 'reload', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration')
     void reload()
