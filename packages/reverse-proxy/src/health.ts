@@ -1,6 +1,6 @@
 import type { DispatchHandler, Exchange } from '@proxykit/core'
 import type { ResolvedHealthCheck } from './options.js'
-import type { Upstream } from './upstream.js'
+import type { Upstream, UpstreamEvent } from './upstream.js'
 
 function passes(status: number, expected: number[] | null): boolean {
   return expected === null ? status >= 200 && status < 400 : expected.includes(status)
@@ -53,7 +53,7 @@ function probe(u: Upstream, path: string, timeoutMs: number): Promise<number> {
 
 /**
  * Active health checks: a GET of `path` on every upstream each `intervalMs`; `fall` failures in a row mark
- * it unhealthy, `rise` passes in a row bring it back. Timers are unref'd (they never keep the process
+ * it unhealthy, `rise` passes in a row bring it back; a pass also ends a passive ejection. Timers are unref'd (they never keep the process
  * alive) and one check per upstream runs at a time.
  */
 export class HealthChecker {
@@ -63,7 +63,7 @@ export class HealthChecker {
   constructor(
     private readonly options: ResolvedHealthCheck,
     private readonly upstreams: () => readonly Upstream[],
-    private readonly onChange: (u: Upstream, healthy: boolean) => void,
+    private readonly onChange: (u: Upstream, event: UpstreamEvent) => void,
   ) {}
 
   get started(): boolean {
@@ -103,14 +103,19 @@ export class HealthChecker {
       u.checkSuccesses++
       if (!u.healthy && u.checkSuccesses >= this.options.rise) {
         u.healthy = true
-        this.onChange(u, true)
+        this.onChange(u, { kind: 'healthy' })
       }
+      // A passive ejection ends as soon as the upstream answers its check: a crash that is over within
+      // seconds must not keep it out for the rest of a backoff that the failures at the crash built up.
+      const since = u.ejectedSince
+      if (u.healthy && u.endEjection())
+        this.onChange(u, { kind: 'returned', by: 'health-check', outMs: Date.now() - since })
     } else {
       u.checkSuccesses = 0
       u.checkFailures++
       if (u.healthy && u.checkFailures >= this.options.fall) {
         u.healthy = false
-        this.onChange(u, false)
+        this.onChange(u, { kind: 'unhealthy' })
       }
     }
     return ok

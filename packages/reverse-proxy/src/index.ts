@@ -62,12 +62,25 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
   for (const r of options.routes) {
     routes.set(
       r.name,
-      new ProxyRoute(r, (route, u, healthy) =>
-        fastify.log[healthy ? 'info' : 'warn'](
-          { route: route.options.name, upstream: u.url },
-          healthy ? 'upstream healthy again' : 'upstream failed its health checks',
-        ),
-      ),
+      new ProxyRoute(r, (route, u, event) => {
+        const at = { route: route.options.name, upstream: u.url }
+        switch (event.kind) {
+          case 'healthy':
+            return fastify.log.info(at, 'upstream healthy again')
+          case 'unhealthy':
+            return fastify.log.warn(at, 'upstream failed its health checks')
+          case 'ejected':
+            return fastify.log.warn(
+              { ...at, ejectMs: event.forMs, ejections: event.ejections },
+              'upstream ejected after consecutive failures',
+            )
+          case 'returned':
+            return fastify.log.info(
+              { ...at, by: event.by, outMs: event.outMs },
+              'upstream back after an ejection',
+            )
+        }
+      }),
     )
   }
 

@@ -15,14 +15,17 @@ export interface HealthCheckOptions {
   expectedStatus?: number | number[]
 }
 
-export interface PassiveOptions {
-  /** Consecutive failures (connect error, reset, timeout, 5xx) that eject an upstream. */
+export interface PassiveHealthOptions {
+  /** Consecutive failures that eject an upstream: connect errors, resets, timeouts, and `statuses`. */
   failures: number
   /** First ejection; each further one without a success in between doubles it. */
   ejectMs: number
   maxEjectMs: number
-  /** Count 5xx answers as failures (connect errors, resets and timeouts always count). */
-  on5xx: boolean
+  /**
+   * Answer statuses that count as failures (default none: a 500 is the application's answer, and as with
+   * nginx's `max_fails` only connection errors and timeouts count unless a route asks for more).
+   */
+  statuses: number[]
 }
 
 export interface RetryOptions {
@@ -55,7 +58,7 @@ export interface RouteDefaults {
   balancer?: BalancerName
   hashOn?: HashOn
   healthCheck?: HealthCheckOptions | false
-  passive?: Partial<PassiveOptions> | false
+  passiveHealth?: Partial<PassiveHealthOptions> | false
   retries?: Partial<RetryOptions> | number | false
   timeouts?: Partial<Timeouts>
   /** Send the client's Host to the upstream (default: the upstream's own host, as nginx does). */
@@ -125,11 +128,11 @@ export const DEFAULT_HEALTH_CHECK: ResolvedHealthCheck = {
   fall: 3,
   expectedStatus: null,
 }
-export const DEFAULT_PASSIVE: PassiveOptions = {
+export const DEFAULT_PASSIVE_HEALTH: PassiveHealthOptions = {
   failures: 3,
   ejectMs: 5_000,
   maxEjectMs: 60_000,
-  on5xx: true,
+  statuses: [],
 }
 export const DEFAULT_RETRIES: RetryOptions = { attempts: 1, budgetRatio: 0.2, minPerSecond: 10 }
 export const DEFAULT_HIDE_HEADERS = ['server', 'x-powered-by']
@@ -214,16 +217,26 @@ function healthCheck(
   return hc
 }
 
-function passive(v: unknown, path: string, fallback: PassiveOptions | false): PassiveOptions | false {
+function passiveHealth(
+  v: unknown,
+  path: string,
+  fallback: PassiveHealthOptions | false,
+): PassiveHealthOptions | false {
   if (v === undefined) return fallback
   if (v === false) return false
   if (!isObject(v)) throw new OptionError(path, 'must be an object or false')
-  const base = fallback === false ? DEFAULT_PASSIVE : fallback
-  const p: PassiveOptions = {
+  const base = fallback === false ? DEFAULT_PASSIVE_HEALTH : fallback
+  let statuses = base.statuses
+  if (v.statuses !== undefined) {
+    if (!Array.isArray(v.statuses) || !v.statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599))
+      throw new OptionError(`${path}.statuses`, 'must be a list of status codes (100-599)')
+    statuses = v.statuses as number[]
+  }
+  const p: PassiveHealthOptions = {
     failures: positiveInt(v.failures, `${path}.failures`, base.failures),
     ejectMs: positiveInt(v.ejectMs, `${path}.ejectMs`, base.ejectMs),
     maxEjectMs: positiveInt(v.maxEjectMs, `${path}.maxEjectMs`, base.maxEjectMs),
-    on5xx: bool(v.on5xx, `${path}.on5xx`, base.on5xx),
+    statuses,
   }
   if (p.maxEjectMs < p.ejectMs) throw new OptionError(`${path}.maxEjectMs`, 'must be >= ejectMs')
   return p
@@ -274,7 +287,7 @@ export interface RouteSettings {
   balancer: BalancerName
   hashOn: HashOn
   healthCheck: ResolvedHealthCheck | false
-  passive: PassiveOptions | false
+  passiveHealth: PassiveHealthOptions | false
   retries: RetryOptions | false
   timeouts: Timeouts
   preserveHost: boolean
@@ -285,11 +298,13 @@ export interface RouteSettings {
 function defaults(v: Record<string, unknown>, path: string, base: RouteSettings): RouteSettings {
   const at = (k: string) => (path === '' ? k : `${path}.${k}`)
   if (v.tls !== undefined && !isObject(v.tls)) throw new OptionError(at('tls'), 'must be an object')
+  if (v.passive !== undefined)
+    throw new OptionError(at('passive'), 'is now passiveHealth: { failures, ejectMs, maxEjectMs, statuses }')
   return {
     balancer: balancer(v.balancer, at('balancer'), base.balancer),
     hashOn: hashOn(v.hashOn, at('hashOn'), base.hashOn),
     healthCheck: healthCheck(v.healthCheck, at('healthCheck'), base.healthCheck),
-    passive: passive(v.passive, at('passive'), base.passive),
+    passiveHealth: passiveHealth(v.passiveHealth, at('passiveHealth'), base.passiveHealth),
     retries: retries(v.retries, at('retries'), base.retries),
     timeouts: timeouts(v.timeouts, at('timeouts'), base.timeouts),
     preserveHost: bool(v.preserveHost, at('preserveHost'), base.preserveHost),
@@ -306,7 +321,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     balancer: DEFAULT_BALANCER,
     hashOn: 'ip',
     healthCheck: false,
-    passive: DEFAULT_PASSIVE,
+    passiveHealth: DEFAULT_PASSIVE_HEALTH,
     retries: DEFAULT_RETRIES,
     timeouts: DEFAULT_TIMEOUTS,
     preserveHost: false,

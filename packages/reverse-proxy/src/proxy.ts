@@ -130,7 +130,6 @@ export function proxyRequest(
     headers: requestHeaders(request, route.options, settings, false),
     body: body ? req : null,
   }
-  const passive = route.options.passive
   const tried: Upstream[] = []
   route.budget?.deposit()
 
@@ -169,22 +168,20 @@ export function proxyRequest(
     if (retry) route.budget!.withdraw()
     tried.push(upstream)
     const attempts = tried.length
-    upstream.begin()
+    const seq = upstream.begin()
     const start = performance.now()
     relay(upstream.pool, dispatch, request, reply, {
       headers: (statusCode, headers) => {
         const now = performance.now()
         upstream.recordLatency(now - start, now)
-        if (statusCode >= 500 && passive !== false && passive.on5xx)
-          upstream.recordFailure(passive, Date.now())
-        else upstream.recordSuccess()
+        route.outcome(upstream, seq, statusCode)
         ctx.upstream = { url: upstream.url, attempts }
         return responseHeaders(headers, request, route, settings)
       },
       failed: (err) => {
         upstream.end()
         const kind = classify(err)
-        if (kind !== 'other' && kind !== 'aborted') upstream.recordFailure(passive, Date.now())
+        if (kind !== 'other' && kind !== 'aborted') route.outcome(upstream, seq, null)
         const error = toError(kind, route, err)
         if (RETRYABLE.has(kind)) attempt(error, kind === 'reset' ? upstream : null)
         else giveUp(error)
@@ -194,7 +191,7 @@ export function proxyRequest(
         if (err === null) return
         // The upstream failing mid-body counts against its health; the client leaving does not.
         const code = (err as { code?: string }).code
-        if (code !== 'ERR_STREAM_PREMATURE_CLOSE') upstream.recordFailure(passive, Date.now())
+        if (code !== 'ERR_STREAM_PREMATURE_CLOSE') route.outcome(upstream, seq, null)
         if (!res.destroyed) res.destroy()
       },
     })

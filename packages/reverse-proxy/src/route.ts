@@ -3,7 +3,7 @@ import { type Balancer, createBalancer } from './balancers/index.js'
 import { HealthChecker } from './health.js'
 import type { ResolvedRoute, UpstreamOption } from './options.js'
 import { RetryBudget } from './retry-budget.js'
-import { Upstream } from './upstream.js'
+import { Upstream, type UpstreamEvent } from './upstream.js'
 
 type KeyFn = (request: FastifyRequest) => string
 
@@ -48,11 +48,14 @@ export class ProxyRoute {
   readonly health: HealthChecker | null
   private readonly key: KeyFn | null
 
+  private readonly onEvent: (route: ProxyRoute, u: Upstream, event: UpstreamEvent) => void
+
   constructor(
     options: ResolvedRoute,
-    onHealthChange: (route: ProxyRoute, u: Upstream, healthy: boolean) => void,
+    onEvent: (route: ProxyRoute, u: Upstream, event: UpstreamEvent) => void,
   ) {
     this.options = options
+    this.onEvent = onEvent
     this.balancer = createBalancer(options.balancer)
     this.budget = options.retries === false ? null : new RetryBudget(options.retries)
     this.key = options.balancer === 'consistent-hash' ? keyFunction(options.hashOn) : null
@@ -62,7 +65,7 @@ export class ProxyRoute {
         : new HealthChecker(
             options.healthCheck,
             () => this.upstreams,
-            (u, healthy) => onHealthChange(this, u, healthy),
+            (u, event) => onEvent(this, u, event),
           )
     for (const u of options.upstreams) this.add(u)
   }
@@ -85,7 +88,11 @@ export class ProxyRoute {
     this.upstreams = this.upstreams.filter((x) => x !== u)
   }
 
-  /** A balanced pick among available upstreams not in `exclude`; null when none is left. */
+  /**
+   * A balanced pick among available upstreams not in `exclude`. With none available, an upstream that is
+   * only passively ejected (its active checks pass, it is not draining) is tried rather than refusing the
+   * request: an ejection is a hint to prefer the others, and there are none. Null when none is left.
+   */
   pick(request: FastifyRequest, exclude: readonly Upstream[]): Upstream | null {
     const all = this.upstreams
     const now = Date.now()
@@ -98,8 +105,29 @@ export class ProxyRoute {
         break
       }
     }
+    if (candidates.length === 0 && !all.some((x) => x.available(now)))
+      candidates = all.filter((x) => x.healthy && !x.draining && !exclude.includes(x))
     if (candidates.length === 0) return null
     return this.balancer.pick({ candidates, key: this.key === null ? '' : this.key(request) })
+  }
+
+  /**
+   * Passive health: request `seq` (begin's number) on `u` failed, or answered `status` (counted as a
+   * failure when the route lists it in `passiveHealth.statuses`). The last available upstream of the
+   * route is never ejected.
+   */
+  outcome(u: Upstream, seq: number, status: number | null): void {
+    const passive = this.options.passiveHealth
+    if (status !== null && (passive === false || !passive.statuses.includes(status))) {
+      const since = u.ejectedSince
+      if (u.recordSuccess())
+        this.onEvent(this, u, { kind: 'returned', by: 'success', outMs: Date.now() - since })
+      return
+    }
+    const now = Date.now()
+    const last = !this.upstreams.some((x) => x !== u && x.available(now))
+    if (u.recordFailure(passive, now, seq, last))
+      this.onEvent(this, u, { kind: 'ejected', forMs: u.ejectedUntil - now, ejections: u.ejections })
   }
 
   /** Seconds until an upstream may be back, for Retry-After when none is available. */

@@ -91,7 +91,7 @@ export function proxyUpgrade(
   const head = serializeHead(req.method ?? 'GET', rewritePath(req.url ?? '/', route.options), headers)
   const timeouts = route.options.timeouts
   request.proxy.upstream = { url: upstream.url, attempts: 1 }
-  upstream.begin()
+  const seq = upstream.begin()
 
   let settled = false
   const conn: net.Socket = upstream.secure
@@ -109,7 +109,7 @@ export function proxyUpgrade(
     settled = true
     upstream.end()
     conn.destroy()
-    if (kind !== 'other') upstream.recordFailure(route.options.passive, Date.now())
+    if (kind !== 'other') route.outcome(upstream, seq, null)
     const e =
       kind === 'connect'
         ? (err as { code?: string }).code === 'ETIMEDOUT'
@@ -165,10 +165,9 @@ export function proxyUpgrade(
       settled = true
       client.removeListener('close', onClientClose)
       upstream.end()
-      const switched = / 101 /.test(buf.subarray(0, buf.indexOf('\r\n')).toString('latin1'))
-      if (switched) upstream.recordSuccess()
-      else if (/^HTTP\/1\.[01] 5/.test(buf.toString('latin1', 0, 12)))
-        upstream.recordFailure(route.options.passive, Date.now())
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, 12))
+      const switched = status?.[1] === '101'
+      route.outcome(upstream, seq, status === null ? 0 : Number(status[1]))
       upstream.tunnels++
       tunnels.add(client)
       const closeBoth = () => {

@@ -1,5 +1,5 @@
 import { Http1Pool } from '@proxykit/core'
-import type { PassiveOptions, ResolvedRoute } from './options.js'
+import type { PassiveHealthOptions, ResolvedRoute } from './options.js'
 
 export type UpstreamState = 'healthy' | 'unhealthy' | 'ejected' | 'draining'
 
@@ -21,6 +21,13 @@ export interface UpstreamStatus {
   failures: number
   consecutiveFailures: number
 }
+
+/** What the plugin logs about an upstream's health. */
+export type UpstreamEvent =
+  | { kind: 'healthy' }
+  | { kind: 'unhealthy' }
+  | { kind: 'ejected'; forMs: number; ejections: number }
+  | { kind: 'returned'; by: 'success' | 'health-check'; outMs: number }
 
 // Weight of the newest sample in the latency average: about the last ten requests dominate.
 const EWMA_ALPHA = 0.2
@@ -53,6 +60,11 @@ export class Upstream {
   consecutiveFailures = 0
   ejections = 0
   ejectedUntil = 0
+  /** Set by an ejection, cleared (and logged as a return) by the first success or passing check after it. */
+  ejectedSince = 0
+  // `requests` when the last failure was counted: a failure of a request sent before that was in flight at
+  // that moment, and is the same incident (a crash fails every request it was serving at once).
+  private failureMark = 0
   draining = false
   private idleWaiters: Array<() => void> = []
 
@@ -84,9 +96,10 @@ export class Upstream {
     return 'healthy'
   }
 
-  begin(): void {
+  /** Returns the request's sequence number, for recordFailure. */
+  begin(): number {
     this.inFlight++
-    this.requests++
+    return ++this.requests
   }
 
   end(): void {
@@ -116,25 +129,42 @@ export class Upstream {
     return this.ewmaMs * Math.exp(-(now - this.ewmaAt) / EWMA_DECAY_MS)
   }
 
-  recordSuccess(): void {
+  /** Returns true when this success ends an ejection (the upstream is back). */
+  recordSuccess(): boolean {
     this.consecutiveFailures = 0
     this.ejections = 0
+    return this.endEjection()
+  }
+
+  /** Ends an ejection early (a passing active check); true when there was one. */
+  endEjection(): boolean {
+    if (this.ejectedSince === 0) return false
+    this.ejectedSince = 0
+    this.ejectedUntil = 0
+    this.consecutiveFailures = 0
+    return true
   }
 
   /**
-   * A connect failure, reset, timeout or (when configured) 5xx. After `passive.failures` in a row the
-   * upstream is ejected for `ejectMs`, doubling with each ejection that follows without a success in
-   * between (capped at `maxEjectMs`); when the time is up it is simply tried again.
-   * Returns true when this failure ejected it.
+   * A connect failure, reset, timeout or an answer whose status the route counts, of the request `seq`
+   * (begin's number). After `passive.failures` in a row the upstream is ejected for `ejectMs`, doubling
+   * with each ejection that follows without a success in between (capped at `maxEjectMs`); when the time
+   * is up it is simply tried again. A failure of a request that was already in flight when the last one
+   * was counted, or while the upstream is ejected, is not counted again. `last`: no other upstream of the
+   * route is available, so this one is never ejected (it is still tried). Returns true when this failure
+   * ejected it.
    */
-  recordFailure(passive: PassiveOptions | false, now: number): boolean {
+  recordFailure(passive: PassiveHealthOptions | false, now: number, seq: number, last = false): boolean {
     this.failures++
+    if (passive === false || seq <= this.failureMark || this.ejectedUntil > now) return false
+    this.failureMark = this.requests
     this.consecutiveFailures++
-    if (passive === false || this.consecutiveFailures < passive.failures) return false
+    if (this.consecutiveFailures < passive.failures || last) return false
     const backoff = Math.min(passive.ejectMs * 2 ** this.ejections, passive.maxEjectMs)
     this.ejections++
     this.consecutiveFailures = 0
     this.ejectedUntil = now + backoff
+    if (this.ejectedSince === 0) this.ejectedSince = now
     return true
   }
 

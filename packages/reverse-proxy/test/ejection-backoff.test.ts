@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startOrigin } from '@proxykit/core/testing'
-import { DEFAULT_PASSIVE, resolveOptions } from '../src/options.js'
+import { DEFAULT_PASSIVE_HEALTH, resolveOptions } from '../src/options.js'
 import { RetryBudget } from '../src/retry-budget.js'
 import { Upstream } from '../src/upstream.js'
 import { client, get, startProxy } from './helpers.js'
@@ -10,12 +10,12 @@ const route = resolveOptions({ routes: [{ upstreams: ['http://127.0.0.1:1'] }] }
 
 test('passive ejection: the backoff doubles with each ejection without a success, capped, and resets after one', () => {
   const u = new Upstream('http://127.0.0.1:10001', 1, route)
-  const passive = { failures: 2, ejectMs: 100, maxEjectMs: 350, on5xx: true }
+  const passive = { failures: 2, ejectMs: 100, maxEjectMs: 350, statuses: [] }
   const lengths: number[] = []
   let now = 1_000
   for (let i = 0; i < 4; i++) {
-    assert.equal(u.recordFailure(passive, now), false, 'one failure does not eject')
-    assert.equal(u.recordFailure(passive, now), true, 'the second in a row does')
+    assert.equal(u.recordFailure(passive, now, u.begin()), false, 'one failure does not eject')
+    assert.equal(u.recordFailure(passive, now, u.begin()), true, 'the second in a row does')
     assert.equal(u.available(now), false)
     lengths.push(u.ejectedUntil - now)
     now = u.ejectedUntil
@@ -23,12 +23,12 @@ test('passive ejection: the backoff doubles with each ejection without a success
   }
   assert.deepEqual(lengths, [100, 200, 350, 350])
   u.recordSuccess()
-  u.recordFailure(passive, now)
-  u.recordFailure(passive, now)
+  u.recordFailure(passive, now, u.begin())
+  u.recordFailure(passive, now, u.begin())
   assert.equal(u.ejectedUntil - now, 100, 'a success resets the backoff')
-  assert.equal(u.recordFailure(false, now), false, 'passive: false never ejects')
+  assert.equal(u.recordFailure(false, now, u.begin()), false, 'passiveHealth: false never ejects')
   void u.destroy()
-  assert.equal(DEFAULT_PASSIVE.failures, 3)
+  assert.equal(DEFAULT_PASSIVE_HEALTH.failures, 3)
 })
 
 test('the retry budget allows budgetRatio of the requests plus minPerSecond, and no more', () => {
@@ -45,7 +45,7 @@ test('the retry budget allows budgetRatio of the requests plus minPerSecond, and
   assert.equal(none.withdraw(), false)
 })
 
-test('consecutive 5xx answers eject an upstream (on5xx), and are passed to the client meanwhile', async (t) => {
+test('consecutive 5xx answers eject an upstream when the route counts them, and are passed to the client meanwhile', async (t) => {
   const failing = await startOrigin({
     handler: (_req, res) => {
       res.writeHead(503, { 'content-length': '4' })
@@ -60,7 +60,7 @@ test('consecutive 5xx answers eject an upstream (on5xx), and are passed to the c
         name: 'app',
         balancer: 'round-robin',
         upstreams: [failing.url, healthy.url],
-        passive: { failures: 2, ejectMs: 60_000 },
+        passiveHealth: { failures: 2, ejectMs: 60_000, statuses: [503] },
       },
     ],
   })

@@ -11,7 +11,7 @@ test('an upstream killed under load is ejected with zero client errors, and re-a
       {
         name: 'app',
         upstreams: origins.map((o) => o.url),
-        passive: { failures: 2, ejectMs: 400, maxEjectMs: 2000 },
+        passiveHealth: { failures: 2, ejectMs: 400, maxEjectMs: 2000 },
       },
     ],
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import Fastify from 'fastify'
-import reverseProxy, { DEFAULT_PASSIVE, resolveOptions } from '../src/index.js'
+import reverseProxy, { DEFAULT_PASSIVE_HEALTH, resolveOptions } from '../src/index.js'
 
 const bad: Array<[unknown, RegExp]> = [
   [undefined, /options: must be an object/],
@@ -47,8 +47,16 @@ const bad: Array<[unknown, RegExp]> = [
     /routes\[1\]\.name: duplicates the route name '\/'/,
   ],
   [
-    { passive: { ejectMs: 10, maxEjectMs: 5 }, routes: [{ upstreams: ['http://a:1'] }] },
-    /passive\.maxEjectMs: must be >= ejectMs/,
+    { passiveHealth: { ejectMs: 10, maxEjectMs: 5 }, routes: [{ upstreams: ['http://a:1'] }] },
+    /passiveHealth\.maxEjectMs: must be >= ejectMs/,
+  ],
+  [
+    { routes: [{ upstreams: ['http://a:1'], passiveHealth: { statuses: [500, 'x'] } }] },
+    /routes\[0\]\.passiveHealth\.statuses: must be a list of status codes/,
+  ],
+  [
+    { routes: [{ upstreams: ['http://a:1'], passive: { failures: 2 } }] },
+    /routes\[0\]\.passive: is now passiveHealth/,
   ],
   [
     { retries: { budgetRatio: 2 }, routes: [{ upstreams: ['http://a:1'] }] },
@@ -73,17 +81,17 @@ test('route settings inherit plugin defaults, and routes override them', () => {
   const o = resolveOptions({
     balancer: 'least-in-flight',
     timeouts: { headers: 1000 },
-    passive: false,
+    passiveHealth: false,
     routes: [
       { upstreams: ['http://a:1'] },
-      { name: 'b', timeouts: { connect: 50 }, passive: {}, upstreams: ['http://b:1'] },
+      { name: 'b', timeouts: { connect: 50 }, passiveHealth: {}, upstreams: ['http://b:1'] },
     ],
   })
   assert.equal(o.routes[0]!.balancer, 'least-in-flight')
   assert.deepEqual(o.routes[0]!.timeouts, { connect: 5000, headers: 1000, idle: 60000 })
-  assert.equal(o.routes[0]!.passive, false)
+  assert.equal(o.routes[0]!.passiveHealth, false)
   assert.deepEqual(o.routes[1]!.timeouts, { connect: 50, headers: 1000, idle: 60000 })
-  assert.deepEqual(o.routes[1]!.passive, DEFAULT_PASSIVE)
+  assert.deepEqual(o.routes[1]!.passiveHealth, DEFAULT_PASSIVE_HEALTH)
   assert.deepEqual(o.hideHeaders, ['server', 'x-powered-by'])
   assert.equal(
     resolveOptions({ routes: [{ upstreams: ['http://a:1'] }], hideHeaders: [] }).hideHeaders.length,

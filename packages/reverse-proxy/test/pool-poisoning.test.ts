@@ -27,7 +27,7 @@ test('an upstream sending more or fewer body bytes than its Content-Length does 
   })
   t.after(() => origin.close())
   const proxy = await startProxy(t, {
-    routes: [{ upstreams: [`http://127.0.0.1:${origin.port}`], connections: 1, passive: false }],
+    routes: [{ upstreams: [`http://127.0.0.1:${origin.port}`], connections: 1, passiveHealth: false }],
   })
   const agent = client(t)
   const more = await get(agent, `${proxy.url}/more`).catch((e: Error) => ({ status: -1, text: e.message }))

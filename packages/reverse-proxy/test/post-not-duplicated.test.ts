@@ -14,7 +14,7 @@ test('a POST whose upstream fails is never sent a second time; an idempotent GET
   t.after(() => Promise.all([dropping.close(), healthy.close()]))
   const proxy = await startProxy(t, {
     routes: [
-      { name: 'app', balancer: 'round-robin', upstreams: [dropping.url, healthy.url], passive: false },
+      { name: 'app', balancer: 'round-robin', upstreams: [dropping.url, healthy.url], passiveHealth: false },
     ],
   })
   const agent = client(t)

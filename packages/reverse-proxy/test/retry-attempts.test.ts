@@ -13,7 +13,7 @@ test('attempts bounds the tries: 1 + attempts per GET, each on a different upstr
     routes: [1, 2].map((attempts) => ({
       name: `a${attempts}`,
       prefix: `/a${attempts}`,
-      passive: false as const,
+      passiveHealth: false as const,
       retries: { attempts, ...budget },
       upstreams: bad.map((b) => b.url),
     })),
@@ -44,7 +44,7 @@ test('retries go to upstreams not tried yet; with none left only a reset earns o
     { name: 'two', prefix: '/two', upstreams: two.map((b) => b.url) },
     { name: 'one', prefix: '/one', upstreams: [one.url] },
     { name: 'refusing', prefix: '/refusing', upstreams: [refusing] },
-  ].map((r) => ({ ...r, passive: false as const, retries: { attempts: 5, ...budget } }))
+  ].map((r) => ({ ...r, passiveHealth: false as const, retries: { attempts: 5, ...budget } }))
   const proxy = await startProxy(
     t,
     { routes },

@@ -11,7 +11,7 @@ test('a retry budget that allows nothing: a GET failing on one upstream is not r
     name,
     prefix: `/${name}`,
     balancer: 'round-robin' as const,
-    passive: false as const,
+    passiveHealth: false as const,
     retries,
     upstreams: [bad.url, good!.url],
   })
@@ -42,7 +42,7 @@ test('retries stop at budgetRatio of the requests sent when there is no per-seco
   const proxy = await startProxy(t, {
     routes: [
       {
-        passive: false,
+        passiveHealth: false,
         retries: { attempts: 1, budgetRatio: 0.25, minPerSecond: 0 },
         upstreams: bad.map((b) => b.url),
       },
@@ -66,7 +66,7 @@ test('a failure with nowhere left to retry does not spend the budget', async (t)
       {
         name: 'app',
         balancer: 'round-robin',
-        passive: false,
+        passiveHealth: false,
         // No per-second allowance: each request earns a quarter of a retry, so the balance is exact.
         retries: { attempts: 1, budgetRatio: 0.25, minPerSecond: 0 },
         upstreams: [refusing],

@@ -21,7 +21,9 @@ test('a slow upstream answers 504 after the headers timeout; a stalled body is c
     await slow.close()
   })
   const proxy = await startProxy(t, {
-    routes: [{ name: 'app', upstreams: [slow.url], timeouts: { headers: 300, idle: 300 }, passive: false }],
+    routes: [
+      { name: 'app', upstreams: [slow.url], timeouts: { headers: 300, idle: 300 }, passiveHealth: false },
+    ],
   })
   const agent = client(t)
   const started = performance.now()
@@ -58,7 +60,7 @@ test('an upstream that never takes the connection answers 504 after the connect 
   })
   const hangUrl = `http://127.0.0.1:${hang.port}`
   const alone = await startProxy(t, {
-    routes: [{ name: 'app', upstreams: [hangUrl], timeouts: { connect: 300 }, passive: false }],
+    routes: [{ name: 'app', upstreams: [hangUrl], timeouts: { connect: 300 }, passiveHealth: false }],
   })
   const started = performance.now()
   const r = await get(client(t), `${alone.url}/`)
@@ -73,7 +75,7 @@ test('an upstream that never takes the connection answers 504 after the connect 
         upstreams: [hangUrl, good.url],
         balancer: 'round-robin',
         timeouts: { connect: 300 },
-        passive: false,
+        passiveHealth: false,
       },
     ],
   })

@@ -29,6 +29,15 @@ export function reverseProxyOptions(routes: RouteConfig[]): ReverseProxyOptions 
               fall: r.healthCheck.fall,
               rise: r.healthCheck.rise,
             },
+      passiveHealth:
+        r.passiveHealth === false
+          ? false
+          : {
+              failures: r.passiveHealth.failures,
+              ejectMs: r.passiveHealth.ejectMs,
+              maxEjectMs: Math.max(60_000, r.passiveHealth.ejectMs),
+              statuses: r.passiveHealth.statuses,
+            },
       retries: r.retries === 0 ? false : r.retries,
       timeouts: { headers: r.timeoutMs },
     })),

@@ -129,6 +129,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
   const problems: string[] = []
   const routes: RouteConfig[] = (doc.reverse?.routes ?? []).map((r: any): RouteConfig => {
     const hc = r.healthCheck
+    const ph = r.passiveHealth ?? {}
     return {
       name: r.name ?? (r.host === undefined ? r.prefix : `${r.host.toLowerCase()}${r.prefix}`),
       prefix: r.prefix,
@@ -149,6 +150,14 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
               timeoutMs: parseDuration(hc.timeout)!,
               fall: hc.fall,
               rise: hc.rise,
+            },
+      passiveHealth:
+        ph === false
+          ? false
+          : {
+              failures: ph.failures ?? 3,
+              ejectMs: parseDuration(ph.ejectTime ?? '5s')!,
+              statuses: ph.statuses ?? [],
             },
       retries: r.retries,
       timeoutMs: parseDuration(r.timeout)!,

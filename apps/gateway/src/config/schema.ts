@@ -124,6 +124,28 @@ const route = object(
         rise: { type: 'integer', minimum: 1, default: 2, description: 'Successes before up.' },
       },
     ),
+    passiveHealth: {
+      description:
+        "Passive health: an upstream whose requests fail `failures` times in a row is left out for `ejectTime`, doubling with each ejection that follows without a success (up to 60 s, or `ejectTime` when longer), and back at once when an active check passes. Connection errors, resets and timeouts count; answers count only when their status is in `statuses` (as nginx's `max_fails`). Requests in flight at one failure count once, and the last available upstream of a route is never left out. `false` turns it off.",
+      if: { type: 'boolean' },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
+      then: { enum: [false] },
+      else: object('Passive health settings.', {
+        failures: {
+          type: 'integer',
+          minimum: 1,
+          default: 3,
+          description: 'Failures in a row that leave an upstream out.',
+        },
+        ejectTime: duration('How long the first ejection lasts.', '5s'),
+        statuses: {
+          type: 'array',
+          items: { type: 'integer', minimum: 100, maximum: 599 },
+          default: [],
+          description: 'Answer statuses that count as failures (`[500, 502, 503, 504]` to count 5xx).',
+        },
+      }),
+    },
     retries: {
       type: 'integer',
       minimum: 0,

@@ -31,6 +31,12 @@ export interface HealthCheckConfig {
   rise: number
 }
 
+export interface PassiveHealthConfig {
+  failures: number
+  ejectMs: number
+  statuses: number[]
+}
+
 export interface RouteConfig {
   name: string
   prefix: string
@@ -41,6 +47,8 @@ export interface RouteConfig {
   balancer: Balancer
   hashOn: string | null
   healthCheck: HealthCheckConfig | null
+  /** false: off. */
+  passiveHealth: PassiveHealthConfig | false
   retries: number
   timeoutMs: number
   cache: boolean
