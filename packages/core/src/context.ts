@@ -2,9 +2,10 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { connectionMemo } from './connection.js'
-import { BadHostError, BadRequestError, type ProxyError } from './errors.js'
+import { BadHostError, BadRequestError, BadTargetError, type ProxyError } from './errors.js'
 import { sendError } from './respond.js'
 import {
+  hasEncodedControlInPath,
   type ProxyTarget,
   parseAbsoluteTarget,
   parseAuthorityTarget,
@@ -124,6 +125,9 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
   } else if (form === 'asterisk' && raw.method !== 'OPTIONS') {
     return parseAbsoluteTarget('*') as ProxyError
   }
+  // Before any rule runs: a path rule cannot be trusted on a path the origin may read differently.
+  if (hasEncodedControlInPath(target === null ? url : target.path))
+    return new BadTargetError('encoded control character in path')
   if (hostHeader !== undefined && hostHeader !== '' && form !== 'absolute') {
     // Cheapest first: the connection's previous Host (a string comparison; a Map lookup hashes the new
     // header string every time, which showed in instruction counts), then every valid Host seen lately.

@@ -46,6 +46,7 @@ export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } f
 export { sendError, sendUpstreamResponse, writeRawError } from './respond.js'
 export { routeConfig } from './route-config.js'
 export {
+  hasEncodedControlInPath,
   type ProxyTarget,
   parseAbsoluteTarget,
   parseAuthorityTarget,

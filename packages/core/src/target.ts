@@ -21,6 +21,9 @@ export interface ProxyTarget {
 const TARGET_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/
 const BAD_PCT = /%(?![0-9A-Fa-f]{2})/
 const PORT = /^[0-9]{1,5}$/
+// %00-%1F and %7F: an origin that decodes the path may cut it at a NUL or split it at a CR/LF, while the
+// rules saw one opaque segment (`/admin%00/x` is not under `/admin` to them, but may be `/admin` to it).
+const ENCODED_CONTROL = /%(?:[01][0-9A-Fa-f]|7[Ff])/
 // A host from the wire is visible ASCII; `normalizeHost` alone would also take Unicode names.
 const NOT_VISIBLE_ASCII = /[^\x21-\x7e]/
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s
@@ -111,6 +114,20 @@ export function parseHostHeader(value: string): NormalizedHost | ProxyError {
     return new BadHostError('invalid port')
   const host = normalizeHost(hp.host)
   return host ?? new BadHostError('invalid host')
+}
+
+/**
+ * Whether the path of a request-target (origin-form, or the path and query of an absolute-form target)
+ * holds a percent-encoded control character (%00-%1F, %7F). The query is left alone: it is the
+ * application's data (a form field may well hold an encoded newline) and no path rule reads it. Raw
+ * control bytes never get this far: Node's parser refuses them in the request line.
+ */
+export function hasEncodedControlInPath(pathAndQuery: string): boolean {
+  const pct = pathAndQuery.indexOf('%')
+  if (pct === -1) return false
+  const q = pathAndQuery.indexOf('?')
+  if (q !== -1 && q < pct) return false
+  return ENCODED_CONTROL.test(q === -1 ? pathAndQuery : pathAndQuery.slice(0, q))
 }
 
 /** The form of a request-target, from the request line alone. */
