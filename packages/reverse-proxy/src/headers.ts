@@ -15,6 +15,25 @@ export interface HeaderSettings {
   xForwarded: boolean
   forwarded: boolean
   hide: ReadonlySet<string>
+  /** What requestHeaders leaves out besides hop-by-hop headers, built once by `requestRemoveSets`. */
+  remove: RequestRemoveSets
+}
+
+/** `stripRequestHeaders` alone, and with Host, the forwarding headers, or both (see requestHeaders). */
+export interface RequestRemoveSets {
+  plain: ReadonlySet<string>
+  host: ReadonlySet<string>
+  forwarding: ReadonlySet<string>
+  forwardingAndHost: ReadonlySet<string>
+}
+
+export function requestRemoveSets(strip: readonly string[]): RequestRemoveSets {
+  return {
+    plain: new Set(strip),
+    host: new Set([...strip, 'host']),
+    forwarding: new Set([...strip, ...FORWARDING_HEADERS]),
+    forwardingAndHost: new Set([...strip, ...FORWARDING_HEADERS, 'host']),
+  }
 }
 
 /**
@@ -32,12 +51,6 @@ export function scheme(req: IncomingMessage): 'http' | 'https' {
   return (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'
 }
 
-// What the copy of the request's headers leaves out besides the hop-by-hop ones: Host unless the route
-// preserves it, and the forwarding headers that are about to be set. Left out while copying rather than
-// deleted after: deleting a property V8 did not add last turns the object into a slow dictionary.
-const HOST: ReadonlySet<string> = new Set(['host'])
-const FORWARDING_AND_HOST: ReadonlySet<string> = new Set([...FORWARDING_HEADERS, 'host'])
-
 /** The headers sent upstream: hop-by-hop removed, then X-Forwarded-* / Forwarded and Host set. */
 export function requestHeaders(
   request: FastifyRequest,
@@ -47,9 +60,17 @@ export function requestHeaders(
 ): OutgoingHttpHeaders {
   const req = request.raw
   const forwarding = settings.xForwarded || settings.forwarded
-  let remove: ReadonlySet<string> | undefined
-  if (forwarding) remove = route.preserveHost ? FORWARDING_HEADERS : FORWARDING_AND_HOST
-  else if (!route.preserveHost) remove = HOST
+  // What the copy leaves out besides the hop-by-hop ones: `stripRequestHeaders`, Host unless the route
+  // preserves it, and the forwarding headers about to be set. Left out while copying rather than deleted
+  // after: deleting a property V8 did not add last turns the object into a slow dictionary.
+  const sets = settings.remove
+  const remove = forwarding
+    ? route.preserveHost
+      ? sets.forwarding
+      : sets.forwardingAndHost
+    : route.preserveHost
+      ? sets.plain
+      : sets.host
   const out = stripHopByHop(req.headers, { upgrade, remove, lowerCase: true })
   // A message framed by Transfer-Encoding is re-framed by the client (chunked); a Content-Length beside it
   // (which Node refuses anyway) must never reach the upstream as a second opinion on the length.

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import { compileTrust, installProxyContext } from '@proxykit/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
-import type { HeaderSettings } from './headers.js'
+import { type HeaderSettings, requestRemoveSets } from './headers.js'
 import { type ReverseProxyOptions, resolveOptions, resolveUpstream, type UpstreamOption } from './options.js'
 import { proxyRequest } from './proxy.js'
 import { ProxyRoute } from './route.js'
@@ -56,6 +56,7 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     xForwarded: options.xForwarded,
     forwarded: options.forwarded,
     hide: new Set(options.hideHeaders),
+    remove: requestRemoveSets(options.stripRequestHeaders),
   }
   const tunnels = new Set<Duplex>()
   const routes = new Map<string, ProxyRoute>()

@@ -87,6 +87,11 @@ export interface ReverseProxyOptions extends RouteDefaults {
   trustProxy?: TrustProxy
   /** Response headers removed so the upstreams stay hidden (default ['server', 'x-powered-by']). */
   hideHeaders?: string[]
+  /**
+   * Request headers never sent upstream (default ['x-original-url', 'x-rewrite-url']: IIS, Symfony and
+   * others route by them, so a client's copy would get past the rules this proxy applied to the path).
+   */
+  stripRequestHeaders?: string[]
   /** Set X-Forwarded-For / -Proto / -Host (default true). */
   xForwarded?: boolean
   /** Set Forwarded, RFC 7239 (default true). */
@@ -115,6 +120,7 @@ export interface ResolvedOptions {
   routes: ResolvedRoute[]
   trustProxy: TrustProxy | undefined
   hideHeaders: string[]
+  stripRequestHeaders: string[]
   xForwarded: boolean
   forwarded: boolean
 }
@@ -136,6 +142,7 @@ export const DEFAULT_PASSIVE_HEALTH: PassiveHealthOptions = {
 }
 export const DEFAULT_RETRIES: RetryOptions = { attempts: 1, budgetRatio: 0.2, minPerSecond: 10 }
 export const DEFAULT_HIDE_HEADERS = ['server', 'x-powered-by']
+export const DEFAULT_STRIP_REQUEST_HEADERS = ['x-original-url', 'x-rewrite-url']
 export const DEFAULT_BALANCER: BalancerName = 'weighted-round-robin'
 
 class OptionError extends TypeError {
@@ -282,6 +289,13 @@ function balancer(v: unknown, path: string, fallback: BalancerName): BalancerNam
   return v as BalancerName
 }
 
+function headerNames(v: unknown, path: string, fallback: string[]): string[] {
+  if (v === undefined) return fallback
+  if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(h)))
+    throw new OptionError(path, 'must be an array of header names')
+  return v.map((h: string) => h.toLowerCase())
+}
+
 /** The settings a route may give itself or inherit from the plugin-level defaults. */
 export interface RouteSettings {
   balancer: BalancerName
@@ -358,12 +372,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     names.add(name)
     return { name, prefix, host, rewritePrefix, upstreams, ...defaults(r, path, base) }
   })
-  let hideHeaders = DEFAULT_HIDE_HEADERS
-  if (input.hideHeaders !== undefined) {
-    if (!Array.isArray(input.hideHeaders) || !input.hideHeaders.every((h) => typeof h === 'string'))
-      throw new OptionError('hideHeaders', 'must be an array of header names')
-    hideHeaders = input.hideHeaders.map((h: string) => h.toLowerCase())
-  }
+  const hideHeaders = headerNames(input.hideHeaders, 'hideHeaders', DEFAULT_HIDE_HEADERS)
+  const stripRequestHeaders = headerNames(
+    input.stripRequestHeaders,
+    'stripRequestHeaders',
+    DEFAULT_STRIP_REQUEST_HEADERS,
+  )
   const trust = input.trustProxy
   if (
     trust !== undefined &&
@@ -375,6 +389,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     routes,
     trustProxy: trust as TrustProxy | undefined,
     hideHeaders,
+    stripRequestHeaders,
     xForwarded: bool(input.xForwarded, 'xForwarded', true),
     forwarded: bool(input.forwarded, 'forwarded', true),
   }
