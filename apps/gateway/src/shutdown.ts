@@ -22,19 +22,28 @@ export async function closeListeners(listeners: Listener[], graceMs: number, log
   })
   const inFlight = listeners.reduce((n, l) => n + l.inFlight, 0)
   if (inFlight > 0) logger.info({ inFlight, graceMs }, 'waiting for in-flight requests and tunnels')
-  await Promise.race([Promise.all(listeners.map((l) => l.idle())), graceOver])
+  const timedOut = await Promise.race([
+    Promise.all(listeners.map((l) => l.idle())).then(() => false),
+    graceOver.then(() => true),
+  ])
   clearTimeout(graceTimer)
-  let cut = 0
+  // Once every request is done, the sockets left are keep-alive connections between requests (or ended
+  // after their last response, waiting for the client's FIN): closing them cuts nothing.
+  const unfinished = timedOut ? listeners.reduce((n, l) => n + l.inFlight, 0) : 0
+  let open = 0
   const closed: Promise<unknown>[] = []
   for (const l of listeners) {
-    cut += l.sockets.size
+    open += l.sockets.size
     for (const socket of l.sockets) {
       closed.push(once(socket, 'close'))
       socket.destroy()
     }
   }
-  if (cut > 0)
-    logger.warn({ connections: cut, graceMs }, 'cut the connections still open after the grace period')
+  if (unfinished > 0)
+    logger.warn(
+      { connections: open, inFlight: unfinished, graceMs },
+      'cut the connections still open after the grace period',
+    )
   // Let the destroyed sockets emit 'close' (tunnels are logged then) before the plugins shut down.
   await Promise.race([Promise.all([...drained, ...closed]), new Promise((r) => setTimeout(r, 2000).unref())])
   await Promise.all(listeners.map((l) => l.app.close()))
