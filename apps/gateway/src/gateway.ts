@@ -94,7 +94,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     caches: [],
   }
   metrics.sources.caches = () =>
-    shared.caches.map((c) => ({ listener: c.listener, ...c.app.cache.metrics() }))
+    shared.caches.map((c) => ({ listener: c.listener, ...c.app.proxyCache.metrics() }))
   if (store instanceof MemoryStore) {
     metrics.sources.cacheBytes = () => store.size
     metrics.sources.cacheEntries = () => store.count

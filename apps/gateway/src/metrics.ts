@@ -10,7 +10,7 @@ export interface UpstreamSample {
   inFlight: number
 }
 
-/** A listener's cache counters, as @proxykit/cache's `fastify.cache.metrics()` reports them. */
+/** A listener's cache counters, as @proxykit/cache's `fastify.proxyCache.metrics()` reports them. */
 export interface CacheSample {
   listener: string
   hits: number

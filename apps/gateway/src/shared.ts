@@ -15,6 +15,6 @@ export interface Shared {
   redisPrefix: string
   /** @proxykit/cache options; every listener's cache uses the same store. */
   cacheOptions(): CacheOptions
-  /** The listeners that registered the cache (their `fastify.cache` decorator: purge, counters). */
+  /** The listeners that registered the cache (their `fastify.proxyCache` decorator: purge, counters). */
   caches: Array<{ listener: ListenerName; app: FastifyInstance }>
 }

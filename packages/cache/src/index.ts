@@ -14,7 +14,10 @@ export type { CachedResponse, CacheEntry, CacheKey, CacheStore } from './store.j
 export { selectingValue, varyMatches, varyRecord } from './store.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 
-/** `fastify.cache`: what the gateway's admin API and /metrics use. */
+/**
+ * `fastify.proxyCache`: what the gateway's admin API and /metrics use. Not `fastify.cache`: that name is
+ * @fastify/caching's (its abstract-cache store), and the two plugins are meant to sit in one app.
+ */
 export interface CacheDecorator {
   /** Removes every variant of one URL (`http://host/path?query`), or every URL stored with a tag. */
   purge(target: { url: string } | { tag: string }): Promise<void>
@@ -25,7 +28,7 @@ export interface CacheDecorator {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    cache: CacheDecorator
+    proxyCache: CacheDecorator
   }
   interface FastifyContextConfig {
     /** @proxykit/cache per-route settings: `false` bypasses the cache; `{ ttl, key }` tunes it. */
@@ -40,8 +43,8 @@ function appendHook<T>(existing: T | T[] | undefined, hook: T): T[] {
 
 const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
   installProxyContext(fastify)
-  if (fastify.hasDecorator('cache'))
-    throw new Error('@proxykit/cache is already registered on this instance (fastify.cache exists)')
+  if (fastify.hasDecorator('proxyCache'))
+    throw new Error('@proxykit/cache is already registered on this instance (fastify.proxyCache exists)')
   const options = resolveOptions(opts)
   const ownStore = options.store === undefined
   const store: CacheStore =
@@ -49,7 +52,7 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
   const cache = new HttpCache(fastify, options, store)
 
   fastify.decorateRequest('proxykitCacheState', null)
-  fastify.decorate('cache', {
+  fastify.decorate('proxyCache', {
     async purge(target: { url: string } | { tag: string }) {
       if (target !== null && typeof target === 'object' && 'url' in target && typeof target.url === 'string')
         await store.delete({ url: urlKey(target.url) })

@@ -22,7 +22,7 @@ test('100 concurrent requests for one cold key reach the origin once', async (t)
   const hits = all.filter((r) => /; hit;/.test(r.headers['cache-status']!)).length
   assert.ok(collapsed > 0)
   assert.equal(hits, 99)
-  assert.equal(s.app.cache.metrics().collapsed, collapsed)
+  assert.equal(s.app.proxyCache.metrics().collapsed, collapsed)
 })
 
 test('when the answer is not storable, the waiters go upstream themselves', async (t) => {
@@ -36,10 +36,10 @@ test('when the answer is not storable, the waiters go upstream themselves', asyn
   assert.equal(s.origin.hits, 10)
   for (const r of all) assert.equal(r.body, 'private')
   // Hit-for-miss: the URL is now known not storable, so the next burst does not queue behind one request.
-  const collapsedBefore = s.app.cache.metrics().collapsed
+  const collapsedBefore = s.app.proxyCache.metrics().collapsed
   await Promise.all(Array.from({ length: 10 }, () => s.get('/ns')))
   assert.equal(s.origin.hits, 20)
-  assert.equal(s.app.cache.metrics().collapsed, collapsedBefore, 'nobody waited')
+  assert.equal(s.app.proxyCache.metrics().collapsed, collapsedBefore, 'nobody waited')
 })
 
 test('collapse: false sends every miss upstream', async (t) => {

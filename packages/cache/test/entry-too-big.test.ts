@@ -47,7 +47,7 @@ for (const shape of SHAPES) {
         assert.equal(got.sha256, digest)
         assert.equal(s.origin.hits, i)
       }
-      assert.equal(s.app.cache.metrics().stores, 0)
+      assert.equal(s.app.proxyCache.metrics().stores, 0)
     })
   }
 }
@@ -73,5 +73,5 @@ test('a plain route answering a Buffer larger than maxEntrySize does not say sto
     assert.equal(res.body.length, SIZE)
     assert.equal(calls, i)
   }
-  assert.equal(s.app.cache.metrics().stores, 0)
+  assert.equal(s.app.proxyCache.metrics().stores, 0)
 })

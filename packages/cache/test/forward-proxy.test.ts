@@ -27,7 +27,7 @@ test('absolute-form requests are cached on their target URL', async (t) => {
   // The same URL asked in origin-form through the cache's own Host is another key.
   await s.get('/fwd?a=1')
   assert.equal(s.origin.hits, 2)
-  await s.app.cache.purge({ url: target })
+  await s.app.proxyCache.purge({ url: target })
   await send()
   assert.equal(s.origin.hits, 3)
 })
@@ -47,13 +47,13 @@ test('stale-while-revalidate revalidates absolute-form requests in the backgroun
   version = 2
   const b = await send()
   assert.match(b.headers['cache-status']!, /stale-revalidate/)
-  for (let i = 0; i < 50 && s.app.cache.metrics().stores < 2; i++) await sleep(50)
+  for (let i = 0; i < 50 && s.app.proxyCache.metrics().stores < 2; i++) await sleep(50)
   assert.equal(s.origin.hits, 2)
   assert.equal(s.origin.requests[1]!.url, '/swr')
   const c = await send()
   assert.equal(
     c.body.toString(),
     'v2',
-    `${JSON.stringify(s.app.cache.metrics())} ${c.headers['cache-status']}`,
+    `${JSON.stringify(s.app.proxyCache.metrics())} ${c.headers['cache-status']}`,
   )
 })

@@ -25,7 +25,7 @@ test('a storable response is stored on the miss and answered from the store afte
   // The query is part of the key.
   await s.get('/a?x=2')
   assert.equal(s.origin.hits, 2)
-  const m = s.app.cache.metrics()
+  const m = s.app.proxyCache.metrics()
   assert.equal(m.hits, 1)
   assert.equal(m.misses, 2)
   assert.equal(m.stores, 2)

@@ -42,7 +42,7 @@ for (const shape of SHAPES) {
       },
       { maxSize: MAX, maxEntrySize: 1024 * 1024 },
     )
-    store = s.app.cache.store as MemoryStore
+    store = s.app.proxyCache.store as MemoryStore
     const client = new Agent({ connections: N })
     t.after(() => client.close())
     const got = await Promise.all(
@@ -66,7 +66,7 @@ for (const shape of SHAPES) {
     // The last writes settle just after their bodies end (bounded wait).
     for (let i = 0; i < 100 && store.pending !== 0; i++) await sleep(20)
     sample()
-    const stores = s.app.cache.metrics().stores
+    const stores = s.app.proxyCache.metrics().stores
     t.diagnostic(`max accounted ${maxSeen} bytes, ${stores} of ${N} stored, ${store.count} held`)
     assert.ok(maxSeen <= MAX, `accounted ${maxSeen} bytes > maxSize ${MAX}`)
     assert.equal(store.pending, 0, 'every write released what it buffered')

@@ -35,7 +35,7 @@ test('with Redis down the cache bypasses (and logs) instead of failing requests'
   assert.equal(down.body, 'hello')
   assert.match(down.headers['cache-status']!, /fwd=bypass; fwd-status=200; detail=store-error/)
   assert.equal(s.origin.hits, hitsBefore + 1)
-  const m = s.app.cache.metrics()
+  const m = s.app.proxyCache.metrics()
   assert.ok(m.errors >= 1)
   assert.ok(m.bypass >= 1)
   assert.ok(

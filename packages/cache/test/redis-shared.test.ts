@@ -60,7 +60,7 @@ test('two instances on one Redis: stored through one, a hit through the other', 
   assert.equal(b.body, a.body)
   assert.equal(origin.hits, 1)
   // A purge through one is seen by the other.
-  await apps[0]!.cache.purge({ tag: 'shared' })
+  await apps[0]!.proxyCache.purge({ tag: 'shared' })
   await fetchOnce(client, `${urls[1]}/shared?x=1`, host)
   assert.equal(origin.hits, 2)
 })

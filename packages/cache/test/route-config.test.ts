@@ -96,7 +96,7 @@ test('config.cache.key adds a key part (one entry per value)', async (t) => {
   assert.equal(a2.body, 'a:1')
   assert.equal(b2.body, 'b:2')
   // Purging the URL removes every key part.
-  await s.app.cache.purge({ url: `${s.url}/k` })
+  await s.app.proxyCache.purge({ url: `${s.url}/k` })
   assert.equal((await s.get('/k', { 'x-tenant': 'a' })).body, 'a:3')
 })
 

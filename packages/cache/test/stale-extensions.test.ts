@@ -20,7 +20,7 @@ test('stale-while-revalidate serves the stale entry at once and refreshes it in 
   assert.match(b.headers['cache-status']!, /hit; ttl=-\d+; detail=stale-revalidate/)
   for (let i = 0; i < 50 && s.origin.hits < 2; i++) await sleep(50)
   assert.equal(s.origin.hits, 2, 'one background request')
-  for (let i = 0; i < 50 && s.app.cache.metrics().stores < 2; i++) await sleep(50)
+  for (let i = 0; i < 50 && s.app.proxyCache.metrics().stores < 2; i++) await sleep(50)
   const c = await s.get('/r')
   assert.equal(c.body, 'v2')
   assert.match(c.headers['cache-status']!, /; hit; ttl=\d+$/)

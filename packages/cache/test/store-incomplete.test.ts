@@ -14,7 +14,7 @@ for (const shape of SHAPES) {
     await assert.rejects(s.get('/r'))
     await assert.rejects(s.get('/r'))
     assert.equal(s.origin.hits, 2, 'the second request went upstream again')
-    assert.equal(s.app.cache.metrics().stores, 0)
+    assert.equal(s.app.proxyCache.metrics().stores, 0)
   })
 }
 
@@ -28,6 +28,6 @@ for (const shape of SHAPES) {
     await assert.rejects(s.get('/r'))
     await assert.rejects(s.get('/r'))
     assert.equal(s.origin.hits, 2)
-    assert.equal(s.app.cache.metrics().stores, 0)
+    assert.equal(s.app.proxyCache.metrics().stores, 0)
   })
 }

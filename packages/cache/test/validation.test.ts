@@ -43,7 +43,7 @@ for (const shape of SHAPES) {
     const c = await s.get('/r')
     assert.equal(s.origin.hits, 2, 'fresh again after the 304')
     assert.equal(c.headers['x-version'], 'new')
-    assert.equal(s.app.cache.metrics().revalidated, 1)
+    assert.equal(s.app.proxyCache.metrics().revalidated, 1)
   })
 }
 

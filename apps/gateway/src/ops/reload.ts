@@ -222,7 +222,7 @@ export class Reloader {
         for (const c of live.filter((c) => c.listener === name)) {
           this.#retiredCache.set(
             name,
-            addCacheCounters(this.#retiredCache.get(name), name, c.app.cache.metrics()),
+            addCacheCounters(this.#retiredCache.get(name), name, c.app.proxyCache.metrics()),
           )
         }
       } else {
@@ -235,7 +235,7 @@ export class Reloader {
       const out = new Map<string, CacheSample>()
       for (const [name, s] of retired) out.set(name, { ...s })
       for (const c of shared.caches) {
-        out.set(c.listener, addCacheCounters(out.get(c.listener), c.listener, c.app.cache.metrics()))
+        out.set(c.listener, addCacheCounters(out.get(c.listener), c.listener, c.app.proxyCache.metrics()))
       }
       return [...out.values()]
     }
