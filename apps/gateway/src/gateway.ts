@@ -50,13 +50,17 @@ function connectRedis(url: string, logger: Logger): Redis {
     commandTimeout: 1000,
     retryStrategy: (times) => Math.min(times * 100, 1000),
   })
-  let reported = false
+  // One line when an outage starts and one when it ends, however many commands failed in between.
+  let downSince = 0
   redis.on('error', (err) => {
-    if (!reported) logger.error({ err: err.message, redis: url }, 'redis unreachable (will keep retrying)')
-    reported = true
+    if (downSince === 0)
+      logger.error({ err: err.message, redis: url }, 'redis unreachable (will keep retrying)')
+    downSince ||= Date.now()
   })
   redis.on('ready', () => {
-    reported = false
+    if (downSince !== 0)
+      logger.info({ redis: url, outageMs: Date.now() - downSince }, 'redis reachable again')
+    downSince = 0
   })
   return redis
 }

@@ -38,7 +38,10 @@ test('a graceful stop with keep-alive clients finishes every request and cuts no
   await slowArrived
   const started = Date.now()
   gw.child.kill('SIGTERM')
-  assert.deepEqual(await Promise.all(quick), [0, 1, 2, 3].map((i) => `200 done /quick-${i}`))
+  assert.deepEqual(
+    await Promise.all(quick),
+    [0, 1, 2, 3].map((i) => `200 done /quick-${i}`),
+  )
   assert.equal(await slow, '200 done /slow')
   assert.equal(await gw.exited, 0)
   assert.ok(Date.now() - started < 9_000, 'the stop did not wait for the grace period')

@@ -229,6 +229,7 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     if (limit === undefined) return done()
     limiters.get(limit)!(request).then(
       (result) => {
+        if (outage !== null) storeBack(request)
         if (!result.exceeded) return done()
         if (report) {
           request.log.warn({ access: ctx.access }, 'access-control: would rate-limit')
@@ -240,9 +241,31 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
         })
       },
       (err) => {
-        request.log.error({ err }, 'access-control: rate-limit store failed')
+        storeFailed(request, err)
         sendError(reply, new ServiceUnavailableError('rate-limit store unavailable', { cause: err }))
       },
+    )
+  }
+
+  // A store outage is logged once when it starts and once when it ends, with the number of requests
+  // refused meanwhile: a line (and a stack) per refused request flooded the log during a Redis outage.
+  let outage: { since: number; refused: number } | null = null
+  function storeFailed(request: FastifyRequest, err: unknown): void {
+    if (outage === null) {
+      outage = { since: Date.now(), refused: 0 }
+      request.log.error(
+        { err },
+        'access-control: rate-limit store failed; requests under a rate limit are refused until it answers',
+      )
+    }
+    outage.refused++
+  }
+  function storeBack(request: FastifyRequest): void {
+    const o = outage!
+    outage = null
+    request.log.warn(
+      { refused: o.refused, outageMs: Date.now() - o.since },
+      'access-control: rate-limit store answers again',
     )
   }
 
