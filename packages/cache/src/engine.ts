@@ -680,6 +680,23 @@ export class HttpCache {
       )
       return { headers, writer: null, replace: this.#replacement(request, entry, now, member) }
     }
+    if (stale !== null && statusCode === 304 && !st.clientConditional) {
+      // §4.3.4: a 304 without the stored validator (none at all, or another ETag) does not select the
+      // stored response, so it updates nothing; but it is the origin's answer to our own conditional
+      // request, which the client never made, and a bare 304 would be no answer for it. The origin did
+      // say that what we asked about is current: the stored response goes out as it is (not refreshed,
+      // so the next request validates again), rather than a second, unconditional round trip.
+      st.flight?.resolve(false)
+      const member = forwardStatus(
+        name,
+        'stale',
+        304,
+        false,
+        stale.policy.lifetime - currentAge(stale.policy, now),
+        'not-selected',
+      )
+      return { headers, writer: null, replace: this.#replacement(request, stale, now, member) }
+    }
     if (
       stale !== null &&
       statusCode >= 500 &&
