@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Writable } from 'node:stream'
 import type { EntryPolicy } from './policy.js'
+import { selecting } from './selecting.js'
 
 /**
  * What a store is asked for. `url` is the primary key (`scheme://authority/path?query`, see README
@@ -55,11 +56,12 @@ export interface CacheStore {
   readonly maxEntrySize?: number
 }
 
-/** A selecting header's value as compared (§4.1): list members joined, whitespace trimmed. */
+/**
+ * A selecting header's value as compared (§4.1): field lines joined and trimmed, and the content
+ * negotiation lists normalised where RFC 9110 makes the difference meaningless (`selecting.ts`).
+ */
 export function selectingValue(headers: CacheKey['headers'], name: string): string | null {
-  const v = headers[name]
-  if (v === undefined) return null
-  return (Array.isArray(v) ? v.join(', ') : String(v)).trim()
+  return selecting(name, headers[name])
 }
 
 /** The `vary` record of a response, from its Vary names and the request that produced it. */
