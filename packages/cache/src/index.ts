@@ -19,8 +19,11 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
  * @fastify/caching's (its abstract-cache store), and the two plugins are meant to sit in one app.
  */
 export interface CacheDecorator {
-  /** Removes every variant of one URL (`http://host/path?query`), or every URL stored with a tag. */
-  purge(target: { url: string } | { tag: string }): Promise<void>
+  /**
+   * Removes every variant of one URL (`http://host/path?query`), or every URL stored with a tag. Resolves
+   * with the number of entries removed (0: nothing matched), or null with a store that does not count.
+   */
+  purge(target: { url: string } | { tag: string }): Promise<number | null>
   /** A snapshot of the counters. */
   metrics(): CacheMetrics
   readonly store: CacheStore
@@ -54,16 +57,18 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
   fastify.decorateRequest('proxykitCacheState', null)
   fastify.decorate('proxyCache', {
     async purge(target: { url: string } | { tag: string }) {
+      let removed: void | number
       if (target !== null && typeof target === 'object' && 'url' in target && typeof target.url === 'string')
-        await store.delete({ url: urlKey(target.url) })
+        removed = await store.delete({ url: urlKey(target.url) })
       else if (
         target !== null &&
         typeof target === 'object' &&
         'tag' in target &&
         typeof target.tag === 'string'
       )
-        await store.deleteTag(target.tag)
+        removed = await store.deleteTag(target.tag)
       else throw new TypeError('@proxykit/cache: purge takes { url } or { tag }')
+      return typeof removed === 'number' ? removed : null
     },
     metrics: () => ({ ...cache.metrics }),
     store,

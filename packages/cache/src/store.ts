@@ -44,10 +44,13 @@ export interface CacheEntry extends CachedResponse {
 export interface CacheStore {
   get(key: CacheKey): CacheEntry | null | undefined | Promise<CacheEntry | null | undefined>
   createWriteStream(key: CacheKey, value: CachedResponse): Writable | undefined
-  /** Removes every variant of `url`. */
-  delete(key: { url: string }): void | Promise<void>
-  /** Removes every URL stored with `tag`. */
-  deleteTag(tag: string): void | Promise<void>
+  /**
+   * Removes every variant of `url`. Returns how many entries (variants) went, when the store counts them
+   * (both stores here do; `purge` reports it).
+   */
+  delete(key: { url: string }): void | number | Promise<void | number>
+  /** Removes every URL stored with `tag` (every variant of each); returns the entries removed, as `delete`. */
+  deleteTag(tag: string): void | number | Promise<void | number>
   close?(): void | Promise<void>
   /**
    * The largest body the store keeps, when it has such a limit: a response whose `Content-Length` exceeds

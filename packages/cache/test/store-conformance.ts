@@ -118,6 +118,28 @@ export function storeConformance(
     assert.ok(await store.get(c))
   })
 
+  it('delete and deleteTag answer how many entries (variants) they removed, 0 for none', async (store) => {
+    const u = url()
+    const tag = `t-${randomUUID()}`
+    await put(store, { url: u, headers: { x: '1' } }, head({ vary: { x: '1' } }), [Buffer.from('1')])
+    await put(store, { url: u, headers: { x: '2' } }, head({ vary: { x: '2' } }), [Buffer.from('2')])
+    assert.equal(await store.delete({ url: u }), 2)
+    assert.equal(await store.delete({ url: u }), 0, 'already gone')
+    assert.equal(await store.delete({ url: url() }), 0, 'never stored')
+    const a = url()
+    await put(store, { url: a, headers: { x: '1' } }, head({ vary: { x: '1' }, tags: [tag] }), [
+      Buffer.from('1'),
+    ])
+    await put(store, { url: a, headers: { x: '2' } }, head({ vary: { x: '2' }, tags: [tag] }), [
+      Buffer.from('2'),
+    ])
+    await put(store, { url: url(), headers: {} }, head({ tags: [tag, 'other'] }), [Buffer.from('b')])
+    await put(store, { url: url(), headers: {} }, head({ tags: ['other'] }), [Buffer.from('c')])
+    assert.equal(await store.deleteTag(tag), 3)
+    assert.equal(await store.deleteTag(tag), 0, 'already gone')
+    assert.equal(await store.deleteTag(`t-${randomUUID()}`), 0, 'unknown tag')
+  })
+
   it('an entry is gone after deleteAt', async (store) => {
     const key = { url: url(), headers: {} }
     await put(store, key, head({ deleteAt: Date.now() + 300 }), [Buffer.from('short')])

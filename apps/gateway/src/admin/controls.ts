@@ -5,7 +5,8 @@
 export interface AdminControls {
   /** Readiness: one entry per check (listener up, Redis reachable …), true when it passes. */
   readiness(): Promise<Record<string, boolean>>
-  purge?: (what: { url?: string; tag?: string }) => Promise<void>
+  /** Resolves with the number of cache entries removed (null when the store does not count). */
+  purge?: (what: { url?: string; tag?: string }) => Promise<number | null>
   upstreams?: UpstreamControls
 }
 

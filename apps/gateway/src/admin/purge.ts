@@ -10,7 +10,9 @@ export function purgeControl(shared: Shared): AdminControls['purge'] {
     const owner = shared.caches[0]
     if (owner === undefined) throw new ControlError('no listener has the cache on', 404)
     try {
-      await owner.app.proxyCache.purge(what.url !== undefined ? { url: what.url } : { tag: what.tag ?? '' })
+      return await owner.app.proxyCache.purge(
+        what.url !== undefined ? { url: what.url } : { tag: what.tag ?? '' },
+      )
     } catch (err) {
       throw new ControlError((err as Error).message)
     }

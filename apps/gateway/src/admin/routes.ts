@@ -78,8 +78,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     const purge = controls.purge
     if (purge === undefined) return unsupported(reply, 'purge')
     return run(reply, async () => {
-      await purge(request.body as { url?: string; tag?: string })
-      return { purged: request.body }
+      const removed = await purge(request.body as { url?: string; tag?: string })
+      return { purged: request.body, removed }
     })
   })
 

@@ -224,8 +224,13 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
       }
       return checks
     },
+    // Each worker purges its own store view: with Redis the first removes the entries and the others find
+    // none; with memory stores each removes its own copies. The sum is what went.
     purge: async (what) => {
-      await askAll('purge', what)
+      const counts = await askAll<number | null>('purge', what)
+      return counts.some((n) => typeof n === 'number')
+        ? counts.reduce<number>((sum, n) => sum + (n ?? 0), 0)
+        : null
     },
   }
   if (config.reverse !== null) {

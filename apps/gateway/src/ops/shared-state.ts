@@ -130,11 +130,11 @@ export class InstanceCollapsingStore implements CacheStore {
     this.#client.eval(RELEASE, 1, `${this.#prefix}${url}`, held.token).catch(() => {})
   }
 
-  delete(key: { url: string }): void | Promise<void> {
+  delete(key: { url: string }): ReturnType<CacheStore['delete']> {
     return this.inner.delete(key)
   }
 
-  deleteTag(tag: string): void | Promise<void> {
+  deleteTag(tag: string): ReturnType<CacheStore['deleteTag']> {
     return this.inner.deleteTag(tag)
   }
 

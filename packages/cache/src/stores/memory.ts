@@ -147,17 +147,21 @@ export class MemoryStore implements CacheStore {
     return writer
   }
 
-  delete(key: { url: string }): void {
+  delete(key: { url: string }): number {
     const slots = this.#byUrl.get(key.url)
-    if (slots === undefined) return
-    for (const s of [...slots]) this.#remove(s)
+    if (slots === undefined) return 0
+    const gone = [...slots]
+    for (const s of gone) this.#remove(s)
+    return gone.length
   }
 
-  deleteTag(tag: string): void {
+  deleteTag(tag: string): number {
     const urls = this.#byTag.get(tag)
-    if (urls === undefined) return
+    if (urls === undefined) return 0
     this.#byTag.delete(tag)
-    for (const url of urls) this.delete({ url })
+    let removed = 0
+    for (const url of urls) removed += this.delete({ url })
+    return removed
   }
 
   /**

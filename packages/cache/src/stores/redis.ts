@@ -33,6 +33,20 @@ for i = 2, #KEYS do
 end
 return 1`
 
+// Deletes the keys given and answers how many entries (variants: `m:` fields of the URL hashes) went, in
+// one step so that the count is what was deleted. Tag sets among the keys are deleted, not counted.
+const DELETE = `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('TYPE', KEYS[i]).ok == 'hash' then
+    for _, field in ipairs(redis.call('HKEYS', KEYS[i])) do
+      if string.sub(field, 1, 2) == 'm:' then n = n + 1 end
+    end
+  end
+  redis.call('DEL', KEYS[i])
+end
+return n`
+
 function variantId(vary: CachedResponse['vary']): string {
   if (vary === null) return '-'
   const names = Object.keys(vary).sort()
@@ -178,15 +192,15 @@ export class RedisStore implements CacheStore {
     return writer
   }
 
-  async delete(key: { url: string }): Promise<void> {
-    await this.client.del(this.#urlKey(key.url))
+  async delete(key: { url: string }): Promise<number> {
+    return Number(await this.client.eval(DELETE, 1, this.#urlKey(key.url)))
   }
 
-  async deleteTag(tag: string): Promise<void> {
+  async deleteTag(tag: string): Promise<number> {
     const tagKey = `${this.prefix}t:${tag}`
     const urls = await this.client.smembers(tagKey)
     const keys = urls.map((u) => this.#urlKey(u))
-    await this.client.del(tagKey, ...keys)
+    return Number(await this.client.eval(DELETE, 1 + keys.length, tagKey, ...keys))
   }
 
   async close(): Promise<void> {
