@@ -40,7 +40,7 @@ test('a broken config exits 1 without listening', async (t) => {
   const file = await writeConfig(t, 'reverse:\n  listen: 127.0.0.1:0\n  routes: []\n')
   const r = await runCli(['--config', file])
   assert.equal(r.code, 1)
-  assert.match(r.stderr, /reverse\.routes: must NOT have fewer than 1 items/)
+  assert.match(r.stderr, /reverse\.routes: must list at least 1 item\n/)
   assert.doesNotMatch(r.stdout, /listening/)
 })
 

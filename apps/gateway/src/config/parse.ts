@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
-import YAML from 'yaml'
+import YAML, { LineCounter } from 'yaml'
 import { formats } from './formats.js'
 import { configSchema, FORMAT_RULES } from './schema.js'
 import type { Balancer, GatewayConfig, RateLimitConfig, RouteConfig } from './types.js'
@@ -76,6 +76,26 @@ const TYPE_WORDS: Record<string, string> = {
   boolean: 'true or false',
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+
+/** Ajv's bounds and shapes, said the way the rest of the config errors say things. */
+const RULES: Record<string, (p: Record<string, any>) => string> = {
+  minLength: (p) => `must be at least ${plural(p.limit, 'character')} long`,
+  maxLength: (p) => `must be at most ${plural(p.limit, 'character')} long`,
+  minimum: (p) => `must be at least ${p.limit}`,
+  maximum: (p) => `must be at most ${p.limit}`,
+  exclusiveMinimum: (p) => `must be more than ${p.limit}`,
+  exclusiveMaximum: (p) => `must be less than ${p.limit}`,
+  multipleOf: (p) => `must be a multiple of ${p.multipleOf}`,
+  minItems: (p) => `must list at least ${plural(p.limit, 'item')}`,
+  maxItems: (p) => `must list at most ${plural(p.limit, 'item')}`,
+  minProperties: (p) => `must have at least ${plural(p.limit, 'entry', 'entries')}`,
+  maxProperties: (p) => `must have at most ${plural(p.limit, 'entry', 'entries')}`,
+  uniqueItems: (p) => `must not list the same value twice (items ${p.j} and ${p.i})`,
+  pattern: (p) => `must match ${p.pattern}`,
+  const: (p) => `must be ${JSON.stringify(p.allowedValue)}`,
+}
+
 function describe(err: ErrorObject): string | null {
   const where = pointerToPath(err.instancePath)
   switch (err.keyword) {
@@ -98,8 +118,10 @@ function describe(err: ErrorObject): string | null {
       const types = String(err.params.type).split(',')
       return `${where}: must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`
     }
-    default:
-      return `${where}: ${err.message}`
+    default: {
+      const rule = RULES[err.keyword]
+      return `${where}: ${rule === undefined ? err.message : rule(err.params)}`
+    }
   }
 }
 
@@ -274,12 +296,17 @@ export async function loadConfigFile(file: string): Promise<GatewayConfig> {
       throw new ConfigError([`(file): not valid JSON: ${(err as Error).message}`], file)
     }
   } else {
-    const parsed = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+    const lineCounter = new LineCounter()
+    const parsed = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter })
     if (parsed.errors.length > 0) {
-      throw new ConfigError(
-        parsed.errors.map((e) => `(file): not valid YAML: ${e.message.split('\n')[0]}`),
-        file,
-      )
+      // One line per place: the parser often reports one mistake several times over at the same spot.
+      const problems = new Map<string, string>()
+      for (const e of parsed.errors) {
+        const { line, col } = lineCounter.linePos(e.pos[0])
+        const at = `line ${line}, column ${col}`
+        if (!problems.has(at)) problems.set(at, `${at}: not valid YAML: ${e.message}`)
+      }
+      throw new ConfigError([...problems.values()], file)
     }
     document = parsed.toJS()
   }
