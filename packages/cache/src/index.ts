@@ -57,7 +57,7 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
   fastify.decorateRequest('proxykitCacheState', null)
   fastify.decorate('proxyCache', {
     async purge(target: { url: string } | { tag: string }) {
-      let removed: void | number
+      let removed: unknown
       if (target !== null && typeof target === 'object' && 'url' in target && typeof target.url === 'string')
         removed = await store.delete({ url: urlKey(target.url) })
       else if (

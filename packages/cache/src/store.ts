@@ -48,8 +48,10 @@ export interface CacheStore {
    * Removes every variant of `url`. Returns how many entries (variants) went, when the store counts them
    * (both stores here do; `purge` reports it).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a store written to undici's shape returns nothing
   delete(key: { url: string }): void | number | Promise<void | number>
   /** Removes every URL stored with `tag` (every variant of each); returns the entries removed, as `delete`. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: as for delete
   deleteTag(tag: string): void | number | Promise<void | number>
   close?(): void | Promise<void>
   /**
