@@ -95,6 +95,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     redis,
     redisPrefix: prefix,
     cacheOptions: () => ({ store }),
+    ownAddresses: [],
     caches: [],
   }
   metrics.sources.caches = () =>
@@ -126,6 +127,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     purge: purgeControl(shared),
   }
   const started: Listener[] = []
+  const ownAddress = (l: Listener) => {
+    const bound = l.app.server.address()
+    if (typeof bound === 'object' && bound !== null)
+      shared.ownAddresses.push({ address: bound.address, port: bound.port })
+  }
   const close = async (graceMs = config.shutdown.graceMs) => {
     if (closing) return
     closing = true
@@ -140,11 +146,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       listeners.forward = await forwardListener(config.forward, shared)
       started.push(listeners.forward)
       await listen(listeners.forward, config.forward.listen)
+      ownAddress(listeners.forward)
     }
     if (config.reverse !== null) {
       listeners.reverse = await reverseListener(config.reverse, shared)
       started.push(listeners.reverse)
       await listen(listeners.reverse, config.reverse.listen)
+      ownAddress(listeners.reverse)
     }
     if (listeners.reverse !== null) {
       const api = listeners.reverse.app.reverseProxy
@@ -155,6 +163,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       listeners.admin = await adminListener(config.admin, shared, controls, options.adminRoutes)
       started.push(listeners.admin)
       await listen(listeners.admin, config.admin.listen)
+      ownAddress(listeners.admin)
     }
   } catch (err) {
     closing = true

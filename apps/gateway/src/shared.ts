@@ -1,4 +1,5 @@
 import type { CacheOptions } from '@proxykit/cache'
+import type { OwnAddress } from '@proxykit/forward-proxy'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
@@ -15,6 +16,11 @@ export interface Shared {
   redisPrefix: string
   /** @proxykit/cache options; every listener's cache uses the same store. */
   cacheOptions(): CacheOptions
+  /**
+   * Every address:port the gateway listens on (its listeners as they bind, and in a worker the primary's
+   * admin listener): the forward proxy never connects to one of them, whatever `allow` says.
+   */
+  ownAddresses: OwnAddress[]
   /** The listeners that registered the cache (their `fastify.proxyCache` decorator: purge, counters). */
   caches: Array<{ listener: ListenerName; app: FastifyInstance }>
 }

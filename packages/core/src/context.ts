@@ -57,7 +57,10 @@ export interface ProxyContext {
   host: string | null
   /** Set by the plugin that handles the request. */
   direction: 'forward' | 'reverse' | null
-  /** Written by access-control. */
+  /**
+   * Written by access-control, and by a proxy that refuses a request by its own policy afterwards (the
+   * forward proxy's `forward.connectPorts`, `forward.allow`, `forward.deny`), so logs name what refused.
+   */
   access: AccessRecord | null
   /** Written by the cache: the RFC 9211 Cache-Status value for this request. */
   cache: string | null

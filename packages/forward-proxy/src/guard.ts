@@ -11,6 +11,7 @@ import {
 import type { FastifyRequest } from 'fastify'
 import type ipaddr from 'ipaddr.js'
 import type { ResolvedOptions } from './options.js'
+import { reachesOwnListener } from './own-listeners.js'
 
 /** The address a request will be connected to: already checked, so nothing may resolve the name again. */
 export interface Destination {
@@ -33,6 +34,20 @@ export function addressDenied(address: string, opts: ResolvedOptions): string | 
 }
 
 const notAnAddress = (address: string) => `${address} is not an IP address`
+
+/**
+ * Records a refusal by this proxy's own policy on `request.proxy.access`, as access-control records its
+ * rules', so an access log or a denial count names the rule that refused (`forward.connectPorts`) instead of
+ * an access rule that had allowed the request before the proxy looked at the port or address.
+ */
+export function recordRefusal(request: FastifyRequest, rule: string): void {
+  request.proxy.access = { decision: 'deny', rule, user: request.proxy.access?.user ?? null }
+}
+
+/** The option whose policy refuses `ip`, for `recordRefusal`: a deny CIDR, or an address not allowed. */
+function ruleOf(ip: ipaddr.IPv4 | ipaddr.IPv6, opts: ResolvedOptions): string {
+  return inRanges(ip, opts.denyRanges) ? 'forward.deny' : 'forward.allow'
+}
 
 /** `addressDenied` for an address already parsed. */
 function ipDenied(ip: ipaddr.IPv4 | ipaddr.IPv6, opts: ResolvedOptions): string | null {
@@ -102,15 +117,6 @@ function guardsRefuse(ip: ipaddr.IPv4 | ipaddr.IPv6, request: FastifyRequest): s
   return null
 }
 
-/** Why `ip` may not be connected to, by the configured policy and then the connect guards; or null. */
-function refused(
-  ip: ipaddr.IPv4 | ipaddr.IPv6,
-  request: FastifyRequest,
-  opts: ResolvedOptions,
-): string | null {
-  return ipDenied(ip, opts) ?? guardsRefuse(ip, request)
-}
-
 /**
  * The destination check when a parent proxy connects for us. The parent resolves names, so this proxy's
  * own address guard trusts it with them (and still refuses a denied literal address). Address rules an
@@ -126,7 +132,12 @@ export function checkThroughParent(
 ): ProxyError | null | Promise<ProxyError | null> {
   if (target.family !== 0) {
     const ip = parseIp(target.hostname)
-    const reason = ip === null ? notAnAddress(target.hostname) : refused(ip, request, opts)
+    const own = ip === null ? notAnAddress(target.hostname) : ipDenied(ip, opts)
+    if (own !== null) {
+      recordRefusal(request, ip === null ? 'forward.allow' : ruleOf(ip, opts))
+      return new ForbiddenError(`destination refused: ${own}`)
+    }
+    const reason = guardsRefuse(ip!, request)
     return reason === null ? null : new ForbiddenError(`destination refused: ${reason}`)
   }
   if (request.proxy.connectGuards.length === 0) return null
@@ -160,18 +171,32 @@ function checkCandidates(
   opts: ResolvedOptions,
 ): Destination | ProxyError {
   let firstReason: string | null = null
+  // The rule of the first refusal by this proxy's own policy (a connect guard records its own).
+  let firstRule: string | null = null
   for (const c of candidates) {
     const ip = parseIp(c.address)
-    const reason = ip === null ? notAnAddress(c.address) : refused(ip, request, opts)
+    const own = ip === null ? notAnAddress(c.address) : ipDenied(ip, opts)
+    if (own !== null && firstReason === null) firstRule = ip === null ? 'forward.allow' : ruleOf(ip, opts)
+    const reason = own ?? guardsRefuse(ip!, request)
     if (ip !== null && reason === null) {
       // Once: an IPv4 address's toString() joins its octets (about 800 instructions).
       const address = ip.toString()
-      if (isSelf(address, target.port, request))
+      if (
+        isSelf(address, target.port, request) ||
+        reachesOwnListener(address, target.port, opts.selfAddresses)
+      ) {
+        recordRefusal(request, 'forward.self')
         return new LoopDetectedError(`${target.authority} is this proxy`)
+      }
+      if (reachesOwnListener(address, target.port, opts.ownAddresses)) {
+        recordRefusal(request, 'forward.self')
+        return new ForbiddenError(`destination ${target.authority} is one of this server's own listeners`)
+      }
       return { address, family: ip.kind() === 'ipv6' ? 6 : 4 }
     }
     firstReason ??= reason
   }
+  if (firstRule !== null) recordRefusal(request, firstRule)
   return new ForbiddenError(`destination ${target.hostname} refused: ${firstReason}`)
 }
 

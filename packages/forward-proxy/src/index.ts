@@ -15,6 +15,7 @@ export {
   type LookupFunction,
   type ParentProxyOptions,
 } from './options.js'
+export { type OwnAddress, reachesOwnListener } from './own-listeners.js'
 
 const kBridged = Symbol.for('proxykit.forwardProxy.bridged')
 
@@ -30,6 +31,11 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
   if (server[kBridged] === true)
     throw new Error('@proxykit/forward-proxy is already registered on this server')
   server[kBridged] = true
+  server.on('listening', () => {
+    const bound = server.address()
+    if (typeof bound === 'object' && bound !== null)
+      opts.selfAddresses.push({ address: bound.address, port: bound.port })
+  })
 
   // Absolute-form targets are moved to FORWARD_PATH before Fastify routes them, so the app's `/health`
   // cannot catch `GET http://x/health`; core classifies from the original target.

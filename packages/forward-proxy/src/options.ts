@@ -10,6 +10,7 @@ import {
 } from '@proxykit/core'
 import ipaddr from 'ipaddr.js'
 import { cachedLookup } from './dns-cache.js'
+import type { OwnAddress } from './own-listeners.js'
 
 /** A resolved address, as `dns.lookup(name, { all: true })` returns them. */
 export interface LookupAddress {
@@ -67,6 +68,12 @@ export interface ForwardProxyOptions {
   parentProxy?: string | ParentProxyOptions
   /** Extra request methods routed for absolute-form (Fastify knows only the standard ones). */
   extraMethods?: string[]
+  /**
+   * Other listeners of this process (an admin API, a reverse proxy) that are never a destination, whatever
+   * `allow` says: a 403. Read on every check, so an array filled as listeners bind works. This server's
+   * own address is always refused (508, a loop) and needs no entry.
+   */
+  ownAddresses?: Iterable<OwnAddress>
 }
 
 export interface ResolvedParent {
@@ -95,6 +102,9 @@ export interface ResolvedOptions {
   tls: { rejectUnauthorized: boolean; ca?: string | Buffer | Array<string | Buffer> }
   parent: ResolvedParent | null
   extraMethods: string[]
+  ownAddresses: Iterable<OwnAddress>
+  /** Where this server listens, filled when it binds: a destination there is a loop. */
+  selfAddresses: OwnAddress[]
 }
 
 export const defaults = {
@@ -206,6 +216,9 @@ export function resolveOptions(opts: ForwardProxyOptions = {}): ResolvedOptions 
   if (typeof dnsCacheTtl !== 'number' || !Number.isInteger(dnsCacheTtl) || dnsCacheTtl < 0)
     fail('dnsCacheTtl', 'must be a whole number of milliseconds, 0 or more')
   const lookup = opts.lookup ?? systemLookup
+  const ownAddresses = opts.ownAddresses ?? []
+  if (typeof (ownAddresses as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function')
+    fail('ownAddresses', 'must be an iterable of { address, port }')
   return {
     mode,
     pseudonym,
@@ -229,5 +242,7 @@ export function resolveOptions(opts: ForwardProxyOptions = {}): ResolvedOptions 
     },
     parent: parent(opts.parentProxy),
     extraMethods,
+    ownAddresses,
+    selfAddresses: [],
   }
 }

@@ -13,7 +13,7 @@ import {
   writeRawError,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { checkThroughParent, resolveDestination } from './guard.js'
+import { checkThroughParent, recordRefusal, resolveDestination } from './guard.js'
 import type { ResolvedOptions } from './options.js'
 import { dialThroughParent } from './parent.js'
 import { connectDirect, splice } from './splice.js'
@@ -88,8 +88,10 @@ export async function openTunnel(this: TunnelContext, request: FastifyRequest, r
   if (ctx.form !== 'authority' || ctx.target === null) return reply.callNotFound()
   const target = ctx.target
   ctx.direction = 'forward'
-  if (!opts.connectPorts.has(target.port))
+  if (!opts.connectPorts.has(target.port)) {
+    recordRefusal(request, 'forward.connectPorts')
     return sendError(reply, new ForbiddenError(`CONNECT to port ${target.port} is not allowed`))
+  }
   if (viaHasLoop(request.raw.headers.via, opts.pseudonym))
     return sendError(reply, new LoopDetectedError(`Via already names ${opts.pseudonym}`))
 

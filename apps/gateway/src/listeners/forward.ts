@@ -35,6 +35,6 @@ export async function forwardListener(config: ForwardConfig, shared: Shared): Pr
     await app.register(cache, shared.cacheOptions())
     shared.caches.push({ listener: 'forward', app })
   }
-  await app.register(forwardProxy, forwardProxyOptions(config))
+  await app.register(forwardProxy, { ...forwardProxyOptions(config), ownAddresses: shared.ownAddresses })
   return listener
 }

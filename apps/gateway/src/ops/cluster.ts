@@ -55,6 +55,9 @@ export async function runWorker(config: GatewayConfig, configFile: string | null
     onDenial: (event) => send({ type: 'proxykit:denial', event }),
   })
   const { gateway } = operated
+  // The primary's admin listener is this worker's own too: never a destination of its forward proxy.
+  if (config.admin !== null)
+    gateway.shared.ownAddresses.push({ address: config.admin.listen.host, port: config.admin.listen.port })
   const ops: Record<string, (args: any) => unknown> = {
     metrics: () => gateway.metrics.registry.getMetricsAsJSON(),
     readiness: () => gateway.controls.readiness(),
@@ -306,6 +309,7 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
     redis: null,
     redisPrefix: '',
     cacheOptions: () => ({}),
+    ownAddresses: [],
     caches: [],
   }
   const liveStats = live
