@@ -16,6 +16,8 @@ type Node = {
   if?: Node
   then?: Node
   else?: Node
+  oneOf?: Node[]
+  anyOf?: Node[]
   minimum?: number
   maximum?: number
   minItems?: number
@@ -39,7 +41,8 @@ const FORMAT_NAMES: Record<string, string> = {
 }
 
 function typeOf(n: Node): string {
-  if (n.if !== undefined) return `${typeOf(n.then ?? {})} or mapping`
+  if (n.if !== undefined || n.oneOf !== undefined || n.anyOf !== undefined)
+    return forms(n).map(typeOf).join(' or ')
   if (n.enum !== undefined) return n.enum.map((v) => `\`${JSON.stringify(v).replace(/"/g, '')}\``).join(' | ')
   if (n.format !== undefined) return FORMAT_NAMES[n.format] ?? n.format
   const t = Array.isArray(n.type) ? n.type : [n.type ?? 'any']
@@ -55,28 +58,42 @@ function limits(n: Node): string {
   if (n.minimum !== undefined) out.push(`≥ ${n.minimum}`)
   if (n.maximum !== undefined) out.push(`≤ ${n.maximum}`)
   if (n.minItems !== undefined) out.push(`at least ${n.minItems} item${n.minItems === 1 ? '' : 's'}`)
-  if (n.minLength !== undefined) out.push(`at least ${n.minLength} characters`)
+  if (n.minLength !== undefined) out.push(`at least ${n.minLength} character${n.minLength === 1 ? '' : 's'}`)
   return out.length === 0 ? '' : ` (${out.join(', ')})`
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
-function rows(node: Node, path: string, out: string[]): void {
-  const target = node.if !== undefined ? (node.else ?? {}) : node
-  const item = target.items
-  const props = target.properties ?? (item?.if !== undefined ? item.else?.properties : item?.properties)
-  const base = target.properties !== undefined ? path : `${path}[]`
-  const required = new Set(
-    target.properties !== undefined ? target.required : ((item?.if ? item.else : item)?.required ?? []),
-  )
-  for (const [key, child] of Object.entries(props ?? {})) {
-    const p = `${base}.${key}`
-    const def = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``
-    const req = required.has(key) ? '**required**' : def
-    out.push(
-      `| \`${p}\` | ${cell(typeOf(child))}${limits(child)} | ${req} | ${cell(child.description ?? '')} |`,
-    )
-    rows(child, p, out)
+/** The forms a value may take: both sides of if/then/else, each oneOf/anyOf branch, or the node itself. */
+function forms(n: Node): Node[] {
+  if (n.if !== undefined) return [n.then ?? {}, n.else ?? {}]
+  const list = n.oneOf ?? n.anyOf
+  return list === undefined ? [n] : list.flatMap(forms)
+}
+
+/** One row per key of every object form of `node` (and of its list items), depth first. */
+function rows(node: Node, path: string, out: string[], seen = new Set<string>()): void {
+  for (const form of forms(node)) {
+    const objects =
+      form.properties !== undefined
+        ? [{ base: path, object: form }]
+        : forms(form.items ?? {})
+            .filter((item) => item.properties !== undefined)
+            .map((object) => ({ base: `${path}[]`, object }))
+    for (const { base, object } of objects) {
+      const required = new Set(object.required ?? [])
+      for (const [key, child] of Object.entries(object.properties ?? {})) {
+        const p = `${base}.${key}`
+        if (seen.has(p)) continue
+        seen.add(p)
+        const def = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``
+        const req = required.has(key) ? '**required**' : def
+        out.push(
+          `| \`${p}\` | ${cell(typeOf(child))}${limits(child)} | ${req} | ${cell(child.description ?? '')} |`,
+        )
+        rows(child, p, out, seen)
+      }
+    }
   }
 }
 
@@ -97,12 +114,11 @@ export function renderConfigReference(): string {
   for (const [key, section] of Object.entries(schema.properties ?? {})) {
     out.push(`## \`${key}\``, '', section.description ?? '', '')
     const body: string[] = []
-    if (section.properties !== undefined) rows(section, key, body)
-    if (body.length === 0) {
-      out.push(`Type: ${typeOf(section)}.`, '')
-      continue
-    }
-    out.push('| key | type | default | meaning |', '| --- | --- | --- | --- |', ...body, '')
+    rows(section, key, body)
+    // A section that is not only a mapping (`redis`: a URL or a mapping) says its forms, then the mapping's keys.
+    if (section.properties === undefined) out.push(`Type: ${typeOf(section)}.`, '')
+    if (body.length > 0)
+      out.push('| key | type | default | meaning |', '| --- | --- | --- | --- |', ...body, '')
   }
   out.push('## Value formats', '', '| format | rule |', '| --- | --- |')
   for (const [format, rule] of Object.entries(FORMAT_RULES)) {

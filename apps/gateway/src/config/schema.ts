@@ -283,7 +283,7 @@ export const configSchema = {
       ),
       redis: {
         description:
-          'Redis for a shared cache and shared rate-limit counters: a URL (`redis://host:port/db`), or `{ url, prefix }`.',
+          'Redis for a shared cache and shared rate-limit counters: a URL (`redis://host:port/db`), or `{ url, prefix, rateLimits }`.',
         if: { type: 'string' },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
         then: { type: 'string', format: 'redis-url' },
