@@ -41,6 +41,7 @@ export {
   sharedReadBuffer,
   watchIdle,
 } from './http1/index.js'
+export { answerAsFinalRecipient, maxForwards } from './max-forwards.js'
 export { clientAddress, peerAddress } from './peer.js'
 export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } from './relay.js'
 export { sendError, sendUpstreamResponse, writeRawError } from './respond.js'

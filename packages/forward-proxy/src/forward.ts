@@ -1,9 +1,10 @@
 import {
+  answerAsFinalRecipient,
   BadGatewayError,
   BadRequestError,
   GatewayTimeoutError,
-  kOriginalTarget,
   LoopDetectedError,
+  maxForwards,
   type ProxyError,
   type ProxyTarget,
   type RelayDispatcher,
@@ -37,34 +38,6 @@ export function upstreamError(err: unknown, what: string): ProxyError {
       ? ((err as Error).message ?? code)
       : code
   return new BadGatewayError(`${what}: ${detail}`, { cause: err })
-}
-
-/**
- * RFC 9110 §7.6.2: a TRACE or OPTIONS with `Max-Forwards: 0` is answered here; a larger value is
- * decremented. Returns the value to send on, `null` when absent, or an error for an invalid one.
- */
-function maxForwards(req: FastifyRequest['raw']): number | null | 'invalid' {
-  const value = req.headers['max-forwards'] as string | undefined
-  if (value === undefined || (req.method !== 'TRACE' && req.method !== 'OPTIONS')) return null
-  if (!/^[0-9]{1,10}$/.test(value)) return 'invalid'
-  return Number(value)
-}
-
-// Never echoed back by TRACE: credentials and cookies (cross-site tracing).
-const TRACE_HIDDEN = new Set(['authorization', 'proxy-authorization', 'cookie'])
-
-function answerHere(request: FastifyRequest, reply: FastifyReply, methods: string): void {
-  const raw = request.raw
-  if (raw.method === 'OPTIONS') {
-    reply.code(200).header('allow', methods).header('content-length', '0').send()
-    return
-  }
-  let message = `${raw.method} ${(raw as { [kOriginalTarget]?: string })[kOriginalTarget]} HTTP/${raw.httpVersion}\r\n`
-  for (let i = 0; i < raw.rawHeaders.length; i += 2) {
-    if (!TRACE_HIDDEN.has(raw.rawHeaders[i]!.toLowerCase()))
-      message += `${raw.rawHeaders[i]}: ${raw.rawHeaders[i + 1]}\r\n`
-  }
-  reply.code(200).type('message/http').send(`${message}\r\n`)
 }
 
 function hasBody(req: FastifyRequest['raw']): boolean {
@@ -106,7 +79,7 @@ export function forwardRequest(
     return sendError(reply, new LoopDetectedError(`Via already names ${opts.pseudonym}`))
   const hops = maxForwards(raw)
   if (hops === 'invalid') return sendError(reply, new BadRequestError('invalid Max-Forwards'))
-  if (hops === 0) return answerHere(request, reply, this.methods)
+  if (hops === 0) return answerAsFinalRecipient(request, reply, this.methods)
 
   if (pools.parent !== null) {
     // The parent resolves names and connects; the address rules are still checked here (guard.ts).

@@ -15,6 +15,8 @@ export interface HeaderSettings {
   xForwarded: boolean
   forwarded: boolean
   hide: ReadonlySet<string>
+  /** The methods the routes take, for `Allow` when an OPTIONS is answered here (Max-Forwards: 0). */
+  methods: string
   /** What requestHeaders leaves out besides hop-by-hop headers, built once by `requestRemoveSets`. */
   remove: RequestRemoveSets
 }

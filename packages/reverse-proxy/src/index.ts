@@ -56,6 +56,7 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     xForwarded: options.xForwarded,
     forwarded: options.forwarded,
     hide: new Set(options.hideHeaders),
+    methods: fastify.supportedMethods.join(', '),
     remove: requestRemoveSets(options.stripRequestHeaders),
   }
   const tunnels = new Set<Duplex>()

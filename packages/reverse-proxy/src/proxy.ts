@@ -1,8 +1,10 @@
 import {
+  answerAsFinalRecipient,
   BadGatewayError,
   BadRequestError,
   GatewayTimeoutError,
   IDEMPOTENT_METHODS,
+  maxForwards,
   NotImplementedError,
   type ProxyError,
   type RelayRequest,
@@ -100,8 +102,18 @@ export function proxyRequest(
 ): void {
   const ctx = request.proxy
   ctx.direction = 'reverse'
-  reply.hijack()
   const req = request.raw
+  // RFC 9110 §7.6.2 binds a gateway as it does a proxy: a TRACE or OPTIONS at 0 hops is answered here.
+  const hops = maxForwards(req)
+  if (hops === 'invalid') {
+    sendError(reply, new BadRequestError('invalid Max-Forwards'))
+    return
+  }
+  if (hops === 0) {
+    answerAsFinalRecipient(request, reply, settings.methods)
+    return
+  }
+  reply.hijack()
   const res = reply.raw
   const method = req.method ?? 'GET'
   const escaped = escapesPrefix(req.url ?? '/')
@@ -124,10 +136,12 @@ export function proxyRequest(
     (route.options.retries === false || body || !IDEMPOTENT_METHODS.has(method)
       ? 0
       : route.options.retries.attempts)
+  const outgoing = requestHeaders(request, route.options, settings, false)
+  if (hops !== null) outgoing['max-forwards'] = String(hops - 1)
   const dispatch: RelayRequest = {
     method,
     path: rewritePath(req.url ?? '/', route.options),
-    headers: requestHeaders(request, route.options, settings, false),
+    headers: outgoing,
     body: body ? req : null,
   }
   const tried: Upstream[] = []
