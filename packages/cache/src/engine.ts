@@ -223,6 +223,19 @@ export class HttpCache {
       return
     }
     const headers = request.headers
+    // A GET with content (RFC 9110 §9.3.1: no defined semantics, yet some origins answer by it) is passed
+    // on untouched but never shares an answer: the key has no room for the body, so storing the answer,
+    // or letting other misses wait on it (collapsing), would serve it to GETs without one.
+    if (
+      headers['transfer-encoding'] !== undefined ||
+      (headers['content-length'] !== undefined && headers['content-length'] !== '0')
+    ) {
+      const url = requestUrl(request)
+      if (url !== null)
+        this.#forward(request, this.#state(request, url, null, 'bypass', false), 'request-body')
+      done()
+      return
+    }
     // An Upgrade (WebSocket) request is a tunnel being opened, never a cacheable exchange.
     const url = headers.upgrade === undefined ? requestUrl(request) : null
     if (url === null) {
