@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import { compileTrust, installProxyContext } from '@proxykit/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
+import { absoluteToOriginForm } from './absolute-form.js'
 import { type HeaderSettings, requestRemoveSets } from './headers.js'
 import { type ReverseProxyOptions, resolveOptions, resolveUpstream, type UpstreamOption } from './options.js'
 import { proxyRequest } from './proxy.js'
@@ -125,11 +126,14 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
   // every other hook apply to them too. @fastify/websocket already does exactly that with its own
   // 'upgrade' listener: when it is registered we leave the event to it, so only one of us answers.
   const server = fastify.server
+  const toOriginForm = (req: IncomingMessage) => absoluteToOriginForm(req, server)
+  server.prependListener('request', toOriginForm)
   const prefixes = options.routes.map((r) => r.prefix)
   const ours = (url: string) =>
     prefixes.some((p) => p === '/' || url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`))
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (fastify.hasDecorator('websocketServer')) return
+    absoluteToOriginForm(req, server)
     // Another 'upgrade' listener (a bare `ws` server, say) owns the paths that are not ours.
     if (server.listenerCount('upgrade') > 1 && !ours(req.url ?? '/')) return
     socket.on('error', () => socket.destroy())
@@ -209,6 +213,7 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
   })
   fastify.addHook('preClose', async () => {
     server.removeListener('upgrade', onUpgrade)
+    server.removeListener('request', toOriginForm)
     for (const s of tunnels) s.destroy()
   })
   fastify.addHook('onClose', async () => {
