@@ -2,6 +2,7 @@ import {
   answerAsFinalRecipient,
   BadGatewayError,
   BadRequestError,
+  ForbiddenError,
   GatewayTimeoutError,
   LoopDetectedError,
   maxForwards,
@@ -13,7 +14,7 @@ import {
   viaHasLoop,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { checkDestination, checkThroughParent, resolveDestination } from './guard.js'
+import { checkDestination, checkThroughParent, recordRefusal, resolveDestination } from './guard.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ResolvedOptions } from './options.js'
 import type { OriginPools } from './pools.js'
@@ -77,6 +78,12 @@ export function forwardRequest(
   ctx.direction = 'forward'
   if (viaHasLoop(raw.headers.via, opts.pseudonym))
     return sendError(reply, new LoopDetectedError(`Via already names ${opts.pseudonym}`))
+  // Squid's Safe_ports: a plain-HTTP request must not reach a port that speaks another protocol (SMTP,
+  // a database, a port CONNECT is refused) by way of a request line it would take as its own.
+  if (!opts.portAllowed(target.port)) {
+    recordRefusal(request, 'forward.ports')
+    return sendError(reply, new ForbiddenError(`port ${target.port} is not allowed`))
+  }
   const hops = maxForwards(raw)
   if (hops === 'invalid') return sendError(reply, new BadRequestError('invalid Max-Forwards'))
   if (hops === 0) return answerAsFinalRecipient(request, reply, this.methods)

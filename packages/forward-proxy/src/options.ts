@@ -41,6 +41,11 @@ export interface ForwardProxyOptions {
   deny?: string[]
   /** Ports CONNECT may reach. Default `[443]`. */
   connectPorts?: number[]
+  /**
+   * Ports plain-HTTP (absolute-form) requests may reach: numbers and `'low-high'` ranges. Default Squid's
+   * `Safe_ports`: 80, 443, 1025-65535 and the classic 21, 70, 210, 280, 488, 591, 777.
+   */
+  ports?: Array<number | string>
   /** Name resolution (for tests or a custom resolver). Default `dns.lookup` with `all: true`. */
   lookup?: LookupFunction
   /**
@@ -90,6 +95,8 @@ export interface ResolvedOptions {
   allowRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>
   denyRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>
   connectPorts: ReadonlySet<number>
+  /** `ports` as a test: whether a plain-HTTP request may reach this port. */
+  portAllowed: (port: number) => boolean
   lookup: LookupFunction
   dnsCacheTtl: number
   connectTimeout: number
@@ -110,6 +117,7 @@ export interface ResolvedOptions {
 export const defaults = {
   mode: 'anonymous',
   connectPorts: [443],
+  ports: [80, 443, '1025-65535', 21, 70, 210, 280, 488, 591, 777] as Array<number | string>,
   connectTimeout: 10_000,
   dnsCacheTtl: 10_000,
   headersTimeout: 60_000,
@@ -160,6 +168,28 @@ function parseRange(option: string, entry: string): [ipaddr.IPv4 | ipaddr.IPv6, 
   }
 }
 
+/** `ports` (numbers and 'low-high' ranges) as a membership test; a range is checked by bounds, not expanded. */
+function portList(value: unknown): (port: number) => boolean {
+  const rule = 'must be an array of ports (1-65535) and "low-high" ranges'
+  if (!Array.isArray(value)) fail('ports', rule)
+  const single = new Set<number>()
+  const ranges: Array<[number, number]> = []
+  const valid = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535
+  for (const entry of value) {
+    if (typeof entry === 'number' && valid(entry)) {
+      single.add(entry)
+      continue
+    }
+    const m = typeof entry === 'string' ? /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(entry) : null
+    const lo = m === null ? Number.NaN : Number(m[1])
+    const hi = m?.[2] === undefined ? lo : Number(m[2])
+    if (!valid(lo) || !valid(hi) || lo > hi) fail('ports', `${rule}; got ${JSON.stringify(entry)}`)
+    if (lo === hi) single.add(lo)
+    else ranges.push([lo, hi])
+  }
+  return (port) => single.has(port) || ranges.some(([lo, hi]) => port >= lo && port <= hi)
+}
+
 function parent(value: ForwardProxyOptions['parentProxy']): ResolvedParent | null {
   if (value === undefined) return null
   const o = typeof value === 'string' ? { url: value } : value
@@ -205,6 +235,7 @@ export function resolveOptions(opts: ForwardProxyOptions = {}): ResolvedOptions 
   const ports = opts.connectPorts ?? defaults.connectPorts
   if (!Array.isArray(ports) || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
     fail('connectPorts', 'must be an array of port numbers (1-65535)')
+  const portAllowed = portList(opts.ports ?? defaults.ports)
   if (opts.lookup !== undefined && typeof opts.lookup !== 'function') fail('lookup', 'must be a function')
   const tls = opts.tls ?? {}
   if (typeof tls !== 'object' || tls === null) fail('tls', 'must be an object')
@@ -227,6 +258,7 @@ export function resolveOptions(opts: ForwardProxyOptions = {}): ResolvedOptions 
     allowRanges,
     denyRanges,
     connectPorts: new Set(ports),
+    portAllowed,
     lookup: cachedLookup(lookup, dnsCacheTtl),
     dnsCacheTtl,
     connectTimeout: positive(o, 'connectTimeout', defaults.connectTimeout),
