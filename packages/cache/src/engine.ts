@@ -691,7 +691,11 @@ export class HttpCache {
         refreshed !== null,
         entry.policy.lifetime - currentAge(entry.policy, now),
       )
-      return { headers, writer: null, replace: this.#replacement(request, entry, now, member) }
+      const replace = this.#replacement(request, entry, now, member)
+      // The 304's cookies were set for this client: they go to it, whether or not they were stored.
+      const cookies = headers['set-cookie']
+      if (cookies !== undefined) replace.headers['set-cookie'] = cookies
+      return { headers, writer: null, replace }
     }
     if (stale !== null && statusCode === 304 && !st.clientConditional) {
       // §4.3.4: a 304 without the stored validator (none at all, or another ETag) does not select the
@@ -822,7 +826,10 @@ export class HttpCache {
         DROP.has(name) ||
         name === 'content-encoding' ||
         name === 'content-range' ||
-        name === 'cache-status'
+        name === 'cache-status' ||
+        // Not shared (shareSetCookie: false): the 304's cookies go to the client that got it, the
+        // refreshed entry stays without them, as it was stored.
+        (name === 'set-cookie' && !this.#o.shareSetCookie)
       )
         continue
       const v = headers304[name]
