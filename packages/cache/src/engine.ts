@@ -113,12 +113,12 @@ const kHit = Symbol('hitHead')
 
 type Entry = CacheEntry & { [kFlat]?: string[]; [kHit]?: HitHead }
 
-function flatHeaders(entry: Entry): string[] {
+function flatHeaders(entry: Entry, hidden: ReadonlySet<string>): string[] {
   let flat = entry[kFlat]
   if (flat !== undefined) return flat
   flat = []
   for (const name in entry.headers) {
-    if (name === 'cache-status') continue
+    if (name === 'cache-status' || hidden.has(name)) continue
     const v = entry.headers[name]!
     if (Array.isArray(v)) for (const item of v) flat.push(name, item)
     else flat.push(name, v)
@@ -197,12 +197,22 @@ export class HttpCache {
   readonly #token = randomBytes(16).toString('hex')
   #lastErrorLog = 0
   readonly #notStored: ForwardStatusMemo
+  /**
+   * Stored fields not passed on (`stripTargetedCacheControl`): kept in the store, since a 304's refresh
+   * judges the merged head again, and dropped from every answer.
+   */
+  readonly #hidden: ReadonlySet<string>
 
   constructor(fastify: FastifyInstance, options: ResolvedOptions, store: CacheStore) {
     this.#fastify = fastify
     this.#o = options
     this.store = store
     this.#notStored = new ForwardStatusMemo(options.name)
+    this.#hidden = new Set(options.stripTargetedCacheControl ? options.targeted : [])
+  }
+
+  #hide(headers: OutgoingHttpHeaders): void {
+    for (const name of this.#hidden) delete headers[name]
   }
 
   // ---- lookup (preHandler) -------------------------------------------------------------------------
@@ -526,7 +536,7 @@ export class HttpCache {
     const memo = entry[kHit]
     if (memo !== undefined && memo.age === age && memo.ttl === ttl && memo.why === why) return memo
     const member = hitStatus(this.#o.name, ttl, why)
-    const out = flatHeaders(entry).slice()
+    const out = flatHeaders(entry, this.#hidden).slice()
     out.push('age', String(age), 'cache-status', joinedStatus(entry, member))
     const head: HitHead = { age, ttl, why, member, out }
     entry[kHit] = head
@@ -580,6 +590,7 @@ export class HttpCache {
       response.headers,
       announcedLength(response.headers),
     )
+    if (this.#hidden.size > 0) this.#hide(out.replace?.headers ?? response.headers)
     if (out.replace !== null) {
       // The upstream body is not wanted (a 304's is empty, an error's is replaced): drop it quietly.
       response.body?.on('error', noop).destroy()
@@ -614,6 +625,10 @@ export class HttpCache {
             ? 0
             : announcedLength(headers)
     const out = this.#respond(request, st, reply.statusCode, headers, length)
+    if (this.#hidden.size > 0) {
+      if (out.replace !== null) this.#hide(out.replace.headers)
+      for (const name of this.#hidden) reply.removeHeader(name)
+    }
     if (out.replace !== null) {
       if (payload instanceof Readable) payload.on('error', noop).destroy()
       reply.code(out.replace.statusCode)
@@ -736,6 +751,7 @@ export class HttpCache {
       shareSetCookie: this.#o.shareSetCookie,
       ttl: st.ttl,
       keep: this.#o.keep,
+      targeted: this.#o.targeted,
     })
     // A body announced larger than the store keeps is not offered to it: it would only be abandoned
     // while it streams, after Cache-Status had already said `stored`.
@@ -840,6 +856,7 @@ export class HttpCache {
       shareSetCookie: this.#o.shareSetCookie,
       ttl: st.ttl,
       keep: this.#o.keep,
+      targeted: this.#o.targeted,
     })
     if (!decision.storable) {
       this.#dropVariant(st)

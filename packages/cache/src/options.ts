@@ -25,6 +25,14 @@ export interface CacheOptions {
   collapseTimeout?: number
   /** Revalidate in the background for `stale-while-revalidate` (true). */
   backgroundRevalidate?: boolean
+  /**
+   * Targeted cache-control fields (RFC 9213) this cache obeys over Cache-Control and Expires, the first
+   * one present and valid winning: e.g. `'CDN-Cache-Control'`, or `['Acme-CDN-Cache-Control',
+   * 'CDN-Cache-Control']`. `false` (the default): none, Cache-Control alone.
+   */
+  targetedCacheControl?: string | readonly string[] | false
+  /** Remove those targeted fields from the responses this cache passes on (false: they go downstream). */
+  stripTargetedCacheControl?: boolean
 }
 
 /** Per-route `config.cache`: `false` bypasses the cache for the route. */
@@ -53,9 +61,15 @@ export const DEFAULTS = {
   collapse: true,
   collapseTimeout: 10_000,
   backgroundRevalidate: true,
+  targetedCacheControl: false as string | readonly string[] | false,
+  stripTargetedCacheControl: false,
 }
 
-export type ResolvedOptions = Required<Omit<CacheOptions, 'store'>> & { store: CacheStore | undefined }
+export type ResolvedOptions = Required<Omit<CacheOptions, 'store'>> & {
+  store: CacheStore | undefined
+  /** `targetedCacheControl` as lower-case names (empty: none). */
+  targeted: string[]
+}
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
@@ -87,6 +101,21 @@ export function resolveOptions(opts: CacheOptions): ResolvedOptions {
     throw new TypeError('@proxykit/cache: tagHeader must be a header name or false')
   if (!(typeof o.name === 'string' && TOKEN.test(o.name)))
     throw new TypeError('@proxykit/cache: name must be a token (letters, digits, -._~ …)')
+  bool('stripTargetedCacheControl', o.stripTargetedCacheControl)
+  const targetedList =
+    o.targetedCacheControl === false
+      ? []
+      : typeof o.targetedCacheControl === 'string'
+        ? [o.targetedCacheControl]
+        : o.targetedCacheControl
+  if (
+    !Array.isArray(targetedList) ||
+    (o.targetedCacheControl !== false && targetedList.length === 0) ||
+    !targetedList.every((n) => typeof n === 'string' && TOKEN.test(n) && n.toLowerCase() !== 'cache-control')
+  )
+    throw new TypeError(
+      '@proxykit/cache: targetedCacheControl must be false, a header name or a non-empty list of header names (not Cache-Control)',
+    )
   const store = opts.store
   if (
     store !== undefined &&
@@ -102,6 +131,7 @@ export function resolveOptions(opts: CacheOptions): ResolvedOptions {
     ...o,
     tagHeader: o.tagHeader === false ? false : o.tagHeader.toLowerCase(),
     store,
+    targeted: targetedList.map((n: string) => n.toLowerCase()),
   }
 }
 

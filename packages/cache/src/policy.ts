@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { effectiveCacheControl } from './targeted.js'
 
 // RFC 9111 decisions for a shared cache. http-cache-semantics was evaluated first (see README, "Why not
 // http-cache-semantics"): it serves fresh `must-revalidate` responses as misses, makes `proxy-revalidate`
@@ -182,6 +183,8 @@ export interface PolicyOptions {
   ttl: number | null
   /** How long (s) to keep a stale response that has validators, for revalidation. */
   keep: number
+  /** Targeted cache-control fields this cache obeys over Cache-Control (RFC 9213), lower case, in order. */
+  targeted: readonly string[]
 }
 
 const no = (reason: string): StoreDecision => ({ storable: false, reason, policy: null })
@@ -200,7 +203,8 @@ export function decideStorage(
   options: PolicyOptions,
 ): StoreDecision {
   if (requestCC['no-store'] !== undefined) return no('request-no-store')
-  const cc = parseCacheControl(headers['cache-control'])
+  const control = effectiveCacheControl(headers, options.targeted)
+  const cc = parseCacheControl(control.value)
   const understood = UNDERSTOOD.has(statusCode)
   // §5.2.2.3: must-understand lets a cache that understands the status ignore no-store.
   if (cc['must-understand'] !== undefined) {
@@ -217,7 +221,8 @@ export function decideStorage(
   if (request.authorization !== undefined && !authOk) return no('authorization')
   if (headers['set-cookie'] !== undefined && !options.shareSetCookie) return no('set-cookie')
 
-  const expires = header(headers, 'expires')
+  // RFC 9213 §2.2: a targeted field in use replaces Expires too.
+  const expires = control.targeted ? undefined : header(headers, 'expires')
   const maxAge = deltaSeconds(cc['max-age'])
   const lastModified = header(headers, 'last-modified') ?? null
   if (options.ttl === null && sMaxAge === null && maxAge === null && expires === undefined) {
