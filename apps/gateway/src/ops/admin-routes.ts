@@ -43,7 +43,7 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRoutesOptions)
     const unsubscribe = live.subscribe(() => {
       const s = live.snapshot()
       res.write(
-        `event: point\ndata: ${JSON.stringify({ now: s.now, upstreams: s.upstreams, denials: s.denials.slice(0, 20), totals: s.totals, workers: s.workers })}\n\n`,
+        `event: point\ndata: ${JSON.stringify({ now: s.now, upstreams: s.upstreams, denials: s.denials, totals: s.totals, workers: s.workers })}\n\n`,
       )
     })
     request.raw.socket.once('close', unsubscribe)

@@ -16,7 +16,7 @@ h2 b{color:var(--ink);text-transform:none;letter-spacing:0;font-size:.95rem}
 svg{width:100%;height:150px;display:block}.legend{display:flex;gap:.8rem;flex-wrap:wrap;color:var(--mute);font-size:.75rem}
 .legend i{display:inline-block;width:10px;height:3px;margin-right:4px;vertical-align:middle}
 table{width:100%;border-collapse:collapse}td,th{padding:.2rem .4rem;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:260px}
-th{color:var(--mute);font-weight:500}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.scroll{max-height:340px;overflow:auto}th{color:var(--mute);font-weight:500}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .up{color:#1a7f37;font-weight:600}.down{color:#c62828;font-weight:600}.empty{color:var(--mute)}
 .big{font-size:1.6rem;font-weight:600;font-variant-numeric:tabular-nums}
 .kpis{display:flex;gap:1.6rem}.kpis div span{display:block;color:var(--mute);font-size:.75rem}
@@ -30,7 +30,7 @@ th{color:var(--mute);font-weight:500}td.n{text-align:right;font-variant-numeric:
 <section><h2>Upstreams <b id="up-count">–</b></h2><table id="upstreams"><thead><tr><th>route</th><th>upstream</th><th>health</th><th>in flight</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Tunnels and denials</h2>
 <div class="kpis"><div><span>open tunnels</span><b class="big" id="tunnels">0</b></div><div><span>denials/s</span><b class="big" id="denial-rate">0</b></div><div><span>requests total</span><b class="big" id="total">0</b></div></div>
-<h2 style="margin-top:.6rem">Recent denials</h2><table id="denials"><thead><tr><th>time</th><th>listener</th><th>status</th><th>rule</th><th>client</th><th>target</th></tr></thead><tbody></tbody></table></section>
+<h2 style="margin-top:.6rem">Recent denials</h2><div class="scroll"><table id="denials"><thead><tr><th>time</th><th>listener</th><th>status</th><th>rule</th><th>client</th><th>target</th></tr></thead><tbody></tbody></table></div></section>
 </main>
 <script>
 'use strict'
@@ -111,7 +111,7 @@ function renderTables(d) {
   $('up-count').textContent = ups.filter((u) => u.healthy).length + ' / ' + ups.length + ' healthy'
   $('upstreams').tBodies[0].innerHTML = ups.length === 0 ? '<tr><td colspan="4" class="empty">no reverse routes</td></tr>' :
     ups.map((u) => '<tr><td>' + esc(u.route) + '</td><td>' + esc(u.upstream) + '</td><td class="' + (u.healthy ? 'up">up' : 'down">down') + '</td><td class="n">' + u.inFlight + '</td></tr>').join('')
-  const den = (d.denials || []).slice(0, 12)
+  const den = d.denials || []
   $('denials').tBodies[0].innerHTML = den.length === 0 ? '<tr><td colspan="6" class="empty">none yet</td></tr>' :
     den.map((e) => '<tr><td>' + new Date(e.at).toLocaleTimeString() + '</td><td>' + esc(e.listener) + '</td><td class="n">' + e.status + '</td><td>' + esc(e.rule ?? '') + '</td><td>' + esc(e.remote ?? '') + '</td><td title="' + esc(e.target) + '">' + esc((e.method ?? '') + ' ' + (e.target ?? '')) + '</td></tr>').join('')
   const total = Object.entries(d.totals?.requests || {}).filter(([l]) => l !== 'admin').reduce((a, [, n]) => a + n, 0)

@@ -58,7 +58,8 @@ export interface LiveSnapshot {
 
 const DATA_LISTENERS = new Set(['forward', 'reverse'])
 const HISTORY = 180
-const RECENT_DENIALS = 50
+/** Denials kept for the dashboard: /live, /live/stream and the page's table all show this many. */
+export const RECENT_DENIALS = 50
 
 interface Counters {
   t: number
