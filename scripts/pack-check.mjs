@@ -2,6 +2,7 @@
 // published name, is registered alone in a plain Fastify app and does its job on real loopback sockets.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import Fastify from 'fastify'
 
@@ -99,7 +100,27 @@ try {
   console.log('  ok @proxykit/cache/redis imports')
   const help = execFileSync('node_modules/.bin/proxykit-gateway', ['--help'], { encoding: 'utf8' })
   assert.match(help, /proxykit-gateway/)
-  console.log('  ok @proxykit/gateway: the bin answers --help')
+  const helpDocs = help.match(/\S+\.md\b/g) ?? []
+  assert.ok(helpDocs.length >= 2, help)
+  for (const doc of helpDocs) assert.ok(existsSync(doc), `--help names ${doc}, which is not installed`)
+  console.log(`  ok @proxykit/gateway: the bin answers --help, naming ${helpDocs.length} installed documents`)
+  for (const name of ['core', 'forward-proxy', 'reverse-proxy', 'cache', 'access-control', 'gateway']) {
+    const dir = `node_modules/@proxykit/${name}`
+    const readme = readFileSync(`${dir}/README.md`, 'utf8')
+    for (const [, doc] of readme.matchAll(/\bdocs\/([\w.-]+\.md)\b/g))
+      assert.ok(
+        existsSync(`${dir}/docs/${doc}`),
+        `@proxykit/${name}'s README names docs/${doc}, not in its tarball`,
+      )
+  }
+  console.log('  ok every docs/… file a README names is in its tarball')
+  const hash = execFileSync('node_modules/.bin/proxykit-gateway', ['hash-password'], {
+    input: 'pack-check password\n',
+    encoding: 'utf8',
+  }).trim()
+  const { verifyPassword } = await import('@proxykit/access-control')
+  assert.equal(await verifyPassword('pack-check password', hash), true, hash)
+  console.log('  ok @proxykit/gateway: hash-password prints a hash the auth accepts')
 } finally {
   for (const a of apps) await a.close()
   await origin.close()

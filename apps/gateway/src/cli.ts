@@ -1,18 +1,53 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfigFile } from './config/parse.js'
 import type { GatewayConfig } from './config/types.js'
 import type { Demo } from './demo.js'
 
-const HELP = `usage: proxykit-gateway [--config FILE] [--check] [--help]
+/** Where a document the help names is: shipped in the package (docs/), or in the repository beside it. */
+function docPath(name: string): string {
+  const candidates = [
+    new URL(`../../docs/${name}`, import.meta.url),
+    new URL(`../../../../docs/${name}`, import.meta.url),
+  ]
+  const found = candidates.find((u) => existsSync(u))
+  return found === undefined ? `docs/${name} in the proxykit repository` : fileURLToPath(found)
+}
 
-  --config FILE   run from FILE (YAML, or JSON when it ends in .json); see docs/gateway-config.md
-  --check         validate FILE, print the resolved configuration as JSON, exit 0 (valid) or 1
+function version(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string }
+  return pkg.version
+}
+
+const help = () => `usage: proxykit-gateway [--config FILE] [--check] [--help] [--version]
+       proxykit-gateway hash-password
+
+  --config FILE   run from FILE (YAML, or JSON when it ends in .json)
+  --check         validate FILE, print the resolved configuration as JSON (secrets as <set>),
+                  exit 0 (valid) or 1
+  --version       print the version
   --help          this text
+  hash-password   read a password (prompted without echo, or piped on stdin) and print a bcrypt
+                  hash for forward.auth.users
+
+Signals (to the gateway's own process; with workers, to the primary):
+  SIGHUP          reload: re-read FILE, validate it, swap in what changed without dropping a
+                  connection (POST /reload on the admin listener does the same); an invalid file
+                  changes nothing
+  SIGTERM, SIGINT stop gracefully: in-flight requests and tunnels get shutdown.grace
+
+workers: N (or "auto", one per core) in FILE starts a primary process and N workers sharing the
+listeners; the admin listener runs in the primary.
 
 Without --config the gateway runs its built-in demo: two demo upstreams behind the reverse
 listener, a forward listener for loopback demo hosts and the admin listener, all on free
-loopback ports, and prints curl commands to try. SIGTERM or SIGINT stops it gracefully.
+loopback ports, and prints curl commands to try.
+
+Every config key: ${docPath('gateway-config.md')}
+Running it (dashboard, reload, workers, systemd): ${docPath('operations.md')}
 `
 
 /** The resolved config as --check prints it, every secret (token, passwords, their hashes) masked. */
@@ -26,15 +61,21 @@ function printable(config: GatewayConfig): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'hash-password')
+    return (await import('./hash-password.js')).hashPasswordCommand(argv.slice(1))
   let args: ReturnType<typeof parseOptions>
   try {
     args = parseOptions(argv)
   } catch (err) {
-    process.stderr.write(`proxykit-gateway: ${(err as Error).message}\n\n${HELP}`)
+    process.stderr.write(`proxykit-gateway: ${(err as Error).message}\n\n${help()}`)
     return 2
   }
   if (args.help) {
-    process.stdout.write(HELP)
+    process.stdout.write(help())
+    return 0
+  }
+  if (args.version) {
+    process.stdout.write(`${version()}\n`)
     return 0
   }
   if (args.check && args.config === undefined) {
@@ -102,11 +143,17 @@ function parseOptions(argv: string[]) {
       config: { type: 'string', short: 'c' },
       check: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
     },
     strict: true,
     allowPositionals: false,
   })
-  return { config: values.config, check: values.check === true, help: values.help === true }
+  return {
+    config: values.config,
+    check: values.check === true,
+    help: values.help === true,
+    version: values.version === true,
+  }
 }
 
 main(process.argv.slice(2)).then(
