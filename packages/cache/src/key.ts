@@ -1,4 +1,4 @@
-import { connectionMemo, kOriginalTarget } from '@proxykit/core'
+import { connectionMemo, kOriginalTarget, requestHost } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 
 // The cache key (README, "Cache key"): `scheme://authority/path?query` of the effective request URI,
@@ -22,7 +22,7 @@ export function requestUrl(request: FastifyRequest): string | null {
     return t === null ? null : `${t.scheme}://${t.authority}${t.path}`
   }
   if (ctx.form !== 'origin' || ctx.host === null) return null
-  const host = request.headers.host
+  const host = requestHost(request.raw)
   if (host === undefined) return null
   const raw = request.raw as typeof request.raw & { [kOriginalTarget]?: string }
   const path = raw[kOriginalTarget] ?? raw.url ?? '/'

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { connectionMemo } from './connection.js'
 import { BadHostError, BadRequestError, BadTargetError, type ProxyError } from './errors.js'
+import { requestHost } from './host.js'
 import { sendError } from './respond.js'
 import {
   hasEncodedControlInPath,
@@ -116,7 +117,7 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
       hostLines++
   }
   if (hostLines > 1) return new BadHostError('more than one Host header')
-  const hostHeader = raw.headers.host
+  const hostHeader = requestHost(raw)
   if (form === 'absolute') {
     const parsed = parseAbsoluteTarget(url)
     if (parsed instanceof Error) return parsed

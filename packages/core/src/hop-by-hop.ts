@@ -50,7 +50,7 @@ export function connectionTokens(value: string | string[] | number | undefined):
 
 /**
  * A copy of `headers` without hop-by-hop headers: the fixed list, every header named in `Connection`,
- * and `options.remove`. With `options.upgrade`, `Upgrade` stays and `Connection` becomes `upgrade`.
+ * `options.remove` and HTTP/2 pseudo-headers. With `options.upgrade`, `Upgrade` stays and `Connection` becomes `upgrade`.
  * Runs before any header the proxy adds itself, so `Connection: close, X-Forwarded-For` cannot remove the
  * proxy's own `X-Forwarded-For`.
  */
@@ -69,6 +69,9 @@ export function stripHopByHop(
     if (value === undefined) continue
     const lower = lowerCase ? name : name.toLowerCase()
     if (HOP_BY_HOP.has(lower)) continue
+    // An HTTP/2 request's pseudo-headers (`:method`, `:path`, `:authority`, `:scheme`) are in Node's
+    // `headers` too: they describe this hop's framing (RFC 9113 §8.3) and are not field names at all.
+    if (lower.charCodeAt(0) === 58 /* : */) continue
     if (named.length !== 0 && named.includes(lower)) continue
     if (
       extra !== undefined &&

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import { parseIp } from './address-class.js'
 
 /** A host as proxykit compares and connects to it: one spelling for every way of writing it. */
@@ -65,4 +66,15 @@ function normalizeUncached(input: string): NormalizedHost | null {
 export function formatAuthority(hostname: string, port: number, defaultPort: number): string {
   const h = hostname.includes(':') ? `[${hostname}]` : hostname
   return port === defaultPort ? h : `${h}:${port}`
+}
+
+/**
+ * The authority the client addressed, as its Host header would carry it: HTTP/1.1's `Host`, or for an
+ * HTTP/2 request the `:authority` pseudo-header (RFC 9113 §8.3.1: it takes the place of Host, and an
+ * intermediary making an HTTP/1.1 request of it uses it as the Host), `Host` only when there is none.
+ */
+export function requestHost(req: IncomingMessage): string | undefined {
+  const headers = req.headers
+  if (req.httpVersionMajor === 2) return (headers[':authority'] as string | undefined) ?? headers.host
+  return headers.host
 }

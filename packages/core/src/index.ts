@@ -29,7 +29,7 @@ export {
   type TrustProxy,
 } from './forwarding.js'
 export { connectionTokens, HOP_BY_HOP, type StripOptions, stripHopByHop } from './hop-by-hop.js'
-export { formatAuthority, type NormalizedHost, normalizeHost } from './host.js'
+export { formatAuthority, type NormalizedHost, normalizeHost, requestHost } from './host.js'
 export {
   type DispatchHandler,
   directRead,

@@ -7,7 +7,9 @@ import {
   GatewayTimeoutError,
   kOriginalTarget,
   LoopDetectedError,
+  NotImplementedError,
   type ProxyError,
+  requestHost,
   sendError,
   viaHasLoop,
   writeRawError,
@@ -33,7 +35,16 @@ export type TunnelSet = Set<net.Socket>
  */
 export function bridgeConnect(fastify: FastifyInstance, tunnels: TunnelSet): void {
   const server = fastify.server
-  server.on('connect', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
+  server.on('connect', (req: IncomingMessage, stream: net.Socket | ServerResponse, head?: Buffer) => {
+    // On an HTTP/2 server Node emits an HTTP/2 CONNECT stream here as (request, response): there is no
+    // socket to splice, so it is routed like any request and openTunnel answers it 501.
+    if (head === undefined) {
+      ;(req as IncomingMessage & { [kOriginalTarget]?: string })[kOriginalTarget] = requestHost(req) ?? ''
+      req.url = CONNECT_PATH
+      fastify.routing(req, stream as ServerResponse)
+      return
+    }
+    const socket = stream as net.Socket
     socket.on('error', noop)
     tunnels.add(socket)
     socket.once('close', () => tunnels.delete(socket))
@@ -88,6 +99,10 @@ export async function openTunnel(this: TunnelContext, request: FastifyRequest, r
   if (ctx.form !== 'authority' || ctx.target === null) return reply.callNotFound()
   const target = ctx.target
   ctx.direction = 'forward'
+  // A tunnel here is two spliced TCP sockets; an HTTP/2 CONNECT (RFC 9113 §8.5) is a stream of a
+  // multiplexed connection, which this design does not relay.
+  if (request.raw.httpVersionMajor === 2)
+    return sendError(reply, new NotImplementedError('CONNECT over HTTP/2; send tunnels over HTTP/1.1'))
   if (!opts.connectPorts.has(target.port)) {
     recordRefusal(request, 'forward.connectPorts')
     return sendError(reply, new ForbiddenError(`CONNECT to port ${target.port} is not allowed`))

@@ -3,6 +3,7 @@ import {
   addForwardingHeaders,
   FORWARDING_HEADERS,
   parseHostHeader,
+  requestHost,
   stripHopByHop,
   type TrustFunction,
 } from '@proxykit/core'
@@ -77,11 +78,13 @@ export function requestHeaders(
   // A message framed by Transfer-Encoding is re-framed by the client (chunked); a Content-Length beside it
   // (which Node refuses anyway) must never reach the upstream as a second opinion on the length.
   if (req.headers['transfer-encoding'] !== undefined) delete out['content-length']
+  // An HTTP/2 client's authority is `:authority`, which the copy left out with the other pseudo-headers.
+  if (route.preserveHost && out.host === undefined && req.httpVersionMajor === 2) out.host = requestHost(req)
   if (forwarding) {
     addForwardingHeaders(out, req, {
       trust: settings.trust ?? fastifyTrust(request),
       proto: scheme(req),
-      host: req.headers.host,
+      host: requestHost(req),
       xForwarded: settings.xForwarded,
       forwarded: settings.forwarded,
     })
@@ -125,7 +128,7 @@ function firstValue(value: string | string[] | undefined): string {
 function publicOrigin(request: FastifyRequest, settings: HeaderSettings): string | null {
   const req = request.raw
   let proto: string = scheme(req)
-  let host = req.headers.host
+  let host = requestHost(req)
   const peer = req.socket.remoteAddress
   if (peer !== undefined && (settings.trust ?? fastifyTrust(request))(peer, 0)) {
     const fp = firstValue(req.headers['x-forwarded-proto'])
