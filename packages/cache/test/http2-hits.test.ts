@@ -33,6 +33,10 @@ test('cache hits for HTTP/2 and HTTP/1.1 clients of one HTTP/2 server share one 
   })
   t.after(() => origin.close())
   const { key, cert } = await selfSignedCertificate()
+  // Closed before the server (hooks run in order): an open HTTP/2 session would hold app.close() until
+  // Fastify's http2SessionTimeout.
+  const agent = new Agent({ allowH2: true, connect: { ca: cert } })
+  t.after(() => agent.close())
   const app = Fastify({ http2: true, https: { allowHTTP1: true, key, cert } }) as unknown as FastifyInstance
   await app.register(cache)
   let runs = 0
@@ -44,8 +48,6 @@ test('cache hits for HTTP/2 and HTTP/1.1 clients of one HTTP/2 server share one 
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.after(() => app.close())
   const base = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  const agent = new Agent({ allowH2: true, connect: { ca: cert } })
-  t.after(() => agent.close())
 
   for (const [path, body, etag] of [
     ['/own', 'own', '"o"'],

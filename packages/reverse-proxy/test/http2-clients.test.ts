@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
-import { startOrigin } from '@proxykit/core/testing'
+import { selfSignedCertificate, startOrigin } from '@proxykit/core/testing'
 import { Agent, request } from 'undici'
 import { curl, startH2Proxy } from './http2-helpers.js'
 
@@ -13,6 +13,11 @@ const run = promisify(execFile)
 // (`:method`, `:path`, `:authority`, `:scheme`) among its fields, its own Host, the client's authority
 // in X-Forwarded-Host.
 test('HTTP/2 and HTTP/1.1 clients of an HTTP/2 server get proxied answers (curl, undici, h2load)', async (t) => {
+  // Clients are closed before the server (hooks run in order): an open HTTP/2 session would hold
+  // app.close() until Fastify's http2SessionTimeout.
+  const { cert } = await selfSignedCertificate()
+  const agent = new Agent({ allowH2: true, connect: { ca: cert } })
+  t.after(() => agent.close())
   const origin = await startOrigin()
   t.after(() => origin.close())
   const proxy = await startH2Proxy(t, { routes: [{ prefix: '/api', upstreams: [origin.url] }] })
@@ -33,8 +38,6 @@ test('HTTP/2 and HTTP/1.1 clients of an HTTP/2 server get proxied answers (curl,
     assert.equal(seen.headers['x-forwarded-proto'], 'https')
   }
 
-  const agent = new Agent({ allowH2: true, connect: { ca: proxy.cert } })
-  t.after(() => agent.close())
   const res = await request(`${proxy.url}/api/undici`, { dispatcher: agent })
   assert.equal(res.statusCode, 200)
   assert.equal(((await res.body.json()) as { url: string }).url, '/api/undici')
