@@ -1,6 +1,6 @@
 import type { AccessControlOptions, AccessRule } from '@proxykit/access-control'
 import type { ForwardConfig, RouteConfig } from '../config/types.js'
-import { splitDestinations } from './destinations.js'
+import { type Destinations, splitDestinations } from './destinations.js'
 import { denyPaths } from './reverse.js'
 
 // The config's access rules as @proxykit/access-control options. Rule names are what the access log's
@@ -14,8 +14,10 @@ export function forwardAccessOptions(f: ForwardConfig): AccessControlOptions {
   if (deny.ranges.length > 0) rules.push({ name: 'forward.deny', action: 'deny', destinations: deny.ranges })
   if (deny.classes.length > 0)
     rules.push({ name: 'forward.deny', action: 'deny', addressClasses: deny.classes })
+  portRules(rules, 'forward.deny', 'deny', deny.withPorts)
   if (f.allow !== null) {
     const allow = splitDestinations(f.allow)
+    portRules(rules, 'forward.allow', 'allow', allow.withPorts)
     if (allow.hosts.length > 0) rules.push({ name: 'forward.allow', action: 'allow', hosts: allow.hosts })
     if (allow.ranges.length > 0)
       rules.push({ name: 'forward.allow', action: 'allow', destinations: allow.ranges })
@@ -31,6 +33,24 @@ export function forwardAccessOptions(f: ForwardConfig): AccessControlOptions {
       : {
           rateLimit: { global: { max: f.rateLimit.max, timeWindow: f.rateLimit.timeWindowMs, key: 'user' } },
         }),
+  }
+}
+
+/** `host:port` and `host:low-high` entries: one rule each, on that destination and those ports. */
+function portRules(
+  rules: AccessRule[],
+  name: string,
+  action: 'allow' | 'deny',
+  entries: Destinations['withPorts'],
+): void {
+  for (const e of entries) {
+    const on =
+      e.hosts.length > 0
+        ? { hosts: e.hosts }
+        : e.ranges.length > 0
+          ? { destinations: e.ranges }
+          : { addressClasses: e.classes }
+    rules.push({ name, action, ports: [e.ports], ...on })
   }
 }
 

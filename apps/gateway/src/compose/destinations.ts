@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { ADDRESS_CLASSES, type AddressClass } from '@proxykit/core'
+import { splitPortSuffix } from '../config/formats.js'
 
 /** A forward `allow`/`deny` list split by kind: host patterns go to access control, addresses to both. */
 export interface Destinations {
@@ -7,14 +8,27 @@ export interface Destinations {
   /** Addresses and CIDRs. */
   ranges: string[]
   classes: AddressClass[]
+  /** Entries with `:port` or `:low-high`: access-control rules of their own (hosts, ranges or classes). */
+  withPorts: Array<{ ports: string } & Omit<Destinations, 'withPorts'>>
+}
+
+function kindOf(entry: string, out: Omit<Destinations, 'withPorts'>): void {
+  if ((ADDRESS_CLASSES as readonly string[]).includes(entry)) out.classes.push(entry as AddressClass)
+  else if (isIP(entry.split('/')[0]!.replace(/^\[|\]$/g, '')) !== 0)
+    out.ranges.push(entry.replace(/^\[|\]$/g, ''))
+  else out.hosts.push(entry.toLowerCase())
 }
 
 export function splitDestinations(entries: string[]): Destinations {
-  const out: Destinations = { hosts: [], ranges: [], classes: [] }
+  const out: Destinations = { hosts: [], ranges: [], classes: [], withPorts: [] }
   for (const e of entries) {
-    if ((ADDRESS_CLASSES as readonly string[]).includes(e)) out.classes.push(e as AddressClass)
-    else if (isIP(e.split('/')[0]!.replace(/^\[|\]$/g, '')) !== 0) out.ranges.push(e.replace(/^\[|\]$/g, ''))
-    else out.hosts.push(e.toLowerCase())
+    const { value, ports } = splitPortSuffix(e)
+    if (ports === null) kindOf(e, out)
+    else {
+      const one = { ports, hosts: [], ranges: [], classes: [] }
+      kindOf(value, one)
+      out.withPorts.push(one)
+    }
   }
   return out
 }

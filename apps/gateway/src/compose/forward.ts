@@ -12,10 +12,18 @@ export function forwardProxyOptions(f: ForwardConfig): ForwardProxyOptions {
   const deny = splitDestinations(f.deny)
   const classes = new Set<string>(allow.classes)
   if (f.allowPrivate) for (const c of NON_PUBLIC_CLASSES) classes.add(c)
+  // An address or class allowed on some ports opens the guard for it; access control (whose default is
+  // deny once `allow` is set) keeps the other ports shut. A deny on some ports is access control's alone.
+  const ranges = [...allow.ranges]
+  for (const e of allow.withPorts) {
+    for (const c of e.classes) classes.add(c)
+    ranges.push(...e.ranges)
+  }
   return {
     mode: f.mode,
     connectPorts: f.connectPorts,
-    allow: [...classes, ...allow.ranges],
+    ports: f.ports,
+    allow: [...classes, ...ranges],
     deny: deny.ranges,
     headersTimeout: f.timeoutMs,
     ...(f.parent === null

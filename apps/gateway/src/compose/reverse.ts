@@ -8,8 +8,12 @@ export function denyPaths(route: RouteConfig): string[] {
 }
 
 /** @proxykit/reverse-proxy options for the reverse listener's routes. */
-export function reverseProxyOptions(routes: RouteConfig[]): ReverseProxyOptions {
+export function reverseProxyOptions(
+  routes: RouteConfig[],
+  stripRequestHeaders?: string[],
+): ReverseProxyOptions {
   return {
+    ...(stripRequestHeaders === undefined ? {} : { stripRequestHeaders }),
     routes: routes.map((r) => ({
       name: r.name,
       prefix: r.prefix,

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { ADDRESS_CLASSES } from '@proxykit/core'
 import { parseDuration, parseListen, parseSize } from './units.js'
 
 const HOSTNAME =
@@ -27,6 +28,34 @@ function isRange(s: string): boolean {
   return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
+/** `entry` without a `:port` or `:low-high` suffix, and the suffix (`[::1]:80` → `::1`, `80`). */
+export function splitPortSuffix(entry: string): { value: string; ports: string | null } {
+  if (entry.startsWith('[')) {
+    const end = entry.indexOf(']')
+    if (end === -1) return { value: entry, ports: null }
+    const rest = entry.slice(end + 1)
+    const ports = rest === '' ? null : rest.startsWith(':') ? rest.slice(1) : rest
+    return { value: entry.slice(1, end), ports }
+  }
+  const colon = entry.indexOf(':')
+  // More than one colon: a bare IPv6 address (a port needs the brackets).
+  if (colon === -1 || entry.indexOf(':', colon + 1) !== -1) return { value: entry, ports: null }
+  return { value: entry.slice(0, colon), ports: entry.slice(colon + 1) }
+}
+
+function isPortRange(s: string): boolean {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s)
+  if (m === null) return false
+  const lo = Number(m[1])
+  const hi = m[2] === undefined ? lo : Number(m[2])
+  return lo >= 1 && hi <= 65535 && lo <= hi
+}
+
+function isHostPattern(s: string): boolean {
+  if ((ADDRESS_CLASSES as readonly string[]).includes(s)) return true
+  return s.includes('/') ? isRange(s) : isHostname(s.startsWith('*.') ? s.slice(2) : s)
+}
+
 function isUrl(s: string, schemes: string[]): boolean {
   if (!URL.canParse(s)) return false
   const u = new URL(s)
@@ -43,7 +72,13 @@ export const formats: Record<string, (s: string) => boolean> = {
   'redis-url': (s) => isUrl(s, ['redis:', 'rediss:']),
   'path-prefix': (s) => s.startsWith('/') && !/[\s?#]/.test(s),
   hostname: isHostname,
-  'host-pattern': (s) => (s.includes('/') ? isRange(s) : isHostname(s.startsWith('*.') ? s.slice(2) : s)),
+  'host-pattern': (s) => {
+    const { value, ports } = splitPortSuffix(s)
+    return (ports === null || isPortRange(ports)) && isHostPattern(value)
+  },
+  'client-pattern': (s) =>
+    (ADDRESS_CLASSES as readonly string[]).includes(s) || isIP(s.replace(/^\[|\]$/g, '')) !== 0 || isRange(s),
+  'port-range': isPortRange,
   'ip-range': (s) => isIP(s) !== 0 || isRange(s),
   'hash-on': (s) => /^(?:header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=]+|ip|path)$/.test(s),
   'password-hash': (s) => SCRYPT.test(s) || BCRYPT.test(s),

@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import YAML, { LineCounter } from 'yaml'
 import { formats } from './formats.js'
 import { configSchema, FORMAT_RULES } from './schema.js'
-import type { Balancer, GatewayConfig, RateLimitConfig, RouteConfig } from './types.js'
+import type { Balancer, ClientsConfig, GatewayConfig, RateLimitConfig, RouteConfig } from './types.js'
 import { parseDuration, parseListen, parseSize } from './units.js'
 
 /** Why a config was refused: one `path: rule` line per problem. */
@@ -131,6 +131,11 @@ const BALANCER_ALIASES: Record<string, Balancer> = {
   'least-connections': 'least-in-flight',
 }
 
+function clients(raw: { allow?: string[]; deny: string[] } | undefined): ClientsConfig | null {
+  if (raw === undefined) return null
+  return { allow: raw.allow ?? null, deny: raw.deny }
+}
+
 function rateLimit(raw: { max: number; timeWindow: string | number } | undefined): RateLimitConfig | null {
   if (raw === undefined) return null
   return { max: raw.max, timeWindowMs: parseDuration(raw.timeWindow)! }
@@ -186,6 +191,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       cache: r.cache,
       deny: r.deny,
       rateLimit: rateLimit(r.rateLimit),
+      clients: clients(r.clients),
     }
   })
   const names = new Map<string, number>()
@@ -218,9 +224,11 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             listen: parseListen(f.listen)!,
             mode: f.mode,
             connectPorts: f.connectPorts,
+            ports: f.ports,
             allow: f.allow ?? null,
             deny: f.deny,
             allowPrivate: f.allowPrivate,
+            clients: clients(f.clients),
             auth: f.auth === undefined ? null : { realm: f.auth.realm, users: f.auth.users },
             cache: f.cache,
             rateLimit: rateLimit(f.rateLimit),
@@ -237,7 +245,13 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     reverse:
       doc.reverse === undefined
         ? null
-        : { listen: parseListen(doc.reverse.listen)!, trustProxy: doc.reverse.trustProxy ?? false, routes },
+        : {
+            listen: parseListen(doc.reverse.listen)!,
+            trustProxy: doc.reverse.trustProxy ?? false,
+            clients: clients(doc.reverse.clients),
+            stripRequestHeaders: doc.reverse.stripRequestHeaders.map((h: string) => h.toLowerCase()),
+            routes,
+          },
     cache: {
       store,
       maxSize: parseSize(cacheDoc.maxSize ?? '256MiB')!,

@@ -40,6 +40,25 @@ const rateLimit = (scope: string, per: string): Schema =>
     ['max'],
   )
 
+const clients = (scope: string): Schema =>
+  object(
+    `Client addresses allowed or denied on ${scope}: a denied client gets 403 and reaches no origin. The address checked is the one logs and rate limits use (the peer, or what a \`trustProxy\` peer says).`,
+    {
+      allow: {
+        type: 'array',
+        items: { type: 'string', format: 'client-pattern' },
+        description:
+          'Addresses, CIDRs or address classes (`loopback`, `private` …) allowed; when set, every other client is denied.',
+      },
+      deny: {
+        type: 'array',
+        items: { type: 'string', format: 'client-pattern' },
+        default: [],
+        description: 'Clients denied, in the same forms as `allow` (checked before it).',
+      },
+    },
+  )
+
 const upstream: Schema = {
   description: 'An upstream origin: its URL, or `{ url, weight }`.',
   if: { type: 'string' },
@@ -167,6 +186,7 @@ const route = object(
         'Path prefixes answered with 403, within the route: under `prefix: /api`, `/admin` denies `/api/admin` (a path already starting with the prefix is taken as is).',
     },
     rateLimit: rateLimit('this route', 'client address'),
+    clients: clients('this route (after the listener’s own `clients`)'),
   },
   ['upstreams'],
 )
@@ -193,18 +213,27 @@ export const configSchema = {
             default: [443],
             description: 'Ports CONNECT may reach.',
           },
+          ports: {
+            type: 'array',
+            items: { type: ['integer', 'string'], format: 'port-range', minimum: 1, maximum: 65535 },
+            default: [80, 443, '1025-65535', 21, 70, 210, 280, 488, 591, 777],
+            description:
+              'Ports plain-HTTP requests may reach: ports and `"low-high"` ranges (the default is Squid\'s `Safe_ports`); any other is a 403.',
+          },
           allow: {
             type: 'array',
             items: { type: 'string', format: 'host-pattern' },
             description:
-              'Destinations allowed: host names, `*.wildcards` (subdomains), addresses, CIDRs, or address classes (`loopback`, `private` …). When set, everything else is denied. An address or class listed here may be reached even when private; a host name that resolves to a private address is still refused unless `allowPrivate` is on (the check is on the address connected to, so DNS rebinding cannot slip past it).',
+              'Destinations allowed: host names, `*.wildcards` (subdomains), addresses, CIDRs, or address classes (`loopback`, `private` …), each optionally with `:port` or `:low-high` (`example.com:8080`, `[::1]:8000-8999`) to allow those ports only. When set, everything else is denied. An address or class listed here may be reached even when private; a host name that resolves to a private address is still refused unless `allowPrivate` is on (the check is on the address connected to, so DNS rebinding cannot slip past it).',
           },
           deny: {
             type: 'array',
             items: { type: 'string', format: 'host-pattern' },
             default: [],
-            description: 'Destinations denied, in the same forms as `allow` (checked before it).',
+            description:
+              'Destinations denied, in the same forms as `allow` (checked before it); with `:port` or `:low-high`, only those ports.',
           },
+          clients: clients('the forward proxy'),
           allowPrivate: {
             type: 'boolean',
             default: false,
@@ -258,6 +287,14 @@ export const configSchema = {
             // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
             then: { type: 'boolean' },
             else: { type: 'array', minItems: 1, items: { type: 'string', format: 'ip-range' } },
+          },
+          clients: clients('every route of the reverse listener'),
+          stripRequestHeaders: {
+            type: 'array',
+            items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
+            default: ['x-original-url', 'x-rewrite-url'],
+            description:
+              'Request headers never sent upstream. IIS, Symfony and others route by these two, so a client’s copy would reach a path the rules here never saw; `[]` keeps them.',
           },
           routes: {
             type: 'array',
@@ -354,7 +391,9 @@ export const FORMAT_RULES: Record<string, string> = {
   'path-prefix': 'must be a path starting with "/"',
   hostname: 'must be a host name or an address (IPv4 as four decimal octets, no leading zeros)',
   'host-pattern':
-    'must be a host name, a *.wildcard, an address (IPv4 as four decimal octets, no leading zeros), a CIDR or an address class',
+    'must be a host name, a *.wildcard, an address (IPv4 as four decimal octets, no leading zeros), a CIDR or an address class, optionally with :port or :low-high',
+  'client-pattern': 'must be an IP address, a CIDR or an address class (loopback, private …)',
+  'port-range': 'must be a port (1-65535) or a "low-high" range of them',
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
   'ip-range': 'must be an IP address or a CIDR',
   workers: 'must be a number of processes (1 to 256) or "auto"',

@@ -37,6 +37,13 @@ export interface PassiveHealthConfig {
   statuses: number[]
 }
 
+/** Client addresses allowed or denied: addresses, CIDRs and address classes. */
+export interface ClientsConfig {
+  /** null: every client not denied. */
+  allow: string[] | null
+  deny: string[]
+}
+
 export interface RouteConfig {
   name: string
   prefix: string
@@ -54,16 +61,20 @@ export interface RouteConfig {
   cache: boolean
   deny: string[]
   rateLimit: RateLimitConfig | null
+  clients: ClientsConfig | null
 }
 
 export interface ForwardConfig {
   listen: ListenAddress
   mode: 'anonymous' | 'transparent'
   connectPorts: number[]
+  /** Ports plain-HTTP requests may reach: numbers and 'low-high' ranges. */
+  ports: Array<number | string>
   /** null: every destination not denied. */
   allow: string[] | null
   deny: string[]
   allowPrivate: boolean
+  clients: ClientsConfig | null
   auth: { realm: string; users: Record<string, string> } | null
   cache: boolean
   rateLimit: RateLimitConfig | null
@@ -75,6 +86,8 @@ export interface ReverseConfig {
   listen: ListenAddress
   /** Fastify's `trustProxy` for the listener: false, true, or addresses/CIDRs. */
   trustProxy: boolean | string[]
+  clients: ClientsConfig | null
+  stripRequestHeaders: string[]
   routes: RouteConfig[]
 }
 

@@ -2,6 +2,7 @@ import accessControl from '@proxykit/access-control'
 import cache from '@proxykit/cache'
 import forwardProxy from '@proxykit/forward-proxy'
 import { forwardAccessOptions } from '../compose/access.js'
+import { clientCheck, refuseClients } from '../compose/clients.js'
 import { forwardProxyOptions } from '../compose/forward.js'
 import type { ForwardConfig } from '../config/types.js'
 import type { Shared } from '../shared.js'
@@ -20,6 +21,11 @@ export async function forwardListener(config: ForwardConfig, shared: Shared): Pr
     },
   })
   const app = listener.app
+  const clients = clientCheck(config.clients)
+  if (clients !== null) {
+    const checks = [{ rule: 'forward.clients', check: clients }]
+    refuseClients(app, () => checks)
+  }
   const access = forwardAccessOptions(config)
   if (shared.redis !== null && access.rateLimit !== undefined) {
     access.rateLimit = {

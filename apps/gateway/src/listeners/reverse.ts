@@ -2,6 +2,7 @@ import accessControl from '@proxykit/access-control'
 import cache from '@proxykit/cache'
 import reverseProxy from '@proxykit/reverse-proxy'
 import { reverseAccessOptions, reverseNeedsAccess } from '../compose/access.js'
+import { clientCheck, refuseClients } from '../compose/clients.js'
 import { reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
 import type { ReverseConfig } from '../config/types.js'
 import type { Shared } from '../shared.js'
@@ -22,6 +23,16 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     routeOf: (request) => match(request.proxy?.host ?? null, request.url)?.name ?? 'unmatched',
   })
   const app = listener.app
+  const listenerClients = clientCheck(config.clients)
+  const routeClients = new Map(config.routes.map((r) => [r.name, clientCheck(r.clients)]))
+  if (listenerClients !== null || config.routes.some((r) => r.clients !== null)) {
+    const everyRoute = listenerClients === null ? [] : [{ rule: 'reverse.clients', check: listenerClients }]
+    refuseClients(app, (request) => {
+      const route = match(request.proxy.host, request.url)
+      const own = route === null ? null : routeClients.get(route.name)
+      return own == null ? everyRoute : [...everyRoute, { rule: `${route!.name}:clients`, check: own }]
+    })
+  }
   if (reverseNeedsAccess(config.routes)) {
     await app.register(accessControl, {
       ...reverseAccessOptions(config.routes),
@@ -52,6 +63,6 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     await app.register(cache, shared.cacheOptions())
     shared.caches.push({ listener: 'reverse', app })
   }
-  await app.register(reverseProxy, reverseProxyOptions(config.routes))
+  await app.register(reverseProxy, reverseProxyOptions(config.routes, config.stripRequestHeaders))
   return listener
 }
