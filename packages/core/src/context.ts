@@ -118,6 +118,12 @@ function classify(request: FastifyRequest): ProxyError | ProxyContext {
   }
   if (hostLines > 1) return new BadHostError('more than one Host header')
   const hostHeader = requestHost(raw)
+  // RFC 9113 §8.3.1: an HTTP/2 request whose Host names another entity than its `:authority` is
+  // malformed. Passed on, one name would be checked here and the other reach the upstream.
+  if (raw.httpVersionMajor === 2 && raw.headers.host !== undefined && hostHeader !== undefined) {
+    if (raw.headers.host.toLowerCase() !== hostHeader.toLowerCase())
+      return new BadHostError('Host differs from :authority')
+  }
   if (form === 'absolute') {
     const parsed = parseAbsoluteTarget(url)
     if (parsed instanceof Error) return parsed

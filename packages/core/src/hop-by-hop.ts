@@ -50,7 +50,8 @@ export function connectionTokens(value: string | string[] | number | undefined):
 
 /**
  * A copy of `headers` without hop-by-hop headers: the fixed list, every header named in `Connection`,
- * `options.remove` and HTTP/2 pseudo-headers. With `options.upgrade`, `Upgrade` stays and `Connection` becomes `upgrade`.
+ * `options.remove` and HTTP/2 pseudo-headers. With `options.upgrade`, `Upgrade` stays and `Connection`
+ * becomes `upgrade`.
  * Runs before any header the proxy adds itself, so `Connection: close, X-Forwarded-For` cannot remove the
  * proxy's own `X-Forwarded-For`.
  */
