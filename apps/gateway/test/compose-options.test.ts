@@ -86,3 +86,11 @@ test('reverse routes → reverse-proxy options, deny paths and rate-limit rules'
   assert.equal(match('other', '/api/x')?.name, 'api')
   assert.equal(match('other', '/apix'), null)
 })
+
+test('a route without rewritePrefix sends its path upstream unchanged (nginx’s location + proxy_pass)', () => {
+  const { reverse } = resolveConfig({
+    reverse: { routes: [{ prefix: '/api', upstreams: ['http://127.0.0.1:1'] }] },
+  })
+  // The plugin's own default strips the prefix (@fastify/http-proxy's meaning): the gateway says otherwise.
+  assert.equal(reverseProxyOptions(reverse!.routes).routes[0]!.rewritePrefix, '/api')
+})

@@ -1,40 +1,21 @@
-import { type IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { compileTrust, installProxyContext } from '@proxykit/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
 import { absoluteToOriginForm } from './absolute-form.js'
+import { type ReverseProxyApi, RouteRegistry } from './api.js'
 import { type HeaderSettings, requestRemoveSets } from './headers.js'
-import { type ReverseProxyOptions, resolveOptions, resolveUpstream, type UpstreamOption } from './options.js'
+import { type ReverseProxyOptions, resolveOptions } from './options.js'
 import { proxyRequest } from './proxy.js'
 import { ProxyRoute } from './route.js'
-import { kUpgradeHead, proxyUpgrade } from './upgrade.js'
-import type { UpstreamStatus } from './upstream.js'
+import { proxyUpgrade } from './upgrade.js'
+import { listenForUpgrades } from './upgrade-listener.js'
 
+export type { ReverseProxyApi } from './api.js'
 export type { BalancerName } from './balancers/index.js'
 export * from './options.js'
 export type { UpstreamState, UpstreamStatus } from './upstream.js'
-
-/** `fastify.reverseProxy`: the upstream groups at run time, for the gateway's admin API and metrics. */
-export interface ReverseProxyApi {
-  /** Route names, in configuration order. */
-  routes(): string[]
-  /** Each upstream of a route with its health and load. */
-  upstreams(route: string): UpstreamStatus[]
-  /** Adds an upstream; it takes traffic at once (and is health-checked at once when checks are on). */
-  addUpstream(route: string, upstream: string | UpstreamOption): UpstreamStatus
-  /**
-   * Stops new requests to an upstream and resolves once its in-flight requests are done (true), or after
-   * `timeoutMs` (default 30 s) with requests still running (false). The upstream stays listed as draining.
-   */
-  drainUpstream(route: string, url: string, options?: { timeoutMs?: number }): Promise<boolean>
-  /** Lets a drained upstream take traffic again. */
-  undrainUpstream(route: string, url: string): UpstreamStatus
-  /** Drains, then removes the upstream and closes its connections. */
-  removeUpstream(route: string, url: string, options?: { timeoutMs?: number }): Promise<boolean>
-  /** Runs the active health checks of one route (or all) now. */
-  checkHealth(route?: string): Promise<void>
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -51,7 +32,10 @@ function hostConstraint(host: string): RegExp {
 
 const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) => {
   installProxyContext(fastify)
-  const options = resolveOptions(opts)
+  // fastify-plugin keeps the decorator visible to the context we were registered from (the gateway reads
+  // it), which also means Fastify applies no register prefix for us: the prefix is read here and put in
+  // front of every route's, on top of the prefix of the context itself.
+  const options = resolveOptions(opts, fastify.prefix)
   const settings: HeaderSettings = {
     trust: options.trustProxy === undefined ? null : compileTrust(options.trustProxy),
     xForwarded: options.xForwarded,
@@ -87,6 +71,13 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     )
   }
 
+  // One decorator per context, holding the routes of every registration made in it (two registrations
+  // under different prefixes, as with @fastify/http-proxy); a child context gets its own.
+  const own = Object.hasOwn(fastify, 'reverseProxy') ? fastify.reverseProxy : undefined
+  const registry = own instanceof RouteRegistry ? own : new RouteRegistry()
+  registry.add(routes.values())
+  if (registry !== own) fastify.decorate('reverseProxy', registry)
+
   const handlers = new Map<string, RouteHandlerMethod>()
   for (const route of routes.values()) {
     handlers.set(route.options.name, (request: FastifyRequest, reply: FastifyReply) => {
@@ -107,8 +98,11 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
       const handler = typeof name === 'string' ? handlers.get(name) : undefined
       if (handler !== undefined) route.handler = handler
     })
+    // The child adds the context's prefix to every URL itself.
+    const contextPrefix = options.contextPrefix
     for (const route of routes.values()) {
-      const { prefix, host, name } = route.options
+      const { host, name } = route.options
+      const prefix = route.options.prefix.slice(contextPrefix.length) || '/'
       const urls = prefix === '/' ? ['/', '/*'] : [prefix, `${prefix}/*`]
       for (const url of urls) {
         child.route({
@@ -122,97 +116,20 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     }
   })
 
-  // Upgrade requests (WebSocket …) go through Fastify's routing like any request, so access control and
-  // every other hook apply to them too. @fastify/websocket already does exactly that with its own
-  // 'upgrade' listener: when it is registered we leave the event to it, so only one of us answers.
+  // An absolute-form target (GET http://b.test/x) is made origin-form before Fastify routes it.
   const server = fastify.server
   const toOriginForm = (req: IncomingMessage) => absoluteToOriginForm(req, server)
   server.prependListener('request', toOriginForm)
-  const prefixes = options.routes.map((r) => r.prefix)
-  const ours = (url: string) =>
-    prefixes.some((p) => p === '/' || url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`))
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (fastify.hasDecorator('websocketServer')) return
-    absoluteToOriginForm(req, server)
-    // Another 'upgrade' listener (a bare `ws` server, say) owns the paths that are not ours.
-    if (server.listenerCount('upgrade') > 1 && !ours(req.url ?? '/')) return
-    socket.on('error', () => socket.destroy())
-    ;(req as IncomingMessage & Record<symbol, unknown>)[kUpgradeHead] = head
-    const res = new ServerResponse(req)
-    // Anything answered with a normal response (404, 403, an error) ends the connection after it.
-    res.once('finish', () => socket.end())
-    try {
-      res.assignSocket(socket as never)
-      fastify.routing(req, res)
-    } catch (err) {
-      fastify.log.warn({ err }, 'upgrade request failed')
-      socket.destroy()
-    }
-  }
-  server.on('upgrade', onUpgrade)
-
-  const find = (name: string): ProxyRoute => {
-    const route = routes.get(name)
-    if (route === undefined) throw new Error(`@proxykit/reverse-proxy: no route named '${name}'`)
-    return route
-  }
-  const findUpstream = (name: string, url: string) => {
-    const route = find(name)
-    const u = route.find(url)
-    if (u === undefined) throw new Error(`@proxykit/reverse-proxy: route '${name}' has no upstream ${url}`)
-    return { route, u }
-  }
-  const drain = async (u: { draining: boolean; idle(): Promise<void> }, timeoutMs = 30_000) => {
-    u.draining = true
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs)
-      timer.unref()
-    })
-    const done = await Promise.race([u.idle().then(() => true), timedOut])
-    clearTimeout(timer)
-    return done
-  }
-  const api: ReverseProxyApi = {
-    routes: () => [...routes.keys()],
-    upstreams: (name) => {
-      const now = Date.now()
-      return find(name).upstreams.map((u) => u.status(now))
-    },
-    addUpstream: (name, upstream) => {
-      const route = find(name)
-      const option = resolveUpstream(upstream, 'upstream')
-      if (route.find(option.url) !== undefined)
-        throw new Error(`@proxykit/reverse-proxy: route '${name}' already has upstream ${option.url}`)
-      return route.add(option).status(Date.now())
-    },
-    drainUpstream: (name, url, o) => drain(findUpstream(name, url).u, o?.timeoutMs),
-    undrainUpstream: (name, url) => {
-      const { u } = findUpstream(name, url)
-      u.draining = false
-      return u.status(Date.now())
-    },
-    removeUpstream: async (name, url, o) => {
-      const { route, u } = findUpstream(name, url)
-      const drained = await drain(u, o?.timeoutMs)
-      route.remove(u)
-      await (drained ? u.close() : u.destroy())
-      return drained
-    },
-    checkHealth: async (name) => {
-      const list = name === undefined ? [...routes.values()] : [find(name)]
-      await Promise.all(
-        list.flatMap((r) => (r.health === null ? [] : r.upstreams.map((u) => r.health!.check(u)))),
-      )
-    },
-  }
-  fastify.decorate('reverseProxy', api)
+  const unlisten = listenForUpgrades(
+    fastify,
+    options.routes.map((r) => r.prefix),
+  )
 
   fastify.addHook('onReady', async () => {
     for (const route of routes.values()) route.health?.start()
   })
   fastify.addHook('preClose', async () => {
-    server.removeListener('upgrade', onUpgrade)
+    unlisten()
     server.removeListener('request', toOriginForm)
     for (const s of tunnels) s.destroy()
   })

@@ -1,6 +1,9 @@
 import type { ConnectionOptions } from 'node:tls'
 import type { TrustProxy } from '@proxykit/core'
 import { BALANCERS, type BalancerName } from './balancers/index.js'
+import { HOOK_NAMES, type ProxyHooks, type ResolvedHooks } from './hooks.js'
+
+export type { ProxyHooks } from './hooks.js'
 
 export interface HealthCheckOptions {
   /** Path requested with GET on each upstream. */
@@ -54,7 +57,7 @@ export interface UpstreamOption {
 }
 
 /** Settings a route inherits from the plugin options when it does not set them. */
-export interface RouteDefaults {
+export interface RouteDefaults extends ProxyHooks {
   balancer?: BalancerName
   hashOn?: HashOn
   healthCheck?: HealthCheckOptions | false
@@ -72,17 +75,26 @@ export interface RouteDefaults {
 export interface RouteOptions extends RouteDefaults {
   /** For the decorator API and logs (default: host + prefix). */
   name?: string
-  /** Path prefix: the route serves `prefix` and everything below it (default '/'). */
+  /**
+   * Path prefix: the route serves `prefix` and everything below it (default '/'), below the register
+   * prefix when there is one. As in @fastify/http-proxy, the prefix is not sent upstream: `rewritePrefix`
+   * takes its place.
+   */
   prefix?: string
   /** Only requests with this Host (port ignored, case-insensitive). */
   host?: string
-  /** Replace `prefix` with this before sending upstream ('/api/x' → '/v1/x' with rewritePrefix '/v1'). */
+  /**
+   * What replaces the matched prefix in the path sent upstream (default '/': `/api/x` → `/x`; '/v1':
+   * `/api/x` → `/v1/x`; the prefix itself keeps the path unchanged).
+   */
   rewritePrefix?: string
   upstreams: Array<string | UpstreamOption>
 }
 
 export interface ReverseProxyOptions extends RouteDefaults {
   routes: RouteOptions[]
+  /** Fastify's register prefix: every route's prefix is below it, as with any plugin's routes. */
+  prefix?: string
   /** Peers whose X-Forwarded-* / Forwarded are kept (default: Fastify's own trustProxy decision). */
   trustProxy?: TrustProxy
   /** Response headers removed so the upstreams stay hidden (default ['server', 'x-powered-by']). */
@@ -110,6 +122,7 @@ export interface ResolvedHealthCheck {
 /** A route as the plugin uses it: its own fields, and every per-route setting resolved against the defaults. */
 export interface ResolvedRoute extends RouteSettings {
   name: string
+  /** The whole path prefix the route matches: the context's and register prefix, then the route's own. */
   prefix: string
   host: string | null
   rewritePrefix: string
@@ -118,6 +131,8 @@ export interface ResolvedRoute extends RouteSettings {
 
 export interface ResolvedOptions {
   routes: ResolvedRoute[]
+  /** The prefix of the Fastify context registered in ('' at the root), which Fastify adds to routes itself. */
+  contextPrefix: string
   trustProxy: TrustProxy | undefined
   hideHeaders: string[]
   stripRequestHeaders: string[]
@@ -297,7 +312,7 @@ function headerNames(v: unknown, path: string, fallback: string[]): string[] {
 }
 
 /** The settings a route may give itself or inherit from the plugin-level defaults. */
-export interface RouteSettings {
+export interface RouteSettings extends ResolvedHooks {
   balancer: BalancerName
   hashOn: HashOn
   healthCheck: ResolvedHealthCheck | false
@@ -309,12 +324,24 @@ export interface RouteSettings {
   tls: ConnectionOptions | null
 }
 
+function hooks(v: Record<string, unknown>, at: (k: string) => string, base: ResolvedHooks): ResolvedHooks {
+  const out = { ...base }
+  for (const name of HOOK_NAMES) {
+    const f = v[name]
+    if (f === undefined) continue
+    if (typeof f !== 'function') throw new OptionError(at(name), 'must be a function')
+    out[name] = f as never
+  }
+  return out
+}
+
 function defaults(v: Record<string, unknown>, path: string, base: RouteSettings): RouteSettings {
   const at = (k: string) => (path === '' ? k : `${path}.${k}`)
   if (v.tls !== undefined && !isObject(v.tls)) throw new OptionError(at('tls'), 'must be an object')
   if (v.passive !== undefined)
     throw new OptionError(at('passive'), 'is now passiveHealth: { failures, ejectMs, maxEjectMs, statuses }')
   return {
+    ...hooks(v, at, base),
     balancer: balancer(v.balancer, at('balancer'), base.balancer),
     hashOn: hashOn(v.hashOn, at('hashOn'), base.hashOn),
     healthCheck: healthCheck(v.healthCheck, at('healthCheck'), base.healthCheck),
@@ -328,9 +355,20 @@ function defaults(v: Record<string, unknown>, path: string, base: RouteSettings)
   }
 }
 
-/** Checks and completes the plugin options once, at registration; every message names the bad option. */
-export function resolveOptions(input: unknown): ResolvedOptions {
+/** `/v1` + `/api` → `/v1/api`; `/v1` + `/` → `/v1`; `` + `/api` → `/api`. */
+export function joinPrefix(mount: string, prefix: string): string {
+  if (mount === '' || mount === '/') return prefix
+  return prefix === '/' ? mount : mount + prefix
+}
+
+/**
+ * Checks and completes the plugin options once, at registration; every message names the bad option.
+ * `contextPrefix` is the prefix of the Fastify context the plugin is registered in (`fastify.prefix`).
+ */
+export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOptions {
   if (!isObject(input)) throw new OptionError('options', 'must be an object')
+  const context = contextPrefix === '' ? '' : prefixPath(contextPrefix, 'the Fastify context prefix', '/')
+  const mount = joinPrefix(context, prefixPath(input.prefix, 'prefix', '/'))
   const base = defaults(input, '', {
     balancer: DEFAULT_BALANCER,
     hashOn: 'ip',
@@ -341,6 +379,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     preserveHost: false,
     connections: null,
     tls: null,
+    rewriteRequestHeaders: null,
+    rewriteHeaders: null,
+    getUpstream: null,
+    onError: null,
   })
   if (!Array.isArray(input.routes) || input.routes.length === 0)
     throw new OptionError('routes', 'must be a non-empty array')
@@ -348,15 +390,14 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const routes = input.routes.map((r: unknown, i: number): ResolvedRoute => {
     const path = `routes[${i}]`
     if (!isObject(r)) throw new OptionError(path, 'must be an object')
-    const prefix = prefixPath(r.prefix, `${path}.prefix`, '/')
+    const prefix = joinPrefix(mount, prefixPath(r.prefix, `${path}.prefix`, '/'))
     let host: string | null = null
     if (r.host !== undefined) {
       if (typeof r.host !== 'string' || !/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(r.host))
         throw new OptionError(`${path}.host`, 'must be a hostname without port')
       host = r.host.toLowerCase()
     }
-    const rewritePrefix =
-      r.rewritePrefix === undefined ? prefix : prefixPath(r.rewritePrefix, `${path}.rewritePrefix`, '/')
+    const rewritePrefix = prefixPath(r.rewritePrefix, `${path}.rewritePrefix`, '/')
     if (!Array.isArray(r.upstreams) || r.upstreams.length === 0)
       throw new OptionError(`${path}.upstreams`, 'must be a non-empty array')
     const upstreams = r.upstreams.map((u: unknown, j: number) => upstream(u, `${path}.upstreams[${j}]`))
@@ -387,6 +428,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     throw new OptionError('trustProxy', 'must be a boolean, hop count, address/CIDR list or function')
   return {
     routes,
+    contextPrefix: context === '/' ? '' : context,
     trustProxy: trust as TrustProxy | undefined,
     hideHeaders,
     stripRequestHeaders,

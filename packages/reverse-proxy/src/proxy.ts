@@ -15,7 +15,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders, responseHeaders, rewritePath } from './headers.js'
 import type { ProxyRoute } from './route.js'
-import type { Upstream } from './upstream.js'
+import { Upstream } from './upstream.js'
 
 type Failure = 'refused' | 'connect-timeout' | 'reset' | 'headers-timeout' | 'malformed' | 'aborted' | 'other'
 
@@ -88,6 +88,17 @@ export function escapesPrefix(url: string): ProxyError | null {
     : null
 }
 
+/** The upstream for what a `getUpstream` hook returned: any http(s) URL, of which the origin counts. */
+function chosenUpstream(route: ProxyRoute, chosen: unknown): Upstream | ProxyError {
+  let url: URL | null = null
+  try {
+    if (typeof chosen === 'string') url = new URL(chosen)
+  } catch {}
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    return new BadGatewayError(`getUpstream returned ${JSON.stringify(chosen)}, not an http(s) URL`)
+  return route.byOrigin(url.origin)
+}
+
 /**
  * Sends one request to a balanced upstream and streams the answer back on `reply.raw` through core's
  * `relay` (so the cache's response filter sees it). An idempotent request without a body that fails
@@ -136,8 +147,10 @@ export function proxyRequest(
     (route.options.retries === false || body || !IDEMPOTENT_METHODS.has(method)
       ? 0
       : route.options.retries.attempts)
-  const outgoing = requestHeaders(request, route.options, settings, false)
+  const hooks = route.options
+  let outgoing = requestHeaders(request, route.options, settings, false)
   if (hops !== null) outgoing['max-forwards'] = String(hops - 1)
+  if (hooks.rewriteRequestHeaders !== null) outgoing = hooks.rewriteRequestHeaders(request, outgoing)
   const dispatch: RelayRequest = {
     method,
     path: rewritePath(req.url ?? '/', route.options),
@@ -169,15 +182,24 @@ export function proxyRequest(
     // resend to an upstream that closed the connection before answering, if it was tried only once: that
     // is how a kept-alive connection the upstream closed just as the request went out fails (nginx resends
     // on a cached connection too). A refused or timed-out connection is never resent to the same upstream.
-    let upstream = route.pick(request, tried)
-    if (upstream === null && resetBy !== null && tried.indexOf(resetBy) === tried.lastIndexOf(resetBy))
-      upstream = route.pick(
+    let picked = route.pick(request, tried)
+    if (picked === null && resetBy !== null && tried.indexOf(resetBy) === tried.lastIndexOf(resetBy))
+      picked = route.pick(
         request,
         tried.filter((u) => u !== resetBy),
       )
-    if (upstream === null) {
+    if (picked === null) {
       giveUp(lastError)
       return
+    }
+    let upstream = picked
+    if (hooks.getUpstream !== null) {
+      const chosen = chosenUpstream(route, hooks.getUpstream(request, upstream.url))
+      if (!(chosen instanceof Upstream)) {
+        sendError(reply, chosen)
+        return
+      }
+      upstream = chosen
     }
     if (retry) route.budget!.withdraw()
     tried.push(upstream)
@@ -190,7 +212,8 @@ export function proxyRequest(
         upstream.recordLatency(now - start, now)
         route.outcome(upstream, seq, statusCode)
         ctx.upstream = { url: upstream.url, attempts }
-        return responseHeaders(headers, request, route, settings)
+        const out = responseHeaders(headers, request, route, settings)
+        return hooks.rewriteHeaders === null ? out : hooks.rewriteHeaders(out, request)
       },
       failed: (err) => {
         upstream.end()

@@ -39,6 +39,10 @@ function keyFunction(hashOn: string): KeyFn {
   return (r) => r.ip
 }
 
+// Origins a `getUpstream` hook named outside the group, each with its own pool, kept for reuse; bounded
+// because the hook may derive them from the request.
+const MAX_OTHER_ORIGINS = 64
+
 /** One configured route at run time: its upstream group, balancer, retry budget and health checker. */
 export class ProxyRoute {
   readonly options: ResolvedRoute
@@ -47,6 +51,7 @@ export class ProxyRoute {
   readonly budget: RetryBudget | null
   readonly health: HealthChecker | null
   private readonly key: KeyFn | null
+  private readonly others = new Map<string, Upstream>()
 
   private readonly onEvent: (route: ProxyRoute, u: Upstream, event: UpstreamEvent) => void
 
@@ -82,6 +87,23 @@ export class ProxyRoute {
     // Added at run time: checked at once rather than after a whole interval.
     if (this.health?.started === true) void this.health.check(u)
     return u
+  }
+
+  /** The upstream for an origin `getUpstream` returned: the group's own, or a pool kept for that origin. */
+  byOrigin(origin: string): Upstream {
+    const own = this.upstreams.find((u) => u.url === origin)
+    if (own !== undefined) return own
+    let other = this.others.get(origin)
+    if (other === undefined) {
+      if (this.others.size >= MAX_OTHER_ORIGINS) {
+        const [oldest, u] = this.others.entries().next().value!
+        this.others.delete(oldest)
+        void u.close()
+      }
+      other = new Upstream(origin, 1, this.options)
+      this.others.set(origin, other)
+    }
+    return other
   }
 
   remove(u: Upstream): void {
@@ -147,6 +169,6 @@ export class ProxyRoute {
 
   async close(): Promise<void> {
     this.health?.stop()
-    await Promise.all(this.upstreams.map((u) => u.destroy()))
+    await Promise.all([...this.upstreams, ...this.others.values()].map((u) => u.destroy()))
   }
 }

@@ -17,7 +17,9 @@ export function reverseProxyOptions(
     routes: routes.map((r) => ({
       name: r.name,
       prefix: r.prefix,
-      ...(r.rewritePrefix === null ? {} : { rewritePrefix: r.rewritePrefix }),
+      // nginx's `location /api/ { proxy_pass http://up; }`: the path goes upstream unchanged unless the config
+      // says otherwise. The plugin's own default is @fastify/http-proxy's (the prefix stripped), so say it.
+      rewritePrefix: r.rewritePrefix ?? r.prefix,
       preserveHost: r.preserveHost,
       ...(r.host === null ? {} : { host: r.host }),
       upstreams: r.upstreams.map((u) => ({ url: u.url, weight: u.weight })),

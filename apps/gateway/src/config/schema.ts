@@ -98,7 +98,7 @@ const route = object(
       type: 'string',
       format: 'path-prefix',
       description:
-        'Replaces `prefix` before the request goes upstream (`/api/x` → `/v1/x` with `/v1`; default: unchanged).',
+        "Replaces `prefix` before the request goes upstream (`/api/x` → `/v1/x` with `/v1`, → `/x` with `/`; default: the path unchanged, as nginx's `location` + `proxy_pass` without a URI).",
     },
     preserveHost: {
       type: 'boolean',
