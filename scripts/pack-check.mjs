@@ -68,6 +68,18 @@ try {
   }
   {
     const a = app()
+    await a.register((await import('@proxykit/reverse-proxy/http-proxy')).default, {
+      upstream: origin.url,
+      prefix: '/api',
+      rewritePrefix: '/v2',
+    })
+    const res = await get(await listen(a), '/api/items')
+    assert.equal(res.status, 200, res.body)
+    assert.match(res.body, /^origin saw \/v2\/items/)
+    console.log('  ok @proxykit/reverse-proxy/http-proxy: @fastify/http-proxy options, the same path upstream')
+  }
+  {
+    const a = app()
     await a.register((await import('@proxykit/cache')).default)
     let calls = 0
     a.get('/cached', async (_request, reply) => {
