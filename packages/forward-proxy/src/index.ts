@@ -25,6 +25,13 @@ const kBridged = Symbol.for('proxykit.forwardProxy.bridged')
  * cache) applies to them, while origin-form requests still reach the app's own routes.
  */
 const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options) => {
+  // A forward request's target is a whole URL (or host:port): no path prefix can select it, and the
+  // bridge routes it to one fixed internal path, which a prefix would move out of reach (404).
+  const prefix = (options as { prefix?: unknown }).prefix || fastify.prefix
+  if (prefix)
+    throw new TypeError(
+      `@proxykit/forward-proxy: prefix: a forward proxy serves absolute-form targets, which have no path prefix; register it outside any prefixed context (got '${String(prefix)}')`,
+    )
   installProxyContext(fastify)
   const opts = resolveOptions(options)
   const server = fastify.server as typeof fastify.server & { [kBridged]?: boolean }
