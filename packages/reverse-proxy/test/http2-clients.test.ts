@@ -20,7 +20,9 @@ test('HTTP/2 and HTTP/1.1 clients of an HTTP/2 server get proxied answers (curl,
   t.after(() => agent.close())
   const origin = await startOrigin()
   t.after(() => origin.close())
-  const proxy = await startH2Proxy(t, { routes: [{ prefix: '/api', upstreams: [origin.url] }] })
+  const proxy = await startH2Proxy(t, {
+    routes: [{ prefix: '/api', rewritePrefix: '/api', upstreams: [origin.url] }],
+  })
 
   for (const flag of ['--http2', '--http1.1']) {
     const res = await curl(`${proxy.url}/api/users?page=2`, [flag])

@@ -24,7 +24,9 @@ test('WebSocket over HTTP/1.1 through the reverse proxy on an HTTP/2 server', as
     await new Promise<void>((r) => server.close(() => r()))
   })
   const upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const proxy = await startH2Proxy(t, { routes: [{ prefix: '/ws', upstreams: [upstream] }] })
+  const proxy = await startH2Proxy(t, {
+    routes: [{ prefix: '/ws', rewritePrefix: '/ws', upstreams: [upstream] }],
+  })
 
   const ws = new WebSocket(`wss://127.0.0.1:${proxy.port}/ws/chat`, { ca: proxy.cert })
   t.after(() => ws.terminate())
