@@ -42,7 +42,7 @@ test('--check names a bad passiveHealth setting', async (t) => {
   assert.equal(r.code, 1)
   for (const expected of [
     'reverse.routes[0].passiveHealth: must be one of false',
-    'reverse.routes[1].passiveHealth.statuses[0]: must be <= 599',
+    'reverse.routes[1].passiveHealth.statuses[0]: must be at most 599',
     'reverse.routes[1].passiveHealth.ejectTime: must be a duration',
     'reverse.routes[1].passiveHealth.fails: is not a known key',
   ])
