@@ -7,11 +7,14 @@ import { ConfigError, loadConfigFile } from './config/parse.js'
 import type { GatewayConfig } from './config/types.js'
 import type { Demo } from './demo.js'
 
-/** Where a document the help names is: shipped in the package (docs/), or in the repository beside it. */
+/**
+ * Where a document the help names is: in the repository's docs/ when run from a checkout (the source; a
+ * packed copy under apps/gateway/docs/ may be stale), else in the installed package's docs/.
+ */
 function docPath(name: string): string {
   const candidates = [
-    new URL(`../../docs/${name}`, import.meta.url),
     new URL(`../../../../docs/${name}`, import.meta.url),
+    new URL(`../../docs/${name}`, import.meta.url),
   ]
   const found = candidates.find((u) => existsSync(u))
   return found === undefined ? `docs/${name} in the proxykit repository` : fileURLToPath(found)
