@@ -24,6 +24,7 @@ import {
   staleIfErrorAllows,
   validatorsMatch,
 } from './policy.js'
+import { rangeAnswer } from './range.js'
 import { appendStatus, type Forward, ForwardStatusMemo, forwardStatus, hitStatus } from './status.js'
 import { type CachedResponse, type CacheEntry, type CacheKey, type CacheStore, varyRecord } from './store.js'
 import { teeInto, writeWhole } from './tee.js'
@@ -521,8 +522,19 @@ export class HttpCache {
       res.end()
       return
     }
+    const method = request.raw.method
+    // Range (RFC 9110 §14) only for GET: a 206 or 416 from the stored 200 (range.ts), or the whole of it.
+    const ranged =
+      method === 'GET' && headers.range !== undefined ? rangeAnswer(headers, entry, head.out) : null
+    if (ranged !== null) {
+      res.writeHead(ranged.statusCode, withOwnHeaders(ranged.headers, own))
+      if (Array.isArray(ranged.body)) for (const part of ranged.body) res.write(part)
+      else res.write(ranged.body)
+      res.end()
+      return
+    }
     res.writeHead(entry.statusCode, withOwnHeaders(head.out, own))
-    if (request.raw.method === 'HEAD') res.end()
+    if (method === 'HEAD') res.end()
     else res.end(entry.body)
   }
 
