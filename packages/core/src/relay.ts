@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'n
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { UpstreamResponse } from './context.js'
+import { writeInterim } from './interim.js'
 import { pump } from './respond.js'
 
 /**
@@ -158,6 +159,16 @@ class RelayHandler {
       return
     }
     pump(body, res, (err) => this.settle(err))
+  }
+
+  /** 103 Early Hints and other interim answers go on to the client, never through the filters (interim.ts). */
+  onResponseInformational(
+    _controller: Controller,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage: string,
+  ): void {
+    if (this.state === WAITING) writeInterim(this.request, this.res, statusCode, headers, statusMessage)
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {

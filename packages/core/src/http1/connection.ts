@@ -247,11 +247,14 @@ export class Connection implements Expiring {
       }
       const offset = end + 4
       if (head.statusCode < 200) {
-        // Interim responses (100, 103) are skipped; a switch of protocols nobody asked for is an error.
+        // Interim responses (100, 103) are handed to the handler, which may pass them on; a switch of
+        // protocols nobody asked for is an error.
         if (head.statusCode === 101) {
           this.fail(new UpstreamBadResponseError('unrequested 101 response'))
           return
         }
+        ex.handler.onResponseInformational?.(ex, head.statusCode, head.headers, head.statusMessage)
+        if (this.ex !== ex) return
         if (offset === buf.length) return
         buf = buf.subarray(offset)
         from = 0

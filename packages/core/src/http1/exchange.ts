@@ -14,6 +14,16 @@ export interface DispatchHandler {
     headers: IncomingHttpHeaders,
     statusMessage: string,
   ): void
+  /**
+   * An interim (1xx) response arrived before the final one (103 Early Hints, 102 …; never 101): not part
+   * of undici's handler API, so handlers written for undici simply never hear of them.
+   */
+  onResponseInformational?(
+    controller: Exchange,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage: string,
+  ): void
   onResponseData?(controller: Exchange, chunk: Buffer): void
   onResponseEnd?(controller: Exchange, trailers: IncomingHttpHeaders): void
   onResponseError?(controller: Exchange, err: Error): void
