@@ -256,6 +256,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       store,
       maxSize: parseSize(cacheDoc.maxSize ?? '256MiB')!,
       maxEntrySize: parseSize(cacheDoc.maxEntrySize ?? '16MiB')!,
+      targetedCacheControl: cacheDoc.targetedCacheControl ?? [],
     },
     redis:
       doc.redis === undefined

@@ -316,6 +316,17 @@ export const configSchema = {
           },
           maxSize: size('Total size of the memory store.', '256MiB'),
           maxEntrySize: size('Largest response stored.', '16MiB'),
+          targetedCacheControl: {
+            type: 'array',
+            items: {
+              type: 'string',
+              pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+              not: { pattern: '^[Cc][Aa][Cc][Hh][Ee]-[Cc][Oo][Nn][Tt][Rr][Oo][Ll]$' },
+            },
+            default: [],
+            description:
+              'Targeted cache-control fields (RFC 9213) that the reverse listener\'s cache obeys over `Cache-Control` and `Expires`, the first present and valid one winning: e.g. `["CDN-Cache-Control"]`. They still go downstream. The forward proxy\'s cache ignores them.',
+          },
         },
       ),
       redis: {

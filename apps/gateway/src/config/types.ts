@@ -95,6 +95,8 @@ export interface CacheConfig {
   store: 'memory' | 'redis'
   maxSize: number
   maxEntrySize: number
+  /** Targeted cache-control field names (RFC 9213) the reverse listener's cache obeys; [] for none. */
+  targetedCacheControl: string[]
 }
 
 export interface AdminConfig {

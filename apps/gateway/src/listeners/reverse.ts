@@ -60,7 +60,12 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
         route.config = config as typeof route.config
       }
     })
-    await app.register(cache, shared.cacheOptions())
+    // Targeted cache control (RFC 9213) is an origin's word to its CDN: the reverse listener's cache only.
+    const targeted = shared.config.cache.targetedCacheControl
+    await app.register(cache, {
+      ...shared.cacheOptions(),
+      ...(targeted.length > 0 ? { targetedCacheControl: targeted } : {}),
+    })
     shared.caches.push({ listener: 'reverse', app })
   }
   await app.register(reverseProxy, reverseProxyOptions(config.routes, config.stripRequestHeaders))
