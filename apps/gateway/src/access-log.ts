@@ -3,10 +3,34 @@ import { kOriginalTarget } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayMetrics, ListenerName } from './metrics.js'
 
+/**
+ * How a request ended, in its access line (`end`): `complete` (the response was sent in full),
+ * `client-closed` (the client went away before the response began: status 499, nginx's convention),
+ * `incomplete` (the response began but was cut short, by either side: the status is the one sent),
+ * `timeout` (the client was too slow sending its request: 408), `malformed` (the HTTP parser refused
+ * it: 400 or 431) and `tunnel-closed` (a CONNECT tunnel, logged when it closes).
+ */
+export type RequestEnd =
+  | 'complete'
+  | 'client-closed'
+  | 'incomplete'
+  | 'timeout'
+  | 'malformed'
+  | 'tunnel-closed'
+
+/** nginx's status for a request the client closed before the answer: never sent, only logged. */
+export const CLIENT_CLOSED_STATUS = 499
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The socket's bytesWritten when the request arrived: bytes for this response are the difference. */
     gatewayBytesAtStart: number
+    /** The client's address as of the request's start (a closed socket no longer knows it). */
+    gatewayRemote: string
+    /** Set once the request's access line is written (exactly one per request). */
+    gatewayLogged: boolean
+    /** Set by the listener when the request ends by a client error (a timeout answered 408). */
+    gatewayEnd: { status: number; end: RequestEnd } | null
   }
 }
 
@@ -31,6 +55,9 @@ export function clientTarget(request: FastifyRequest): string {
 export function observeRequests(app: FastifyInstance, options: ObserveOptions): void {
   const { listener, metrics, accessLog, routeOf } = options
   app.decorateRequest('gatewayBytesAtStart', 0)
+  app.decorateRequest('gatewayRemote', '')
+  app.decorateRequest('gatewayLogged', false)
+  app.decorateRequest('gatewayEnd', null)
   // CONNECT requests whose socket is still open: a tunnel once the proxy has chosen its upstream.
   const connects = new Set<FastifyRequest>()
   if (listener === 'forward') {
@@ -43,26 +70,40 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
   app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket
     request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
+    request.gatewayRemote = request.ip
     if (request.raw.method === 'CONNECT' && socket) {
       connects.add(request)
       // A tunnel's response never finishes (the proxy writes "200 Connection Established" on the socket
       // and splices): it is logged when the socket closes. A refused CONNECT finishes and logs normally.
       socket.once('close', () => {
         connects.delete(request)
-        if (!reply.raw.writableFinished && request.proxy?.upstream != null) {
+        if (reply.raw.writableFinished || request.gatewayLogged) return
+        if (request.proxy?.upstream != null) {
           metrics.tunnelsTotal.inc()
-          record(request, reply, 200)
-        }
+          record(request, reply, 200, 'tunnel-closed')
+        } else record(request, reply, CLIENT_CLOSED_STATUS, 'client-closed')
+      })
+    } else {
+      // Fastify's onResponse runs only when the response finished (or errored): a client that leaves
+      // before that, or a response cut short, is logged here, once, with how it ended.
+      reply.raw.once('close', () => {
+        if (reply.raw.writableFinished || request.gatewayLogged) return
+        const ended = request.gatewayEnd
+        if (ended !== null) record(request, reply, ended.status, ended.end)
+        else if (reply.raw.headersSent) record(request, reply, reply.raw.statusCode, 'incomplete')
+        else record(request, reply, CLIENT_CLOSED_STATUS, 'client-closed')
       })
     }
     done()
   })
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
-    record(request, reply, reply.raw.statusCode)
+    if (!request.gatewayLogged)
+      record(request, reply, reply.raw.statusCode, reply.raw.writableFinished ? 'complete' : 'incomplete')
     done()
   })
 
-  function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
+  function record(request: FastifyRequest, reply: FastifyReply, status: number, end: RequestEnd): void {
+    request.gatewayLogged = true
     const route = routeOf(request)
     // Fastify's own clock: it records the start whenever an onResponse hook exists (this one), and the
     // end on the raw response's 'finish' (for an open tunnel, now).
@@ -90,7 +131,8 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
           status,
           bytes: socket === null ? 0 : socket.bytesWritten - request.gatewayBytesAtStart,
           ms: Math.round(ms * 100) / 100,
-          remote: request.ip,
+          remote: request.gatewayRemote,
+          end,
           access: access?.decision ?? null,
           rule: access?.rule ?? null,
           user: access?.user ?? null,

@@ -1,7 +1,13 @@
+import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify'
 import type { Logger } from 'pino'
-import { observeRequests } from '../access-log.js'
+import { CLIENT_CLOSED_STATUS, observeRequests, type RequestEnd } from '../access-log.js'
 import type { ListenAddress } from '../config/types.js'
 import { listenUrl } from '../config/units.js'
 import type { GatewayMetrics, ListenerName } from '../metrics.js'
@@ -44,8 +50,15 @@ export function createListener(options: ListenerAppOptions): Listener {
     forceCloseConnections: 'idle',
   })
   const sockets = new Set<Socket>()
+  // The peer's address, read while the socket is open: a client error or a late log line may come after
+  // the socket is gone, when Node no longer knows it.
+  const remotes = new WeakMap<Socket, string | undefined>()
+  // The request in progress on each socket, so that a client error on it ends that request's line
+  // instead of adding a second, 'malformed' one.
+  const current = new WeakMap<Socket, FastifyRequest>()
   app.server.on('connection', (socket: Socket) => {
     sockets.add(socket)
+    remotes.set(socket, socket.remoteAddress)
     socket.once('close', () => sockets.delete(socket))
   })
   const listener: Listener = {
@@ -70,9 +83,15 @@ export function createListener(options: ListenerAppOptions): Listener {
       finished = true
       if (--listener.inFlight === 0) for (const w of waiters.splice(0)) w()
     }
+    const socket = request.raw.socket
+    current.set(socket, request)
     // A tunnel's response never finishes: it lasts as long as the client's socket.
-    if (request.raw.method === 'CONNECT') request.raw.socket.once('close', end)
-    else reply.raw.once('close', end)
+    if (request.raw.method === 'CONNECT') socket.once('close', end)
+    else
+      reply.raw.once('close', () => {
+        end()
+        if (current.get(socket) === request) current.delete(socket)
+      })
     done()
   })
   // Node keeps a keep-alive connection open after its response even while the server closes: end it, so
@@ -82,21 +101,82 @@ export function createListener(options: ListenerAppOptions): Listener {
     done()
   })
   // Requests Node's parser refuses (smuggling shapes, oversized heads, slow clients) never reach Fastify's
-  // hooks; Fastify answers them (400, 431, 408) and they get an access line and a count here.
-  app.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET') return
-    const status =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
-    options.metrics.requests.inc({ listener: options.name, route: 'malformed', status })
+  // hooks; Fastify answers them (400, 431, 408) and they get an access line and a count here. Prepended,
+  // so that this runs before Fastify's handler writes its answer and destroys the socket.
+  app.server.prependListener('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const request = current.get(socket)
+    // The client went away: a reset, or its FIN in the middle of a head or a body (the parser's EOF
+    // error). Nothing is answered (Fastify leaves a destroyed socket alone), and it is not 'malformed'.
+    const gone =
+      err.code === 'ECONNRESET' ||
+      err.code === 'HPE_INVALID_EOF_STATE' ||
+      socket.destroyed ||
+      !socket.writable
+    if (gone) {
+      socket.destroy()
+      // A request already routed (its body was being read) is logged by its own line, as it ends.
+      if (request !== undefined) {
+        request.gatewayEnd = { status: CLIENT_CLOSED_STATUS, end: 'client-closed' }
+        return
+      }
+      // A reset between requests is not a request.
+      if (err.code === 'ECONNRESET') return
+    }
+    const status = gone
+      ? CLIENT_CLOSED_STATUS
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 408
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? 431
+          : 400
+    const end: RequestEnd = gone ? 'client-closed' : status === 408 ? 'timeout' : 'malformed'
+    if (request !== undefined) {
+      request.gatewayEnd = { status, end }
+      return
+    }
+    const route = gone ? 'incomplete' : 'malformed'
+    options.metrics.requests.inc({ listener: options.name, route, status })
     if (options.accessLog) {
       app.log.info(
         {
           method: null,
           target: null,
-          route: 'malformed',
+          route,
           status,
-          remote: socket.remoteAddress,
+          remote: remotes.get(socket) ?? socket.remoteAddress,
+          end,
           error: err.code,
+        },
+        'access',
+      )
+    }
+  })
+  // Node emits CONNECT as 'connect' and, with no listener, closes the connection without a word. Only the
+  // forward proxy tunnels; anywhere else the answer is 405 (RFC 9110 §15.5.6), logged and counted.
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    if (app.server.listenerCount('connect') > 1) return // the forward proxy's own listener answers
+    socket.on('error', () => socket.destroy())
+    const res = new ServerResponse(req)
+    res.assignSocket(socket)
+    res.once('finish', () => socket.end())
+    const body = 'Method not allowed: CONNECT is for forward proxies\n'
+    res.writeHead(405, {
+      allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    })
+    res.end(body)
+    options.metrics.requests.inc({ listener: options.name, route: 'connect', status: 405 })
+    if (options.accessLog) {
+      app.log.info(
+        {
+          method: 'CONNECT',
+          target: req.url ?? null,
+          route: 'connect',
+          status: 405,
+          remote: remotes.get(socket) ?? socket.remoteAddress,
+          end: 'complete',
         },
         'access',
       )
