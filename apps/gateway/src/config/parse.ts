@@ -5,7 +5,14 @@ import { Ajv, type ErrorObject } from 'ajv'
 import YAML, { LineCounter } from 'yaml'
 import { formats } from './formats.js'
 import { configSchema, FORMAT_RULES } from './schema.js'
-import type { Balancer, ClientsConfig, GatewayConfig, RateLimitConfig, RouteConfig } from './types.js'
+import type {
+  Balancer,
+  ClientsConfig,
+  ClientTimeouts,
+  GatewayConfig,
+  RateLimitConfig,
+  RouteConfig,
+} from './types.js'
 import { parseDuration, parseListen, parseSize } from './units.js'
 
 /** Why a config was refused: one `path: rule` line per problem. */
@@ -125,6 +132,14 @@ function describe(err: ErrorObject): string | null {
   }
 }
 
+function clientTimeouts(raw: { header?: string; body?: string; idle?: string } | undefined): ClientTimeouts {
+  return {
+    headerMs: parseDuration(raw?.header ?? '10s')!,
+    bodyMs: parseDuration(raw?.body ?? '30s')!,
+    idleMs: parseDuration(raw?.idle ?? '60s')!,
+  }
+}
+
 /** The issue's balancer names → the reverse proxy's. */
 const BALANCER_ALIASES: Record<string, Balancer> = {
   weighted: 'weighted-round-robin',
@@ -241,6 +256,8 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
                     username: f.parent.username ?? null,
                     password: f.parent.password ?? null,
                   },
+            clientTimeouts: clientTimeouts(f.clientTimeouts),
+            maxConnectionsPerClient: f.maxConnectionsPerClient ?? 256,
           },
     reverse:
       doc.reverse === undefined
@@ -251,6 +268,8 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             clients: clients(doc.reverse.clients),
             stripRequestHeaders: doc.reverse.stripRequestHeaders.map((h: string) => h.toLowerCase()),
             routes,
+            clientTimeouts: clientTimeouts(doc.reverse.clientTimeouts),
+            maxConnectionsPerClient: doc.reverse.maxConnectionsPerClient ?? 256,
           },
     cache: {
       store,

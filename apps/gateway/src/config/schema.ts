@@ -59,6 +59,29 @@ const clients = (scope: string): Schema =>
     },
   )
 
+const clientLimits = (listener: string): Record<string, Schema> => ({
+  clientTimeouts: object(
+    `How long a client of the ${listener} listener may take. Slow clients (slowloris, slow POST) hold a connection each; these cut them.`,
+    {
+      header: duration(
+        'Time to send a request head, from the connection or the previous response (answered 408, logged `end: "timeout"`).',
+        '10s',
+      ),
+      body: duration(
+        'Longest silence while sending a request body (the connection is closed, logged 408 `end: "timeout"`); time the proxy itself is not reading does not count.',
+        '30s',
+      ),
+      idle: duration('How long a keep-alive connection may wait for its next request.', '60s'),
+    },
+  ),
+  maxConnectionsPerClient: {
+    type: 'integer',
+    minimum: 0,
+    default: 256,
+    description: `Open connections one client address may hold on the ${listener} listener; further ones are closed at once. 0: no cap. Counted per peer address (behind a load balancer every client shares its address: raise it or use 0).`,
+  },
+})
+
 const upstream: Schema = {
   description: 'An upstream origin: its URL, or `{ url, weight }`.',
   if: { type: 'string' },
@@ -274,6 +297,7 @@ export const configSchema = {
             },
             ['url'],
           ),
+          ...clientLimits('forward'),
         },
       ),
       reverse: object(
@@ -303,6 +327,7 @@ export const configSchema = {
             description:
               'Routes. A request goes to the route with the longest matching prefix; a route with `host` wins over one without.',
           },
+          ...clientLimits('reverse'),
         },
         ['routes'],
       ),

@@ -64,6 +64,13 @@ export interface RouteConfig {
   clients: ClientsConfig | null
 }
 
+/** How long a client may take (ms): its request head, a silence within its body, a keep-alive wait. */
+export interface ClientTimeouts {
+  headerMs: number
+  bodyMs: number
+  idleMs: number
+}
+
 export interface ForwardConfig {
   listen: ListenAddress
   mode: 'anonymous' | 'transparent'
@@ -80,6 +87,9 @@ export interface ForwardConfig {
   rateLimit: RateLimitConfig | null
   timeoutMs: number
   parent: { url: string; username: string | null; password: string | null } | null
+  clientTimeouts: ClientTimeouts
+  /** 0: no cap. */
+  maxConnectionsPerClient: number
 }
 
 export interface ReverseConfig {
@@ -89,6 +99,9 @@ export interface ReverseConfig {
   clients: ClientsConfig | null
   stripRequestHeaders: string[]
   routes: RouteConfig[]
+  clientTimeouts: ClientTimeouts
+  /** 0: no cap. */
+  maxConnectionsPerClient: number
 }
 
 export interface CacheConfig {

@@ -14,6 +14,7 @@ export async function adminListener(
 ): Promise<Listener> {
   const listener = createListener({
     name: 'admin',
+    refuseConnect: true,
     logger: shared.logger,
     metrics: shared.metrics,
     accessLog: shared.config.log.access,

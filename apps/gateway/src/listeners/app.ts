@@ -1,5 +1,6 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { compileTrust } from '@proxykit/core'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -8,7 +9,7 @@ import Fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import { CLIENT_CLOSED_STATUS, observeRequests, type RequestEnd } from '../access-log.js'
-import type { ListenAddress } from '../config/types.js'
+import type { ClientTimeouts, ListenAddress } from '../config/types.js'
 import { listenUrl } from '../config/units.js'
 import type { GatewayMetrics, ListenerName } from '../metrics.js'
 
@@ -37,10 +38,66 @@ export interface ListenerAppOptions {
   routeOf: Parameters<typeof observeRequests>[1]['routeOf']
   /** Fastify's `trustProxy`: whose X-Forwarded-For decides `request.ip`. */
   trustProxy?: boolean | string[]
+  /** Slow-client limits (default: the config's defaults, 10 s / 30 s / 60 s). */
+  clientTimeouts?: ClientTimeouts
+  /** Open connections per client address; 0: no cap (default 256). */
+  maxConnectionsPerClient?: number
+  /** Answer CONNECT with 405 (every listener but the forward proxy's, whose plugin tunnels it). */
+  refuseConnect?: boolean
+}
+
+export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = { headerMs: 10_000, bodyMs: 30_000, idleMs: 60_000 }
+export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256
+
+// Per socket, whichever generation of a listener (hot reload) served it: the front's 'clientError'
+// handler sees the sockets of every generation.
+// The peer's address, read while the socket is open: a client error or a late log line may come after
+// the socket is gone, when Node no longer knows it.
+const remotes = new WeakMap<Socket, string | undefined>()
+// The request in progress on each socket, so that a client error on it ends that request's line instead
+// of adding a second, 'malformed' one.
+const current = new WeakMap<Socket, FastifyRequest>()
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+}
+
+/**
+ * Cuts a client that stops sending its request body for `ms` (nginx's client_body_timeout): the request
+ * is logged 408 `timeout` and the connection closed. Time during which the body is not being read (the
+ * proxy waiting on a slow upstream, so the client cannot send) does not count: only the client's own
+ * silence does. Sampled on a timer rather than per chunk, which would need a 'data' listener.
+ */
+function watchBody(request: FastifyRequest, ms: number): void {
+  const req = request.raw
+  const socket = req.socket
+  let read = socket.bytesRead
+  let since = performance.now()
+  const timer = setInterval(
+    () => {
+      if (req.complete || socket.destroyed) return clearInterval(timer)
+      const now = performance.now()
+      if (socket.bytesRead !== read || req.readableLength > 0 || req.isPaused()) {
+        read = socket.bytesRead
+        since = now
+        return
+      }
+      if (now - since < ms) return
+      clearInterval(timer)
+      request.gatewayEnd = { status: 408, end: 'timeout' }
+      socket.destroy()
+    },
+    Math.min(1000, Math.max(20, ms / 4)),
+  )
+  timer.unref()
+  req.once('end', () => clearInterval(timer))
+  req.once('close', () => clearInterval(timer))
 }
 
 /** A Fastify instance for one listener, with the access log, request metrics and socket tracking. */
 export function createListener(options: ListenerAppOptions): Listener {
+  const timeouts = options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS
   const app = Fastify({
     loggerInstance: options.logger.child({ listener: options.name }) as FastifyBaseLogger,
     // One access line per request comes from access-log.ts instead of Fastify's own two.
@@ -48,17 +105,53 @@ export function createListener(options: ListenerAppOptions): Listener {
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
     forceCloseConnections: 'idle',
+    keepAliveTimeout: timeouts.idleMs,
+    // Node's headersTimeout covers a connection's head from its first byte (or the previous response),
+    // silent connections included; it answers 408. Its check runs every connectionsCheckingInterval
+    // (30 s by default, which let slowloris sockets live that long past a shorter timeout).
+    http: {
+      headersTimeout: timeouts.headerMs,
+      // No limit on a whole request (an upload may take long); the body's silence is limited instead.
+      requestTimeout: 0,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeouts.headerMs / 4))),
+    },
   })
   const sockets = new Set<Socket>()
-  // The peer's address, read while the socket is open: a client error or a late log line may come after
-  // the socket is gone, when Node no longer knows it.
-  const remotes = new WeakMap<Socket, string | undefined>()
-  // The request in progress on each socket, so that a client error on it ends that request's line
-  // instead of adding a second, 'malformed' one.
-  const current = new WeakMap<Socket, FastifyRequest>()
+  const maxPerClient = options.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT
+  // Peers trusted as load balancers carry many clients on one address: never capped.
+  const trusted = maxPerClient === 0 ? null : compileTrust(options.trustProxy ?? false)
+  const perClient = new Map<string, number>()
+  // Addresses over the cap: logged once when they reach it and once when they are back under it.
+  const overCap = new Map<string, number>()
   app.server.on('connection', (socket: Socket) => {
+    const remote = socket.remoteAddress
+    if (trusted !== null && remote !== undefined && !trusted(remote, 0)) {
+      const open = perClient.get(remote) ?? 0
+      if (open >= maxPerClient) {
+        const refused = overCap.get(remote)
+        if (refused === undefined)
+          app.log.warn(
+            { remote, maxConnectionsPerClient: maxPerClient },
+            'client at maxConnectionsPerClient: further connections are closed',
+          )
+        overCap.set(remote, (refused ?? 0) + 1)
+        socket.destroy()
+        return
+      }
+      perClient.set(remote, open + 1)
+      socket.once('close', () => {
+        const left = (perClient.get(remote) ?? 1) - 1
+        if (left > 0) perClient.set(remote, left)
+        else perClient.delete(remote)
+        const refused = overCap.get(remote)
+        if (refused !== undefined && left < maxPerClient) {
+          overCap.delete(remote)
+          app.log.info({ remote, refused }, 'client back under maxConnectionsPerClient')
+        }
+      })
+    }
     sockets.add(socket)
-    remotes.set(socket, socket.remoteAddress)
+    remotes.set(socket, remote)
     socket.once('close', () => sockets.delete(socket))
   })
   const listener: Listener = {
@@ -85,6 +178,8 @@ export function createListener(options: ListenerAppOptions): Listener {
     }
     const socket = request.raw.socket
     current.set(socket, request)
+    if (timeouts.bodyMs > 0 && !request.raw.complete && hasBody(request.raw))
+      watchBody(request, timeouts.bodyMs)
     // A tunnel's response never finishes: it lasts as long as the client's socket.
     if (request.raw.method === 'CONNECT') socket.once('close', end)
     else
@@ -153,35 +248,35 @@ export function createListener(options: ListenerAppOptions): Listener {
   })
   // Node emits CONNECT as 'connect' and, with no listener, closes the connection without a word. Only the
   // forward proxy tunnels; anywhere else the answer is 405 (RFC 9110 §15.5.6), logged and counted.
-  app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
-    if (app.server.listenerCount('connect') > 1) return // the forward proxy's own listener answers
-    socket.on('error', () => socket.destroy())
-    const res = new ServerResponse(req)
-    res.assignSocket(socket)
-    res.once('finish', () => socket.end())
-    const body = 'Method not allowed: CONNECT is for forward proxies\n'
-    res.writeHead(405, {
-      allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      connection: 'close',
+  if (options.refuseConnect === true)
+    app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      socket.on('error', () => socket.destroy())
+      const res = new ServerResponse(req)
+      res.assignSocket(socket)
+      res.once('finish', () => socket.end())
+      const body = 'Method not allowed: CONNECT is for forward proxies\n'
+      res.writeHead(405, {
+        allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      })
+      res.end(body)
+      options.metrics.requests.inc({ listener: options.name, route: 'connect', status: 405 })
+      if (options.accessLog) {
+        app.log.info(
+          {
+            method: 'CONNECT',
+            target: req.url ?? null,
+            route: 'connect',
+            status: 405,
+            remote: remotes.get(socket) ?? socket.remoteAddress,
+            end: 'complete',
+          },
+          'access',
+        )
+      }
     })
-    res.end(body)
-    options.metrics.requests.inc({ listener: options.name, route: 'connect', status: 405 })
-    if (options.accessLog) {
-      app.log.info(
-        {
-          method: 'CONNECT',
-          target: req.url ?? null,
-          route: 'connect',
-          status: 405,
-          remote: remotes.get(socket) ?? socket.remoteAddress,
-          end: 'complete',
-        },
-        'access',
-      )
-    }
-  })
   observeRequests(app, {
     listener: options.name,
     metrics: options.metrics,

@@ -12,6 +12,8 @@ import { createListener, type Listener } from './app.js'
 export async function forwardListener(config: ForwardConfig, shared: Shared): Promise<Listener> {
   const listener = createListener({
     name: 'forward',
+    clientTimeouts: config.clientTimeouts,
+    maxConnectionsPerClient: config.maxConnectionsPerClient,
     logger: shared.logger,
     metrics: shared.metrics,
     accessLog: shared.config.log.access,

@@ -17,6 +17,9 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
   const listener = createListener({
     name: 'reverse',
     trustProxy: config.trustProxy,
+    clientTimeouts: config.clientTimeouts,
+    maxConnectionsPerClient: config.maxConnectionsPerClient,
+    refuseConnect: true,
     logger: shared.logger,
     metrics: shared.metrics,
     accessLog: shared.config.log.access,

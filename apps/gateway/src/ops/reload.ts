@@ -50,6 +50,13 @@ export function planReload(
     if (a === null || b === null) continue
     if (!isDeepStrictEqual(a.listen, b.listen))
       restartNeeded.push(`${name}.listen: ${addr(a.listen)} → ${addr(b.listen)}`)
+    // Settings of the bound server, which a reload keeps.
+    if (!isDeepStrictEqual(a.clientTimeouts, b.clientTimeouts))
+      restartNeeded.push(`${name}.clientTimeouts: changed`)
+    if (a.maxConnectionsPerClient !== b.maxConnectionsPerClient)
+      restartNeeded.push(
+        `${name}.maxConnectionsPerClient: ${a.maxConnectionsPerClient} → ${b.maxConnectionsPerClient}`,
+      )
     const usesCache =
       name === 'forward' ? next.forward?.cache === true : next.reverse!.routes.some((r) => r.cache)
     if (
