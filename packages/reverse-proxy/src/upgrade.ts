@@ -167,7 +167,7 @@ export function proxyUpgrade(
       upstream.end()
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, 12))
       const switched = status?.[1] === '101'
-      route.outcome(upstream, seq, status === null ? 0 : Number(status[1]))
+      if (status !== null) route.outcome(upstream, seq, Number(status[1]))
       upstream.tunnels++
       tunnels.add(client)
       const closeBoth = () => {
