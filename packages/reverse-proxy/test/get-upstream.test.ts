@@ -48,9 +48,16 @@ test('a hook that is not a function fails at registration, named', async (t) => 
     { message: '@proxykit/reverse-proxy: routes[0].getUpstream: must be a function' },
   )
   await assert.rejects(
-    startProxy(t, { onError: {} as never, routes: [{ upstreams: ['http://127.0.0.1:1'] }] }),
+    startProxy(t, { rewriteHeaders: {} as never, routes: [{ upstreams: ['http://127.0.0.1:1'] }] }),
     {
-      message: '@proxykit/reverse-proxy: onError: must be a function',
+      message: '@proxykit/reverse-proxy: rewriteHeaders: must be a function',
     },
+  )
+})
+
+test('onError is refused by name until error answers go through Fastify (reply.send would do nothing)', async (t) => {
+  await assert.rejects(
+    startProxy(t, { routes: [{ upstreams: ['http://127.0.0.1:1'], onError: () => {} } as never] }),
+    { message: /^@proxykit\/reverse-proxy: routes\[0\]\.onError: not supported yet/ },
   )
 })
