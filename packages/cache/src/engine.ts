@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { type IncomingHttpHeaders, IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import {
+  FORWARD_PATH,
   GatewayTimeoutError,
   HOP_BY_HOP,
   kOriginalTarget,
@@ -577,10 +578,13 @@ export class HttpCache {
     this.#fastify
       .inject({
         method: 'GET',
+        // The forward proxy routes on FORWARD_PATH and gives `req.url` the target back afterwards.
         url:
-          original !== undefined && raw.url === original
-            ? (request.proxy.target?.path ?? '/')
-            : (raw.url ?? '/'),
+          request.routeOptions.url === FORWARD_PATH
+            ? FORWARD_PATH
+            : original !== undefined && raw.url === original
+              ? (request.proxy.target?.path ?? '/')
+              : (raw.url ?? '/'),
         headers,
         ...(original !== undefined ? { Request: RevalidationRequest as never } : {}),
       })

@@ -1,6 +1,13 @@
-import type { IncomingMessage } from 'node:http'
-import { CONNECT_PATH, FORWARD_PATH, installProxyContext, kOriginalTarget } from '@proxykit/core'
-import type { FastifyPluginAsync } from 'fastify'
+import { type IncomingMessage, METHODS } from 'node:http'
+import {
+  CONNECT_PATH,
+  FORWARD_PATH,
+  installProxyContext,
+  kOriginalTarget,
+  NotImplementedError,
+  sendError,
+} from '@proxykit/core'
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type ForwardContext, forwardRequest } from './forward.js'
 import { type ForwardProxyOptions, resolveOptions } from './options.js'
@@ -18,6 +25,28 @@ export {
 export { type OwnAddress, reachesOwnListener } from './own-listeners.js'
 
 const kBridged = Symbol.for('proxykit.forwardProxy.bridged')
+
+/**
+ * The forward routes' child-logger factory, which Fastify calls once the router has matched FORWARD_PATH or
+ * CONNECT_PATH and before it builds the request and logs 'incoming request': `req.url` gets the client's
+ * target back (`http://host/path`, `host:443`), so Fastify's log, `request.url` and every hook see it.
+ */
+function restoreTarget(
+  logger: FastifyBaseLogger,
+  bindings: Record<string, unknown>,
+  options: object,
+  raw: IncomingMessage & { [kOriginalTarget]?: string },
+): FastifyBaseLogger {
+  const target = raw[kOriginalTarget]
+  if (target !== undefined) raw.url = target
+  return logger.child(bindings, options)
+}
+
+/** Methods Node's parser accepts that are not proxied: RFC 9110 §15.6.2, 501, naming nothing internal. */
+function notProxied(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.proxy.form !== 'absolute') reply.callNotFound()
+  else sendError(reply, new NotImplementedError(`${request.raw.method} is not proxied`))
+}
 
 /**
  * Makes the Fastify server a forward proxy: absolute-form requests (`GET http://host/path`) and CONNECT
@@ -45,7 +74,8 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
   })
 
   // Absolute-form targets are moved to FORWARD_PATH before Fastify routes them, so the app's `/health`
-  // cannot catch `GET http://x/health`; core classifies from the original target.
+  // cannot catch `GET http://x/health` (find-my-way matches on the path alone); restoreTarget puts the
+  // target back once the router has chosen the forward route.
   server.prependListener('request', (req: IncomingMessage) => {
     const url = req.url
     if (url === undefined || url.length === 0) return
@@ -63,15 +93,21 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
   const tunnels: TunnelSet = new Set()
   bridgeConnect(fastify, tunnels)
   const forwardMethods = fastify.supportedMethods.filter((m) => m !== 'CONNECT')
+  // The rest of what Node's parser accepts (M-SEARCH, PURGE, LINK …) gets a route too, answering 501, so
+  // that Fastify's 404 ("Route M-SEARCH:/__proxykit/forward not found") never names the internal path.
+  const unproxied = METHODS.filter((m) => !fastify.supportedMethods.includes(m))
+  for (const m of unproxied) fastify.addHttpMethod(m, { hasBody: true })
   const forwardContext: ForwardContext = { opts, pools, methods: forwardMethods.join(', ') }
 
   // The routes live in their own context: its content-type parser leaves every body unread, so bodies
   // stream to the origin instead of being parsed (and bounded by bodyLimit) here.
   await fastify.register(async (routes) => {
+    routes.setChildLoggerFactory(restoreTarget)
     routes.removeAllContentTypeParsers()
     routes.addContentTypeParser('*', (_req, _payload, done) => done(null))
     routes.route({ method: forwardMethods, url: FORWARD_PATH, handler: forwardRequest.bind(forwardContext) })
     routes.route({ method: 'CONNECT', url: CONNECT_PATH, handler: openTunnel.bind({ opts }) })
+    if (unproxied.length > 0) routes.route({ method: unproxied, url: FORWARD_PATH, handler: notProxied })
   })
 
   const closeTunnels = async () => {

@@ -1,6 +1,6 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { compileTrust } from '@proxykit/core'
+import { compileTrust, NotImplementedError, sendError } from '@proxykit/core'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -115,6 +115,16 @@ export function createListener(options: ListenerAppOptions): Listener {
       requestTimeout: 0,
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeouts.headerMs / 4))),
     },
+  })
+  // A method Node's parser accepts but that nothing here routes (M-SEARCH, PURGE, LINK …) is 501 (RFC 9110
+  // §15.6.2), not Fastify's 404 for a path; a known method on an unknown path keeps Fastify's own 404.
+  app.setNotFoundHandler((request, reply) => {
+    const method = request.raw.method ?? ''
+    if (!app.supportedMethods.includes(method))
+      return sendError(reply, new NotImplementedError(`${method} is not supported here`))
+    reply
+      .code(404)
+      .send({ message: `Route ${method}:${request.url} not found`, error: 'Not Found', statusCode: 404 })
   })
   const sockets = new Set<Socket>()
   const maxPerClient = options.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT
