@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import rateLimitPlugin from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RateLimitOptions, RateLimitRule } from './options.js'
@@ -28,6 +29,38 @@ function keyOf(rule: RateLimitRule, request: FastifyRequest): string {
   return `ip:${request.ip}`
 }
 
+interface StoreParams {
+  continueExceeding?: boolean
+  exponentialBackoff?: boolean
+}
+type RedisStoreClass = new (
+  continueExceeding: boolean | undefined,
+  exponentialBackoff: boolean | undefined,
+  redis: unknown,
+  key: string,
+) => { key: string; redis: unknown }
+
+/**
+ * @fastify/rate-limit's Redis store, keyed `<nameSpace><label>|<key>`. Its own store prefixes every
+ * `createRateLimit` child with the route's method and URL, which `createRateLimit` never has
+ * (`proxykit:…:ratelimit:reverse:undefinedundefined-/|ip:…`); our keys already start with the limit's
+ * label, so a child keeps its parent's prefix. Its Lua scripts are reused as they are.
+ */
+function labelledRedisStore(redis: unknown, nameSpace: string): new (params: StoreParams) => object {
+  // The store is not in the package's types; the package has no `exports` map, so the file resolves.
+  const RedisStore = createRequire(import.meta.url)(
+    '@fastify/rate-limit/store/RedisStore.js',
+  ) as RedisStoreClass
+  return class LabelledRedisStore extends RedisStore {
+    constructor(params: StoreParams) {
+      super(params.continueExceeding, params.exponentialBackoff, redis, nameSpace)
+    }
+    child(params: StoreParams): object {
+      return new RedisStore(params.continueExceeding, params.exponentialBackoff, this.redis, this.key)
+    }
+  }
+}
+
 /**
  * Limits through @fastify/rate-limit: registered once, in a scope of its own with `global: false`, so it
  * adds no hooks to anyone's routes and we call its `createRateLimit` from our one `onRequest` decision.
@@ -44,7 +77,9 @@ export class Limits {
         global: false,
         hook: 'onRequest',
         // ioredis is an optional peer; options.ts checked that this is a client.
-        redis: options.redis as any,
+        ...(options.redis == null
+          ? {}
+          : { store: labelledRedisStore(options.redis, options.nameSpace ?? DEFAULTS.nameSpace) as any }),
         nameSpace: options.nameSpace ?? DEFAULTS.nameSpace,
         skipOnError: options.skipOnError ?? false,
       })
