@@ -21,7 +21,7 @@ test('the reference documents every key, default and format', () => {
   ]) {
     assert.ok(doc.includes(key), key)
   }
-  assert.match(doc, /\| `cache\.maxSize` \| size \| `"256MiB"` \|/)
+  assert.match(doc, /\| `cache\.maxSize` \| size \| `"64MiB"` \|/)
   assert.match(doc, /\| http\(s\) URL \| must be an http\(s\) URL/)
 })
 

@@ -38,7 +38,7 @@ test('an empty document is valid: admin on its default address, nothing else', (
   assert.equal(c.forward, null)
   assert.equal(c.reverse, null)
   assert.deepEqual(c.admin, { listen: { host: '127.0.0.1', port: 9901 }, token: null })
-  assert.equal(c.cache.maxSize, 256 * 1024 * 1024)
+  assert.equal(c.cache.maxSize, 64 * 1024 * 1024)
 })
 
 test('balancer names from the issue map onto the reverse proxy’s', () => {
@@ -105,6 +105,6 @@ test('cross-field rules are checked after the schema', () => {
     ['reverse.routes[0].upstreams[1]: http://127.0.0.1:1 is already upstreams[0]'],
   )
   assert.deepEqual(problems({ cache: { maxSize: '1MiB', maxEntrySize: '2MiB' } }), [
-    'cache.maxEntrySize: must not be larger than cache.maxSize',
+    'cache.maxEntrySize: must not be larger than cache.maxSize (1MiB)',
   ])
 })

@@ -12,7 +12,7 @@ export { type CacheOptions, DEFAULTS, type RouteCacheConfig } from './options.js
 export type { EntryPolicy } from './policy.js'
 export type { CachedResponse, CacheEntry, CacheKey, CacheStore } from './store.js'
 export { selectingValue, varyMatches, varyRecord } from './store.js'
-export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
+export { defaultMaxEntrySize, MemoryStore, type MemoryStoreOptions, SIZE_LIMITS } from './stores/memory.js'
 
 /**
  * `fastify.proxyCache`: what the gateway's admin API and /metrics use. Not `fastify.cache`: that name is

@@ -1,13 +1,16 @@
 import type { FastifyRequest } from 'fastify'
 import type { CacheStore } from './store.js'
-import { MEMORY_DEFAULTS } from './stores/memory.js'
+import { defaultMaxEntrySize, MEMORY_DEFAULTS, SIZE_LIMITS, sizeProblem } from './stores/memory.js'
 
 export interface CacheOptions {
   /** Where entries live. Default: a `MemoryStore` with `maxSize` and `maxEntrySize`. */
   store?: CacheStore
   /** The default memory store's total size in bytes (64 MiB). Ignored with `store`. */
   maxSize?: number
-  /** The default memory store's largest entry in bytes (8 MiB). Ignored with `store`. */
+  /**
+   * The default memory store's largest entry in bytes: 8 MiB, or an eighth of a `maxSize` under 64 MiB.
+   * Ignored with `store`.
+   */
   maxEntrySize?: number
   /** Heuristic freshness: this fraction of the time since Last-Modified (RFC 9111 §4.2.2; 0.1). */
   heuristicFraction?: number
@@ -86,9 +89,15 @@ function bool(name: string, v: unknown): boolean {
 
 export function resolveOptions(opts: CacheOptions): ResolvedOptions {
   const o = { ...DEFAULTS, ...opts }
-  positiveInt('maxSize', o.maxSize)
-  positiveInt('maxEntrySize', o.maxEntrySize)
-  if (o.maxEntrySize > o.maxSize) throw new TypeError('@proxykit/cache: maxEntrySize must not exceed maxSize')
+  const sizeWrong = sizeProblem('maxSize', o.maxSize, SIZE_LIMITS.maxSize)
+  if (sizeWrong !== null) throw new TypeError(`@proxykit/cache: ${sizeWrong}`)
+  if (opts.maxEntrySize === undefined) o.maxEntrySize = defaultMaxEntrySize(o.maxSize)
+  const entryWrong = sizeProblem('maxEntrySize', o.maxEntrySize, SIZE_LIMITS.maxEntrySize)
+  if (entryWrong !== null) throw new TypeError(`@proxykit/cache: ${entryWrong}`)
+  if (o.maxEntrySize > o.maxSize)
+    throw new TypeError(
+      `@proxykit/cache: maxEntrySize (${o.maxEntrySize}) must not exceed maxSize (${o.maxSize}${opts.maxSize === undefined ? ', the default' : ''})`,
+    )
   if (!(typeof o.heuristicFraction === 'number' && o.heuristicFraction >= 0 && o.heuristicFraction <= 1))
     throw new TypeError('@proxykit/cache: heuristicFraction must be a number from 0 to 1')
   if (!(typeof o.keep === 'number' && Number.isInteger(o.keep) && o.keep >= 0))

@@ -5,9 +5,9 @@ import cache, { type CacheOptions } from '../src/index.js'
 
 // Options are validated once, at registration, with a message naming the option and the rule.
 const bad: Array<[CacheOptions, RegExp]> = [
-  [{ maxSize: 0 }, /maxSize must be a positive integer/],
-  [{ maxEntrySize: -1 }, /maxEntrySize must be a positive integer/],
-  [{ maxSize: 1024, maxEntrySize: 2048 }, /maxEntrySize must not exceed maxSize/],
+  [{ maxSize: 0 }, /maxSize must be a whole number of bytes from 1/],
+  [{ maxEntrySize: -1 }, /maxEntrySize must be a whole number of bytes from 1/],
+  [{ maxSize: 1024, maxEntrySize: 2048 }, /maxEntrySize \(2048\) must not exceed maxSize \(1024\)/],
   [{ heuristicFraction: 2 }, /heuristicFraction must be a number from 0 to 1/],
   [{ keep: 1.5 }, /keep must be a non-negative integer/],
   [{ shareSetCookie: 'yes' as never }, /shareSetCookie must be a boolean/],

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
+import { defaultMaxEntrySize } from '@proxykit/cache'
 import { Ajv, type ErrorObject } from 'ajv'
 import YAML, { LineCounter } from 'yaml'
 import { formats } from './formats.js'
@@ -227,6 +228,10 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     })
   })
   const cacheDoc = doc.cache ?? {}
+  for (const key of ['maxSize', 'maxEntrySize'])
+    if (cacheDoc[key] !== undefined && parseSize(cacheDoc[key]) === null)
+      problems.push(`cache.${key}: ${FORMAT_RULES.size}`)
+  if (problems.length > 0) throw new ConfigError(problems.sort(), source)
   const store = cacheDoc.store ?? 'memory'
   if (store === 'redis' && doc.redis === undefined)
     problems.push('redis: is required when cache.store is "redis"')
@@ -273,8 +278,11 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
           },
     cache: {
       store,
-      maxSize: parseSize(cacheDoc.maxSize ?? '256MiB')!,
-      maxEntrySize: parseSize(cacheDoc.maxEntrySize ?? '16MiB')!,
+      maxSize: parseSize(cacheDoc.maxSize ?? '64MiB')!,
+      maxEntrySize:
+        cacheDoc.maxEntrySize === undefined
+          ? defaultMaxEntrySize(parseSize(cacheDoc.maxSize ?? '64MiB')!)
+          : parseSize(cacheDoc.maxEntrySize)!,
       targetedCacheControl: cacheDoc.targetedCacheControl ?? [],
     },
     redis:
@@ -304,8 +312,10 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     if (other !== undefined) problems.push(`${name}.listen: ${key} is already taken by ${other}.listen`)
     else seen.set(key, name)
   }
-  if (config.cache.maxEntrySize > config.cache.maxSize) {
-    problems.push('cache.maxEntrySize: must not be larger than cache.maxSize')
+  // Only a maxEntrySize someone wrote can be too large: the default shrinks with maxSize (which Ajv has
+  // filled in when it was left out).
+  if (cacheDoc.maxEntrySize !== undefined && config.cache.maxEntrySize > config.cache.maxSize) {
+    problems.push(`cache.maxEntrySize: must not be larger than cache.maxSize (${cacheDoc.maxSize})`)
   }
   if (problems.length > 0) throw new ConfigError(problems.sort(), source)
   return config

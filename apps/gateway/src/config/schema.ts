@@ -16,11 +16,12 @@ const duration = (description: string, def?: string): Schema => ({
   ...(def === undefined ? {} : { default: def }),
 })
 
-const size = (description: string, def: string): Schema => ({
+const size = (description: string, def?: string): Schema => ({
   type: ['string', 'integer'],
+  // A number skips the format: parse.ts bounds both forms (1 byte to 2^53-1, exact integers).
   format: 'size',
   description: `${description} A size: \`"64MiB"\`, \`"512KB"\`, \`"100B"\`, or bytes.`,
-  default: def,
+  ...(def === undefined ? {} : { default: def }),
 })
 
 const listen = (description: string, def: string): Schema => ({
@@ -339,8 +340,13 @@ export const configSchema = {
             default: 'memory',
             description: '`redis` shares entries between instances (needs `redis`).',
           },
-          maxSize: size('Total size of the memory store.', '256MiB'),
-          maxEntrySize: size('Largest response stored.', '16MiB'),
+          maxSize: size(
+            'Total size of the memory store (the same default as @proxykit/cache; raise it for a gateway that has the memory).',
+            '64MiB',
+          ),
+          maxEntrySize: size(
+            'Largest response stored. Default: 8MiB, or an eighth of a smaller `maxSize` (as @proxykit/cache).',
+          ),
           targetedCacheControl: {
             type: 'array',
             items: {
@@ -419,7 +425,7 @@ export const configSchema = {
 /** What each format means, as the error message says it. */
 export const FORMAT_RULES: Record<string, string> = {
   duration: 'must be a duration like "250ms", "5s", "1m" or a number of milliseconds',
-  size: 'must be a size like "64MiB", "512KB" or a number of bytes',
+  size: 'must be a size like "64MiB", "512KB" or a number of bytes, from 1 byte to 8 PiB',
   listen: 'must be host:port ("127.0.0.1:8080", "[::1]:8080") or a port number',
   'http-url': 'must be an http(s) URL (scheme, host and port; no path)',
   'proxy-url': 'must be an http:// URL (scheme, host and port; no path or credentials)',

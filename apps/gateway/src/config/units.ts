@@ -24,10 +24,14 @@ const SIZE_BYTES: Record<string, number> = {
 
 /** `"64MiB"`, `"512KB"`, `"100B"`, or a number of bytes. null when it is none of those. */
 export function parseSize(value: string | number): number | null {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : null
-  const m = SIZE.exec(value.trim())
-  if (m === null) return null
-  return Math.round(Number(m[1]) * SIZE_BYTES[m[2] ?? 'B']!)
+  let n = value
+  if (typeof n === 'string') {
+    const m = SIZE.exec(n.trim())
+    if (m === null) return null
+    n = Math.round(Number(m[1]) * SIZE_BYTES[m[2] ?? 'B']!)
+  }
+  // Byte counts stay exact integers: 1e32 is no size.
+  return Number.isSafeInteger(n) && n >= 1 ? n : null
 }
 
 export interface ListenAddress {

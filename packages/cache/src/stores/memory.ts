@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer'
 import { Writable } from 'node:stream'
 import {
   type CachedResponse,
@@ -19,6 +20,26 @@ export interface MemoryStoreOptions {
 }
 
 export const MEMORY_DEFAULTS = { maxSize: 64 * 1024 * 1024, maxEntrySize: 8 * 1024 * 1024 }
+
+/**
+ * The largest entry when none is given: 8 MiB, or an eighth of a smaller `maxSize` (as 8 MiB is of the
+ * default 64 MiB), so a small cache works without naming its entry size and still holds several entries.
+ */
+export function defaultMaxEntrySize(maxSize: number): number {
+  return Math.max(1, Math.min(MEMORY_DEFAULTS.maxEntrySize, Math.floor(maxSize / 8)))
+}
+
+/**
+ * The bounds of a size in bytes: byte counts stay exact integers below 2^53, and one entry is buffered
+ * into one Buffer before it is stored.
+ */
+export const SIZE_LIMITS = { maxSize: Number.MAX_SAFE_INTEGER, maxEntrySize: bufferConstants.MAX_LENGTH }
+
+/** Why `value` is not a valid size option (`name` bytes, 1 to `max`), or null. */
+export function sizeProblem(name: string, value: unknown, max: number): string | null {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= max) return null
+  return `${name} must be a whole number of bytes from 1 to ${max}, got ${String(value)}`
+}
 
 interface Slot {
   url: string
@@ -58,11 +79,11 @@ export class MemoryStore implements CacheStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxSize = options.maxSize ?? MEMORY_DEFAULTS.maxSize
-    this.maxEntrySize = options.maxEntrySize ?? MEMORY_DEFAULTS.maxEntrySize
-    if (!(Number.isInteger(this.maxSize) && this.maxSize > 0))
-      throw new TypeError('MemoryStore: maxSize must be a positive integer (bytes)')
-    if (!(Number.isInteger(this.maxEntrySize) && this.maxEntrySize > 0))
-      throw new TypeError('MemoryStore: maxEntrySize must be a positive integer (bytes)')
+    const sizeWrong = sizeProblem('maxSize', this.maxSize, SIZE_LIMITS.maxSize)
+    if (sizeWrong !== null) throw new TypeError(`MemoryStore: ${sizeWrong}`)
+    this.maxEntrySize = options.maxEntrySize ?? defaultMaxEntrySize(this.maxSize)
+    const entryWrong = sizeProblem('maxEntrySize', this.maxEntrySize, SIZE_LIMITS.maxEntrySize)
+    if (entryWrong !== null) throw new TypeError(`MemoryStore: ${entryWrong}`)
   }
 
   /** Bytes currently held by stored entries. */
