@@ -35,7 +35,7 @@ test('one keep-alive connection: each request is decided on its own Host, method
   const ask = async (path: string, host: string, method = 'GET', headers: Record<string, string> = {}) => {
     const r = await pool.request({ path, method, headers: { host, ...headers } })
     const text = await r.body.text()
-    return `${r.statusCode} ${r.statusCode === 403 ? text.trim() : JSON.parse(text).rule}`
+    return `${r.statusCode} ${r.statusCode === 403 ? JSON.parse(text).message : JSON.parse(text).rule}`
   }
   const steps: Array<[string, string, string, Record<string, string>, string]> = [
     ['/a', 'ok.example', 'GET', {}, '200 rest'],

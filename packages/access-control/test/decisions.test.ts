@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import type { ConnectGuard } from '@proxykit/core'
+import { assertErrorBody } from '@proxykit/core/testing'
 import Fastify, { type FastifyRequest } from 'fastify'
 import accessControl, { type AccessControlOptions } from '../src/index.js'
 import { forwardGet, send } from './helpers.js'
@@ -49,11 +50,15 @@ test('403 names the rule; exposeRule: false hides it; the decision is recorded o
   ]) {
     const res = await shown.inject(path)
     assert.equal(res.statusCode, 403, path)
-    assert.equal(res.body, 'Forbidden: denied by rule "no-admin"\n')
+    assertErrorBody(res.body, {
+      statusCode: 403,
+      code: 'PK_FORBIDDEN',
+      message: 'Forbidden: denied by rule "no-admin"',
+    })
   }
   const res = await hidden.inject('/admin')
   assert.equal(res.statusCode, 403)
-  assert.equal(res.body, 'Forbidden: access denied\n')
+  assertErrorBody(res.body, { statusCode: 403, code: 'PK_FORBIDDEN', message: 'Forbidden: access denied' })
   assert.deepEqual((await shown.inject('/administrator')).json(), {
     decision: 'allow',
     rule: 'rest',
@@ -183,7 +188,11 @@ test('a route declared before the plugin: its config is compiled on first use, a
   for (let i = 0; i < 2; i++) {
     const bad = await send(port, 'GET /early-bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
     assert.equal(bad.statusCode, 500)
-    assert.equal(bad.body.toString(), 'Internal error: invalid access-control configuration for this route\n')
+    assertErrorBody(bad.body, {
+      statusCode: 500,
+      code: 'PK_INTERNAL',
+      message: 'Internal error: invalid access-control configuration for this route',
+    })
   }
   const good = await send(port, 'GET /early-good HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
   assert.equal(good.statusCode, 403)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { startOrigin } from '@proxykit/core/testing'
+import { assertErrorBody, startOrigin } from '@proxykit/core/testing'
 import { forwardGet, send, startApp } from './helpers.js'
 
 test('127.0.0.1 allowed: every spelling of 127.0.0.2 is refused and its origin receives nothing', async (t) => {
@@ -38,7 +38,7 @@ test('127.0.0.1 allowed: every spelling of 127.0.0.2 is refused and its origin r
   for (const spelling of hostile) {
     const res = await send(proxy.port, forwardGet(`http://${spelling}:${other.port}/secret`))
     assert.equal(res.statusCode, 403, spelling)
-    assert.match(res.body.toString(), /denied by rule "default"/)
+    assertErrorBody(res.body, { statusCode: 403, code: 'PK_FORBIDDEN', message: /denied by rule "default"/ })
   }
   assert.equal(other.hits, 0)
 })

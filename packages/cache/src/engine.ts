@@ -2,17 +2,20 @@ import { randomBytes } from 'node:crypto'
 import { type IncomingHttpHeaders, IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import {
+  answersThroughFastify,
   FORWARD_PATH,
   GatewayTimeoutError,
   HOP_BY_HOP,
+  hookHeaders,
   kOriginalTarget,
+  RESPONSE_OWNED,
   sendError,
+  setResponseOnReply,
   type UpstreamResponse,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { requestUrl, sameOriginKey } from './key.js'
 import type { NormalizedRoute, ResolvedOptions } from './options.js'
-import { ownHeaders } from './own-headers.js'
 import {
   currentAge,
   type Directives,
@@ -130,8 +133,9 @@ function flatHeaders(entry: Entry, hidden: ReadonlySet<string>): string[] {
   return flat
 }
 
-// Fields a hit computes itself: a hook's value for them is not taken.
-const OWN_SKIPPED = new Set(['content-length', 'transfer-encoding', 'age', 'cache-status'])
+// Fields a hit computes itself: a hook's value for them is not taken (core's rule for every answer, plus
+// the hit's own Age and Cache-Status).
+const HIT_OWNED: ReadonlySet<string> = new Set([...RESPONSE_OWNED, 'age', 'cache-status'])
 
 /**
  * A hit's head with the fields the request's own hooks set (`reply.header()` before the cache answered):
@@ -141,7 +145,7 @@ const OWN_SKIPPED = new Set(['content-length', 'transfer-encoding', 'age', 'cach
 function withOwnHeaders(out: string[], own: OutgoingHttpHeaders): string[] {
   let names: Set<string> | null = null
   for (const name in own) {
-    if (own[name] !== undefined && !OWN_SKIPPED.has(name)) {
+    if (own[name] !== undefined && !HIT_OWNED.has(name)) {
       names ??= new Set()
       names.add(name)
     }
@@ -155,6 +159,17 @@ function withOwnHeaders(out: string[], own: OutgoingHttpHeaders): string[] {
     else merged.push(name, String(v))
   }
   return merged
+}
+
+/** The head of a 304 answered from a fresh entry (RFC 9110 §15.4.5), before the hooks' headers. */
+function notModifiedHead(entry: CacheEntry, age: number, member: string): string[] {
+  const out: string[] = []
+  for (const name of NOT_MODIFIED_HEADERS) {
+    const v = entry.headers[name]
+    if (v !== undefined) out.push(name, Array.isArray(v) ? v.join(', ') : v)
+  }
+  out.push('age', String(Math.floor(age)), 'cache-status', joinedStatus(entry, member))
+  return out
 }
 
 function joinedStatus(entry: CacheEntry, member: string): string {
@@ -502,24 +517,35 @@ export class HttpCache {
     const head = this.#hitHead(entry as Entry, Math.floor(age), Math.round(ttl), why)
     const member = head.member
     request.proxy.cache = member
-    const res = reply.raw
-    // Headers this request's own hooks set (CORS, security headers …) go out with the hit, as they would
-    // with any answer: read before the reply is hijacked.
-    const own = ownHeaders(reply)
-    reply.hijack()
     const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
-    if (
+    const notModifiedHit =
       conditional &&
       entry.statusCode === 200 &&
       notModified(entry.policy, headers, headerString(entry.headers, 'date'))
-    ) {
-      const out: string[] = []
-      for (const name of NOT_MODIFIED_HEADERS) {
-        const v = entry.headers[name]
-        if (v !== undefined) out.push(name, Array.isArray(v) ? v.join(', ') : v)
-      }
-      out.push('age', String(Math.floor(age)), 'cache-status', joinedStatus(entry, member))
-      res.writeHead(304, withOwnHeaders(out, own))
+    if (answersThroughFastify(reply))
+      this.#serveThroughFastify(reply, entry, age, member, notModifiedHit, head)
+    else this.#serveRaw(request, reply, entry, age, member, notModifiedHit, head)
+  }
+
+  /**
+   * The fast path: after `reply.hijack()`, one `writeHead(status, flatHeaders)` and one `end(body)`, with
+   * the headers the request's own hooks set (CORS, security headers …) merged in: theirs replace the
+   * stored ones of the same name, as they would on any answer (read before the reply is hijacked).
+   */
+  #serveRaw(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    entry: CacheEntry,
+    age: number,
+    member: string,
+    notModifiedHit: boolean,
+    head: HitHead,
+  ): void {
+    const res = reply.raw
+    const own = hookHeaders(reply)
+    reply.hijack()
+    if (notModifiedHit) {
+      res.writeHead(304, withOwnHeaders(notModifiedHead(entry, age, member), own))
       res.end()
       return
     }
@@ -537,6 +563,37 @@ export class HttpCache {
     res.writeHead(entry.statusCode, withOwnHeaders(head.out, own))
     if (method === 'HEAD') res.end()
     else res.end(entry.body)
+  }
+
+  /**
+   * The route has `onSend` hooks of the app's (@fastify/compress …): the hit goes through `reply.send` so
+   * they run on it as on any answer. The stored body is what the upstream sent (the response filter
+   * stores it before `onSend`), so one entry serves every encoding the hooks produce.
+   */
+  #serveThroughFastify(
+    reply: FastifyReply,
+    entry: CacheEntry,
+    age: number,
+    member: string,
+    notModifiedHit: boolean,
+    head: HitHead,
+  ): void {
+    const out = notModifiedHit ? notModifiedHead(entry, age, member) : head.out
+    const headers: OutgoingHttpHeaders = {}
+    for (let i = 0; i < out.length; i += 2) {
+      const name = out[i]!
+      const prev = headers[name]
+      headers[name] =
+        prev === undefined ? out[i + 1]! : [...(Array.isArray(prev) ? prev : [String(prev)]), out[i + 1]!]
+    }
+    // A hit's own length, Age and Cache-Status are never a hook's.
+    const own = hookHeaders(reply)
+    for (const name of HIT_OWNED) if (own[name] !== undefined) reply.removeHeader(name)
+    setResponseOnReply(reply, notModifiedHit ? 304 : entry.statusCode, headers)
+    if (notModifiedHit) reply.send()
+    // A Buffer payload without a type would get Fastify's application/octet-stream; a stream keeps none.
+    else if (headers['content-type'] !== undefined) reply.send(entry.body)
+    else reply.send(Readable.from([entry.body]))
   }
 
   /**

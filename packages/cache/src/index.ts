@@ -84,7 +84,9 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
     route.preHandler = appendHook(route.preHandler, lookup)
     route.onSend = appendHook(route.onSend, onSend)
   })
-  const onSend: onSendHookHandler = (request, reply, payload, done) => {
+  // The name marks it as passive for core's choice of answer path: on a proxy's route it leaves the
+  // answer alone (the response filter did the work), so it is no reason to leave the raw fast path.
+  const onSend: onSendHookHandler = function proxykitPassiveCacheOnSend(request, reply, payload, done) {
     if (request.proxykitCacheState === null) return done(null, payload)
     done(null, cache.onSend(request, reply, payload))
   }

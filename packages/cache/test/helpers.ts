@@ -13,7 +13,7 @@ export const SHAPES: readonly ProxyShape[] = ['relay', 'send']
 
 /**
  * The smallest proxy there is, built the way @proxykit/reverse-proxy and forward-proxy answer: an undici
- * dispatcher and core's `relay` on the hijacked reply (so the cache's response filter runs on the path
+ * dispatcher and core's `relay` on the route's answer path (so the cache's response filter runs on the path
  * users run). `shape: 'send'` answers through `request()` + `sendUpstreamResponse` instead, the shape
  * plain users of core's helpers have. Absolute-form requests go to their own target (a forward proxy);
  * the rest go to `origin`.
@@ -34,7 +34,7 @@ export function addTestProxy(
     delete headers.host
     // The test proxy forwards no request body (Fastify has consumed it): nor its framing.
     delete headers['content-length']
-    reply.hijack()
+    // Not hijacked: core answers on the route's path once the upstream's head is there, as the proxies do.
     if (shape === 'relay') {
       relay(upstream, { origin, path, method: req.raw.method ?? 'GET', headers, body: null }, req, reply, {
         headers: (_status, h) => stripHopByHop(h),

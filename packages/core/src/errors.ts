@@ -1,7 +1,7 @@
 import createError from '@fastify/error'
 
 // Every error a proxykit plugin answers with. The status code is the HTTP answer; the message is the
-// short plain-text body the client sees (see `sendError`), so keep it one sentence that says why.
+// `message` of the JSON error body the client sees (see `sendError`), so keep it one sentence that says why.
 export const BadRequestError = createError('PK_BAD_REQUEST', 'Bad request: %s', 400)
 export const BadTargetError = createError('PK_BAD_TARGET', 'Bad request-target: %s', 400)
 export const BadHostError = createError('PK_BAD_HOST', 'Bad Host header: %s', 400)

@@ -3,6 +3,14 @@ import fp from 'fastify-plugin'
 import { installProxyContext } from './context.js'
 
 export { ADDRESS_CLASSES, type AddressClass, classifyAddress, parseIp } from './address-class.js'
+export {
+  answersThroughFastify,
+  hookHeaders,
+  mergeHookHeaders,
+  PASSIVE_ON_SEND_PREFIX,
+  RESPONSE_OWNED,
+  setResponseOnReply,
+} from './answer.js'
 export { type ClientError, clientErrorHandler } from './client-error.js'
 export { type ConnectionMemo, connectionMemo } from './connection.js'
 export {
@@ -44,7 +52,7 @@ export {
 export { answerAsFinalRecipient, maxForwards } from './max-forwards.js'
 export { clientAddress, peerAddress } from './peer.js'
 export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } from './relay.js'
-export { sendError, sendUpstreamResponse, writeRawError } from './respond.js'
+export { errorBody, sendError, sendUpstreamResponse, writeRawError } from './respond.js'
 export { routeConfig } from './route-config.js'
 export {
   hasEncodedControlInPath,

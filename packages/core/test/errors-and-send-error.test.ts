@@ -1,5 +1,5 @@
-// The error model: coded errors with a status and a one-line plain-text body, answered the same way
-// before and after reply.hijack().
+// The error model: coded errors with a status, answered as Fastify's default JSON error body before
+// reply.hijack() (through the error handler) and the same JSON after it (on reply.raw).
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { test } from 'node:test'
@@ -20,7 +20,7 @@ import {
   UnauthorizedError,
   writeRawError,
 } from '../src/index.js'
-import { rawRequest } from '../src/testing/index.js'
+import { assertErrorBody, rawRequest } from '../src/testing/index.js'
 
 test('each coded error has its status, code and a message that starts with what went wrong', () => {
   const cases: [Error & { statusCode: number; code: string }, number, string, string][] = [
@@ -80,14 +80,18 @@ async function app() {
   return { fastify, port: (fastify.server.address() as { port: number }).port }
 }
 
-test('sendError before hijack: status, extra headers, text/plain one-line body', async (t) => {
+test('sendError before hijack: status, extra headers, Fastify’s JSON error body with the code', async (t) => {
   const { fastify, port } = await app()
   t.after(() => fastify.close())
   const res = await rawRequest(port, 'GET /plain HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
   assert.equal(res.statusCode, 429)
   assert.equal(res.headers['retry-after'], '7')
-  assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
-  assert.equal(res.body.toString(), 'Too many requests: slow down\n')
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+  assertErrorBody(res.body, {
+    statusCode: 429,
+    code: 'PK_TOO_MANY_REQUESTS',
+    message: 'Too many requests: slow down',
+  })
   assert.equal(res.headers['content-length'], String(res.body.length))
 })
 
@@ -97,8 +101,13 @@ test('sendError after hijack writes the same answer on reply.raw', async (t) => 
   const res = await rawRequest(port, 'GET /hijacked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
   assert.equal(res.statusCode, 407)
   assert.equal(res.headers['proxy-authenticate'], 'Basic realm="proxykit"')
-  assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
-  assert.equal(res.body.toString(), 'Proxy authentication required: credentials needed\n')
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+  assertErrorBody(res.body, {
+    statusCode: 407,
+    code: 'PK_PROXY_AUTH_REQUIRED',
+    message: 'Proxy authentication required: credentials needed',
+  })
+  assert.equal(res.headers['content-length'], String(res.body.length))
 })
 
 test('sendError once the head is out cuts the response short instead of lying about it', async (t) => {
@@ -125,7 +134,11 @@ test('writeRawError on a plain node:http response; its own content-type and leng
   const res = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
   assert.equal(res.statusCode, 503)
   assert.equal(res.headers['retry-after'], '1')
-  assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
-  assert.equal(res.body.toString(), 'Service unavailable: no healthy upstream\n')
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+  assertErrorBody(res.body, {
+    statusCode: 503,
+    code: 'PK_SERVICE_UNAVAILABLE',
+    message: 'Service unavailable: no healthy upstream',
+  })
   assert.equal(res.headers['content-length'], String(res.body.length))
 })

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isProxyError, parseAbsoluteTarget, parseAuthorityTarget, parseHostHeader } from '../src/index.js'
-import { rawRequest } from '../src/testing/index.js'
+import { assertErrorBody, rawRequest } from '../src/testing/index.js'
 import { proxyShapedApp } from './fixtures/proxy-shaped-app.js'
 
 const ABSOLUTE: [string, RegExp][] = [
@@ -119,13 +119,18 @@ const WIRE: [string, string, string][] = [
 ]
 
 for (const [name, bytes, body] of WIRE) {
-  test(`over the wire: ${name} → 400 with a clear plain-text body`, async (t) => {
+  test(`over the wire: ${name} → 400 with a clear coded JSON body`, async (t) => {
     const app = await proxyShapedApp()
     t.after(() => app.fastify.close())
     const res = await rawRequest(app.port, bytes)
     assert.equal(res.statusCode, 400, res.text)
-    assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
-    assert.equal(res.body.toString(), body)
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+    const message = body.trimEnd()
+    assertErrorBody(res.body, {
+      statusCode: 400,
+      code: message.startsWith('Bad Host header') ? 'PK_BAD_HOST' : 'PK_BAD_TARGET',
+      message,
+    })
     assert.equal(app.handled(), 0)
   })
 }

@@ -61,11 +61,7 @@ export interface ForwardContext {
  * the request on with its body streamed, and answers on `reply.raw` through core's `relay` (which runs
  * the response filters: the cache). Redirects are passed back, never followed.
  */
-export function forwardRequest(
-  this: ForwardContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): void | Promise<void> {
+export function forwardRequest(this: ForwardContext, request: FastifyRequest, reply: FastifyReply): void {
   const ctx = request.proxy
   // An origin-form request naming the internal path itself is not ours to answer.
   if (ctx.form !== 'absolute' || ctx.target === null) {
@@ -76,39 +72,73 @@ export function forwardRequest(
   const target: ProxyTarget = ctx.target
   const raw = request.raw
   ctx.direction = 'forward'
-  if (viaHasLoop(raw.headers.via, opts.pseudonym))
-    return sendError(reply, new LoopDetectedError(`Via already names ${opts.pseudonym}`))
+  if (viaHasLoop(raw.headers.via, opts.pseudonym)) {
+    sendError(reply, new LoopDetectedError(`Via already names ${opts.pseudonym}`))
+    return
+  }
   // Squid's Safe_ports: a plain-HTTP request must not reach a port that speaks another protocol (SMTP,
   // a database, a port CONNECT is refused) by way of a request line it would take as its own.
   if (!opts.portAllowed(target.port)) {
     recordRefusal(request, 'forward.ports')
-    return sendError(reply, new ForbiddenError(`port ${target.port} is not allowed`))
+    sendError(reply, new ForbiddenError(`port ${target.port} is not allowed`))
+    return
   }
   const hops = maxForwards(raw)
-  if (hops === 'invalid') return sendError(reply, new BadRequestError('invalid Max-Forwards'))
-  if (hops === 0) return answerAsFinalRecipient(request, reply, this.methods)
+  if (hops === 'invalid') {
+    sendError(reply, new BadRequestError('invalid Max-Forwards'))
+    return
+  }
+  if (hops === 0) {
+    answerAsFinalRecipient(request, reply, this.methods)
+    return
+  }
 
   if (pools.parent !== null) {
     // The parent resolves names and connects; the address rules are still checked here (guard.ts).
     const parent = pools.parent
     const refused = checkThroughParent(target, request, opts)
-    if (refused === null) return send(request, reply, parent, target, hops, opts)
-    if (refused instanceof Error) return sendError(reply, refused)
-    return refused.then((err) => {
-      if (err !== null) return sendError(reply, err)
-      send(request, reply, parent, target, hops, opts)
-    })
+    if (refused === null) send(request, reply, parent, target, hops, opts)
+    else if (refused instanceof Error) sendError(reply, refused)
+    else
+      refused
+        .then((err) => {
+          if (err !== null) return sendError(reply, err)
+          send(request, reply, parent, target, hops, opts)
+        })
+        .catch(failed(reply))
+    return
   }
   // A literal address is checked at once; a name is resolved first (and every answer checked).
   const dest = target.family !== 0 ? checkDestination(target, request, opts) : null
   if (dest !== null) {
-    if (dest instanceof Error) return sendError(reply, dest)
-    return send(request, reply, pools.get(target.scheme, dest, target.port, null), target, hops, opts)
+    if (dest instanceof Error) sendError(reply, dest)
+    else send(request, reply, pools.get(target.scheme, dest, target.port, null), target, hops, opts)
+    return
   }
-  return resolveDestination(target, request, opts).then((resolved) => {
-    if (resolved instanceof Error) return sendError(reply, resolved)
-    send(request, reply, pools.get(target.scheme, resolved, target.port, target.hostname), target, hops, opts)
-  })
+  resolveDestination(target, request, opts)
+    .then((resolved) => {
+      if (resolved instanceof Error) return sendError(reply, resolved)
+      send(
+        request,
+        reply,
+        pools.get(target.scheme, resolved, target.port, target.hostname),
+        target,
+        hops,
+        opts,
+      )
+    })
+    .catch(failed(reply))
+}
+
+/**
+ * The handler does not return its promises: Fastify would answer an empty 200 when one resolves before
+ * the upstream's head (the reply is hijacked only then, on the fast path). A rejection goes to the error
+ * handler, as it would have.
+ */
+function failed(reply: FastifyReply): (err: unknown) => void {
+  return (err) => {
+    reply.send(err)
+  }
 }
 
 function send(
@@ -124,7 +154,6 @@ function send(
   if (hops !== null) headers['max-forwards'] = String(hops - 1)
   const origin = `${target.scheme}://${target.authority}`
   request.proxy.upstream = { url: origin, attempts: 1 }
-  reply.hijack()
   relay(
     dispatcher,
     { origin, path: target.path, method: raw.method ?? 'GET', headers, body: hasBody(raw) ? raw : null },

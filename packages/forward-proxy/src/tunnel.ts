@@ -12,7 +12,6 @@ import {
   requestHost,
   sendError,
   viaHasLoop,
-  writeRawError,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { checkThroughParent, recordRefusal, resolveDestination } from './guard.js'
@@ -99,48 +98,55 @@ export async function openTunnel(this: TunnelContext, request: FastifyRequest, r
   if (ctx.form !== 'authority' || ctx.target === null) return reply.callNotFound()
   const target = ctx.target
   ctx.direction = 'forward'
+  // Until the tunnel is up, a refusal is an ordinary reply through Fastify's error handler. Returning the
+  // reply tells Fastify it is being answered: an async error handler may still be running.
+  const refuse = (err: ProxyError) => {
+    sendError(reply, err)
+    return reply
+  }
   // A tunnel here is two spliced TCP sockets; an HTTP/2 CONNECT (RFC 9113 §8.5) is a stream of a
   // multiplexed connection, which this design does not relay.
   if (request.raw.httpVersionMajor === 2)
-    return sendError(reply, new NotImplementedError('CONNECT over HTTP/2; send tunnels over HTTP/1.1'))
+    return refuse(new NotImplementedError('CONNECT over HTTP/2; send tunnels over HTTP/1.1'))
   if (!opts.connectPorts.has(target.port)) {
     recordRefusal(request, 'forward.connectPorts')
-    return sendError(reply, new ForbiddenError(`CONNECT to port ${target.port} is not allowed`))
+    return refuse(new ForbiddenError(`CONNECT to port ${target.port} is not allowed`))
   }
   if (viaHasLoop(request.raw.headers.via, opts.pseudonym))
-    return sendError(reply, new LoopDetectedError(`Via already names ${opts.pseudonym}`))
+    return refuse(new LoopDetectedError(`Via already names ${opts.pseudonym}`))
 
   let dial: () => Promise<net.Socket>
   if (opts.parent !== null) {
     // The parent resolves names and connects; the address rules are still checked here (guard.ts).
     const refused = await checkThroughParent(target, request, opts)
-    if (refused !== null) return sendError(reply, refused)
+    if (refused !== null) return refuse(refused)
     const parent = opts.parent
     dial = () => dialThroughParent(parent, target.authority, opts.connectTimeout)
   } else {
     const dest = await resolveDestination(target, request, opts)
-    if (dest instanceof Error) return sendError(reply, dest)
+    if (dest instanceof Error) return refuse(dest)
     dial = () => dialDirect(dest.address, target.port, opts.connectTimeout)
   }
   ctx.upstream = { url: target.authority, attempts: 1 }
 
-  reply.hijack()
   const res = reply.raw
   const client = request.raw.socket
   let upstream: net.Socket
   try {
     upstream = await dial()
   } catch (err) {
-    const e: ProxyError =
+    if (client.destroyed) return
+    return refuse(
       (err as ProxyError).statusCode !== undefined
         ? (err as ProxyError)
         : new BadGatewayError(
             `${target.authority} failed: ${(err as { code?: string }).code ?? (err as Error).message}`,
             { cause: err },
-          )
-    writeRawError(res, e)
-    return
+          ),
+    )
   }
+  // The tunnel is up: from here on the socket is ours, not Fastify's.
+  reply.hijack()
   if (client.destroyed) {
     upstream.destroy()
     return

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import net, { type AddressInfo } from 'node:net'
 import { test } from 'node:test'
-import { startOrigin, startTcpOrigin, startUnacceptingPort } from '@proxykit/core/testing'
+import { assertErrorBody, startOrigin, startTcpOrigin, startUnacceptingPort } from '@proxykit/core/testing'
 import { send, startProxy } from './helpers.js'
 
 async function closedPort(): Promise<number> {
@@ -12,7 +12,7 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-test('a refused connection is a 502 with a short plain body, for GET and CONNECT', async (t) => {
+test('a refused connection is a 502 with a coded JSON body, for GET and CONNECT', async (t) => {
   const port = await closedPort()
   const proxy = await startProxy({ connectPorts: [port] })
   t.after(() => proxy.app.close())
@@ -21,11 +21,19 @@ test('a refused connection is a 502 with a short plain body, for GET and CONNECT
     `GET http://127.0.0.1:${port}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
   )
   assert.equal(get.statusCode, 502)
-  assert.match(get.headers['content-type']!, /^text\/plain/)
-  assert.match(get.body.toString(), /^Bad gateway: .*ECONNREFUSED\n$/)
+  assert.match(get.headers['content-type']!, /^application\/json/)
+  assertErrorBody(get.body, {
+    statusCode: 502,
+    code: 'PK_BAD_GATEWAY',
+    message: /^Bad gateway: .*ECONNREFUSED$/,
+  })
   const connect = await send(proxy.port, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\n\r\n`)
   assert.equal(connect.statusCode, 502)
-  assert.match(connect.body.toString(), /ECONNREFUSED/)
+  assertErrorBody(connect.body, {
+    statusCode: 502,
+    code: 'PK_BAD_GATEWAY',
+    message: /^Bad gateway: .*ECONNREFUSED$/,
+  })
 })
 
 test('an origin that resets before answering is a 502', async (t) => {
@@ -54,13 +62,13 @@ test('an origin that does not answer in time is a 504; so is a name that does no
     `GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
   )
   assert.equal(slow.statusCode, 504)
-  assert.match(slow.body.toString(), /^Gateway timeout: /)
+  assertErrorBody(slow.body, { statusCode: 504, code: 'PK_GATEWAY_TIMEOUT', message: /^Gateway timeout: / })
   const dns = await send(
     proxy.port,
     `GET http://hangs.test/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
   )
   assert.equal(dns.statusCode, 504)
-  assert.match(dns.body.toString(), /resolving hangs\.test/)
+  assertErrorBody(dns.body, { statusCode: 504, code: 'PK_GATEWAY_TIMEOUT', message: /resolving hangs\.test/ })
 })
 
 test('an origin that never takes the connection is a 504 after connectTimeout, for GET and CONNECT', async (t) => {
@@ -74,7 +82,7 @@ test('an origin that never takes the connection is a 504 after connectTimeout, f
     const started = performance.now()
     const res = await send(proxy.port, bytes)
     assert.equal(res.statusCode, 504, bytes.split(' ')[0])
-    assert.match(res.body.toString(), /^Gateway timeout: /)
+    assertErrorBody(res.body, { statusCode: 504, code: 'PK_GATEWAY_TIMEOUT', message: /^Gateway timeout: / })
     assert.ok(performance.now() - started < 5000, 'answered after connectTimeout, not the 10 s default')
   }
 })

@@ -100,8 +100,8 @@ function chosenUpstream(route: ProxyRoute, chosen: unknown): Upstream | ProxyErr
 }
 
 /**
- * Sends one request to a balanced upstream and streams the answer back on `reply.raw` through core's
- * `relay` (so the cache's response filter sees it). An idempotent request without a body that fails
+ * Sends one request to a balanced upstream and streams the answer back through core's `relay` (so the
+ * cache's response filter sees it, and the route's answer path is taken). An idempotent request without a body that fails
  * before any response arrives is retried on another upstream, within the route's budget; a request with
  * a body is a stream that has been consumed, so it is never sent twice.
  */
@@ -113,6 +113,8 @@ export function proxyRequest(
 ): void {
   const ctx = request.proxy
   ctx.direction = 'reverse'
+  // Not hijacked here: core's relay answers on the route's path once the upstream's head is there, so an
+  // error before it (a 400, a 502, a 504) still goes through Fastify's error handler.
   const req = request.raw
   // RFC 9110 §7.6.2 binds a gateway as it does a proxy: a TRACE or OPTIONS at 0 hops is answered here.
   const hops = maxForwards(req)
@@ -124,7 +126,6 @@ export function proxyRequest(
     answerAsFinalRecipient(request, reply, settings.methods)
     return
   }
-  reply.hijack()
   const res = reply.raw
   const method = req.method ?? 'GET'
   const escaped = escapesPrefix(req.url ?? '/')

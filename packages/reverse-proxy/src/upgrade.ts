@@ -7,7 +7,7 @@ import {
   BadRequestError,
   GatewayTimeoutError,
   ServiceUnavailableError,
-  writeRawError,
+  sendError,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders, rewritePath } from './headers.js'
@@ -58,28 +58,28 @@ export function proxyUpgrade(
   reply: FastifyReply,
 ): void {
   request.proxy.direction = 'reverse'
-  reply.hijack()
+  // Not hijacked until the upstream answers: a refusal before that is an ordinary reply through Fastify's
+  // error handler (the bridge ends the connection after it).
   const req = request.raw
   const client = req.socket
-  const res = reply.raw
   const protocols = String(req.headers.upgrade ?? '')
     .toLowerCase()
     .split(',')
     .map((s) => s.trim())
   const escaped = escapesPrefix(req.url ?? '/')
   if (escaped !== null) {
-    writeRawError(res, escaped, { connection: 'close' })
+    sendError(reply, escaped, { connection: 'close' })
     return
   }
   if (protocols.includes('h2c')) {
-    writeRawError(res, new BadRequestError('Upgrade: h2c is not supported through this proxy'), {
+    sendError(reply, new BadRequestError('Upgrade: h2c is not supported through this proxy'), {
       connection: 'close',
     })
     return
   }
   const upstream = route.pick(request, [])
   if (upstream === null) {
-    writeRawError(res, new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
+    sendError(reply, new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
       'retry-after': String(route.retryAfter()),
       connection: 'close',
     })
@@ -122,7 +122,7 @@ export function proxyUpgrade(
               cause: err,
             })
           : new BadGatewayError('the upstream closed the connection before answering', { cause: err })
-    writeRawError(res, e, { connection: 'close' })
+    sendError(reply, e, { connection: 'close' })
   }
   const timer = setTimeout(() => {
     const err = Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })
@@ -164,6 +164,8 @@ export function proxyUpgrade(
       if (settled) return
       settled = true
       client.removeListener('close', onClientClose)
+      // The upstream answered: what follows is its bytes on the client's socket, no longer a reply.
+      reply.hijack()
       upstream.end()
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, 12))
       const switched = status?.[1] === '101'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { startOrigin, startUnacceptingPort } from '@proxykit/core/testing'
+import { assertErrorBody, startOrigin, startUnacceptingPort } from '@proxykit/core/testing'
 import { request } from 'undici'
 import { client, get, startProxy } from './helpers.js'
 
@@ -47,8 +47,12 @@ test('connect refused answers 502 with a clear body', async (t) => {
   })
   const r = await get(client(t), `${proxy.url}/`)
   assert.equal(r.status, 502)
-  assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8')
-  assert.match(r.text, /refused the connection/)
+  assert.equal(r.headers['content-type'], 'application/json; charset=utf-8')
+  assertErrorBody(r.text, {
+    statusCode: 502,
+    code: 'PK_BAD_GATEWAY',
+    message: 'Bad gateway: the upstream refused the connection',
+  })
 })
 
 test('an upstream that never takes the connection answers 504 after the connect timeout; a GET moves on to the next upstream', async (t) => {

@@ -2,6 +2,7 @@
 // clients and body helpers. Nothing here is a mock.
 export { CHROMIUM_PATH, chromiumLaunchOptions, chromiumSkip } from './chromium.js'
 export { collectBody, collectText, hashStream, patternStream } from './collect.js'
+export { assertErrorBody, type ErrorAnswer } from './error-body.js'
 export { type InterimSeen, requestWithInterim } from './interim-client.js'
 export {
   type Origin,
