@@ -25,9 +25,17 @@ export const TEST_NAMES: Record<string, string> = {
 export async function startApp(
   options: AccessControlOptions,
   setup?: (app: FastifyInstance) => void | Promise<void>,
-  extra: { forward?: boolean; connectPorts?: number[]; trustProxy?: boolean; parentProxy?: string } = {},
+  extra: {
+    forward?: boolean
+    connectPorts?: number[]
+    trustProxy?: boolean
+    parentProxy?: string
+    /** Runs before any plugin (an error handler must be set before the contexts that inherit it). */
+    before?: (app: FastifyInstance) => void
+  } = {},
 ): Promise<App> {
   const app = Fastify({ trustProxy: extra.trustProxy ?? false })
+  extra.before?.(app)
   await app.register(accessControl, options)
   if (extra.forward !== false) {
     await app.register(forwardProxy, {
