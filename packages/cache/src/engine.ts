@@ -524,7 +524,7 @@ export class HttpCache {
       notModified(entry.policy, headers, headerString(entry.headers, 'date'))
     if (answersThroughFastify(reply))
       this.#serveThroughFastify(reply, entry, age, member, notModifiedHit, head)
-    else this.#serveRaw(request, reply, entry, age, member, notModifiedHit, head)
+    else this.#serveRaw(request, reply, headers, entry, age, member, notModifiedHit, head)
   }
 
   /**
@@ -535,6 +535,7 @@ export class HttpCache {
   #serveRaw(
     request: FastifyRequest,
     reply: FastifyReply,
+    headers: IncomingHttpHeaders,
     entry: CacheEntry,
     age: number,
     member: string,
