@@ -15,6 +15,9 @@
 //   node bench/reverse-proxy.mjs pairs  the two target ratios from back-to-back pairs of short wrk runs
 //                                      (BENCH_PAIRS, default 12, of BENCH_PAIR_SECONDS, default 3), both
 //                                      servers restarted every BENCH_PAIRS_PER_PROCESS pairs (default 6)
+//   node bench/reverse-proxy.mjs citizenship  issue 21 in instructions per request: ours against
+//                                      @fastify/http-proxy bare, with @fastify/cors + helmet, and with
+//                                      @fastify/compress on a 16 KiB text body
 //   node bench/reverse-proxy.mjs rss   each server's RSS through one unbroken wrk run at 64 connections
 //                                      (BENCH_RSS_SECONDS, default 90), one server at a time, beside a
 //                                      plain Fastify route sending the same 100 bytes (no proxy: the floor)
@@ -56,10 +59,12 @@ async function role(name, upstreams) {
     app.get('/', (_request, reply) => {
       reply.header('content-type', 'application/octet-stream').send(body)
     })
-  } else if (name === 'http-proxy') {
+  } else if (name.startsWith('http-proxy')) {
+    await appPlugins(app, name)
     const { default: httpProxy } = await import('@fastify/http-proxy')
     await app.register(httpProxy, { upstream: upstreams[0] })
   } else {
+    await appPlugins(app, name)
     const { default: reverseProxy } = await import('@proxykit/reverse-proxy')
     if (name === 'ours-1+ac+cache') {
       const { default: accessControl } = await import('@proxykit/access-control')
@@ -73,6 +78,26 @@ async function role(name, upstreams) {
     await app.register(reverseProxy, { routes: [{ upstreams, healthCheck }] })
   }
   await serve(app)
+}
+
+/**
+ * The app around the proxy in the citizenship mode (issue 21): `+cors+helmet` registers @fastify/cors and
+ * @fastify/helmet (headers from onRequest hooks only), `+compress` @fastify/compress (an onSend hook, so
+ * our proxy answers through reply.send).
+ */
+async function appPlugins(app, name) {
+  if (name.includes('+cors+helmet')) {
+    const { default: cors } = await import('@fastify/cors')
+    const { default: helmet } = await import('@fastify/helmet')
+    // Its preflight route (OPTIONS *) collides with a proxy route at prefix '/' (FST_ERR_DUPLICATED_ROUTE):
+    // the proxy answers OPTIONS itself here, the headers still come from cors's onRequest hook.
+    await app.register(cors, { origin: true, preflight: false })
+    await app.register(helmet)
+  }
+  if (name.includes('+compress')) {
+    const { default: compress } = await import('@fastify/compress')
+    await app.register(compress, { global: true, encodings: ['gzip'] })
+  }
 }
 
 // ---- the run -------------------------------------------------------------------------------------------
@@ -389,7 +414,85 @@ async function rss() {
   }
 }
 
+/**
+ * `node bench/reverse-proxy.mjs citizenship`: issue 21's benchmark in callgrind instructions per request
+ * (deterministic within about 1% on this shared machine, where req/s is not), every variant in one run:
+ * (a) no other hooks, ours against @fastify/http-proxy (target >= 1.8x); (b) with @fastify/cors and
+ * @fastify/helmet registered, ours against ours without them (target <= +5%), and http-proxy with them for
+ * reference; (c) a 16 KiB text body through @fastify/compress for a gzip client, ours against http-proxy
+ * with the same (target >= 1.2x).
+ */
+async function citizenship() {
+  const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
+  requireCallgrind()
+  const started = []
+  const dir = makeTempDir('proxykit-rp-bench-cit-')
+  const count = async (name, origin, load) => {
+    const r = await instructionsPerRequest({
+      dir,
+      tag: name.replaceAll('+', '_'),
+      script: SELF,
+      args: ['role', name, origin.url],
+      path: '/',
+      ...(load === undefined ? {} : { load }),
+    })
+    console.log(countLine(name.padEnd(24), r))
+    return r.perRequest
+  }
+  try {
+    const small = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    const large = await startProcess(ORIGIN, [], { BODY_SIZE: String(16 * 1024), BODY_TEXT: '1' })
+    started.push(small, large)
+    console.log('# (a) GET 100 B, no other hooks')
+    const base = await count('http-proxy', small)
+    const ours = await count('ours-1', small)
+    console.log(`  http-proxy / ours-1: ${(base / ours).toFixed(2)}x (target >= 1.8x)`)
+    console.log('# (b) GET 100 B with @fastify/cors and @fastify/helmet registered (Origin sent)')
+    const origin = { origin: 'https://front.test' }
+    const oursCors = await count('ours-1+cors+helmet', small, gets(origin))
+    const baseCors = await count('http-proxy+cors+helmet', small, gets(origin))
+    console.log(
+      `  ours-1+cors+helmet / ours-1: ${((oursCors / ours - 1) * 100).toFixed(1)}% more (target <= 5%); ` +
+        `http-proxy+cors+helmet / http-proxy: ${((baseCors / base - 1) * 100).toFixed(1)}% more; ` +
+        `http-proxy+cors+helmet / ours-1+cors+helmet: ${(baseCors / oursCors).toFixed(2)}x`,
+    )
+    console.log('# (c) GET 16 KiB text through @fastify/compress, Accept-Encoding: gzip')
+    const gzip = gets({ 'accept-encoding': 'gzip' }, 'gzip')
+    const baseGz = await count('http-proxy+compress', large, gzip)
+    const oursGz = await count('ours-1+compress', large, gzip)
+    console.log(`  http-proxy+compress / ours-1+compress: ${(baseGz / oursGz).toFixed(2)}x (target >= 1.2x)`)
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** A load for instructionsPerRequest: `count` GETs with `headers`, 8 at a time, each checked. */
+function gets(headers, encoding) {
+  return async (port, total) => {
+    const { Pool } = await import('undici')
+    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 })
+    let left = total
+    const worker = async () => {
+      while (left > 0) {
+        left--
+        const r = await pool.request({ path: '/', method: 'GET', headers })
+        await r.body.dump()
+        if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`)
+        if (encoding !== undefined && r.headers['content-encoding'] !== encoding)
+          throw new Error(`content-encoding ${r.headers['content-encoding']}, not ${encoding}`)
+      }
+    }
+    try {
+      await Promise.all(Array.from({ length: 8 }, worker))
+    } finally {
+      await pool.close()
+    }
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv.slice(4))
+else if (process.argv[2] === 'citizenship') await citizenship()
 else if (process.argv[2] === 'cpu') await cpuOnly()
 else if (process.argv[2] === 'pairs') await pairs()
 else if (process.argv[2] === 'rss') await rss()

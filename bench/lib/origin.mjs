@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // A tiny node:http origin for benchmarks: every request gets 200 with a fixed body of BODY_SIZE bytes
-// (default 100). Listens on HOST (127.0.0.1) and PORT (0: the OS picks), then prints one JSON line
+// (default 100; BODY_TEXT=1 for text). Listens on HOST (127.0.0.1) and PORT (0: the OS picks), then prints one JSON line
 // `{"url": "...", "port": N}` for the harness. Stops on SIGTERM/SIGINT.
 import http from 'node:http'
 
 const size = Number(process.env.BODY_SIZE ?? 100)
 const host = process.env.HOST ?? '127.0.0.1'
-const body = Buffer.alloc(size, 'x')
-const headers = { 'content-type': 'application/octet-stream', 'content-length': String(size) }
+// BODY_TEXT=1: a text/plain body of English-like text, which compression middleware compresses (it leaves
+// application/octet-stream alone) at a ratio closer to real pages than a run of one byte would.
+const text = process.env.BODY_TEXT === '1'
+const body = text
+  ? Buffer.alloc(size, 'The quick brown fox jumps over the lazy dog; proxies relay what origins send. ')
+  : Buffer.alloc(size, 'x')
+const headers = {
+  'content-type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+  'content-length': String(size),
+}
 
 const server = http.createServer((req, res) => {
   // Drain a request body, if any, before answering.
