@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http'
-import type { FastifyRequest } from 'fastify'
+import type { ProxyError } from '@proxykit/core'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /**
  * The proxy's extension points, named and shaped as @fastify/reply-from's so a function written for one
@@ -15,21 +16,19 @@ export interface ProxyHooks {
    * the route, or any http(s) origin (a pool is kept for it, up to 64 such origins).
    */
   getUpstream?: (request: FastifyRequest, base: string) => string
+  /**
+   * Answers a failure of the upstream (our 502, 503 or 504: `error.statusCode`, `error.code`) instead of
+   * the default answer; `reply` has not been sent, and what it sends is the answer.
+   */
+  onError?: (reply: FastifyReply, context: { error: ProxyError }) => void
 }
 
-export const HOOK_NAMES = ['rewriteRequestHeaders', 'rewriteHeaders', 'getUpstream'] as const
-
-/**
- * reply-from's `onError(reply, { error })` is refused by name for now: our error answers are written on the
- * already hijacked raw response, where `reply.send` does nothing. It needs core's answer path that sends
- * errors through Fastify (issue 21 items 1-2).
- */
-export const ON_ERROR_NOT_YET =
-  'not supported yet: error answers are written on the hijacked raw response, where reply.send does nothing'
+export const HOOK_NAMES = ['rewriteRequestHeaders', 'rewriteHeaders', 'getUpstream', 'onError'] as const
 
 /** A route's hooks once resolved: null where unset, so the proxy tests one field per hook. */
 export interface ResolvedHooks {
   rewriteRequestHeaders: NonNullable<ProxyHooks['rewriteRequestHeaders']> | null
   rewriteHeaders: NonNullable<ProxyHooks['rewriteHeaders']> | null
   getUpstream: NonNullable<ProxyHooks['getUpstream']> | null
+  onError: NonNullable<ProxyHooks['onError']> | null
 }

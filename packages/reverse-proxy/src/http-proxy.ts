@@ -1,14 +1,15 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import { stringify } from 'node:querystring'
+import type { ProxyError } from '@proxykit/core'
 import type {
   FastifyPluginAsync,
+  FastifyReply,
   FastifyRequest,
   preHandlerHookHandler,
   preValidationHookHandler,
   RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { ON_ERROR_NOT_YET } from './hooks.js'
 import { reverseProxy } from './index.js'
 
 /**
@@ -33,6 +34,7 @@ export interface HttpProxyOptions {
     rewriteRequestHeaders?: (request: FastifyRequest, headers: OutgoingHttpHeaders) => OutgoingHttpHeaders
     rewriteHeaders?: (headers: OutgoingHttpHeaders, request: FastifyRequest) => OutgoingHttpHeaders
     getUpstream?: (request: FastifyRequest, base: string) => string
+    onError?: (reply: FastifyReply, context: { error: ProxyError }) => void
     queryString?:
       | Record<string, unknown>
       | ((search: string, reqUrl: string, request: FastifyRequest) => string)
@@ -58,13 +60,18 @@ const OPTIONS = new Set([
   'logLevel',
   'logSerializers',
 ])
-const REPLY_OPTIONS = new Set(['rewriteRequestHeaders', 'rewriteHeaders', 'getUpstream', 'queryString'])
+const REPLY_OPTIONS = new Set([
+  'rewriteRequestHeaders',
+  'rewriteHeaders',
+  'getUpstream',
+  'onError',
+  'queryString',
+])
 // Options @fastify/http-proxy has that this entry cannot honour, and why: named in the error.
 const WHY: Record<string, string> = {
   'replyOptions.onResponse':
     'the upstream body streams to the client on our own answer path; change headers with rewriteHeaders and bodies with an onSend hook',
   proxyPayloads: 'only true: request bodies always stream to the upstream unparsed',
-  'replyOptions.onError': ON_ERROR_NOT_YET,
   internalRewriteLocationHeader: 'only true: Location headers naming the upstream are always mapped back',
 }
 
@@ -138,7 +145,7 @@ const plugin: FastifyPluginAsync<HttpProxyOptions> = async (fastify, opts) => {
   const preValidations = hooks(opts.preValidation, 'preValidation')
   if (opts.config !== undefined && (typeof opts.config !== 'object' || opts.config === null))
     throw new HttpProxyOptionError('config', 'must be an object')
-  for (const name of ['rewriteRequestHeaders', 'rewriteHeaders', 'getUpstream'])
+  for (const name of ['rewriteRequestHeaders', 'rewriteHeaders', 'getUpstream', 'onError'])
     fn(reply[name], `replyOptions.${name}`)
   const rewriteQuery = queryRewriter(opts.replyOptions?.queryString)
   const getUpstream = opts.replyOptions?.getUpstream
@@ -173,6 +180,7 @@ const plugin: FastifyPluginAsync<HttpProxyOptions> = async (fastify, opts) => {
         ...(getUpstream === undefined
           ? {}
           : { getUpstream: (request) => getUpstream(request, opts.upstream) }),
+        ...(opts.replyOptions?.onError === undefined ? {} : { onError: opts.replyOptions.onError }),
       },
     ],
   })

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import type { TrustProxy } from '@proxykit/core'
 import { BALANCERS, type BalancerName } from './balancers/index.js'
-import { HOOK_NAMES, ON_ERROR_NOT_YET, type ProxyHooks, type ResolvedHooks } from './hooks.js'
+import { HOOK_NAMES, type ProxyHooks, type ResolvedHooks } from './hooks.js'
 
 export type { ProxyHooks } from './hooks.js'
 
@@ -325,7 +325,6 @@ export interface RouteSettings extends ResolvedHooks {
 }
 
 function hooks(v: Record<string, unknown>, at: (k: string) => string, base: ResolvedHooks): ResolvedHooks {
-  if (v.onError !== undefined) throw new OptionError(at('onError'), ON_ERROR_NOT_YET)
   const out = { ...base }
   for (const name of HOOK_NAMES) {
     const f = v[name]
@@ -383,6 +382,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     rewriteRequestHeaders: null,
     rewriteHeaders: null,
     getUpstream: null,
+    onError: null,
   })
   if (!Array.isArray(input.routes) || input.routes.length === 0)
     throw new OptionError('routes', 'must be a non-empty array')

@@ -161,15 +161,32 @@ export function proxyRequest(
   const tried: Upstream[] = []
   route.budget?.deposit()
 
+  // An upstream failure (our 502, 503, 504) is the route's onError's to answer, as reply-from's, while
+  // nothing of the answer has been sent; without one, or once it has, the default answer.
+  const fail = (error: ProxyError, headers?: Record<string, string>): void => {
+    const onError = hooks.onError
+    if (onError === null || reply.sent || res.headersSent) {
+      sendError(reply, error, headers)
+      return
+    }
+    try {
+      onError(reply, { error })
+    } catch (thrown) {
+      // A throwing handler is an error of the app's: Fastify's error handler answers it.
+      if (!reply.sent && !res.headersSent) reply.send(thrown)
+      else request.log.error({ err: thrown }, 'onError threw after answering')
+    }
+  }
+
   const giveUp = (lastError: ProxyError | null): void => {
     if (lastError === null) {
-      sendError(reply, new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
+      fail(new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
         'retry-after': String(route.retryAfter()),
       })
       return
     }
     if (tried.length > 0) ctx.upstream = { url: tried[tried.length - 1]!.url, attempts: tried.length }
-    sendError(reply, lastError)
+    fail(lastError)
   }
 
   const attempt = (lastError: ProxyError | null, resetBy: Upstream | null = null): void => {
@@ -197,7 +214,7 @@ export function proxyRequest(
     if (hooks.getUpstream !== null) {
       const chosen = chosenUpstream(route, hooks.getUpstream(request, upstream.url))
       if (!(chosen instanceof Upstream)) {
-        sendError(reply, chosen)
+        fail(chosen)
         return
       }
       upstream = chosen

@@ -39,7 +39,11 @@ test('getUpstream(request, base) picks the upstream: the balanced base, a siblin
   assert.deepEqual(new Set(bases), new Set([a!.url, b!.url]), 'base is the balanced pick')
   const bad = await get(agent, `${proxy.url}/x`, { headers: { 'x-to': 'bad' } })
   assert.equal(bad.status, 502)
-  assert.match(bad.text, /getUpstream returned "ftp:\/\/127\.0\.0\.1:1", not an http\(s\) URL/)
+  // Fastify's JSON error body since errors go through its error handler: the quotes are escaped there.
+  assert.match(
+    JSON.parse(bad.text).message,
+    /getUpstream returned "ftp:\/\/127\.0\.0\.1:1", not an http\(s\) URL/,
+  )
 })
 
 test('a hook that is not a function fails at registration, named', async (t) => {
@@ -53,11 +57,8 @@ test('a hook that is not a function fails at registration, named', async (t) => 
       message: '@proxykit/reverse-proxy: rewriteHeaders: must be a function',
     },
   )
-})
-
-test('onError is refused by name until error answers go through Fastify (reply.send would do nothing)', async (t) => {
   await assert.rejects(
-    startProxy(t, { routes: [{ upstreams: ['http://127.0.0.1:1'], onError: () => {} } as never] }),
-    { message: /^@proxykit\/reverse-proxy: routes\[0\]\.onError: not supported yet/ },
+    startProxy(t, { onError: {} as never, routes: [{ upstreams: ['http://127.0.0.1:1'] }] }),
+    { message: '@proxykit/reverse-proxy: onError: must be a function' },
   )
 })

@@ -26,11 +26,7 @@ const REFUSED: Array<[string, Record<string, unknown>, RegExp]> = [
   ['undici', { undici: { connections: 10 } }, /undici: not supported/],
   ['an empty upstream', { upstream: '' }, /upstream: must be an http\(s\) URL/],
   ['httpMethods', { httpMethods: ['FETCH'] }, /httpMethods: FETCH is not a method/],
-  [
-    'replyOptions.onError',
-    { replyOptions: { onError: () => {} } },
-    /replyOptions\.onError: not supported yet/,
-  ],
+  ['replyOptions.onError', { replyOptions: { onError: 'x' } }, /replyOptions\.onError: must be a function/],
 ]
 
 for (const [name, options, message] of REFUSED) {

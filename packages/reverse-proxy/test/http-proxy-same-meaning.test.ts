@@ -161,6 +161,19 @@ const CASES: Case[] = [
     expect: { status: 302, location: '/api/next' },
   },
   {
+    name: 'replyOptions.onError answers an unreachable upstream',
+    options: () => ({
+      upstream: 'http://127.0.0.1:1',
+      replyOptions: {
+        onError: (reply: FastifyReply, { error }: { error: { statusCode: number } }) => {
+          reply.code(418).send(`handled ${error.statusCode >= 500}`)
+        },
+      },
+    }),
+    url: '/x',
+    expect: { status: 418, body: 'handled true', upstream: null },
+  },
+  {
     name: 'constraints: a request outside them is not routed',
     options: (o) => ({ upstream: o.main.url, constraints: { host: 'a.test' } }),
     url: '/x',
