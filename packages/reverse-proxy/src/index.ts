@@ -105,12 +105,19 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
       const prefix = route.options.prefix.slice(contextPrefix.length) || '/'
       const urls = prefix === '/' ? ['/', '/*'] : [prefix, `${prefix}/*`]
       for (const url of urls) {
+        const constraints = host === null ? {} : { constraints: { host: hostConstraint(host) } }
+        // An OPTIONS route the app already has keeps OPTIONS: @fastify/cors registered first owns
+        // `OPTIONS *` (its preflight), which at prefix '/' would otherwise be FST_ERR_DUPLICATED_ROUTE.
+        // Other methods still collide loudly: two owners of GET /x is a configuration error.
+        const method = child.supportedMethods.filter(
+          (m) => m !== 'OPTIONS' || !child.hasRoute({ method: m, url, ...constraints }),
+        )
         child.route({
-          method: child.supportedMethods,
+          method,
           url,
           handler: handlers.get(name)!,
           config: { [ROUTE_CONFIG_KEY]: name },
-          ...(host === null ? {} : { constraints: { host: hostConstraint(host) } }),
+          ...constraints,
         })
       }
     }
