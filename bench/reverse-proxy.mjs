@@ -89,8 +89,9 @@ async function appPlugins(app, name) {
   if (name.includes('+cors+helmet')) {
     const { default: cors } = await import('@fastify/cors')
     const { default: helmet } = await import('@fastify/helmet')
-    // Its preflight route (OPTIONS *) collides with a proxy route at prefix '/' (FST_ERR_DUPLICATED_ROUTE):
-    // the proxy answers OPTIONS itself here, the headers still come from cors's onRequest hook.
+    // Its preflight route (OPTIONS *) collides with @fastify/http-proxy at prefix '/' (FST_ERR_DUPLICATED_ROUTE;
+    // ours leaves OPTIONS to it when cors comes first): both compare without it, the headers still come
+    // from cors's onRequest hook.
     await app.register(cors, { origin: true, preflight: false })
     await app.register(helmet)
   }
@@ -377,7 +378,10 @@ async function pairs() {
  * BENCH_RSS_SECONDS at CONNECTIONS connections (after a 3 s warm-up on the same connections' count),
  * its RSS sampled every 100 ms. The pairs mode's peak RSS is another figure: there a process takes run
  * after run, each closing its 64 connections and opening 64 new ones, and each round leaves Node's
- * per-socket objects in V8's old space until a mark-compact collects them.
+ * per-socket objects in V8's old space until a mark-compact collects them. `ours-1+cors+helmet+compress` is
+ * issue 21's (d): the proxy with the citizenship plugins registered (every request sends an Origin, so cors
+ * answers it; 100 B stays under compress's threshold, its onSend hook still runs). BENCH_RSS_ROLES
+ * (comma-separated) measures only those servers.
  */
 async function rss() {
   const seconds = Number(process.env.BENCH_RSS_SECONDS ?? 90)
@@ -390,7 +394,18 @@ async function rss() {
       `# reverse proxy RSS, GET 100 B, ${CONNECTIONS} connections, one unbroken wrk run of ${seconds} s ` +
         `per server (target < 100 MB); ${pinningNote()}`,
     )
-    for (const name of ['plain', 'http-proxy', 'ours-1', 'ours-1+ac+cache', 'ours-2+health']) {
+    const all = [
+      'plain',
+      'http-proxy',
+      'ours-1',
+      'ours-1+ac+cache',
+      'ours-2+health',
+      'ours-1+cors+helmet+compress',
+    ]
+    const names = process.env.BENCH_RSS_ROLES?.split(',') ?? all
+    for (const name of names) {
+      if (!all.includes(name))
+        throw new Error(`BENCH_RSS_ROLES: unknown server ${name} (one of ${all.join(', ')})`)
       const p = await startRole(name, origins, started)
       const idle = p.rssMB()
       const stop = sampleRssTimeline(p.pid)
@@ -399,12 +414,13 @@ async function rss() {
         url: `${p.url}/`,
         duration: seconds,
         connections: CONNECTIONS,
+        headers: { origin: 'https://front.test' },
         warmup: 3,
         server: p,
       })
       const t = stop()
       console.log(
-        `${name.padEnd(16)} ${Math.round(r.rps)} req/s  RSS idle ${idle.toFixed(0)} MB, peak ${t.peak.toFixed(1)} MB, ` +
+        `${name.padEnd(28)} ${Math.round(r.rps)} req/s  RSS idle ${idle.toFixed(0)} MB, peak ${t.peak.toFixed(1)} MB, ` +
           `at the end ${t.last.toFixed(1)} MB; peak per 10 s: ${t.windows.map((w) => w.toFixed(0)).join(' ')}`,
       )
       await p.stop()
