@@ -401,6 +401,8 @@ async function rss() {
       'ours-1+ac+cache',
       'ours-2+health',
       'ours-1+cors+helmet+compress',
+      'ours-1+cors+helmet',
+      'ours-1+compress',
     ]
     const names = process.env.BENCH_RSS_ROLES?.split(',') ?? all
     for (const name of names) {
