@@ -100,9 +100,35 @@ function chosenUpstream(route: ProxyRoute, chosen: unknown): Upstream | ProxyErr
 }
 
 /**
+ * An upstream failure (our 502, 503, 504) is the route's onError's to answer, as reply-from's, while
+ * nothing of the answer has been sent; without one, or once it has, the default answer. A module
+ * function rather than a closure in `proxyRequest`, which would be allocated for every request.
+ */
+function fail(
+  route: ProxyRoute,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: ProxyError,
+  headers?: Record<string, string>,
+): void {
+  const onError = route.options.onError
+  if (onError === null || reply.sent || reply.raw.headersSent) {
+    sendError(reply, error, headers)
+    return
+  }
+  try {
+    onError(reply, { error })
+  } catch (thrown) {
+    // A throwing handler is an error of the app's: Fastify's error handler answers it.
+    if (!reply.sent && !reply.raw.headersSent) reply.send(thrown)
+    else request.log.error({ err: thrown }, 'onError threw after answering')
+  }
+}
+
+/**
  * Sends one request to a balanced upstream and streams the answer back through core's `relay` (so the
- * cache's response filter sees it, and the route's answer path is taken). An idempotent request without a body that fails
- * before any response arrives is retried on another upstream, within the route's budget; a request with
+ * cache's response filter sees it, and the route's answer path is taken). An idempotent request without a
+ * body that fails before any response arrives is retried on another upstream, within the route's budget; a request with
  * a body is a stream that has been consumed, so it is never sent twice.
  */
 export function proxyRequest(
@@ -161,32 +187,21 @@ export function proxyRequest(
   const tried: Upstream[] = []
   route.budget?.deposit()
 
-  // An upstream failure (our 502, 503, 504) is the route's onError's to answer, as reply-from's, while
-  // nothing of the answer has been sent; without one, or once it has, the default answer.
-  const fail = (error: ProxyError, headers?: Record<string, string>): void => {
-    const onError = hooks.onError
-    if (onError === null || reply.sent || res.headersSent) {
-      sendError(reply, error, headers)
-      return
-    }
-    try {
-      onError(reply, { error })
-    } catch (thrown) {
-      // A throwing handler is an error of the app's: Fastify's error handler answers it.
-      if (!reply.sent && !res.headersSent) reply.send(thrown)
-      else request.log.error({ err: thrown }, 'onError threw after answering')
-    }
-  }
-
   const giveUp = (lastError: ProxyError | null): void => {
     if (lastError === null) {
-      fail(new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`), {
-        'retry-after': String(route.retryAfter()),
-      })
+      fail(
+        route,
+        request,
+        reply,
+        new ServiceUnavailableError(`no healthy upstream for route '${route.options.name}'`),
+        {
+          'retry-after': String(route.retryAfter()),
+        },
+      )
       return
     }
     if (tried.length > 0) ctx.upstream = { url: tried[tried.length - 1]!.url, attempts: tried.length }
-    fail(lastError)
+    fail(route, request, reply, lastError)
   }
 
   const attempt = (lastError: ProxyError | null, resetBy: Upstream | null = null): void => {
@@ -214,7 +229,7 @@ export function proxyRequest(
     if (hooks.getUpstream !== null) {
       const chosen = chosenUpstream(route, hooks.getUpstream(request, upstream.url))
       if (!(chosen instanceof Upstream)) {
-        fail(chosen)
+        fail(route, request, reply, chosen)
         return
       }
       upstream = chosen
