@@ -99,7 +99,13 @@ export class InstanceCollapsingStore implements CacheStore {
           this.collapsed++
           return found
         }
-        if ((await this.#client.exists(lock)) === 0) break
+        if ((await this.#client.exists(lock)) === 0) {
+          // The leader may have written its entry and released the lock between the read above and this
+          // check: read once more before going upstream.
+          const last = await this.inner.get(key)
+          if (last) this.collapsed++
+          return last ?? entry
+        }
       } catch {
         break
       }
