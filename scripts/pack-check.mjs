@@ -126,6 +126,49 @@ try {
       )
   }
   console.log('  ok every docs/… file a README names is in its tarball')
+  const repo = process.argv[2]
+  const license = readFileSync(`${repo}/LICENSE`, 'utf8')
+  const root = JSON.parse(readFileSync(`${repo}/package.json`, 'utf8'))
+  const repoUrl = root.repository.url.replace(/^git\+/, '').replace(/\.git$/, '')
+  for (const name of ['core', 'forward-proxy', 'reverse-proxy', 'cache', 'access-control', 'gateway']) {
+    const dir = `node_modules/@proxykit/${name}`
+    const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'))
+    const id = `@proxykit/${name}`
+    assert.equal(
+      readFileSync(`${dir}/LICENSE`, 'utf8'),
+      license,
+      `${id}'s tarball holds the repository's LICENSE`,
+    )
+    assert.equal(
+      pkg.license,
+      license.split('\n')[0].replace(/ License$/, ''),
+      `${id}: license names LICENSE's`,
+    )
+    assert.equal(pkg.repository?.url, root.repository.url, `${id}: repository.url`)
+    assert.equal(pkg.homepage, `${repoUrl}/tree/main/${pkg.repository.directory}#readme`, `${id}: homepage`)
+    assert.equal(pkg.bugs?.url, `${repoUrl}/issues`, `${id}: bugs`)
+    assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.length > 0, `${id}: keywords`)
+    const source = JSON.parse(readFileSync(`${repo}/${pkg.repository.directory}/package.json`, 'utf8'))
+    assert.equal(source.name, id, `${id}: repository.directory`)
+    assert.match(source.scripts?.prepack ?? '', /^tsc -b && /, `${id}: prepack builds first`)
+    // What a user's install resolves: carets dedupe; exact pins and workspace:/catalog: protocols do not.
+    for (const [dep, range] of Object.entries({ ...pkg.dependencies, ...pkg.optionalDependencies }))
+      assert.match(range, /^\^\d+\.\d+\.\d+$/, `${id} depends on ${dep}@${range}: a caret range`)
+    for (const [dep, range] of Object.entries(pkg.peerDependencies ?? {}))
+      assert.match(range, /^(\^|>=)\d/, `${id} peer ${dep}@${range}: an open range`)
+    // npm renders the README without the repository around it: links must be absolute (or in-page).
+    const readme = readFileSync(`${dir}/README.md`, 'utf8')
+    for (const [, href] of readme.matchAll(/\]\(([^)\s]+)\)/g))
+      assert.match(href, /^(https:\/\/|#)/, `${id}'s README links to ${href}, which does not work on npm`)
+    for (const [, href] of readme.matchAll(/\]\((https:\/\/github\.com\/[^)#\s]+)/g)) {
+      if (!href.startsWith(`${repoUrl}/`)) continue
+      const path = href.slice(repoUrl.length).replace(/^\/(blob|tree)\/main\//, '')
+      assert.ok(existsSync(`${repo}/${path}`), `${id}'s README links to ${href}: no ${path}`)
+    }
+  }
+  console.log(
+    '  ok every tarball: LICENSE, repository/homepage/bugs/keywords, a prepack build, caret ranges, links',
+  )
   const hash = execFileSync('node_modules/.bin/proxykit-gateway', ['hash-password'], {
     input: 'pack-check password\n',
     encoding: 'utf8',
