@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine (the README's second command, and what CI runs):
 # system packages when missing, pnpm and dependencies, a Redis on a loopback port, lint, type-check and
-# build, every test with one closing summary line, then the publishability check.
+# build, the type tests, every test with one closing summary line, then the publishability check and a
+# release dry run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
@@ -25,7 +26,11 @@ echo "› lint (biome check)"
 pnpm exec biome check .
 echo "› type-check"
 pnpm exec tsc -b
+echo "› type tests (tstyche)"
+pnpm exec tstyche
 echo "› tests"
 node scripts/run-tests.mjs "$@"
 echo "› publishability check"
 bash scripts/pack-check.sh
+echo "› release dry run (changeset version, pnpm -r publish --dry-run; nothing is published)"
+bash scripts/release-dry-run.sh
