@@ -11,6 +11,7 @@ import type {
   ClientsConfig,
   ClientTimeouts,
   GatewayConfig,
+  ProxyProtocolConfig,
   RateLimitConfig,
   RouteConfig,
 } from './types.js'
@@ -147,6 +148,13 @@ const BALANCER_ALIASES: Record<string, Balancer> = {
   'least-connections': 'least-in-flight',
 }
 
+function proxyProtocol(
+  raw: { from: string[]; timeout?: string | number } | undefined,
+): ProxyProtocolConfig | null {
+  if (raw === undefined) return null
+  return { from: raw.from, timeoutMs: parseDuration(raw.timeout ?? '5s')! }
+}
+
 function clients(raw: { allow?: string[]; deny: string[] } | undefined): ClientsConfig | null {
   if (raw === undefined) return null
   return { allow: raw.allow ?? null, deny: raw.deny }
@@ -263,6 +271,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
                   },
             clientTimeouts: clientTimeouts(f.clientTimeouts),
             maxConnectionsPerClient: f.maxConnectionsPerClient ?? 256,
+            proxyProtocol: proxyProtocol(f.proxyProtocol),
           },
     reverse:
       doc.reverse === undefined
@@ -275,6 +284,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             routes,
             clientTimeouts: clientTimeouts(doc.reverse.clientTimeouts),
             maxConnectionsPerClient: doc.reverse.maxConnectionsPerClient ?? 256,
+            proxyProtocol: proxyProtocol(doc.reverse.proxyProtocol),
           },
     cache: {
       store,

@@ -81,6 +81,19 @@ const clientLimits = (listener: string): Record<string, Schema> => ({
     default: 256,
     description: `Open connections one client address may hold on the ${listener} listener; further ones are closed at once. 0: no cap. Counted per peer address (behind a load balancer every client shares its address: raise it or use 0).`,
   },
+  proxyProtocol: object(
+    `PROXY protocol (v1 and v2, as HAProxy's \`send-proxy\` / \`send-proxy-v2\` and cloud L4 balancers send it) on the ${listener} listener: the client address it carries is the one rules, rate limits, logs, \`maxConnectionsPerClient\` and X-Forwarded-For use. Connections from \`from\` must start with a header; a header from any other address closes the connection (logged with the reason).`,
+    {
+      from: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', format: 'ip-range' },
+        description: 'Addresses and CIDRs of the balancers that send the header.',
+      },
+      timeout: duration('How long a balancer may take to send its header.', '5s'),
+    },
+    ['from'],
+  ),
 })
 
 const upstream: Schema = {

@@ -71,6 +71,13 @@ export interface ClientTimeouts {
   idleMs: number
 }
 
+/** PROXY protocol (v1 and v2) on a listener: which peers must send it, how long they may take. */
+export interface ProxyProtocolConfig {
+  /** Addresses and CIDRs of the balancers in front. */
+  from: string[]
+  timeoutMs: number
+}
+
 export interface ForwardConfig {
   listen: ListenAddress
   mode: 'anonymous' | 'transparent'
@@ -90,6 +97,7 @@ export interface ForwardConfig {
   clientTimeouts: ClientTimeouts
   /** 0: no cap. */
   maxConnectionsPerClient: number
+  proxyProtocol: ProxyProtocolConfig | null
 }
 
 export interface ReverseConfig {
@@ -102,6 +110,7 @@ export interface ReverseConfig {
   clientTimeouts: ClientTimeouts
   /** 0: no cap. */
   maxConnectionsPerClient: number
+  proxyProtocol: ProxyProtocolConfig | null
 }
 
 export interface CacheConfig {

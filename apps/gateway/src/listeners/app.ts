@@ -9,9 +9,10 @@ import Fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import { CLIENT_CLOSED_STATUS, observeRequests, type RequestEnd } from '../access-log.js'
-import type { ClientTimeouts, ListenAddress } from '../config/types.js'
+import type { ClientTimeouts, ListenAddress, ProxyProtocolConfig } from '../config/types.js'
 import { listenUrl } from '../config/units.js'
 import type { GatewayMetrics, ListenerName } from '../metrics.js'
+import { acceptProxyProtocol } from './proxy-accept.js'
 
 /** One of the gateway's three listeners: its own Fastify instance and the sockets it holds. */
 export interface Listener {
@@ -42,6 +43,8 @@ export interface ListenerAppOptions {
   clientTimeouts?: ClientTimeouts
   /** Open connections per client address; 0: no cap (default 256). */
   maxConnectionsPerClient?: number
+  /** Read a PROXY protocol header first on every connection (null: none). */
+  proxyProtocol?: ProxyProtocolConfig | null
   /** Answer CONNECT with 405 (every listener but the forward proxy's, whose plugin tunnels it). */
   refuseConnect?: boolean
 }
@@ -126,6 +129,7 @@ export function createListener(options: ListenerAppOptions): Listener {
       .code(404)
       .send({ message: `Route ${method}:${request.url} not found`, error: 'Not Found', statusCode: 404 })
   })
+  if (options.proxyProtocol != null) acceptProxyProtocol(app.server, options.proxyProtocol, app.log)
   const sockets = new Set<Socket>()
   const maxPerClient = options.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT
   // Peers trusted as load balancers carry many clients on one address: never capped.

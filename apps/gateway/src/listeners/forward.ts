@@ -14,6 +14,7 @@ export async function forwardListener(config: ForwardConfig, shared: Shared): Pr
     name: 'forward',
     clientTimeouts: config.clientTimeouts,
     maxConnectionsPerClient: config.maxConnectionsPerClient,
+    proxyProtocol: config.proxyProtocol,
     logger: shared.logger,
     metrics: shared.metrics,
     accessLog: shared.config.log.access,

@@ -19,6 +19,7 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     trustProxy: config.trustProxy,
     clientTimeouts: config.clientTimeouts,
     maxConnectionsPerClient: config.maxConnectionsPerClient,
+    proxyProtocol: config.proxyProtocol,
     refuseConnect: true,
     logger: shared.logger,
     metrics: shared.metrics,

@@ -57,6 +57,8 @@ export function planReload(
       restartNeeded.push(
         `${name}.maxConnectionsPerClient: ${a.maxConnectionsPerClient} → ${b.maxConnectionsPerClient}`,
       )
+    if (!isDeepStrictEqual(a.proxyProtocol, b.proxyProtocol))
+      restartNeeded.push(`${name}.proxyProtocol: changed`)
     const usesCache =
       name === 'forward' ? next.forward?.cache === true : next.reverse!.routes.some((r) => r.cache)
     if (
