@@ -599,9 +599,9 @@ export class HttpCache {
 
   /**
    * The member and the head fields of a hit on `entry`. Age and ttl move once a second, so a hot entry's
-   * head is built once a second and reused (Node only reads the array): building it per hit (copying the
-   * stored fields, formatting Age, concatenating Cache-Status) was about 1,500 of a 100 B hit's 72,000
-   * instructions in callgrind counts (`node bench/cache.mjs instructions`).
+   * head is built once a second and reused (Node only reads the array) instead of per hit: copying the
+   * stored fields, formatting Age and concatenating Cache-Status is a visible share of a small hit's cost
+   * (`node bench/cache.mjs instructions`).
    */
   #hitHead(entry: Entry, age: number, ttl: number, why: string | undefined): HitHead {
     const memo = entry[kHit]

@@ -106,8 +106,8 @@ function twoDigitYear(yy: number, now: number): number {
 
 /**
  * An HTTP-date (RFC 9110 §5.6.7) in ms since the epoch, or null: exactly the three forms of its ABNF,
- * IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, what servers send, read field by field: `Date.parse`
- * cost over 2,000 instructions a response in callgrind counts), the obsolete RFC 850 and asctime forms,
+ * IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, what servers send, read field by field: `Date.parse` is
+ * general and slow, `node bench/cache.mjs instructions`), the obsolete RFC 850 and asctime forms,
  * with day, month and time checked. Anything else is not a date: RFC 9111 §5.3 makes an invalid
  * `Expires` "already expired", which `Date.parse` (reading ISO 8601, numeric zones, a lone `0` …) would
  * have turned into any instant at all. `now` places a two-digit RFC 850 year.

@@ -6,8 +6,8 @@ import { connectionMemo } from './connection.js'
 
 /**
  * The connection's remote address, parsed once per connection: a socket's peer does not change, and
- * reading `socket.remoteAddress` goes through a getter chain that cost ~500 instructions per request in
- * callgrind counts (bench/access-control.mjs). IPv4-mapped IPv6 comes back as IPv4, like `parseIp`.
+ * reading `socket.remoteAddress` goes through a getter chain on every call (its cost per request shows in
+ * `node bench/access-control.mjs instructions`). IPv4-mapped IPv6 comes back as IPv4, like `parseIp`.
  */
 export function peerAddress(req: IncomingMessage): ipaddr.IPv4 | ipaddr.IPv6 | null {
   const socket = req.socket

@@ -179,7 +179,7 @@ function checkCandidates(
     if (own !== null && firstReason === null) firstRule = ip === null ? 'forward.allow' : ruleOf(ip, opts)
     const reason = own ?? guardsRefuse(ip!, request)
     if (ip !== null && reason === null) {
-      // Once: an IPv4 address's toString() joins its octets (about 800 instructions).
+      // Once: an IPv4 address's toString() joins its octets, a string built anew on every call.
       const address = ip.toString()
       if (
         isSelf(address, target.port, request) ||

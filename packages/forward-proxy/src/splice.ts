@@ -15,8 +15,8 @@ type DirectSocket = net.Socket & { [kSink]?: DirectSink }
 /**
  * Opens a TCP connection whose reads skip Node's stream machinery: each read lands in core's shared read
  * buffer and is written to the tunnel's client as a copy (core's `directRead`, which says what a stream
- * read costs). Per 100-byte exchange inside a tunnel, the stream reads were about a fifth of the proxy's
- * user-space instructions (callgrind, `node bench/forward-proxy.mjs instructions`). The socket starts
+ * read costs). For small exchanges inside a tunnel, stream reads are a large share of the proxy's own
+ * work (`node bench/forward-proxy.mjs instructions`). The socket starts
  * paused; `splice` resumes it once the client is answered.
  */
 export function connectDirect(address: string, port: number): net.Socket {

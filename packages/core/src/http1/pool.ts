@@ -34,9 +34,9 @@ const KEEP_ALIVE_MARGIN = 1_000
 
 /**
  * Keep-alive HTTP/1.1 connections to one origin (`http://host:port` or `https://…`), with undici's
- * `dispatch(options, handler)` interface. Written for the proxies' hot path: measured against undici's
- * Pool it takes about a quarter fewer instructions per proxied request (docs/architecture.md), because
- * it does only what a relay needs: one exchange per connection at a time, the body handed out as the
+ * `dispatch(options, handler)` interface. Written for the proxies' hot path, where it costs less than
+ * undici's Pool (`node bench/forward-proxy.mjs instructions`, results in bench/RESULTS.md) because it
+ * does only what a relay needs: one exchange per connection at a time, the body handed out as the
  * socket's own buffers, no request object, no promise, no per-request timers.
  */
 export class Http1Pool implements ExchangeOwner, ConnectionOwner {

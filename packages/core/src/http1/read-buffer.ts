@@ -10,9 +10,8 @@ let shared: Buffer | null = null
  * returning, so it is free again for whichever socket reads next. Allocated on first use.
  *
  * A stream read instead allocates 64 KiB with `malloc` per read, shrinks it with `realloc`, wraps it in an
- * ArrayBuffer and a Buffer, pushes it through the Readable and emits `'data'`: about 2,500-3,000 user-space
- * instructions a read under callgrind (`node bench/forward-proxy.mjs instructions`), and churn in the
- * allocator's heap.
+ * ArrayBuffer and a Buffer, pushes it through the Readable and emits `'data'`: several times the work of the
+ * copy done here (`node bench/forward-proxy.mjs instructions`), and churn in the allocator's heap.
  */
 export function sharedReadBuffer(): Buffer {
   shared ??= Buffer.allocUnsafeSlow(READ_SIZE)
