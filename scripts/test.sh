@@ -24,6 +24,8 @@ fi
 
 echo "› lint (biome check)"
 pnpm exec biome check .
+echo "› docs check (no benchmark figures outside bench/RESULTS.md; phase owners match the code)"
+node scripts/docs-check.mjs
 echo "› type-check"
 pnpm exec tsc -b
 echo "› type tests (tstyche)"
