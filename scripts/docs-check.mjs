@@ -26,7 +26,10 @@ const FIGURES = [
   [/\b\d[\d,.]*k? (?:user-space )?instructions\b/, 'an instruction count'],
   [/\b\d+(?:\.\d+)?x (?:@fastify\/)?http-proxy\b/, 'a ratio to http-proxy'],
   // A measured RSS reads like `94.4 MB`, `91-95 MB` or `peak … 90 MB`; a limit or a default (`64 MB`) is fine.
-  [/\b\d+(?:\.\d+|-\d+) MB\b|\b(?:peak|RSS)\b(?! (?:under|below|stays|of at most))[^.;]{0,40}\b\d+ MB\b/, 'a memory figure'],
+  [
+    /\b\d+(?:\.\d+|-\d+) MB\b|\b(?:peak|RSS)\b(?! (?:under|below|stays|of at most))[^.;]{0,40}\b\d+ MB\b/,
+    'a memory figure',
+  ],
 ]
 // UI labels and schema text are not measurements.
 const SKIP = new Set(['apps/gateway/src/ops/dashboard-page.ts'])
