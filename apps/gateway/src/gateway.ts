@@ -1,7 +1,6 @@
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
-import { RedisStore } from '@proxykit/cache/redis'
+import { createRedisClient, type RedisClient, type RedisConnection, RedisStore } from '@proxykit/cache/redis'
 import type { FastifyPluginAsync } from 'fastify'
-import { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
 import type { AdminControls } from './admin/controls.js'
 import { purgeControl } from './admin/purge.js'
@@ -28,7 +27,7 @@ export interface Gateway {
   readonly config: GatewayConfig
   readonly logger: Logger
   readonly metrics: GatewayMetrics
-  readonly redis: Redis | null
+  readonly redis: RedisClient | null
   /** Each listener's Fastify instance, bound address and open sockets (null when disabled). */
   readonly listeners: { forward: Listener | null; reverse: Listener | null; admin: Listener | null }
   /** What the admin API drives (readiness, purge, upstreams), for programmatic use too. */
@@ -39,8 +38,17 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>
 }
 
-function connectRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
+/** How the logs name a Redis connection (no credentials). */
+function redisName(c: RedisConnection): string {
+  const bare = (u: string) => u.replace(/\/\/[^@/]*@/, '//')
+  if (c.cluster !== undefined) return `cluster ${c.cluster.map(bare).join(',')}`
+  if (c.sentinels !== undefined) return `sentinel ${c.name} at ${c.sentinels.map(bare).join(',')}`
+  return bare(c.url)
+}
+
+function connectRedis(connection: RedisConnection, logger: Logger): RedisClient {
+  const url = redisName(connection)
+  const redis = createRedisClient(connection, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableAutoPipelining: true,
@@ -72,7 +80,7 @@ function connectRedis(url: string, logger: Logger): Redis {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { pid: process.pid } })
   const metrics = new GatewayMetrics()
-  const redis = config.redis === null ? null : connectRedis(config.redis.url, logger)
+  const redis = config.redis === null ? null : connectRedis(config.redis.connection, logger)
   const prefix = config.redis?.prefix ?? ''
   if (redis !== null) await redis.connect().catch(() => {})
   const store: CacheStore =

@@ -1,7 +1,7 @@
 import type { CacheOptions } from '@proxykit/cache'
+import type { RedisClient } from '@proxykit/cache/redis'
 import type { OwnAddress } from '@proxykit/forward-proxy'
 import type { FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/types.js'
 import type { GatewayMetrics, ListenerName } from './metrics.js'
@@ -11,7 +11,7 @@ export interface Shared {
   config: GatewayConfig
   logger: Logger
   metrics: GatewayMetrics
-  redis: Redis | null
+  redis: RedisClient | null
   /** Prefix for every Redis key the gateway writes. */
   redisPrefix: string
   /** @proxykit/cache options; every listener's cache uses the same store. */

@@ -55,6 +55,18 @@ export interface CacheStore {
   deleteTag(tag: string): void | number | Promise<void | number>
   close?(): void | Promise<void>
   /**
+   * Optional, for stores shared by several processes: a short exclusive lock per URL, which the cache
+   * takes before it sends a cold miss upstream so that one instance fetches while the others wait for
+   * its entry (collapsing across instances; within one process the cache collapses on its own). Answers a
+   * token when taken, `null` while another holder has it. The lock lapses by itself after `ttlMs`.
+   * All three methods or none; the conformance suite runs them.
+   */
+  acquire?(key: { url: string }, ttlMs: number): Promise<string | null>
+  /** Frees the lock, only when `token` is still the holder's (a lapsed and retaken lock stays). */
+  release?(key: { url: string }, token: string): Promise<void>
+  /** Whether anyone holds the lock for the URL now. */
+  locked?(key: { url: string }): Promise<boolean>
+  /**
    * The largest body the store keeps, when it has such a limit: a response whose `Content-Length` exceeds
    * it is not offered to the store at all (and its Cache-Status does not say `stored`).
    */

@@ -174,4 +174,41 @@ export function storeConformance(
     assert.equal(w.destroyed, true, 'abandoned: the store destroyed its stream')
     assert.equal(await store.get(key), undefined)
   })
+
+  const locking = (
+    title: string,
+    fn: (store: Required<Pick<CacheStore, 'acquire' | 'release' | 'locked'>>) => Promise<void>,
+  ) =>
+    it(`lock: ${title}`, async (store, t) => {
+      if (store.acquire === undefined) return t.skip('the store has no lock (optional)')
+      assert.ok(store.release && store.locked, 'acquire, release and locked come together')
+      await fn(store as Required<CacheStore>)
+    })
+
+  locking('one holder at a time; release frees it for the next', async (store) => {
+    const key = { url: url() }
+    assert.equal(await store.locked(key), false)
+    const token = await store.acquire(key, 10_000)
+    assert.equal(typeof token, 'string')
+    assert.equal(await store.locked(key), true)
+    assert.equal(await store.acquire(key, 10_000), null, 'held')
+    assert.equal((await store.acquire({ url: url() }, 10_000)) !== null, true, 'another URL is free')
+    await store.release(key, token!)
+    assert.equal(await store.locked(key), false)
+    assert.equal(typeof (await store.acquire(key, 10_000)), 'string')
+  })
+
+  locking('release with a stale token leaves the new holder', async (store) => {
+    const key = { url: url() }
+    const first = await store.acquire(key, 200)
+    assert.ok(first)
+    await new Promise((r) => setTimeout(r, 400))
+    assert.equal(await store.locked(key), false, 'lapsed after ttlMs')
+    const second = await store.acquire(key, 10_000)
+    assert.ok(second)
+    await store.release(key, first)
+    assert.equal(await store.locked(key), true)
+    await store.release(key, second)
+    assert.equal(await store.locked(key), false)
+  })
 }

@@ -49,6 +49,15 @@ test('RedisStore keys carry a TTL bound to deleteAt', { skip: redis === null }, 
   assert.ok(tagTtl > 25_000 && tagTtl <= 30_000, String(tagTtl))
 })
 
-test('RedisStore refuses options without client or url', () => {
-  assert.throws(() => new RedisStore({}), /pass either client/)
+test('RedisStore refuses options without one connection, naming the bad one', () => {
+  assert.throws(() => new RedisStore({}), /pass one of client/)
+  assert.throws(
+    () => new RedisStore({ url: 'redis://127.0.0.1:1', cluster: ['redis://127.0.0.1:1'] }),
+    /pass one of client/,
+  )
+  assert.throws(() => new RedisStore({ sentinels: ['redis://127.0.0.1:1'] }), /name: the Sentinel group name/)
+  assert.throws(
+    () => new RedisStore({ cluster: ['http://127.0.0.1:1'] }),
+    /cluster\[0\]: "http:\/\/127\.0\.0\.1:1" is not/,
+  )
 })

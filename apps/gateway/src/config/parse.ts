@@ -243,6 +243,19 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
   const store = cacheDoc.store ?? 'memory'
   if (store === 'redis' && doc.redis === undefined)
     problems.push('redis: is required when cache.store is "redis"')
+  if (typeof doc.redis === 'object' && doc.redis !== null) {
+    const given = ['url', 'cluster', 'sentinels'].filter((k) => doc.redis[k] !== undefined)
+    if (given.length !== 1)
+      problems.push(
+        given.length === 0
+          ? 'redis: needs one of url, cluster or sentinels'
+          : `redis: ${given.join(' and ')} are exclusive; give one`,
+      )
+    if (doc.redis.sentinels !== undefined && doc.redis.name === undefined)
+      problems.push('redis.name: is required with redis.sentinels (the Sentinel group name)')
+    if (doc.redis.name !== undefined && doc.redis.sentinels === undefined)
+      problems.push('redis.name: only means something with redis.sentinels')
+  }
   const f = doc.forward
   const config: GatewayConfig = {
     forward:
@@ -299,9 +312,14 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       doc.redis === undefined
         ? null
         : typeof doc.redis === 'string'
-          ? { url: doc.redis, prefix: 'proxykit:gateway:', rateLimits: 'fail-open' }
+          ? { connection: { url: doc.redis }, prefix: 'proxykit:gateway:', rateLimits: 'fail-open' }
           : {
-              url: doc.redis.url,
+              connection:
+                doc.redis.cluster !== undefined
+                  ? { cluster: doc.redis.cluster }
+                  : doc.redis.sentinels !== undefined
+                    ? { sentinels: doc.redis.sentinels, name: doc.redis.name }
+                    : { url: doc.redis.url },
               prefix: doc.redis.prefix ?? 'proxykit:gateway:',
               rateLimits: doc.redis.rateLimits ?? 'fail-open',
             },

@@ -375,29 +375,44 @@ export const configSchema = {
       ),
       redis: {
         description:
-          'Redis for a shared cache and shared rate-limit counters: a URL (`redis://host:port/db`), or `{ url, prefix, rateLimits }`.',
+          'Redis for a shared cache and shared rate-limit counters: a URL (`redis://host:port/db`), or `{ url | cluster | sentinels, prefix, rateLimits }`: one server, a Redis Cluster or a Sentinel group.',
         if: { type: 'string' },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
         then: { type: 'string', format: 'redis-url' },
-        else: object(
-          'Redis with a key prefix.',
-          {
-            url: { type: 'string', format: 'redis-url', description: 'The server.' },
-            prefix: {
-              type: 'string',
-              minLength: 1,
-              default: 'proxykit:gateway:',
-              description: 'Prefix of every key the gateway writes (cache entries, rate-limit counters).',
-            },
-            rateLimits: {
-              enum: ['fail-open', 'fail-closed'],
-              default: 'fail-open',
-              description:
-                'While Redis is unreachable: `fail-open` lets requests through unlimited, `fail-closed` refuses those that a rate limit covers. The cache is bypassed either way.',
-            },
+        else: object('Redis with a key prefix: exactly one of `url`, `cluster` and `sentinels`.', {
+          url: { type: 'string', format: 'redis-url', description: 'One server.' },
+          cluster: {
+            type: 'array',
+            minItems: 1,
+            items: { type: 'string', format: 'redis-url' },
+            description:
+              'A Redis Cluster: some of its nodes (`redis://host:port`; the others are discovered, and promoted replicas followed). Credentials in the first URL apply to every node.',
           },
-          ['url'],
-        ),
+          sentinels: {
+            type: 'array',
+            minItems: 1,
+            items: { type: 'string', format: 'redis-url' },
+            description:
+              "A Sentinel group: the sentinels (`redis://host:port`), asked for the primary of `name` at every (re)connection. Credentials in the first URL are the sentinels' own.",
+          },
+          name: {
+            type: 'string',
+            minLength: 1,
+            description: 'The Sentinel group name (`sentinel monitor <name> …`); required with `sentinels`.',
+          },
+          prefix: {
+            type: 'string',
+            minLength: 1,
+            default: 'proxykit:gateway:',
+            description: 'Prefix of every key the gateway writes (cache entries, rate-limit counters).',
+          },
+          rateLimits: {
+            enum: ['fail-open', 'fail-closed'],
+            default: 'fail-open',
+            description:
+              'While Redis is unreachable: `fail-open` lets requests through unlimited, `fail-closed` refuses those that a rate limit covers. The cache is bypassed either way.',
+          },
+        }),
       },
       admin: object('The admin listener: health, readiness, metrics, purge and upstream management.', {
         listen: listen('Where it listens; keep it on loopback or a private network.', '127.0.0.1:9901'),

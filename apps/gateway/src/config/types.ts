@@ -1,3 +1,4 @@
+import type { RedisConnection } from '@proxykit/cache/redis'
 import type { ListenAddress } from './units.js'
 
 // The resolved configuration: the file after validation, defaults filled in, durations in milliseconds,
@@ -130,7 +131,12 @@ export interface GatewayConfig {
   forward: ForwardConfig | null
   reverse: ReverseConfig | null
   cache: CacheConfig
-  redis: { url: string; prefix: string; rateLimits: 'fail-open' | 'fail-closed' } | null
+  redis: {
+    /** Where Redis is: one server, a cluster or a Sentinel group (as @proxykit/cache/redis takes it). */
+    connection: RedisConnection
+    prefix: string
+    rateLimits: 'fail-open' | 'fail-closed'
+  } | null
   /** Worker processes (`"auto"` resolved to the number of cores); 1 runs everything in one process. */
   workers: number
   admin: AdminConfig | null

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CachedResponse, CacheEntry, CacheKey, CacheStore } from '@proxykit/cache'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@proxykit/cache/redis'
 
 // Collapsed misses across gateway instances. @proxykit/cache collapses concurrent misses for one URL
 // inside a process; with several processes (workers, machines) sharing a Redis store, each would still
@@ -48,7 +48,7 @@ export interface CollapseOptions {
 
 export class InstanceCollapsingStore implements CacheStore {
   readonly inner: CacheStore
-  readonly #client: Redis
+  readonly #client: RedisClient
   readonly #prefix: string
   readonly #lockMs: number
   readonly #pollMs: number
@@ -57,7 +57,7 @@ export class InstanceCollapsingStore implements CacheStore {
   /** Misses that waited for another instance and were then served from the store. */
   collapsed = 0
 
-  constructor(inner: CacheStore, client: Redis, options: CollapseOptions) {
+  constructor(inner: CacheStore, client: RedisClient, options: CollapseOptions) {
     this.inner = inner
     this.#client = client
     this.#prefix = options.prefix

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import {
   type CachedResponse,
   type CacheEntry,
@@ -9,43 +9,131 @@ import {
   varyMatches,
 } from '../store.js'
 
+/**
+ * Where Redis is: one server (`url`), a Redis Cluster (`cluster`: some of its nodes' URLs, the others are
+ * discovered) or a Sentinel group (`sentinels`: the sentinels' URLs, and the monitored group's `name`).
+ * Credentials and TLS come from the URLs (`rediss:`); a cluster's node URLs carry the nodes' credentials,
+ * the sentinels' URLs the sentinels' own.
+ */
+export type RedisConnection =
+  | { url: string; cluster?: undefined; sentinels?: undefined }
+  | { cluster: string[]; url?: undefined; sentinels?: undefined }
+  | { sentinels: string[]; name: string; url?: undefined; cluster?: undefined }
+
+/** An ioredis client of either kind: both run every command the stores use. */
+export type RedisClient = Redis | Cluster
+
+function endpoint(raw: string, option: string): { host: string; port: number; options: RedisOptions } {
+  let u: URL
+  try {
+    u = new URL(raw)
+  } catch {
+    throw new TypeError(`${option}: ${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new TypeError(`${option}: ${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
+  const options: RedisOptions = {}
+  if (u.username !== '') options.username = decodeURIComponent(u.username)
+  if (u.password !== '') options.password = decodeURIComponent(u.password)
+  if (u.protocol === 'rediss:') options.tls = { servername: u.hostname }
+  const db = u.pathname.replace(/^\//, '')
+  if (db !== '') options.db = Number(db)
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), options }
+}
+
+/**
+ * Makes an ioredis client for `connection` with `options` (the per-connection settings: timeouts, retry
+ * strategy, offline queue). A cluster client follows slot moves and promoted replicas by itself; a
+ * Sentinel client asks the sentinels for the primary on every reconnect.
+ */
+export function createRedisClient(connection: RedisConnection, options: RedisOptions = {}): RedisClient {
+  if (connection.cluster !== undefined) {
+    if (!Array.isArray(connection.cluster) || connection.cluster.length === 0)
+      throw new TypeError('cluster: must list at least one node URL')
+    const nodes = connection.cluster.map((u, i) => endpoint(u, `cluster[${i}]`))
+    const { enableOfflineQueue, lazyConnect, enableAutoPipelining, ...redisOptions } = options
+    return new Cluster(
+      nodes.map(({ host, port }) => ({ host, port })),
+      {
+        redisOptions: { ...redisOptions, ...nodes[0]!.options, db: undefined },
+        ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+        ...(lazyConnect === undefined ? {} : { lazyConnect }),
+        ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+        clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+      },
+    )
+  }
+  if (connection.sentinels !== undefined) {
+    if (!Array.isArray(connection.sentinels) || connection.sentinels.length === 0)
+      throw new TypeError('sentinels: must list at least one sentinel URL')
+    if (typeof connection.name !== 'string' || connection.name === '')
+      throw new TypeError('name: the Sentinel group name is required with sentinels')
+    const sentinels = connection.sentinels.map((u, i) => endpoint(u, `sentinels[${i}]`))
+    const first = sentinels[0]!.options
+    return new Redis({
+      ...options,
+      sentinels: sentinels.map(({ host, port }) => ({ host, port })),
+      name: connection.name,
+      ...(first.username === undefined ? {} : { sentinelUsername: first.username }),
+      ...(first.password === undefined ? {} : { sentinelPassword: first.password }),
+      ...(first.tls === undefined ? {} : { sentinelTLS: first.tls, enableTLSForSentinelMode: true }),
+    })
+  }
+  if (typeof connection.url !== 'string') throw new TypeError('pass url, cluster or sentinels')
+  endpoint(connection.url, 'url')
+  return new Redis(connection.url, options)
+}
+
 export interface RedisStoreOptions {
   /** An ioredis client you own (the store never closes it, and uses it only while it is connected). */
-  client?: Redis
+  client?: RedisClient
   /** Or a URL: the store makes its own client (failing fast while Redis is down) and closes it. */
   url?: string
+  /** Or a Redis Cluster: some of its nodes' URLs (the store makes its own cluster client). */
+  cluster?: string[]
+  /** Or a Sentinel group: the sentinels' URLs, with `name`. */
+  sentinels?: string[]
+  /** The Sentinel group's name (with `sentinels`). */
+  name?: string
   /** Prefix for every key, so several caches (or tests) can share one Redis. Default `proxykit:cache:`. */
   prefix?: string
   /** Largest single entry in bytes (default 8 MiB); bigger bodies are abandoned while they stream. */
   maxEntrySize?: number
 }
 
-// One hash per URL: `m:<variant>` holds the JSON head, `b:<variant>` the body bytes. The hash lives as long
-// as its longest-lived variant (PTTL only ever grows); expired variants are skipped and removed on read.
-// Tags are sets of URLs. Writes run as one script so a reader never sees a head without its body.
+// Key layout, one key per operation so that it works unchanged on a Redis Cluster (no multi-key command or
+// script, hence no cross-slot one, and no KEYS):
+// - `<prefix>u:<url>`: one hash per URL; `m:<variant>` holds the JSON head, `b:<variant>` the body bytes.
+//   The hash lives as long as its longest-lived variant (PTTL only ever grows); expired variants are
+//   skipped and removed on read. A write is one script on this key, so a reader never sees a head without
+//   its body.
+// - `<prefix>t:<tag>`: a set of URLs (an index, not the truth): a write adds its URL to its tags' sets
+//   first, then writes the entry, so a tag purge that runs in between deletes that URL's older entry and
+//   the write lands after it, as if it came after the purge. A purge removes only the members it read.
+// - `<prefix>l:<url>`: the collapsing lock (`acquire`/`release`).
 const WRITE = `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 local ttl = tonumber(ARGV[5])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-for i = 2, #KEYS do
-  redis.call('SADD', KEYS[i], ARGV[6])
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
-end
 return 1`
 
-// Deletes the keys given and answers how many entries (variants: `m:` fields of the URL hashes) went, in
-// one step so that the count is what was deleted. Tag sets among the keys are deleted, not counted.
+const TAG = `
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`
+
+// Deletes one URL's hash and answers how many entries (variants: `m:` fields) went, in one step so that
+// the count is what was deleted.
 const DELETE = `
 local n = 0
-for i = 1, #KEYS do
-  if redis.call('TYPE', KEYS[i]).ok == 'hash' then
-    for _, field in ipairs(redis.call('HKEYS', KEYS[i])) do
-      if string.sub(field, 1, 2) == 'm:' then n = n + 1 end
-    end
-  end
-  redis.call('DEL', KEYS[i])
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, 2) == 'm:' then n = n + 1 end
 end
+redis.call('DEL', KEYS[1])
 return n`
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 
 function variantId(vary: CachedResponse['vary']): string {
   if (vary === null) return '-'
@@ -57,14 +145,17 @@ function variantId(vary: CachedResponse['vary']): string {
 
 /** A store shared by several gateway instances: binary-safe bodies, entries expire with their TTL. */
 export class RedisStore implements CacheStore {
-  readonly client: Redis
+  readonly client: RedisClient
   readonly prefix: string
   readonly maxEntrySize: number
   #owned: boolean
 
   constructor(options: RedisStoreOptions) {
-    if (options.client === undefined && typeof options.url !== 'string')
-      throw new TypeError('RedisStore: pass either client (an ioredis instance) or url')
+    const given = [options.client, options.url, options.cluster, options.sentinels].filter(
+      (x) => x !== undefined,
+    )
+    if (given.length !== 1)
+      throw new TypeError('RedisStore: pass one of client (an ioredis instance), url, cluster or sentinels')
     this.prefix = options.prefix ?? 'proxykit:cache:'
     this.maxEntrySize = options.maxEntrySize ?? 8 * 1024 * 1024
     if (!(Number.isInteger(this.maxEntrySize) && this.maxEntrySize > 0))
@@ -80,7 +171,11 @@ export class RedisStore implements CacheStore {
         commandTimeout: 2000,
         retryStrategy: (times) => Math.min(times * 200, 2000),
       }
-      this.client = new Redis(options.url!, redisOptions)
+      try {
+        this.client = createRedisClient(options as RedisConnection, redisOptions)
+      } catch (err) {
+        throw new TypeError(`RedisStore: ${(err as Error).message}`)
+      }
       // Connection errors surface as failed commands, which the cache logs; keep them off 'error'.
       this.client.on('error', () => {})
     }
@@ -104,6 +199,14 @@ export class RedisStore implements CacheStore {
 
   #urlKey(url: string): string {
     return `${this.prefix}u:${url}`
+  }
+
+  #tagKey(tag: string): string {
+    return `${this.prefix}t:${tag}`
+  }
+
+  #lockKey(url: string): string {
+    return `${this.prefix}l:${url}`
   }
 
   /**
@@ -169,19 +272,20 @@ export class RedisStore implements CacheStore {
         const ttl = Math.max(1, Math.ceil(value.deleteAt - Date.now()))
         const vid = variantId(value.vary)
         const head = JSON.stringify({ ...value, size })
-        const tagKeys = value.tags.map((t) => `${this.prefix}t:${t}`)
-        this.client
-          .eval(
-            WRITE,
-            1 + tagKeys.length,
-            this.#urlKey(key.url),
-            ...tagKeys,
-            `m:${vid}`,
-            head,
-            `b:${vid}`,
-            Buffer.concat(chunks, size),
-            String(ttl),
-            key.url,
+        const body = Buffer.concat(chunks, size)
+        chunks.length = 0
+        Promise.all(value.tags.map((t) => this.client.eval(TAG, 1, this.#tagKey(t), key.url, String(ttl))))
+          .then(() =>
+            this.client.eval(
+              WRITE,
+              1,
+              this.#urlKey(key.url),
+              `m:${vid}`,
+              head,
+              `b:${vid}`,
+              body,
+              String(ttl),
+            ),
           )
           .then(
             () => cb(),
@@ -197,10 +301,33 @@ export class RedisStore implements CacheStore {
   }
 
   async deleteTag(tag: string): Promise<number> {
-    const tagKey = `${this.prefix}t:${tag}`
+    const tagKey = this.#tagKey(tag)
     const urls = await this.client.smembers(tagKey)
-    const keys = urls.map((u) => this.#urlKey(u))
-    return Number(await this.client.eval(DELETE, 1 + keys.length, tagKey, ...keys))
+    if (urls.length === 0) return 0
+    const counts = await Promise.all(urls.map((u) => this.client.eval(DELETE, 1, this.#urlKey(u))))
+    // Only the members read: a URL tagged meanwhile keeps its membership for the next purge.
+    await this.client.srem(tagKey, ...urls)
+    return counts.reduce<number>((n, c) => n + Number(c), 0)
+  }
+
+  async acquire(key: { url: string }, ttlMs: number): Promise<string | null> {
+    const token = randomBytes(12).toString('base64url')
+    const taken = await this.client.set(
+      this.#lockKey(key.url),
+      token,
+      'PX',
+      Math.max(1, Math.ceil(ttlMs)),
+      'NX',
+    )
+    return taken === 'OK' ? token : null
+  }
+
+  async release(key: { url: string }, token: string): Promise<void> {
+    await this.client.eval(RELEASE, 1, this.#lockKey(key.url), token)
+  }
+
+  async locked(key: { url: string }): Promise<boolean> {
+    return (await this.client.exists(this.#lockKey(key.url))) === 1
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,15 @@ export {
   type TcpOrigin,
 } from './origins.js'
 export { parseRawResponse, type RawResponse, rawRequest } from './raw-client.js'
-export { type RedisServer, redisForTests, startRedisServer } from './redis.js'
+export {
+  type RedisCluster,
+  type RedisNode,
+  type RedisSentinelGroup,
+  type RedisServer,
+  redisForTests,
+  startRedisCluster,
+  startRedisSentinel,
+  startRedisServer,
+} from './redis.js'
 export { selfSignedCertificate } from './tls.js'
 export { startUnacceptingPort, type UnacceptingPort } from './unaccepting.js'
