@@ -11,7 +11,6 @@ import { type Listener, listen } from './listeners/app.js'
 import { forwardListener } from './listeners/forward.js'
 import { reverseListener } from './listeners/reverse.js'
 import { GatewayMetrics } from './metrics.js'
-import { InstanceCollapsingStore } from './ops/shared-state.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
 
@@ -83,18 +82,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const redis = config.redis === null ? null : connectRedis(config.redis.connection, logger)
   const prefix = config.redis?.prefix ?? ''
   if (redis !== null) await redis.connect().catch(() => {})
+  // Misses for one URL are collapsed across instances too: the cache takes the Redis store's lock.
   const store: CacheStore =
     config.cache.store === 'redis' && redis !== null
-      ? // Misses for one URL are collapsed across instances too (ops/shared-state.ts: a short Redis lock).
-        new InstanceCollapsingStore(
-          new RedisStore({
-            client: redis,
-            prefix: `${prefix}cache:`,
-            maxEntrySize: config.cache.maxEntrySize,
-          }),
-          redis,
-          { prefix: `${prefix}lock:` },
-        )
+      ? new RedisStore({ client: redis, prefix: `${prefix}cache:`, maxEntrySize: config.cache.maxEntrySize })
       : new MemoryStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize })
   const shared: Shared = {
     config,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type IncomingHttpHeaders, IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   answersThroughFastify,
   FORWARD_PATH,
@@ -104,6 +105,8 @@ const kFlat = Symbol('flatHeaders')
 const noop = () => {}
 /** How long a not-storable answer stops collapsing for its URL, and how many such URLs are remembered. */
 const PASS_MS = 120_000
+/** How often an instance waiting for another one's fetch (a held store lock) looks for its entry. */
+const LOCK_POLL_MS = 20
 const PASS_MARKS = 10_000
 
 /** A hit's head for one (age, ttl, why): see `#hitHead`. */
@@ -396,8 +399,71 @@ export class HttpCache {
       this.#wait(request, reply, route, key, st, flight, done)
       return
     }
+    if (method === 'GET' && collapse && st.mayStore && this.store.acquire !== undefined) {
+      this.#leadAcross(request, reply, key, st, done)
+      return
+    }
     this.#lead(request, reply, st, method === 'GET' && collapse)
     done()
+  }
+
+  /**
+   * A cold miss on a store shared with other instances (one that offers `acquire`): this process's
+   * flight is opened at once (its own concurrent misses wait on it as usual), then the store's lock for
+   * the URL decides across instances. The holder goes upstream and releases the lock when its flight
+   * ends (stored, not storable or failed); an instance that finds the lock held polls the store until
+   * the entry appears (a hit, `collapsed`), the lock goes, or `collapseTimeout` passes, and then goes
+   * upstream itself. A store error means no collapsing, an ordinary miss.
+   */
+  #leadAcross(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: CacheKey,
+    st: CacheRequestState,
+    done: () => void,
+  ): void {
+    const store = this.store as Required<Pick<CacheStore, 'acquire' | 'release' | 'locked' | 'get'>>
+    const flight = this.#openFlight(reply, st)
+    const goUpstream = () => {
+      this.#lead(request, reply, st, false)
+      done()
+    }
+    store.acquire(key, this.#o.collapseTimeout).then((token) => {
+      if (token !== null) {
+        flight.promise.then(() => store.release(key, token)).catch(noop)
+        goUpstream()
+        return
+      }
+      this.#awaitOther(request, key).then((entry) => {
+        if (entry === null) {
+          goUpstream()
+          return
+        }
+        this.metrics.collapsed++
+        flight.resolve(true)
+        this.#serve(request, reply, request.headers, entry, Date.now(), 'collapsed')
+      }, goUpstream)
+    }, goUpstream)
+  }
+
+  /** The entry another instance is fetching, once stored and usable here; null to go upstream. */
+  async #awaitOther(request: FastifyRequest, key: CacheKey): Promise<CacheEntry | null> {
+    const store = this.store as Required<Pick<CacheStore, 'locked' | 'get'>>
+    const usable = (entry: CacheEntry | null | undefined): CacheEntry | null => {
+      if (!entry) return null
+      const { cc, pragmaNoCache } = requestDirectives(key.headers)
+      const verdict = evaluate(entry.policy, cc, pragmaNoCache, Date.now())
+      return verdict === 'fresh' || verdict === 'stale-ok' ? entry : null
+    }
+    const deadline = Date.now() + this.#o.collapseTimeout
+    while (Date.now() < deadline && !request.raw.destroyed) {
+      await sleep(LOCK_POLL_MS)
+      const found = usable(await store.get(key))
+      if (found !== null) return found
+      // The holder may write and release between the read above and this check: read once more.
+      if (!(await store.locked(key))) return usable(await store.get(key))
+    }
+    return null
   }
 
   /**
@@ -432,32 +498,35 @@ export class HttpCache {
       if (entry.policy.etag !== null) headers['if-none-match'] = entry.policy.etag
       if (entry.policy.lastModified !== null) headers['if-modified-since'] = entry.policy.lastModified
     }
-    if (canLead && this.#o.collapse && st.mayStore && !this.#flights.has(st.url)) {
-      let resolve!: (stored: boolean) => void
-      const promise = new Promise<boolean>((r) => {
-        resolve = r
-      })
-      const flight: Flight = {
-        promise,
-        resolve: (stored) => {
-          clearTimeout(timer)
-          if (this.#flights.get(st.url) === flight) this.#flights.delete(st.url)
-          resolve(stored)
-        },
-      }
-      const timer = setTimeout(() => flight.resolve(false), this.#o.collapseTimeout)
-      timer.unref()
-      this.#flights.set(st.url, flight)
-      st.flight = flight
-      // A leader whose response never reaches the cache (the request failed, the client left) must not
-      // keep its waiters until the timeout. A listener on this response only, rather than an onResponse
-      // hook on every route: that hook alone made Fastify time and watch every response it served.
-      // (A response's 'close' comes when it ends, and when its connection goes first.)
-      reply.raw.once('close', () => {
-        if (!st.handled) flight.resolve(false)
-      })
-    }
+    if (canLead && this.#o.collapse && st.mayStore && !this.#flights.has(st.url)) this.#openFlight(reply, st)
     this.#forward(request, st, undefined)
+  }
+
+  #openFlight(reply: FastifyReply, st: CacheRequestState): Flight {
+    let resolve!: (stored: boolean) => void
+    const promise = new Promise<boolean>((r) => {
+      resolve = r
+    })
+    const flight: Flight = {
+      promise,
+      resolve: (stored) => {
+        clearTimeout(timer)
+        if (this.#flights.get(st.url) === flight) this.#flights.delete(st.url)
+        resolve(stored)
+      },
+    }
+    const timer = setTimeout(() => flight.resolve(false), this.#o.collapseTimeout)
+    timer.unref()
+    this.#flights.set(st.url, flight)
+    st.flight = flight
+    // A leader whose response never reaches the cache (the request failed, the client left) must not
+    // keep its waiters until the timeout. A listener on this response only, rather than an onResponse
+    // hook on every route: that hook alone made Fastify time and watch every response it served.
+    // (A response's 'close' comes when it ends, and when its connection goes first.)
+    reply.raw.once('close', () => {
+      if (!st.handled) flight.resolve(false)
+    })
+    return flight
   }
 
   #wait(

@@ -7,7 +7,6 @@ import { opsRoutes, type ReloadResult } from './admin-routes.js'
 import { denialHook } from './denials.js'
 import { type DenialEvent, LiveStats } from './live-stats.js'
 import { Reloader } from './reload.js'
-import { InstanceCollapsingStore, trackResponses } from './shared-state.js'
 
 export interface OperatedGateway {
   gateway: Gateway
@@ -80,10 +79,6 @@ export async function startOperated(
   } catch (err) {
     live.close()
     throw err
-  }
-  if (gateway.shared.cacheOptions().store instanceof InstanceCollapsingStore) {
-    for (const l of [gateway.listeners.forward, gateway.listeners.reverse])
-      if (l !== null) trackResponses(l.app.server)
   }
   const adapt = options.adapt ?? ((c: GatewayConfig) => c)
   reloader = new Reloader(gateway, async () => {

@@ -2,7 +2,6 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { Listener } from '../listeners/app.js'
-import { kKeepOnFront } from './shared-state.js'
 
 // Hot reload without dropping a connection: the listening socket never changes hands. The first
 // generation's Fastify instance owns the bound server (the "front"); a reload builds a new Fastify
@@ -63,13 +62,8 @@ export class Front {
     const own = new Map<string, AnyListener[]>()
     for (const ev of EVENTS) {
       const all = this.server.listeners(ev) as AnyListener[]
-      // Listeners of the operations layer itself (response tracking) stay on the front, first.
-      const keep = (l: AnyListener) => (l as unknown as Record<symbol, unknown>)[kKeepOnFront] === true
-      own.set(
-        ev,
-        all.filter((l) => !keep(l)),
-      )
-      for (const l of all) if (!keep(l)) this.server.removeListener(ev, l)
+      own.set(ev, all)
+      for (const l of all) this.server.removeListener(ev, l)
     }
     const server = this.server
     const gen0Emitter = {
