@@ -29,6 +29,8 @@ declare module 'fastify' {
     gatewayRemote: string
     /** Set once the request's access line is written (exactly one per request). */
     gatewayLogged: boolean
+    /** HTTP/2: body bytes written on the request's stream (its socket is the whole session's). */
+    gatewayH2Bytes: number
     /** Set by the listener when the request ends by a client error (a timeout answered 408). */
     gatewayEnd: { status: number; end: RequestEnd } | null
   }
@@ -48,6 +50,33 @@ export function clientTarget(request: FastifyRequest): string {
   return raw[kOriginalTarget] ?? raw.url ?? ''
 }
 
+type Write = (chunk: unknown, encoding?: unknown, cb?: unknown) => boolean
+
+/**
+ * On HTTP/2 the request's socket is the session's, shared by every stream in it: the bytes of one response
+ * are counted as they are written to its own response instead (HTTP/2 requests only; HTTP/1.1 keeps the
+ * socket's counter, which costs nothing per chunk).
+ */
+function countH2Bytes(request: FastifyRequest, reply: FastifyReply): void {
+  const res = reply.raw as unknown as { write: Write; end: (...args: unknown[]) => unknown }
+  const size = (chunk: unknown, encoding: unknown) =>
+    typeof chunk === 'string'
+      ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+      : chunk instanceof Uint8Array
+        ? chunk.byteLength
+        : 0
+  const write = res.write
+  const end = res.end
+  res.write = function (this: unknown, chunk, encoding, cb) {
+    request.gatewayH2Bytes += size(chunk, encoding)
+    return write.call(this, chunk, encoding, cb)
+  }
+  res.end = function (this: unknown, ...args: unknown[]) {
+    if (typeof args[0] !== 'function') request.gatewayH2Bytes += size(args[0], args[1])
+    return end.apply(this, args)
+  }
+}
+
 /**
  * One access-log line and the request metrics per request, from an `onResponse` hook (Fastify runs it on
  * the raw response's 'finish' or 'error', so it also covers replies the proxies answered on `reply.raw`).
@@ -58,6 +87,7 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
   app.decorateRequest('gatewayRemote', '')
   app.decorateRequest('gatewayLogged', false)
   app.decorateRequest('gatewayEnd', null)
+  app.decorateRequest('gatewayH2Bytes', 0)
   // CONNECT requests whose socket is still open: a tunnel once the proxy has chosen its upstream.
   const connects = new Set<FastifyRequest>()
   if (listener === 'forward') {
@@ -69,7 +99,8 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
   }
   app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket
-    request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
+    if (request.raw.httpVersionMajor === 2) countH2Bytes(request, reply)
+    else request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
     request.gatewayRemote = request.ip
     if (request.raw.method === 'CONNECT' && socket) {
       connects.add(request)
@@ -110,6 +141,8 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
     const ms = reply.elapsedTime
     const seconds = ms / 1000
     metrics.requests.inc({ listener, route, status })
+    const protocol = request.raw.httpVersionMajor === 2 ? 'HTTP/2' : `HTTP/${request.raw.httpVersion}`
+    metrics.protocols.inc({ listener, protocol })
     metrics.duration.observe({ listener, route }, seconds)
     const ctx = request.proxy
     const access = ctx?.access ?? null
@@ -127,9 +160,15 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
         {
           method: request.raw.method,
           target: clientTarget(request),
+          protocol,
           route,
           status,
-          bytes: socket === null ? 0 : socket.bytesWritten - request.gatewayBytesAtStart,
+          bytes:
+            protocol === 'HTTP/2'
+              ? request.gatewayH2Bytes
+              : socket === null
+                ? 0
+                : socket.bytesWritten - request.gatewayBytesAtStart,
           ms: Math.round(ms * 100) / 100,
           remote: request.gatewayRemote,
           end,

@@ -53,6 +53,14 @@ Every config key: ${docPath('gateway-config.md')}
 Running it (dashboard, reload, workers, systemd): ${docPath('operations.md')}
 `
 
+function maskPassword(raw: string): string {
+  if (!URL.canParse(raw)) return raw
+  const url = new URL(raw)
+  if (url.password === '') return raw
+  url.password = 'SET'
+  return url.toString().replace(':SET@', ':<set>@')
+}
+
 /** The resolved config as --check prints it, every secret (token, passwords, their hashes) masked. */
 function printable(config: GatewayConfig): string {
   const copy = structuredClone(config)
@@ -60,6 +68,15 @@ function printable(config: GatewayConfig): string {
   if (copy.forward?.parent?.password) copy.forward.parent.password = '<set>'
   const users = copy.forward?.auth?.users
   if (users) for (const name of Object.keys(users)) users[name] = '<set>'
+  // Redis URLs may carry a password (often from ${REDIS_PASSWORD} or a file).
+  const conn = copy.redis?.connection as
+    | { url?: string; cluster?: string[]; sentinels?: string[] }
+    | undefined
+  if (conn !== undefined) {
+    if (conn.url !== undefined) conn.url = maskPassword(conn.url)
+    if (conn.cluster !== undefined) conn.cluster = conn.cluster.map(maskPassword)
+    if (conn.sentinels !== undefined) conn.sentinels = conn.sentinels.map(maskPassword)
+  }
   return JSON.stringify(copy, null, 2)
 }
 
@@ -95,6 +112,10 @@ async function main(argv: string[]): Promise<number> {
       config = demoConfig(demo.upstreams)
     } else {
       config = await loadConfigFile(args.config)
+      // Certificates are files too: --check reads them as the start would (readable, PEM, matching key).
+      const { loadCertSet } = await import('./tls/certs.js')
+      if (config.reverse?.tls) loadCertSet(config.reverse.tls, 'reverse.tls', args.config)
+      if (config.forward?.tls) loadCertSet(config.forward.tls, 'forward.tls', args.config)
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err

@@ -1,3 +1,4 @@
+import type { Server as TlsServer } from 'node:tls'
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
 import { createRedisClient, type RedisClient, type RedisConnection, RedisStore } from '@proxykit/cache/redis'
 import type { FastifyPluginAsync } from 'fastify'
@@ -13,6 +14,8 @@ import { reverseListener } from './listeners/reverse.js'
 import { GatewayMetrics } from './metrics.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
+import { CertStore } from './tls/certs.js'
+import { redirectListener } from './tls/redirect.js'
 
 export interface GatewayOptions {
   /** The logger for access lines and events (default: pino on stdout at `config.log.level`). */
@@ -28,7 +31,13 @@ export interface Gateway {
   readonly metrics: GatewayMetrics
   readonly redis: RedisClient | null
   /** Each listener's Fastify instance, bound address and open sockets (null when disabled). */
-  readonly listeners: { forward: Listener | null; reverse: Listener | null; admin: Listener | null }
+  readonly listeners: {
+    forward: Listener | null
+    reverse: Listener | null
+    admin: Listener | null
+    /** The plain listener answering 301 to https (`reverse.redirectHttp`). */
+    redirect: Listener | null
+  }
   /** What the admin API drives (readiness, purge, upstreams), for programmatic use too. */
   readonly controls: AdminControls
   /** What the listeners were built from (the operations layer rebuilds listeners from it on reload). */
@@ -78,6 +87,11 @@ function connectRedis(connection: RedisConnection, logger: Logger): RedisClient 
  */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { pid: process.pid } })
+  // Certificates first: a missing file or a key that does not match stops the start before anything binds.
+  const tls = {
+    forward: config.forward?.tls == null ? null : new CertStore(config.forward.tls, 'forward.tls', logger),
+    reverse: config.reverse?.tls == null ? null : new CertStore(config.reverse.tls, 'reverse.tls', logger),
+  }
   const metrics = new GatewayMetrics()
   const redis = config.redis === null ? null : connectRedis(config.redis.connection, logger)
   const prefix = config.redis?.prefix ?? ''
@@ -96,6 +110,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     cacheOptions: () => ({ store }),
     ownAddresses: [],
     caches: [],
+    tls,
+    acme: { http01: null },
   }
   metrics.sources.caches = () =>
     shared.caches.map((c) => ({ listener: c.listener, ...c.app.proxyCache.metrics() }))
@@ -103,7 +119,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     metrics.sources.cacheBytes = () => store.size
     metrics.sources.cacheEntries = () => store.count
   }
-  const listeners: Gateway['listeners'] = { forward: null, reverse: null, admin: null }
+  const listeners: Gateway['listeners'] = { forward: null, reverse: null, admin: null, redirect: null }
   let closing = false
   const controls: AdminControls = {
     async readiness() {
@@ -134,7 +150,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const close = async (graceMs = config.shutdown.graceMs) => {
     if (closing) return
     closing = true
-    const data = [listeners.forward, listeners.reverse].filter((l): l is Listener => l !== null)
+    for (const store of [tls.forward, tls.reverse]) store?.close()
+    const data = [listeners.forward, listeners.reverse, listeners.redirect].filter(
+      (l): l is Listener => l !== null,
+    )
     await closeListeners(data, graceMs, logger)
     if (listeners.admin !== null) await closeListeners([listeners.admin], Math.min(graceMs, 1000), logger)
     if (redis !== null) await redis.quit().catch(() => redis.disconnect())
@@ -146,12 +165,21 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       started.push(listeners.forward)
       await listen(listeners.forward, config.forward.listen)
       ownAddress(listeners.forward)
+      tls.forward?.attach(listeners.forward.app.server as unknown as TlsServer)
     }
     if (config.reverse !== null) {
       listeners.reverse = await reverseListener(config.reverse, shared)
       started.push(listeners.reverse)
       await listen(listeners.reverse, config.reverse.listen)
       ownAddress(listeners.reverse)
+      tls.reverse?.attach(listeners.reverse.app.server as unknown as TlsServer)
+      if (config.reverse.redirectHttp !== null) {
+        const reverse = listeners.reverse
+        listeners.redirect = redirectListener(config.reverse, shared, () => reverse.address.port)
+        started.push(listeners.redirect)
+        await listen(listeners.redirect, config.reverse.redirectHttp)
+        ownAddress(listeners.redirect)
+      }
     }
     if (listeners.reverse !== null) {
       const api = listeners.reverse.app.reverseProxy
@@ -164,8 +192,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await listen(listeners.admin, config.admin.listen)
       ownAddress(listeners.admin)
     }
+    for (const store of [tls.forward, tls.reverse]) store?.watch()
   } catch (err) {
     closing = true
+    for (const store of [tls.forward, tls.reverse]) store?.close()
     await Promise.allSettled(started.map((l) => l.app.close()))
     if (redis !== null) redis.disconnect()
     throw err

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
-export type ListenerName = 'forward' | 'reverse' | 'admin'
+export type ListenerName = 'forward' | 'reverse' | 'admin' | 'redirect'
 
 /** One upstream as the reverse proxy reports it, for the health and in-flight gauges. */
 export interface UpstreamSample {
@@ -56,6 +56,7 @@ export class GatewayMetrics {
   readonly registry = new Registry()
   readonly sources: MetricSources = {}
   readonly requests: Counter<'listener' | 'route' | 'status'>
+  readonly protocols: Counter<'listener' | 'protocol'>
   readonly duration: Histogram<'listener' | 'route'>
   readonly tunnels: Gauge
   readonly tunnelsTotal: Counter
@@ -70,6 +71,14 @@ export class GatewayMetrics {
       name: 'proxykit_requests_total',
       help: 'Requests answered, by listener, route and status code.',
       labelNames: ['listener', 'route', 'status'],
+      registers,
+    })
+    // Its own counter rather than a label on requests_total: the series people already query keep their
+    // labels, and the protocol split needs no route or status.
+    this.protocols = new Counter({
+      name: 'proxykit_requests_by_protocol_total',
+      help: 'Requests answered, by listener and HTTP version the client spoke (HTTP/1.1, HTTP/2).',
+      labelNames: ['listener', 'protocol'],
       registers,
     })
     this.duration = new Histogram({

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/types.js'
 import type { GatewayMetrics, ListenerName } from './metrics.js'
+import type { CertStore } from './tls/certs.js'
+import type { AcmeChallenges } from './tls/redirect.js'
 
 /** What every listener is built from: one config, one logger, one metrics registry, one Redis, one cache. */
 export interface Shared {
@@ -23,4 +25,8 @@ export interface Shared {
   ownAddresses: OwnAddress[]
   /** The listeners that registered the cache (their `fastify.proxyCache` decorator: purge, counters). */
   caches: Array<{ listener: ListenerName; app: FastifyInstance }>
+  /** The certificates of the TLS listeners (one store per listener, kept across reloads); null: plain. */
+  tls: { forward: CertStore | null; reverse: CertStore | null }
+  /** ACME HTTP-01 answers for the redirect listener (one object, shared by every reload's copy). */
+  acme: AcmeChallenges
 }

@@ -56,10 +56,14 @@ function isHostPattern(s: string): boolean {
   return s.includes('/') ? isRange(s) : isHostname(s.startsWith('*.') ? s.slice(2) : s)
 }
 
-function isUrl(s: string, schemes: string[]): boolean {
+function isUrl(s: string, schemes: string[], credentials = false): boolean {
   if (!URL.canParse(s)) return false
   const u = new URL(s)
-  return schemes.includes(u.protocol) && u.hostname !== '' && u.username === '' && u.password === ''
+  return (
+    schemes.includes(u.protocol) &&
+    u.hostname !== '' &&
+    (credentials || (u.username === '' && u.password === ''))
+  )
 }
 
 /** The gateway's string formats, registered with Ajv; their error messages are in schema.ts (FORMAT_RULES). */
@@ -69,7 +73,8 @@ export const formats: Record<string, (s: string) => boolean> = {
   listen: (s) => parseListen(s) !== null,
   'http-url': (s) => isUrl(s, ['http:', 'https:']) && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
   'proxy-url': (s) => isUrl(s, ['http:']) && /^http:\/\/[^/?#@]+\/?$/i.test(s),
-  'redis-url': (s) => isUrl(s, ['redis:', 'rediss:']),
+  // Redis AUTH (`redis://:password@host`, `redis://user:password@host`), typically from ${…} references.
+  'redis-url': (s) => isUrl(s, ['redis:', 'rediss:'], true),
   'path-prefix': (s) => s.startsWith('/') && !/[\s?#]/.test(s),
   hostname: isHostname,
   'host-pattern': (s) => {

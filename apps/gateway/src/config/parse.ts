@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
@@ -14,8 +15,9 @@ import type {
   ProxyProtocolConfig,
   RateLimitConfig,
   RouteConfig,
+  TlsConfig,
 } from './types.js'
-import { parseDuration, parseListen, parseSize } from './units.js'
+import { type ListenAddress, parseDuration, parseListen, parseSize } from './units.js'
 
 /** Why a config was refused: one `path: rule` line per problem. */
 export class ConfigError extends Error {
@@ -155,6 +157,21 @@ function proxyProtocol(
   return { from: raw.from, timeoutMs: parseDuration(raw.timeout ?? '5s')! }
 }
 
+function tlsConfig(raw: { certs: Array<{ cert: string; key: string }>; minVersion: string } | undefined) {
+  if (raw === undefined) return null
+  return {
+    certs: raw.certs.map((c) => ({ cert: c.cert, key: c.key })),
+    minVersion: raw.minVersion as TlsConfig['minVersion'],
+  }
+}
+
+function hsts(raw: number | { maxAge: number; includeSubDomains: boolean; preload: boolean } | undefined) {
+  if (raw === undefined) return null
+  return typeof raw === 'number'
+    ? { maxAge: raw, includeSubDomains: false, preload: false }
+    : { maxAge: raw.maxAge, includeSubDomains: raw.includeSubDomains, preload: raw.preload }
+}
+
 function clients(raw: { allow?: string[]; deny: string[] } | undefined): ClientsConfig | null {
   if (raw === undefined) return null
   return { allow: raw.allow ?? null, deny: raw.deny }
@@ -263,6 +280,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
         ? null
         : {
             listen: parseListen(f.listen)!,
+            tls: tlsConfig(f.tls),
             mode: f.mode,
             connectPorts: f.connectPorts,
             ports: f.ports,
@@ -291,6 +309,11 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
         ? null
         : {
             listen: parseListen(doc.reverse.listen)!,
+            tls: tlsConfig(doc.reverse.tls),
+            http2: doc.reverse.http2 ?? doc.reverse.tls !== undefined,
+            redirectHttp:
+              doc.reverse.redirectHttp === undefined ? null : parseListen(doc.reverse.redirectHttp)!,
+            hsts: hsts(doc.reverse.hsts),
             trustProxy: doc.reverse.trustProxy ?? false,
             clients: clients(doc.reverse.clients),
             stripRequestHeaders: doc.reverse.stripRequestHeaders.map((h: string) => h.toLowerCase()),
@@ -332,13 +355,25 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     workers: doc.workers === 'auto' ? availableParallelism() : (doc.workers ?? 1),
   }
   const seen = new Map<string, string>()
-  for (const name of ['forward', 'reverse', 'admin'] as const) {
-    const l = config[name]?.listen
+  const listens: Array<[string, ListenAddress | undefined]> = [
+    ['forward.listen', config.forward?.listen],
+    ['reverse.listen', config.reverse?.listen],
+    ['reverse.redirectHttp', config.reverse?.redirectHttp ?? undefined],
+    ['admin.listen', config.admin?.listen],
+  ]
+  for (const [name, l] of listens) {
     if (l === undefined || l.port === 0) continue
     const key = `${l.host}:${l.port}`
     const other = seen.get(key)
-    if (other !== undefined) problems.push(`${name}.listen: ${key} is already taken by ${other}.listen`)
+    if (other !== undefined) problems.push(`${name}: ${key} is already taken by ${other}`)
     else seen.set(key, name)
+  }
+  const rev = doc.reverse
+  if (rev !== undefined && rev.tls === undefined) {
+    // These are about HTTPS to clients: without certificates they would be silently meaningless.
+    if (rev.http2 === true) problems.push('reverse.http2: needs reverse.tls (HTTP/2 to clients is over TLS)')
+    if (rev.redirectHttp !== undefined) problems.push('reverse.redirectHttp: needs reverse.tls')
+    if (rev.hsts !== undefined) problems.push('reverse.hsts: needs reverse.tls')
   }
   // Only a maxEntrySize someone wrote can be too large: the default shrinks with maxSize (which Ajv has
   // filled in when it was left out).
@@ -347,6 +382,69 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
   }
   if (problems.length > 0) throw new ConfigError(problems.sort(), source)
   return config
+}
+
+// `${NAME}` (an environment variable) or `${file:/path}` (a file's contents); `$${` writes a literal `${`.
+const REFERENCE = /\$(\$?)\{([^}]*)\}/g
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * Replaces `${NAME}` and `${file:/path}` in every string value of a parsed config document, so secrets
+ * (tokens, passwords, Redis URLs, key paths) stay out of the file. A file's one trailing newline is
+ * dropped (`echo secret > file` writes one). Throws a ConfigError naming each missing variable or
+ * unreadable file and where it is used; the values never appear in an error.
+ */
+export function expandReferences(
+  document: unknown,
+  env: Record<string, string | undefined> = process.env,
+  source = 'config',
+): unknown {
+  const problems: string[] = []
+  const expand = (value: string, where: string): string =>
+    value.replace(REFERENCE, (whole, escaped: string, inner: string) => {
+      if (escaped === '$') return whole.slice(1)
+      if (inner.startsWith('file:')) {
+        const path = inner.slice(5)
+        if (path === '') {
+          problems.push(`${where}: \${file:} needs a path`)
+          return ''
+        }
+        try {
+          return readFileSync(path, 'utf8').replace(/\r?\n$/, '')
+        } catch (err) {
+          problems.push(
+            `${where}: cannot read ${path} for \${file:${path}}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+          )
+          return ''
+        }
+      }
+      if (!ENV_NAME.test(inner)) {
+        problems.push(
+          `${where}: \${${inner}} is neither \${NAME} (an environment variable) nor \${file:/path} (write $\${ for a literal \${)`,
+        )
+        return ''
+      }
+      const v = env[inner]
+      if (v === undefined) {
+        problems.push(`${where}: the environment variable ${inner} (\${${inner}}) is not set`)
+        return ''
+      }
+      return v
+    })
+  const walk = (node: unknown, pointer: string): unknown => {
+    if (typeof node === 'string') return node.includes('${') ? expand(node, pointerToPath(pointer)) : node
+    if (Array.isArray(node)) return node.map((v, i) => walk(v, `${pointer}/${i}`))
+    if (node !== null && typeof node === 'object') {
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(node))
+        out[k] = walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+      return out
+    }
+    return node
+  }
+  const expanded = walk(document, '')
+  if (problems.length > 0) throw new ConfigError(problems, source)
+  return expanded
 }
 
 /** Reads a YAML or JSON file (by extension; `.json` is JSON, anything else YAML, which includes JSON). */
@@ -382,5 +480,5 @@ export async function loadConfigFile(file: string): Promise<GatewayConfig> {
     }
     document = parsed.toJS()
   }
-  return resolveConfig(document, file)
+  return resolveConfig(expandReferences(document, process.env, file), file)
 }

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: descriptions quote the config's ${NAME} syntax
 // The one JSON Schema the gateway's config file is checked against (plain JSON Schema, draft 2020-12
 // subset that Ajv 8 checks). Every object sets `additionalProperties: false`: an unknown key is an error,
 // not a silently ignored typo. Formats are the gateway's own (see formats.ts); `description` and
@@ -95,6 +96,37 @@ const clientLimits = (listener: string): Record<string, Schema> => ({
     ['from'],
   ),
 })
+
+const tls = (listener: string): Schema =>
+  object(
+    `TLS on the ${listener} listener: it speaks HTTPS to its clients. Certificates and keys are PEM files (a certificate file may carry its chain after it); relative paths are from the working directory. They are read at start (an unreadable file, a file that is not PEM or a key that does not match is an error naming it), re-read on SIGHUP and \`POST /reload\`, and re-read when the files change, without a restart or a dropped connection (a set that fails to load is refused and logged; the one in use stays). Ciphers are Node's secure defaults.`,
+    {
+      certs: {
+        type: 'array',
+        minItems: 1,
+        items: object(
+          'A certificate and its key.',
+          {
+            cert: {
+              type: 'string',
+              minLength: 1,
+              description: 'PEM certificate file, the leaf first and its intermediates after it.',
+            },
+            key: { type: 'string', minLength: 1, description: 'PEM private key file of that certificate.' },
+          },
+          ['cert', 'key'],
+        ),
+        description:
+          "Certificates, chosen per connection by the client's SNI name against each certificate's own names (its subjectAltName DNS entries: exact names, and `*.example.org` for one label below): an exact name wins over a wildcard, an earlier certificate over a later one. The first is the default (no SNI, or a name none serves).",
+      },
+      minVersion: {
+        enum: ['TLSv1.2', 'TLSv1.3'],
+        default: 'TLSv1.2',
+        description: 'Oldest TLS version accepted.',
+      },
+    },
+    ['certs'],
+  )
 
 const upstream: Schema = {
   description: 'An upstream origin: its URL, or `{ url, weight }`.',
@@ -232,7 +264,7 @@ export const configSchema = {
   $id: 'https://proxykit.dev/schemas/gateway-config.json',
   title: 'proxykit gateway configuration',
   ...object(
-    'The gateway reads one YAML or JSON file of this shape. Unknown keys are errors. Omit `forward` or `reverse` to disable that listener.',
+    'The gateway reads one YAML or JSON file of this shape. Unknown keys are errors. Omit `forward` or `reverse` to disable that listener. In any string, `${NAME}` is the environment variable NAME and `${file:/path}` the contents of a file (one trailing newline dropped), read at start and on every reload; a variable not set or a file not readable is an error naming it; `$${` writes a literal `${`.',
     {
       forward: object(
         'The forward proxy listener (absolute-form HTTP and CONNECT tunnels). Omit to disable.',
@@ -302,6 +334,9 @@ export const configSchema = {
           },
           rateLimit: rateLimit('the forward proxy', 'user when authenticated, else per client address'),
           timeout: duration('Time an origin may take to answer.', '30s'),
+          tls: tls(
+            "forward proxy (an HTTPS proxy, as Squid's `https_port`: `curl --proxy https://…`, `HTTPS_PROXY=https://…`, undici's ProxyAgent), for absolute-form requests and CONNECT alike; HTTP/1.1 only",
+          ),
           parent: object(
             'Send everything (plain HTTP and CONNECT) through a parent proxy.',
             {
@@ -325,6 +360,38 @@ export const configSchema = {
             // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
             then: { type: 'boolean' },
             else: { type: 'array', minItems: 1, items: { type: 'string', format: 'ip-range' } },
+          },
+          tls: tls('reverse'),
+          http2: {
+            type: 'boolean',
+            description:
+              'HTTP/2 to clients on the TLS listener, negotiated by ALPN (`h2`, then `http/1.1`, on the same port: HTTP/1.1 clients and WebSockets keep working). Default: true when `tls` is set; needs `tls`.',
+          },
+          redirectHttp: {
+            type: ['string', 'integer'],
+            format: 'listen',
+            description:
+              'A plain-HTTP listener (`host:port`, e.g. `"0.0.0.0:80"`) that answers every request with `301` to the same host and path over https on the TLS listener, except `/.well-known/acme-challenge/` (HTTP-01 challenges). Needs `tls`.',
+          },
+          hsts: {
+            description:
+              'Strict-Transport-Security on every answer of the TLS listener: `max-age` in seconds, or `{ maxAge, includeSubDomains, preload }`. Needs `tls`.',
+            if: { type: 'integer' },
+            // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
+            then: { type: 'integer', minimum: 0 },
+            else: object(
+              'Strict-Transport-Security with its directives.',
+              {
+                maxAge: { type: 'integer', minimum: 0, description: '`max-age`, in seconds.' },
+                includeSubDomains: {
+                  type: 'boolean',
+                  default: false,
+                  description: 'Adds `includeSubDomains`.',
+                },
+                preload: { type: 'boolean', default: false, description: 'Adds `preload`.' },
+              },
+              ['maxAge'],
+            ),
           },
           clients: clients('every route of the reverse listener'),
           stripRequestHeaders: {
@@ -375,7 +442,7 @@ export const configSchema = {
       ),
       redis: {
         description:
-          'Redis for a shared cache and shared rate-limit counters: a URL (`redis://host:port/db`), or `{ url | cluster | sentinels, prefix, rateLimits }`: one server, a Redis Cluster or a Sentinel group.',
+          'Redis for a shared cache and shared rate-limit counters: a URL (`redis://host:port/db`, `redis://:password@host:port` with AUTH, e.g. `redis://:${file:/run/secrets/redis}@redis:6379`), or `{ url | cluster | sentinels, prefix, rateLimits }`: one server, a Redis Cluster or a Sentinel group.',
         if: { type: 'string' },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword
         then: { type: 'string', format: 'redis-url' },

@@ -79,8 +79,22 @@ export interface ProxyProtocolConfig {
   timeoutMs: number
 }
 
+/** A TLS listener's certificates (files, read by tls/certs.ts) and protocol floor. */
+export interface TlsConfig {
+  certs: Array<{ cert: string; key: string }>
+  minVersion: 'TLSv1.2' | 'TLSv1.3'
+}
+
+export interface HstsConfig {
+  maxAge: number
+  includeSubDomains: boolean
+  preload: boolean
+}
+
 export interface ForwardConfig {
   listen: ListenAddress
+  /** null: plain HTTP. */
+  tls: TlsConfig | null
   mode: 'anonymous' | 'transparent'
   connectPorts: number[]
   /** Ports plain-HTTP requests may reach: numbers and 'low-high' ranges. */
@@ -103,6 +117,13 @@ export interface ForwardConfig {
 
 export interface ReverseConfig {
   listen: ListenAddress
+  /** null: plain HTTP. */
+  tls: TlsConfig | null
+  /** HTTP/2 by ALPN beside HTTP/1.1 (TLS only). */
+  http2: boolean
+  /** The plain listener answering 301 to https (and ACME HTTP-01 challenges); null: none. */
+  redirectHttp: ListenAddress | null
+  hsts: HstsConfig | null
   /** Fastify's `trustProxy` for the listener: false, true, or addresses/CIDRs. */
   trustProxy: boolean | string[]
   clients: ClientsConfig | null

@@ -1,5 +1,6 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 import { compileTrust, NotImplementedError, sendError } from '@proxykit/core'
 import Fastify, {
   type FastifyBaseLogger,
@@ -12,6 +13,7 @@ import { CLIENT_CLOSED_STATUS, observeRequests, type RequestEnd } from '../acces
 import type { ClientTimeouts, ListenAddress, ProxyProtocolConfig } from '../config/types.js'
 import { listenUrl } from '../config/units.js'
 import type { GatewayMetrics, ListenerName } from '../metrics.js'
+import { type CertStore, serverTlsOptions } from '../tls/certs.js'
 import { acceptProxyProtocol } from './proxy-accept.js'
 
 /** One of the gateway's three listeners: its own Fastify instance and the sockets it holds. */
@@ -47,6 +49,11 @@ export interface ListenerAppOptions {
   proxyProtocol?: ProxyProtocolConfig | null
   /** Answer CONNECT with 405 (every listener but the forward proxy's, whose plugin tunnels it). */
   refuseConnect?: boolean
+  /**
+   * HTTPS: the certificates (swappable, see tls/certs.ts) and whether HTTP/2 is offered by ALPN beside
+   * HTTP/1.1 on the same port.
+   */
+  tls?: { store: CertStore; http2: boolean }
 }
 
 export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = { headerMs: 10_000, bodyMs: 30_000, idleMs: 60_000 }
@@ -101,7 +108,31 @@ function watchBody(request: FastifyRequest, ms: number): void {
 /** A Fastify instance for one listener, with the access log, request metrics and socket tracking. */
 export function createListener(options: ListenerAppOptions): Listener {
   const timeouts = options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS
-  const app = Fastify({
+  // Node's headersTimeout covers a connection's head from its first byte (or the previous response),
+  // silent connections included; it answers 408. Its check runs every connectionsCheckingInterval
+  // (30 s by default, which let slowloris sockets live that long past a shorter timeout).
+  const http1 = {
+    headersTimeout: timeouts.headerMs,
+    // No limit on a whole request (an upload may take long); the body's silence is limited instead.
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeouts.headerMs / 4))),
+  }
+  const tls = options.tls ?? null
+  const server =
+    tls === null
+      ? { http: http1 }
+      : tls.http2
+        ? {
+            http2: true as const,
+            https: { ...serverTlsOptions(tls.store), allowHTTP1: true },
+            // An idle HTTP/2 connection is closed (GOAWAY) after the keep-alive time, as an HTTP/1.1 one.
+            http2SessionTimeout: timeouts.idleMs,
+          }
+        : // https.createServer takes http.createServer's options too (Fastify passes only `https` on).
+          { https: { ...serverTlsOptions(tls.store), ...http1 } }
+  // One options object for three server kinds: Fastify's overloads type each apart; the listener's code
+  // reads requests through the HTTP/1.1 types (HTTP/2's compat request and response share them).
+  const app = (Fastify as unknown as (o: object) => FastifyInstance)({
     loggerInstance: options.logger.child({ listener: options.name }) as FastifyBaseLogger,
     // One access line per request comes from access-log.ts instead of Fastify's own two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -109,16 +140,13 @@ export function createListener(options: ListenerAppOptions): Listener {
     trustProxy: options.trustProxy ?? false,
     forceCloseConnections: 'idle',
     keepAliveTimeout: timeouts.idleMs,
-    // Node's headersTimeout covers a connection's head from its first byte (or the previous response),
-    // silent connections included; it answers 408. Its check runs every connectionsCheckingInterval
-    // (30 s by default, which let slowloris sockets live that long past a shorter timeout).
-    http: {
-      headersTimeout: timeouts.headerMs,
-      // No limit on a whole request (an upload may take long); the body's silence is limited instead.
-      requestTimeout: 0,
-      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeouts.headerMs / 4))),
-    },
+    ...server,
   })
+  if (tls?.http2 === true) {
+    // HTTP/1.1 on an HTTP/2 server (allowHTTP1) runs Node's HTTP/1.1 connection handling with fixed
+    // timeouts (60 s heads, 300 s requests) and no keep-alive limit: the same limits as a plain listener.
+    Object.assign(app.server, http1, { keepAliveTimeout: timeouts.idleMs })
+  }
   // A method Node's parser accepts but that nothing here routes (M-SEARCH, PURGE, LINK …) is 501 (RFC 9110
   // §15.6.2), not Fastify's 404 for a path; a known method on an unknown path keeps Fastify's own 404.
   app.setNotFoundHandler((request, reply) => {
@@ -206,7 +234,13 @@ export function createListener(options: ListenerAppOptions): Listener {
   // Node keeps a keep-alive connection open after its response even while the server closes: end it, so
   // that a shutdown does not wait for idle clients.
   app.addHook('onResponse', (request, _reply, done) => {
-    if (listener.closing && request.raw.method !== 'CONNECT') request.raw.socket?.end()
+    if (listener.closing && request.raw.method !== 'CONNECT') {
+      // On HTTP/2 the request's socket stands for its stream: the connection is the session, which
+      // closes gracefully (GOAWAY: streams in progress finish, no new ones start).
+      const stream = (request.raw as unknown as { stream?: { session?: { close(): void } } }).stream
+      if (request.raw.httpVersionMajor === 2) stream?.session?.close()
+      else request.raw.socket?.end()
+    }
     done()
   })
   // Requests Node's parser refuses (smuggling shapes, oversized heads, slow clients) never reach Fastify's
@@ -306,5 +340,5 @@ export async function listen(listener: Listener, address: ListenAddress): Promis
   const bound = listener.app.server.address()
   const port = typeof bound === 'object' && bound !== null ? bound.port : address.port
   listener.address = { host: address.host, port }
-  listener.url = listenUrl(address.host, port)
+  listener.url = listenUrl(address.host, port, listener.app.server instanceof TlsServer ? 'https' : 'http')
 }

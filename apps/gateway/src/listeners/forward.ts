@@ -15,6 +15,8 @@ export async function forwardListener(config: ForwardConfig, shared: Shared): Pr
     clientTimeouts: config.clientTimeouts,
     maxConnectionsPerClient: config.maxConnectionsPerClient,
     proxyProtocol: config.proxyProtocol,
+    // An HTTPS proxy speaks HTTP/1.1 only: CONNECT over HTTP/2 (RFC 8441/9113 §8.5) is another protocol.
+    ...(shared.tls.forward === null ? {} : { tls: { store: shared.tls.forward, http2: false } }),
     logger: shared.logger,
     metrics: shared.metrics,
     accessLog: shared.config.log.access,

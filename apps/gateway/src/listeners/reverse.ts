@@ -21,12 +21,23 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     maxConnectionsPerClient: config.maxConnectionsPerClient,
     proxyProtocol: config.proxyProtocol,
     refuseConnect: true,
+    ...(shared.tls.reverse === null ? {} : { tls: { store: shared.tls.reverse, http2: config.http2 } }),
     logger: shared.logger,
     metrics: shared.metrics,
     accessLog: shared.config.log.access,
     routeOf: (request) => match(request.proxy?.host ?? null, request.url)?.name ?? 'unmatched',
   })
   const app = listener.app
+  if (config.hsts !== null) {
+    const h = config.hsts
+    const value = `max-age=${h.maxAge}${h.includeSubDomains ? '; includeSubDomains' : ''}${h.preload ? '; preload' : ''}`
+    // Set before anything answers, so that refusals, cache hits and proxied answers all carry it (a hook's
+    // header wins over the upstream's own).
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('strict-transport-security', value)
+      done()
+    })
+  }
   const listenerClients = clientCheck(config.clients)
   const routeClients = new Map(config.routes.map((r) => [r.name, clientCheck(r.clients)]))
   if (listenerClients !== null || config.routes.some((r) => r.clients !== null)) {

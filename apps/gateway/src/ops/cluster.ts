@@ -311,6 +311,8 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
     cacheOptions: () => ({}),
     ownAddresses: [],
     caches: [],
+    tls: { forward: null, reverse: null },
+    acme: { http01: null },
   }
   const liveStats = live
   const extra = async (app: FastifyInstance) =>

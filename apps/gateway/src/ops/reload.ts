@@ -10,6 +10,7 @@ import { forwardListener } from '../listeners/forward.js'
 import { reverseListener } from '../listeners/reverse.js'
 import { addCacheCounters, type CacheSample } from '../metrics.js'
 import type { Shared } from '../shared.js'
+import type { CertStore } from '../tls/certs.js'
 import type { ReloadResult } from './admin-routes.js'
 import { Front } from './swap.js'
 
@@ -50,6 +51,16 @@ export function planReload(
     if (a === null || b === null) continue
     if (!isDeepStrictEqual(a.listen, b.listen))
       restartNeeded.push(`${name}.listen: ${addr(a.listen)} → ${addr(b.listen)}`)
+    // Certificates and minVersion change under the bound server; plain ↔ TLS needs another server.
+    if ((a.tls === null) !== (b.tls === null))
+      restartNeeded.push(`${name}.tls: ${a.tls === null ? 'added' : 'removed'}`)
+    if (name === 'reverse') {
+      const ra = a as NonNullable<GatewayConfig['reverse']>
+      const rb = b as NonNullable<GatewayConfig['reverse']>
+      if (ra.http2 !== rb.http2) restartNeeded.push(`reverse.http2: ${ra.http2} → ${rb.http2}`)
+      if (!isDeepStrictEqual(ra.redirectHttp, rb.redirectHttp))
+        restartNeeded.push('reverse.redirectHttp: changed')
+    }
     // Settings of the bound server, which a reload keeps.
     if (!isDeepStrictEqual(a.clientTimeouts, b.clientTimeouts))
       restartNeeded.push(`${name}.clientTimeouts: changed`)
@@ -140,8 +151,31 @@ export class Reloader {
       const o = old[name]
       const n = next[name]
       if ((o === null) !== (n === null)) (effective as unknown as Record<string, unknown>)[name] = o
-      else if (o !== null && n !== null)
-        (effective as unknown as Record<string, unknown>)[name] = { ...n, listen: o.listen }
+      else if (o !== null && n !== null) {
+        const kept = { ...n, listen: o.listen } as typeof n
+        if ((o.tls === null) !== (n.tls === null)) kept.tls = o.tls
+        if (name === 'reverse') {
+          const ro = o as NonNullable<GatewayConfig['reverse']>
+          Object.assign(kept, { http2: ro.http2, redirectHttp: ro.redirectHttp })
+        }
+        ;(effective as unknown as Record<string, unknown>)[name] = kept
+      }
+    }
+    // Certificates are re-read on every reload, changed or not (a renewed file under the same name).
+    const certs: Array<[DataName, CertStore, ReturnType<CertStore['prepare']>]> = []
+    try {
+      for (const name of DATA) {
+        const store = this.#gateway.shared.tls[name]
+        const cfg = effective[name]?.tls
+        if (store != null && cfg != null) certs.push([name, store, store.prepare(cfg)])
+      }
+    } catch (err) {
+      const reason = err instanceof ConfigError ? err.message : (err as Error).message
+      logger.error(
+        { event: 'reload', ok: false, reason },
+        'reload refused; the running configuration is kept',
+      )
+      return { ok: false, error: reason, applied: [], restartNeeded: plan.restartNeeded }
     }
     const shared = this.#gateway.shared
     const store = this.#storeFor(old, effective)
@@ -176,6 +210,9 @@ export class Reloader {
       const l = built[name]
       if (l !== undefined) retired.push([this.fronts[name]!, this.fronts[name]!.swap(l)])
     }
+    for (const [name, store, prepared] of certs)
+      if (store.apply(prepared, 'reload') && !plan.applied.includes(`${name}.tls`))
+        plan.applied.push(`${name}.tls`)
     this.#rewire(nextShared, built)
     this.#adoptStore(store)
     if (plan.applied.includes('log.level')) logger.level = next.log.level
