@@ -207,8 +207,16 @@ class RelayHandler {
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_controller: Controller, trailers?: IncomingHttpHeaders): void {
     this.finished = true
+    // Trailers (an HTTP/2 upstream's; gRPC's status travels in them) go out after the body, on either
+    // path: an HTTP/2 or chunked HTTP/1.1 response sends them when it ends, any other drops them.
+    if (trailers !== undefined && this.state !== DISCARD && this.state !== OVER) {
+      for (const _ in trailers) {
+        this.res.addTrailers(trailers as OutgoingHttpHeaders as Record<string, string>)
+        break
+      }
+    }
     if (this.state === DIRECT) {
       this.state = OVER
       this.res.removeListener('close', this.onClose)

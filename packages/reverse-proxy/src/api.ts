@@ -1,4 +1,4 @@
-import { resolveUpstream, type UpstreamOption } from './options.js'
+import { protocolMismatch, resolveUpstream, type UpstreamOption } from './options.js'
 import type { ProxyRoute } from './route.js'
 import type { UpstreamStatus } from './upstream.js'
 
@@ -80,6 +80,8 @@ export class RouteRegistry implements ReverseProxyApi {
   addUpstream(name: string, upstream: string | UpstreamOption): UpstreamStatus {
     const route = this.#find(name)
     const option = resolveUpstream(upstream, 'upstream')
+    const wrong = protocolMismatch(route.options.protocol, option.url)
+    if (wrong !== null) throw new TypeError(`@proxykit/reverse-proxy: upstream: ${wrong}`)
     if (route.find(option.url) !== undefined)
       throw new Error(`@proxykit/reverse-proxy: route '${name}' already has upstream ${option.url}`)
     return route.add(option).status(Date.now())

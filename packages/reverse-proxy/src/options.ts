@@ -70,7 +70,16 @@ export interface RouteDefaults extends ProxyHooks {
   connections?: number
   /** TLS options for https upstreams (ca, servername, rejectUnauthorized…). */
   tls?: ConnectionOptions
+  /**
+   * How requests reach the upstreams: `http1` (default), `h2` (HTTP/2 over TLS, ALPN `h2`: https
+   * upstreams) or `h2c` (HTTP/2 with prior knowledge: http upstreams). HTTP/2 carries every request to
+   * an upstream on one connection, and passes trailers on (gRPC).
+   */
+  protocol?: UpstreamProtocol
 }
+
+export type UpstreamProtocol = 'http1' | 'h2' | 'h2c'
+export const UPSTREAM_PROTOCOLS: readonly UpstreamProtocol[] = ['http1', 'h2', 'h2c']
 
 export interface RouteOptions extends RouteDefaults {
   /** For the decorator API and logs (default: host + prefix). */
@@ -322,6 +331,7 @@ export interface RouteSettings extends ResolvedHooks {
   preserveHost: boolean
   connections: number | null
   tls: ConnectionOptions | null
+  protocol: UpstreamProtocol
 }
 
 function hooks(v: Record<string, unknown>, at: (k: string) => string, base: ResolvedHooks): ResolvedHooks {
@@ -352,7 +362,25 @@ function defaults(v: Record<string, unknown>, path: string, base: RouteSettings)
     connections:
       v.connections === undefined ? base.connections : positiveInt(v.connections, at('connections'), 1),
     tls: (v.tls as ConnectionOptions | undefined) ?? base.tls,
+    protocol: protocol(v.protocol, at('protocol'), base.protocol),
   }
+}
+
+function protocol(v: unknown, path: string, fallback: UpstreamProtocol): UpstreamProtocol {
+  if (v === undefined) return fallback
+  if (typeof v !== 'string' || !(UPSTREAM_PROTOCOLS as readonly string[]).includes(v))
+    throw new OptionError(path, `must be one of ${UPSTREAM_PROTOCOLS.join(', ')}`)
+  return v as UpstreamProtocol
+}
+
+/** h2 needs TLS (ALPN), h2c cleartext: the upstream's scheme must fit the route's protocol. */
+export function protocolMismatch(protocol: UpstreamProtocol, url: string): string | null {
+  const secure = url.startsWith('https:')
+  if (protocol === 'h2' && !secure)
+    return 'must be an https URL: protocol h2 is HTTP/2 over TLS (h2c is cleartext)'
+  if (protocol === 'h2c' && secure)
+    return 'must be an http URL: protocol h2c is cleartext HTTP/2 (h2 is over TLS)'
+  return null
 }
 
 /** `/v1` + `/api` → `/v1/api`; `/v1` + `/` → `/v1`; `` + `/api` → `/api`. */
@@ -379,6 +407,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     preserveHost: false,
     connections: null,
     tls: null,
+    protocol: 'http1',
     rewriteRequestHeaders: null,
     rewriteHeaders: null,
     getUpstream: null,
@@ -411,7 +440,12 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
       throw new OptionError(`${path}.name`, 'must be a non-empty string')
     if (names.has(name)) throw new OptionError(`${path}.name`, `duplicates the route name '${name}'`)
     names.add(name)
-    return { name, prefix, host, rewritePrefix, upstreams, ...defaults(r, path, base) }
+    const settings = defaults(r, path, base)
+    upstreams.forEach((u, j) => {
+      const wrong = protocolMismatch(settings.protocol, u.url)
+      if (wrong !== null) throw new OptionError(`${path}.upstreams[${j}]`, wrong)
+    })
+    return { name, prefix, host, rewritePrefix, upstreams, ...settings }
   })
   const hideHeaders = headerNames(input.hideHeaders, 'hideHeaders', DEFAULT_HIDE_HEADERS)
   const stripRequestHeaders = headerNames(

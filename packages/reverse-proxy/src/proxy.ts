@@ -14,6 +14,7 @@ import {
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders, responseHeaders, rewritePath } from './headers.js'
+import { protocolMismatch } from './options.js'
 import type { ProxyRoute } from './route.js'
 import { Upstream } from './upstream.js'
 
@@ -70,6 +71,12 @@ const RETRYABLE: ReadonlySet<Failure> = new Set(['refused', 'connect-timeout', '
 
 function hasBody(request: FastifyRequest): boolean {
   const h = request.raw.headers
+  // HTTP/2 frames a body without Content-Length (gRPC never sends one): there is none only when the
+  // client's HEADERS frame ended the stream.
+  if (request.raw.httpVersionMajor === 2 && h['content-length'] === undefined)
+    return (
+      (request.raw as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders !== true
+    )
   return (
     h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')
   )
@@ -96,6 +103,8 @@ function chosenUpstream(route: ProxyRoute, chosen: unknown): Upstream | ProxyErr
   } catch {}
   if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     return new BadGatewayError(`getUpstream returned ${JSON.stringify(chosen)}, not an http(s) URL`)
+  const wrong = protocolMismatch(route.options.protocol, url.origin)
+  if (wrong !== null) return new BadGatewayError(`getUpstream returned ${url.origin}, which ${wrong}`)
   return route.byOrigin(url.origin)
 }
 

@@ -1,5 +1,6 @@
 import { Http1Pool } from '@proxykit/core'
-import type { PassiveHealthOptions, ResolvedRoute } from './options.js'
+import { Http2Pool, type UpstreamPool } from './http2-pool.js'
+import { type PassiveHealthOptions, protocolMismatch, type ResolvedRoute } from './options.js'
 
 export type UpstreamState = 'healthy' | 'unhealthy' | 'ejected' | 'draining'
 
@@ -47,7 +48,7 @@ export class Upstream {
   /** `host[:port]` as a Host header names it. */
   readonly authority: string
   readonly weight: number
-  readonly pool: Http1Pool
+  readonly pool: UpstreamPool
   inFlight = 0
   tunnels = 0
   ewmaMs = 0
@@ -76,13 +77,23 @@ export class Upstream {
     this.port = u.port === '' ? (this.secure ? 443 : 80) : Number(u.port)
     this.authority = u.host
     this.weight = weight
-    this.pool = new Http1Pool(u, {
-      connections: route.connections,
-      connectTimeout: route.timeouts.connect,
-      headersTimeout: route.timeouts.headers,
-      bodyTimeout: route.timeouts.idle,
-      ...(route.tls !== null ? { tls: route.tls } : {}),
-    })
+    const wrong = protocolMismatch(route.protocol, this.url)
+    if (wrong !== null) throw new Error(`upstream ${this.url} ${wrong}`)
+    this.pool =
+      route.protocol === 'http1'
+        ? new Http1Pool(u, {
+            connections: route.connections,
+            connectTimeout: route.timeouts.connect,
+            headersTimeout: route.timeouts.headers,
+            bodyTimeout: route.timeouts.idle,
+            ...(route.tls !== null ? { tls: route.tls } : {}),
+          })
+        : new Http2Pool(u, {
+            tls: route.protocol === 'h2' ? (route.tls ?? {}) : null,
+            connectTimeout: route.timeouts.connect,
+            headersTimeout: route.timeouts.headers,
+            bodyTimeout: route.timeouts.idle,
+          })
   }
 
   available(now: number): boolean {

@@ -46,6 +46,7 @@ export function reverseProxyOptions(
             },
       retries: r.retries === 0 ? false : r.retries,
       timeouts: { headers: r.timeoutMs },
+      ...(r.protocol === 'http1' ? {} : { protocol: r.protocol }),
     })),
   }
 }

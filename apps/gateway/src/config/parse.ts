@@ -229,6 +229,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             },
       retries: r.retries,
       timeoutMs: parseDuration(r.timeout)!,
+      protocol: r.protocol,
       cache: r.cache,
       deny: r.deny,
       rateLimit: rateLimit(r.rateLimit),
@@ -250,6 +251,16 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       if (first !== undefined)
         problems.push(`reverse.routes[${i}].upstreams[${j}]: ${origin} is already upstreams[${first}]`)
       else seen.set(origin, j)
+    })
+  })
+  routes.forEach((r, i) => {
+    // h2 is negotiated in the TLS handshake (ALPN); h2c is HTTP/2 without TLS.
+    const want = r.protocol === 'h2' ? 'https:' : r.protocol === 'h2c' ? 'http:' : null
+    r.upstreams.forEach((u, j) => {
+      if (want !== null && new URL(u.url).protocol !== want)
+        problems.push(
+          `reverse.routes[${i}].upstreams[${j}]: must be an ${want.slice(0, -1)} URL with protocol ${r.protocol}`,
+        )
     })
   })
   const cacheDoc = doc.cache ?? {}

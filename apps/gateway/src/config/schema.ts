@@ -242,6 +242,12 @@ const route = object(
       description: 'Retries on another upstream when connecting fails (idempotent requests only).',
     },
     timeout: duration('Time the upstream may take to answer.', '30s'),
+    protocol: {
+      enum: ['http1', 'h2', 'h2c'],
+      default: 'http1',
+      description:
+        'How requests reach the upstreams: `http1`; `h2`, HTTP/2 over TLS negotiated by ALPN (https upstreams); `h2c`, cleartext HTTP/2 with prior knowledge (http upstreams). HTTP/2 carries every request to an upstream on one connection and passes trailers on, so gRPC (streaming both ways, `grpc-status`) goes through; clients reach it over HTTP/2 on a TLS listener with `http2`.',
+    },
     cache: {
       type: 'boolean',
       default: false,

@@ -59,6 +59,8 @@ export interface RouteConfig {
   passiveHealth: PassiveHealthConfig | false
   retries: number
   timeoutMs: number
+  /** How requests reach the upstreams. */
+  protocol: 'http1' | 'h2' | 'h2c'
   cache: boolean
   deny: string[]
   rateLimit: RateLimitConfig | null
