@@ -42,13 +42,24 @@ export function acceptProxyProtocol(
     })
     return true
   } as typeof server.emit
+  // A TLS listener wraps the socket in a TLSSocket, whose address getters ask the TCP handle again:
+  // it takes the header's address from its parent before HTTP (1.1 or 2) sees it.
+  server.prependListener('secureConnection', (tlsSocket: Socket & { _parent?: Socket }) => {
+    const parent = tlsSocket._parent
+    if (parent !== undefined && proxied.has(parent))
+      setPeer(tlsSocket, parent.remoteAddress!, parent.remotePort!, parent.remoteFamily!)
+  })
 }
+
+// Sockets whose peer a PROXY header replaced.
+const proxied = new WeakSet<Socket>()
 
 function setPeer(socket: Socket, address: string, port: number, family: string): void {
   // The getters on net.Socket's prototype ask the kernel; own properties shadow them for this socket.
   Object.defineProperty(socket, 'remoteAddress', { value: address, configurable: true })
   Object.defineProperty(socket, 'remotePort', { value: port, configurable: true })
   Object.defineProperty(socket, 'remoteFamily', { value: family, configurable: true })
+  proxied.add(socket)
 }
 
 function readHeader(
