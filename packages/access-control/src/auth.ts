@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { FastifyRequest } from 'fastify'
-import { type AuthOptions, ConfigError, DEFAULTS, type Identity, isObject } from './options.js'
+import { type AuthOptions, DEFAULTS, type Identity, invalidOption, isObject } from './options.js'
 import { checkHashFormat, hashPassword, verifyPassword } from './passwords.js'
 
 export interface Credentials {
@@ -75,37 +75,37 @@ export class Authenticator {
     this.#cacheTtl = options.cacheTtl ?? DEFAULTS.cacheTtl
     this.#verify = options.verify
     if (options.groups !== undefined) {
-      if (!isObject(options.groups)) throw new ConfigError('auth.groups', 'must map group → user names')
+      if (!isObject(options.groups)) throw invalidOption('auth.groups', 'must map group → user names')
       for (const [group, members] of Object.entries(options.groups)) {
         if (!Array.isArray(members) || members.some((m) => typeof m !== 'string'))
-          throw new ConfigError(`auth.groups.${group}`, 'must be an array of user names')
+          throw invalidOption(`auth.groups.${group}`, 'must be an array of user names')
         for (const m of members) this.#groupsOf.set(m, [...(this.#groupsOf.get(m) ?? []), group])
       }
     }
     if (options.users !== undefined) {
-      if (!isObject(options.users)) throw new ConfigError('auth.users', 'must map user → password hash')
+      if (!isObject(options.users)) throw invalidOption('auth.users', 'must map user → password hash')
       for (const [user, entry] of Object.entries(options.users)) {
         const where = `auth.users.${user}`
         const hash = typeof entry === 'string' ? entry : isObject(entry) ? entry.password : undefined
-        if (typeof hash !== 'string') throw new ConfigError(where, 'must be a hash or { password, groups }')
+        if (typeof hash !== 'string') throw invalidOption(where, 'must be a hash or { password, groups }')
         const bad = checkHashFormat(hash)
-        if (bad !== null) throw new ConfigError(where, bad)
+        if (bad !== null) throw invalidOption(where, bad)
         const groups = typeof entry === 'string' ? [] : (entry.groups ?? [])
-        if (!Array.isArray(groups)) throw new ConfigError(`${where}.groups`, 'must be an array')
+        if (!Array.isArray(groups)) throw invalidOption(`${where}.groups`, 'must be an array')
         this.#addUser(user, hash, groups, where)
       }
     }
     if (options.htpasswd !== undefined) this.#loadHtpasswd(options.htpasswd)
     if (options.tokens !== undefined) {
-      if (!isObject(options.tokens)) throw new ConfigError('auth.tokens', 'must map token → user')
+      if (!isObject(options.tokens)) throw invalidOption('auth.tokens', 'must map token → user')
       for (const [token, who] of Object.entries(options.tokens)) {
         const where = `auth.tokens["${token.slice(0, 4)}…"]`
         const identity = typeof who === 'string' ? { user: who } : who
         if (!isObject(identity) || typeof identity.user !== 'string')
-          throw new ConfigError(where, 'must be a user name or { user, groups }')
+          throw invalidOption(where, 'must be a user name or { user, groups }')
         const hashed = /^sha256:([0-9a-f]{64})$/i.exec(token)
         if (hashed === null && token.length < 16)
-          throw new ConfigError(where, 'a token must be at least 16 characters (or sha256:<hex>)')
+          throw invalidOption(where, 'a token must be at least 16 characters (or sha256:<hex>)')
         const key = hashed !== null ? hashed[1]!.toLowerCase() : sha256(token).toString('hex')
         this.#tokens.set(key, identity)
       }
@@ -113,13 +113,13 @@ export class Authenticator {
     const apiKey = options.apiKeyHeader ?? DEFAULTS.apiKeyHeader
     this.apiKeyHeader = apiKey === false || this.#tokens.size === 0 ? null : apiKey.toLowerCase()
     if (this.#users.size === 0 && this.#tokens.size === 0 && this.#verify === undefined)
-      throw new ConfigError('auth', 'needs users, htpasswd, tokens or verify')
+      throw invalidOption('auth', 'needs users, htpasswd, tokens or verify')
   }
 
   #addUser(user: string, hash: string, groups: string[], where: string): void {
     if (user === '' || user.includes(':'))
-      throw new ConfigError(where, 'a user name cannot be empty or contain ":"')
-    if (this.#users.has(user)) throw new ConfigError(where, `user "${user}" is defined twice`)
+      throw invalidOption(where, 'a user name cannot be empty or contain ":"')
+    if (this.#users.has(user)) throw invalidOption(where, `user "${user}" is defined twice`)
     this.#users.set(user, { hash, groups })
   }
 
@@ -128,16 +128,16 @@ export class Authenticator {
     try {
       text = readFileSync(path, 'utf8')
     } catch (err) {
-      throw new ConfigError('auth.htpasswd', `cannot read ${path}: ${(err as Error).message}`)
+      throw invalidOption('auth.htpasswd', `cannot read ${path}: ${(err as Error).message}`)
     }
     text.split(/\r?\n/).forEach((line, i) => {
       const where = `auth.htpasswd (${path} line ${i + 1})`
       if (line.trim() === '' || line.startsWith('#')) return
       const colon = line.indexOf(':')
-      if (colon === -1) throw new ConfigError(where, 'expected user:hash')
+      if (colon === -1) throw invalidOption(where, 'expected user:hash')
       const hash = line.slice(colon + 1).trim()
       const bad = checkHashFormat(hash)
-      if (bad !== null) throw new ConfigError(where, bad)
+      if (bad !== null) throw invalidOption(where, bad)
       this.#addUser(line.slice(0, colon), hash, [], where)
     })
   }

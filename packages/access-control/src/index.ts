@@ -18,11 +18,11 @@ import { Authenticator, type AuthResult, parseAuthorization } from './auth.js'
 import { decide, type Outcome, type RoutePolicy, requestFacts } from './decide.js'
 import {
   type AccessControlOptions,
-  ConfigError,
   checkAction,
   checkOptions,
   checkRateLimit,
   DEFAULTS,
+  invalidOption,
   isObject,
   type RateLimitRule,
   type RouteAccessControl,
@@ -48,7 +48,7 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   const needsAuth = (policy: Policy, where: string) => {
     const i = policy.rules.findIndex((r) => r.users !== null || r.groups !== null)
     if (auth === null && i !== -1)
-      throw new ConfigError(`${where}[${i}]`, 'users and groups need the auth option (who would they be?)')
+      throw invalidOption(`${where}[${i}]`, 'users and groups need the auth option (who would they be?)')
   }
   needsAuth(global, 'rules')
 
@@ -70,11 +70,10 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   const routePolicies = new WeakMap<object, RoutePolicy>()
   const compileRoute = (config: RouteAccessControl, where: string): RoutePolicy => {
     if (config === false) return { policy: null, defaultAction: null, rateLimit: false }
-    if (!isObject(config))
-      throw new ConfigError(where, 'must be false or { rules, defaultAction, rateLimit }')
+    if (!isObject(config)) throw invalidOption(where, 'must be false or { rules, defaultAction, rateLimit }')
     for (const key of Object.keys(config)) {
       if (key !== 'rules' && key !== 'defaultAction' && key !== 'rateLimit')
-        throw new ConfigError(where, `unknown option "${key}"`)
+        throw invalidOption(where, `unknown option "${key}"`)
     }
     const policy = config.rules === undefined ? null : new Policy(config.rules, null, `${where}.rules`)
     if (policy !== null) needsAuth(policy, `${where}.rules`)

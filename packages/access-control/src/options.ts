@@ -1,4 +1,4 @@
-import type { AddressClass } from '@proxykit/core'
+import { type AddressClass, isPlainObject, optionChecks } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 
 export type RuleAction = 'allow' | 'deny'
@@ -145,16 +145,10 @@ export const DEFAULTS = {
   nameSpace: 'proxykit-access-',
 }
 
-export class ConfigError extends Error {
-  constructor(where: string, message: string) {
-    super(`@proxykit/access-control: ${where}: ${message}`)
-    this.name = 'ConfigError'
-  }
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+const check = optionChecks('@proxykit/access-control')
+/** The `PK_INVALID_OPTION` error for an access-control option (core's `optionChecks`). */
+export const invalidOption = check.invalid
+export const isObject = isPlainObject
 
 const TOP_KEYS = new Set(['rules', 'defaultAction', 'mode', 'exposeRule', 'auth', 'rateLimit'])
 const AUTH_KEYS = new Set([
@@ -173,24 +167,24 @@ const RATE_KEYS = new Set(['redis', 'nameSpace', 'global', 'skipOnError'])
 
 function onlyKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) throw new ConfigError(where, `unknown option "${key}"`)
+    if (!allowed.has(key)) throw invalidOption(where, `unknown option "${key}"`)
   }
 }
 
 export function checkAction(value: unknown, where: string): RuleAction {
   if (value !== 'allow' && value !== 'deny')
-    throw new ConfigError(where, `must be "allow" or "deny", got ${JSON.stringify(value)}`)
+    throw invalidOption(where, `must be "allow" or "deny", got ${JSON.stringify(value)}`)
   return value
 }
 
 export function checkRateLimit(value: unknown, where: string): RateLimitRule {
-  if (!isObject(value)) throw new ConfigError(where, 'must be an object { max, timeWindow, key? }')
+  if (!isObject(value)) throw invalidOption(where, 'must be an object { max, timeWindow, key? }')
   onlyKeys(value, new Set(['max', 'timeWindow', 'key']), where)
   if (typeof value.max !== 'number' || !Number.isInteger(value.max) || value.max < 0)
-    throw new ConfigError(`${where}.max`, 'must be a non-negative integer')
+    throw invalidOption(`${where}.max`, 'must be a non-negative integer')
   const tw = value.timeWindow
   if (!((typeof tw === 'number' && tw > 0) || (typeof tw === 'string' && tw.trim() !== '')))
-    throw new ConfigError(`${where}.timeWindow`, 'must be a positive number of ms or a duration string')
+    throw invalidOption(`${where}.timeWindow`, 'must be a positive number of ms or a duration string')
   const key = value.key
   if (
     key !== undefined &&
@@ -199,52 +193,51 @@ export function checkRateLimit(value: unknown, where: string): RateLimitRule {
     key !== 'destination' &&
     typeof key !== 'function'
   )
-    throw new ConfigError(`${where}.key`, 'must be "client", "user", "destination" or a function')
+    throw invalidOption(`${where}.key`, 'must be "client", "user", "destination" or a function')
   return value as unknown as RateLimitRule
 }
 
 /** Checks the top-level shape; rules are checked (and compiled) by `compileRules`. */
 export function checkOptions(opts: AccessControlOptions): void {
-  if (!isObject(opts)) throw new ConfigError('options', 'must be an object')
+  if (!isObject(opts)) throw invalidOption('options', 'must be an object')
   onlyKeys(opts, TOP_KEYS, 'options')
-  if (opts.rules !== undefined && !Array.isArray(opts.rules))
-    throw new ConfigError('rules', 'must be an array')
+  if (opts.rules !== undefined && !Array.isArray(opts.rules)) throw invalidOption('rules', 'must be an array')
   if (opts.defaultAction !== undefined) checkAction(opts.defaultAction, 'defaultAction')
   if (opts.mode !== undefined && opts.mode !== 'enforce' && opts.mode !== 'report')
-    throw new ConfigError('mode', `must be "enforce" or "report", got ${JSON.stringify(opts.mode)}`)
+    throw invalidOption('mode', `must be "enforce" or "report", got ${JSON.stringify(opts.mode)}`)
   if (opts.exposeRule !== undefined && typeof opts.exposeRule !== 'boolean')
-    throw new ConfigError('exposeRule', 'must be a boolean')
+    throw invalidOption('exposeRule', 'must be a boolean')
   if (opts.auth !== undefined) {
     const auth = opts.auth as unknown
-    if (!isObject(auth)) throw new ConfigError('auth', 'must be an object')
+    if (!isObject(auth)) throw invalidOption('auth', 'must be an object')
     onlyKeys(auth, AUTH_KEYS, 'auth')
     if (auth.realm !== undefined && (typeof auth.realm !== 'string' || /["\\\r\n]/.test(auth.realm)))
-      throw new ConfigError('auth.realm', 'must be a string without quotes, backslashes or line breaks')
+      throw invalidOption('auth.realm', 'must be a string without quotes, backslashes or line breaks')
     if (auth.verify !== undefined && typeof auth.verify !== 'function')
-      throw new ConfigError('auth.verify', 'must be a function')
+      throw invalidOption('auth.verify', 'must be a function')
     if (auth.htpasswd !== undefined && typeof auth.htpasswd !== 'string')
-      throw new ConfigError('auth.htpasswd', 'must be a file path')
+      throw invalidOption('auth.htpasswd', 'must be a file path')
     if (
       auth.apiKeyHeader !== undefined &&
       auth.apiKeyHeader !== false &&
       (typeof auth.apiKeyHeader !== 'string' || !/^[A-Za-z0-9-]+$/.test(auth.apiKeyHeader))
     )
-      throw new ConfigError('auth.apiKeyHeader', 'must be a header name or false')
+      throw invalidOption('auth.apiKeyHeader', 'must be a header name or false')
     if (auth.cacheTtl !== undefined && (typeof auth.cacheTtl !== 'number' || auth.cacheTtl < 0))
-      throw new ConfigError('auth.cacheTtl', 'must be a non-negative number of ms')
+      throw invalidOption('auth.cacheTtl', 'must be a non-negative number of ms')
     for (const key of ['required', 'stripCredentials'] as const) {
       if (auth[key] !== undefined && typeof auth[key] !== 'boolean')
-        throw new ConfigError(`auth.${key}`, 'must be a boolean')
+        throw invalidOption(`auth.${key}`, 'must be a boolean')
     }
   }
   if (opts.rateLimit !== undefined) {
     const rl = opts.rateLimit as unknown
-    if (!isObject(rl)) throw new ConfigError('rateLimit', 'must be an object')
+    if (!isObject(rl)) throw invalidOption('rateLimit', 'must be an object')
     onlyKeys(rl, RATE_KEYS, 'rateLimit')
     if (rl.global !== undefined) checkRateLimit(rl.global, 'rateLimit.global')
     if (rl.redis !== undefined && (!isObject(rl.redis) || typeof rl.redis.defineCommand !== 'function'))
-      throw new ConfigError('rateLimit.redis', 'must be an ioredis client')
+      throw invalidOption('rateLimit.redis', 'must be an ioredis client')
     if (rl.nameSpace !== undefined && typeof rl.nameSpace !== 'string')
-      throw new ConfigError('rateLimit.nameSpace', 'must be a string')
+      throw invalidOption('rateLimit.nameSpace', 'must be a string')
   }
 }

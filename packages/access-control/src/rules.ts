@@ -4,9 +4,9 @@ import { CidrTrie, parseCidr } from './cidr-trie.js'
 import { HostIndex, parseHostPattern } from './host-index.js'
 import {
   type AccessRule,
-  ConfigError,
   checkAction,
   checkRateLimit,
+  invalidOption,
   isObject,
   type RateLimitRule,
   type RuleAction,
@@ -84,8 +84,8 @@ const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 function list(value: unknown, where: string): unknown[] | null {
   if (value === undefined) return null
-  if (!Array.isArray(value)) throw new ConfigError(where, 'must be an array')
-  if (value.length === 0) throw new ConfigError(where, 'must not be empty (leave it out to match anything)')
+  if (!Array.isArray(value)) throw invalidOption(where, 'must be an array')
+  if (value.length === 0) throw invalidOption(where, 'must not be empty (leave it out to match anything)')
   return value
 }
 
@@ -94,7 +94,7 @@ function strings(value: unknown, where: string): string[] | null {
   if (l === null) return null
   l.forEach((v, i) => {
     if (typeof v !== 'string' || v.trim() === '')
-      throw new ConfigError(`${where}[${i}]`, 'must be a non-empty string')
+      throw invalidOption(`${where}[${i}]`, 'must be a non-empty string')
   })
   return l as string[]
 }
@@ -108,15 +108,15 @@ function parsePorts(value: unknown, where: string): CompiledRule['ports'] {
   l.forEach((v, i) => {
     const w = `${where}[${i}]`
     if (typeof v === 'number') {
-      if (!port(v)) throw new ConfigError(w, `${v} is not a port (1-65535)`)
+      if (!port(v)) throw invalidOption(w, `${v} is not a port (1-65535)`)
       single.add(v)
       return
     }
     const m = typeof v === 'string' ? /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(v) : null
-    if (m === null) throw new ConfigError(w, `${JSON.stringify(v)} is not a port or "low-high" range`)
+    if (m === null) throw invalidOption(w, `${JSON.stringify(v)} is not a port or "low-high" range`)
     const lo = Number(m[1])
     const hi = m[2] === undefined ? lo : Number(m[2])
-    if (!port(lo) || !port(hi) || lo > hi) throw new ConfigError(w, `"${v}" is not a valid port range`)
+    if (!port(lo) || !port(hi) || lo > hi) throw invalidOption(w, `"${v}" is not a valid port range`)
     if (lo === hi) single.add(lo)
     else ranges.push([lo, hi])
   })
@@ -188,7 +188,7 @@ export class Policy {
 
   constructor(input: unknown, defaultAction: RuleAction | null, where = 'rules') {
     const raw = input === undefined ? [] : input
-    if (!Array.isArray(raw)) throw new ConfigError(where, 'must be an array')
+    if (!Array.isArray(raw)) throw invalidOption(where, 'must be an array')
     this.defaultAction = defaultAction
     this.rules = raw.map((r, i) => this.#compile(r, i, `${where}[${i}]`))
     const n = this.rules.length
@@ -202,33 +202,33 @@ export class Policy {
   }
 
   #compile(rule: unknown, index: number, where: string): CompiledRule {
-    if (!isObject(rule)) throw new ConfigError(where, 'must be an object')
+    if (!isObject(rule)) throw invalidOption(where, 'must be an object')
     for (const key of Object.keys(rule)) {
-      if (!RULE_KEYS.has(key)) throw new ConfigError(where, `unknown field "${key}"`)
+      if (!RULE_KEYS.has(key)) throw invalidOption(where, `unknown field "${key}"`)
     }
     const r = rule as unknown as AccessRule
     if (r.name !== undefined && (typeof r.name !== 'string' || r.name === ''))
-      throw new ConfigError(`${where}.name`, 'must be a non-empty string')
+      throw invalidOption(`${where}.name`, 'must be a non-empty string')
     const label = r.name ?? `#${index}`
     const at = r.name === undefined ? where : `${where} ("${r.name}")`
     const action = checkAction(r.action, `${at}.action`)
     const rateLimit = r.rateLimit === undefined ? null : checkRateLimit(r.rateLimit, `${at}.rateLimit`)
     if (rateLimit !== null && action !== 'allow')
-      throw new ConfigError(`${at}.rateLimit`, 'only allow rules can have a rate limit')
+      throw invalidOption(`${at}.rateLimit`, 'only allow rules can have a rate limit')
 
     const forms = strings(r.forms, `${at}.forms`)
     forms?.forEach((f, i) => {
       if (!FORMS.has(f as RuleForm))
-        throw new ConfigError(`${at}.forms[${i}]`, `"${f}" is not one of absolute, authority, origin`)
+        throw invalidOption(`${at}.forms[${i}]`, `"${f}" is not one of absolute, authority, origin`)
     })
     const methods = strings(r.methods, `${at}.methods`)
     methods?.forEach((m, i) => {
-      if (!METHOD.test(m)) throw new ConfigError(`${at}.methods[${i}]`, `"${m}" is not a method`)
+      if (!METHOD.test(m)) throw invalidOption(`${at}.methods[${i}]`, `"${m}" is not a method`)
     })
     const classes = strings(r.addressClasses, `${at}.addressClasses`)
     classes?.forEach((c, i) => {
       if (!ADDRESS_CLASSES.includes(c as AddressClass))
-        throw new ConfigError(
+        throw invalidOption(
           `${at}.addressClasses[${i}]`,
           `unknown class "${c}" (one of ${ADDRESS_CLASSES.join(', ')})`,
         )
@@ -236,20 +236,20 @@ export class Policy {
     const clients = strings(r.clients, `${at}.clients`)
     clients?.forEach((c, i) => {
       const cidr = parseCidr(c)
-      if (cidr === null) throw new ConfigError(`${at}.clients[${i}]`, `"${c}" is not an IP address or CIDR`)
+      if (cidr === null) throw invalidOption(`${at}.clients[${i}]`, `"${c}" is not an IP address or CIDR`)
       this.#clients.insert(cidr, index)
     })
     const destinations = strings(r.destinations, `${at}.destinations`)
     destinations?.forEach((c, i) => {
       const cidr = parseCidr(c)
       if (cidr === null)
-        throw new ConfigError(`${at}.destinations[${i}]`, `"${c}" is not an IP address or CIDR`)
+        throw invalidOption(`${at}.destinations[${i}]`, `"${c}" is not an IP address or CIDR`)
       this.#destinations.insert(cidr, index)
     })
     const hosts = strings(r.hosts, `${at}.hosts`)
     hosts?.forEach((h, i) => {
       const pattern = parseHostPattern(h)
-      if (typeof pattern === 'string') throw new ConfigError(`${at}.hosts[${i}]`, pattern)
+      if (typeof pattern === 'string') throw invalidOption(`${at}.hosts[${i}]`, pattern)
       this.#hosts.insert(pattern, index)
     })
     const pathList = strings(r.paths, `${at}.paths`)
@@ -257,7 +257,7 @@ export class Policy {
     if (pathList !== null) {
       paths = new PathPrefixes()
       for (const [i, p] of pathList.entries()) {
-        if (!p.startsWith('/')) throw new ConfigError(`${at}.paths[${i}]`, `"${p}" must start with "/"`)
+        if (!p.startsWith('/')) throw invalidOption(`${at}.paths[${i}]`, `"${p}" must start with "/"`)
         paths.add(p)
       }
     }

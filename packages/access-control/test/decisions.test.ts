@@ -219,9 +219,12 @@ test('top-level options are checked at registration', async () => {
   for (const [options, message] of cases) {
     const f = Fastify()
     f.register(accessControl, options as AccessControlOptions)
-    await assert.rejects(async () => {
-      await f.ready()
-    }, message)
+    await assert.rejects(
+      async () => {
+        await f.ready()
+      },
+      { code: 'PK_INVALID_OPTION', message },
+    )
     await f.close()
   }
 })

@@ -1,3 +1,4 @@
+import { optionChecks } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 import type { CacheStore } from './store.js'
 import { defaultMaxEntrySize, MEMORY_DEFAULTS, SIZE_LIMITS, sizeProblem } from './stores/memory.js'
@@ -76,40 +77,48 @@ export type ResolvedOptions = Required<Omit<CacheOptions, 'store'>> & {
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
+const check = optionChecks('@proxykit/cache')
+const { invalid } = check
+
 function positiveInt(name: string, v: unknown): number {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v > 0))
-    throw new TypeError(`@proxykit/cache: ${name} must be a positive integer, got ${String(v)}`)
-  return v
+  if (v === undefined) throw invalid(name, 'must be a positive integer, got undefined')
+  return check.integer(v, name, 0, 1, `must be a positive integer, got ${String(v)}`)
 }
 
 function bool(name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new TypeError(`@proxykit/cache: ${name} must be a boolean`)
-  return v
+  if (v === undefined) throw invalid(name, 'must be a boolean')
+  return check.boolean(v, name, false)
+}
+
+/** `sizeProblem`'s sentence without the option's name, which the error already carries. */
+function sizeRule(name: string, value: unknown, max: number): string | null {
+  return sizeProblem(name, value, max)?.slice(name.length + 1) ?? null
 }
 
 export function resolveOptions(opts: CacheOptions): ResolvedOptions {
   const o = { ...DEFAULTS, ...opts }
-  const sizeWrong = sizeProblem('maxSize', o.maxSize, SIZE_LIMITS.maxSize)
-  if (sizeWrong !== null) throw new TypeError(`@proxykit/cache: ${sizeWrong}`)
+  const sizeWrong = sizeRule('maxSize', o.maxSize, SIZE_LIMITS.maxSize)
+  if (sizeWrong !== null) throw invalid('maxSize', sizeWrong)
   if (opts.maxEntrySize === undefined) o.maxEntrySize = defaultMaxEntrySize(o.maxSize)
-  const entryWrong = sizeProblem('maxEntrySize', o.maxEntrySize, SIZE_LIMITS.maxEntrySize)
-  if (entryWrong !== null) throw new TypeError(`@proxykit/cache: ${entryWrong}`)
+  const entryWrong = sizeRule('maxEntrySize', o.maxEntrySize, SIZE_LIMITS.maxEntrySize)
+  if (entryWrong !== null) throw invalid('maxEntrySize', entryWrong)
   if (o.maxEntrySize > o.maxSize)
-    throw new TypeError(
-      `@proxykit/cache: maxEntrySize (${o.maxEntrySize}) must not exceed maxSize (${o.maxSize}${opts.maxSize === undefined ? ', the default' : ''})`,
+    throw invalid(
+      'maxEntrySize',
+      `${o.maxEntrySize} must not exceed maxSize (${o.maxSize}${opts.maxSize === undefined ? ', the default' : ''})`,
     )
   if (!(typeof o.heuristicFraction === 'number' && o.heuristicFraction >= 0 && o.heuristicFraction <= 1))
-    throw new TypeError('@proxykit/cache: heuristicFraction must be a number from 0 to 1')
+    throw invalid('heuristicFraction', 'must be a number from 0 to 1')
   if (!(typeof o.keep === 'number' && Number.isInteger(o.keep) && o.keep >= 0))
-    throw new TypeError('@proxykit/cache: keep must be a non-negative integer (seconds)')
+    throw invalid('keep', 'must be a non-negative integer (seconds)')
   bool('shareSetCookie', o.shareSetCookie)
   bool('collapse', o.collapse)
   bool('backgroundRevalidate', o.backgroundRevalidate)
   positiveInt('collapseTimeout', o.collapseTimeout)
   if (o.tagHeader !== false && !(typeof o.tagHeader === 'string' && TOKEN.test(o.tagHeader)))
-    throw new TypeError('@proxykit/cache: tagHeader must be a header name or false')
+    throw invalid('tagHeader', 'must be a header name or false')
   if (!(typeof o.name === 'string' && TOKEN.test(o.name)))
-    throw new TypeError('@proxykit/cache: name must be a token (letters, digits, -._~ …)')
+    throw invalid('name', 'must be a token (letters, digits, -._~ …)')
   bool('stripTargetedCacheControl', o.stripTargetedCacheControl)
   const targetedList =
     o.targetedCacheControl === false
@@ -122,8 +131,9 @@ export function resolveOptions(opts: CacheOptions): ResolvedOptions {
     (o.targetedCacheControl !== false && targetedList.length === 0) ||
     !targetedList.every((n) => typeof n === 'string' && TOKEN.test(n) && n.toLowerCase() !== 'cache-control')
   )
-    throw new TypeError(
-      '@proxykit/cache: targetedCacheControl must be false, a header name or a non-empty list of header names (not Cache-Control)',
+    throw invalid(
+      'targetedCacheControl',
+      'must be false, a header name or a non-empty list of header names (not Cache-Control)',
     )
   const store = opts.store
   if (
@@ -135,7 +145,7 @@ export function resolveOptions(opts: CacheOptions): ResolvedOptions {
       typeof store.delete !== 'function' ||
       typeof store.deleteTag !== 'function')
   )
-    throw new TypeError('@proxykit/cache: store must implement get, createWriteStream, delete and deleteTag')
+    throw invalid('store', 'must implement get, createWriteStream, delete and deleteTag')
   return {
     ...o,
     tagHeader: o.tagHeader === false ? false : o.tagHeader.toLowerCase(),
@@ -148,18 +158,16 @@ export function resolveOptions(opts: CacheOptions): ResolvedOptions {
 export function normalizeRoute(value: unknown, route: string): NormalizedRoute | false {
   if (value === false) return false
   if (value === undefined || value === null) return { ttl: null, key: null }
-  if (typeof value !== 'object')
-    throw new TypeError(`@proxykit/cache: route ${route}: config.cache must be false or an object`)
+  if (typeof value !== 'object') throw invalid(`route ${route}: config.cache`, 'must be false or an object')
   const { ttl, key, ...rest } = value as { ttl?: unknown; key?: unknown }
   const unknown = Object.keys(rest)
-  if (unknown.length > 0)
-    throw new TypeError(`@proxykit/cache: route ${route}: config.cache has unknown option ${unknown[0]}`)
+  if (unknown.length > 0) throw invalid(`route ${route}: config.cache`, `has unknown option ${unknown[0]}`)
   if (ttl !== undefined && !(typeof ttl === 'number' && Number.isInteger(ttl) && ttl >= 0))
-    throw new TypeError(`@proxykit/cache: route ${route}: config.cache.ttl must be a non-negative integer`)
+    throw invalid(`route ${route}: config.cache.ttl`, 'must be a non-negative integer')
   let keyFn: NormalizedRoute['key'] = null
   if (typeof key === 'string') keyFn = () => key
   else if (typeof key === 'function') keyFn = key as (request: FastifyRequest) => string
   else if (key !== undefined)
-    throw new TypeError(`@proxykit/cache: route ${route}: config.cache.key must be a string or a function`)
+    throw invalid(`route ${route}: config.cache.key`, 'must be a string or a function')
   return { ttl: ttl ?? null, key: keyFn }
 }

@@ -119,7 +119,7 @@ test('targetedCacheControl and stripTargetedCacheControl are validated', () => {
   for (const bad of ['', 'cdn cache control', [], ['Cache-Control'], 42, true])
     assert.throws(
       () => resolveOptions({ targetedCacheControl: bad as never }),
-      /targetedCacheControl must be/,
+      /targetedCacheControl: must be/,
       JSON.stringify(bad),
     )
   assert.throws(

@@ -5,26 +5,29 @@ import cache, { type CacheOptions } from '../src/index.js'
 
 // Options are validated once, at registration, with a message naming the option and the rule.
 const bad: Array<[CacheOptions, RegExp]> = [
-  [{ maxSize: 0 }, /maxSize must be a whole number of bytes from 1/],
-  [{ maxEntrySize: -1 }, /maxEntrySize must be a whole number of bytes from 1/],
-  [{ maxSize: 1024, maxEntrySize: 2048 }, /maxEntrySize \(2048\) must not exceed maxSize \(1024\)/],
-  [{ heuristicFraction: 2 }, /heuristicFraction must be a number from 0 to 1/],
-  [{ keep: 1.5 }, /keep must be a non-negative integer/],
-  [{ shareSetCookie: 'yes' as never }, /shareSetCookie must be a boolean/],
-  [{ collapse: 1 as never }, /collapse must be a boolean/],
-  [{ collapseTimeout: 0 }, /collapseTimeout must be a positive integer/],
-  [{ tagHeader: 'bad header' }, /tagHeader must be a header name or false/],
-  [{ name: 'two words' }, /name must be a token/],
-  [{ store: { get() {} } as never }, /store must implement get, createWriteStream, delete and deleteTag/],
+  [{ maxSize: 0 }, /maxSize: must be a whole number of bytes from 1/],
+  [{ maxEntrySize: -1 }, /maxEntrySize: must be a whole number of bytes from 1/],
+  [{ maxSize: 1024, maxEntrySize: 2048 }, /maxEntrySize: 2048 must not exceed maxSize \(1024\)/],
+  [{ heuristicFraction: 2 }, /heuristicFraction: must be a number from 0 to 1/],
+  [{ keep: 1.5 }, /keep: must be a non-negative integer/],
+  [{ shareSetCookie: 'yes' as never }, /shareSetCookie: must be a boolean/],
+  [{ collapse: 1 as never }, /collapse: must be a boolean/],
+  [{ collapseTimeout: 0 }, /collapseTimeout: must be a positive integer/],
+  [{ tagHeader: 'bad header' }, /tagHeader: must be a header name or false/],
+  [{ name: 'two words' }, /name: must be a token/],
+  [{ store: { get() {} } as never }, /store: must implement get, createWriteStream, delete and deleteTag/],
 ]
 
 for (const [opts, message] of bad) {
   test(`refuses ${JSON.stringify(opts)}`, async () => {
     const app = Fastify()
-    await assert.rejects(async () => {
-      await app.register(cache, opts)
-      await app.ready()
-    }, message)
+    await assert.rejects(
+      async () => {
+        await app.register(cache, opts)
+        await app.ready()
+      },
+      { code: 'PK_INVALID_OPTION', message },
+    )
     await app.close()
   })
 }

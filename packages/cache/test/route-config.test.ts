@@ -105,10 +105,10 @@ test('bad route config is refused at registration, naming the route', async (t) 
   t.after(() => app.close())
   await app.register(cache)
   addTestProxy(app, 'http://127.0.0.1:9')
-  assert.throws(
-    () => app.get('/bad', { config: { cache: { ttl: -1 } } }, async () => 'x'),
-    /route \/bad: config.cache.ttl must be a non-negative integer/,
-  )
+  assert.throws(() => app.get('/bad', { config: { cache: { ttl: -1 } } }, async () => 'x'), {
+    code: 'PK_INVALID_OPTION',
+    message: /route \/bad: config.cache.ttl: must be a non-negative integer/,
+  })
   assert.throws(
     () => app.get('/bad2', { config: { cache: { nope: 1 } as never } }, async () => 'x'),
     /unknown option nope/,

@@ -48,17 +48,20 @@ test('with a small maxSize, a response over an eighth of it is not stored; a sma
 })
 
 for (const [opts, message] of [
-  [{ maxSize: 1e32 }, /maxSize must be a whole number of bytes from 1 to 9007199254740991, got 1e\+32/],
-  [{ maxSize: 2 ** 60, maxEntrySize: 2 ** 59 }, /maxSize must be a whole number of bytes/],
-  [{ maxEntrySize: 1e32 }, /maxEntrySize must be a whole number of bytes from 1 to \d+, got 1e\+32/],
+  [{ maxSize: 1e32 }, /maxSize: must be a whole number of bytes from 1 to 9007199254740991, got 1e\+32/],
+  [{ maxSize: 2 ** 60, maxEntrySize: 2 ** 59 }, /maxSize: must be a whole number of bytes/],
+  [{ maxEntrySize: 1e32 }, /maxEntrySize: must be a whole number of bytes from 1 to \d+, got 1e\+32/],
 ] as const) {
   test(`refuses ${JSON.stringify(opts)}, naming the option`, async (t) => {
     const app = Fastify()
     t.after(() => app.close())
-    await assert.rejects(async () => {
-      await app.register(cache, opts)
-      await app.ready()
-    }, message)
-    assert.throws(() => new MemoryStore(opts), message)
+    await assert.rejects(
+      async () => {
+        await app.register(cache, opts)
+        await app.ready()
+      },
+      { code: 'PK_INVALID_OPTION', message },
+    )
+    assert.throws(() => new MemoryStore(opts), { code: 'PK_INVALID_OPTION', message })
   })
 }

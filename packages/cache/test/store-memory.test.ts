@@ -40,11 +40,11 @@ test('MemoryStore evicts the least recently used entries to stay under maxSize',
 test('MemoryStore refuses bad sizes', () => {
   assert.throws(
     () => new MemoryStore({ maxSize: 0 }),
-    /maxSize must be a whole number of bytes from 1 to \d+, got 0/,
+    /maxSize: must be a whole number of bytes from 1 to \d+, got 0/,
   )
   assert.throws(
     () => new MemoryStore({ maxEntrySize: 1.5 }),
-    /maxEntrySize must be a whole number of bytes from 1 to \d+, got 1\.5/,
+    /maxEntrySize: must be a whole number of bytes from 1 to \d+, got 1\.5/,
   )
 })
 

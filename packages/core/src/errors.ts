@@ -69,3 +69,14 @@ export function isProxyError(err: unknown): err is ProxyError {
     typeof (err as ProxyError).statusCode === 'number'
   )
 }
+
+// An option a plugin (or a route's config) cannot use, found when the plugin is registered or the route
+// declared: never answered to a client. One code for every plugin, the message naming the plugin, the
+// option's path and the rule (`@proxykit/cache: route /a: config.cache.ttl: must be …`). A TypeError, as
+// Node's own option checks throw. Build it with core's `optionChecks(plugin)` (`option-checks.ts`).
+export const InvalidOptionError = createError<'PK_INVALID_OPTION', 500, [string, string, string]>(
+  'PK_INVALID_OPTION',
+  '%s: %s: %s',
+  500,
+  TypeError,
+)

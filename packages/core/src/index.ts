@@ -50,6 +50,7 @@ export {
   watchIdle,
 } from './http1/index.js'
 export { answerAsFinalRecipient, maxForwards } from './max-forwards.js'
+export { type InvalidOption, isPlainObject, type OptionChecks, optionChecks } from './option-checks.js'
 export { clientAddress, peerAddress } from './peer.js'
 export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } from './relay.js'
 export { errorBody, sendError, sendUpstreamResponse, writeRawError } from './respond.js'

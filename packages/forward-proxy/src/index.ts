@@ -5,6 +5,7 @@ import {
   installProxyContext,
   kOriginalTarget,
   NotImplementedError,
+  optionChecks,
   sendError,
 } from '@proxykit/core'
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
@@ -58,8 +59,9 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
   // bridge routes it to one fixed internal path, which a prefix would move out of reach (404).
   const prefix = (options as { prefix?: unknown }).prefix || fastify.prefix
   if (prefix)
-    throw new TypeError(
-      `@proxykit/forward-proxy: prefix: a forward proxy serves absolute-form targets, which have no path prefix; register it outside any prefixed context (got '${String(prefix)}')`,
+    throw optionChecks('@proxykit/forward-proxy').invalid(
+      'prefix',
+      `a forward proxy serves absolute-form targets, which have no path prefix; register it outside any prefixed context (got '${String(prefix)}')`,
     )
   installProxyContext(fastify)
   const opts = resolveOptions(options)

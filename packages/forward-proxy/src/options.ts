@@ -5,6 +5,7 @@ import {
   ADDRESS_CLASSES,
   type AddressClass,
   compileTrust,
+  optionChecks,
   type TrustFunction,
   type TrustProxy,
 } from '@proxykit/core'
@@ -132,15 +133,14 @@ const systemLookup: LookupFunction = (hostname) => dns.lookup(hostname, { all: t
 
 const PSEUDONYM = /^[A-Za-z0-9._-]{1,64}$/
 
+const check = optionChecks('@proxykit/forward-proxy')
+
 function fail(option: string, rule: string): never {
-  throw new TypeError(`@proxykit/forward-proxy: option "${option}" ${rule}`)
+  throw check.invalid(option, rule)
 }
 
 function positive(opts: Record<string, unknown>, name: string, fallback: number): number {
-  const v = opts[name]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(name, 'must be a positive integer')
-  return v
+  return check.integer(opts[name], name, fallback, 1, 'must be a positive integer')
 }
 
 function parseRange(option: string, entry: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {

@@ -82,6 +82,6 @@ test('a remembered answer is still checked on every request (connect guards run 
 })
 
 test('dnsCacheTtl is validated at registration', async () => {
-  await assert.rejects(startProxy({ dnsCacheTtl: -1 }), /option "dnsCacheTtl" must be a whole number/)
-  await assert.rejects(startProxy({ dnsCacheTtl: 1.5 }), /option "dnsCacheTtl"/)
+  await assert.rejects(startProxy({ dnsCacheTtl: -1 }), /dnsCacheTtl: must be a whole number/)
+  await assert.rejects(startProxy({ dnsCacheTtl: 1.5 }), /dnsCacheTtl: /)
 })

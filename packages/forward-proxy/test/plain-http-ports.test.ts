@@ -50,5 +50,5 @@ test('`ports` takes numbers and low-high ranges; anything else names the option'
   assert.deepEqual([21, 70, 80, 210, 280, 443, 488, 591, 777, 1025, 65535].map(safe), Array(11).fill(true))
   assert.deepEqual([1, 22, 25, 1024].map(safe), [false, false, false, false])
   for (const bad of [[0], ['80-70'], ['x'], [65536], 'all'])
-    assert.throws(() => resolveOptions({ ports: bad as never }), /option "ports" must be an array of ports/)
+    assert.throws(() => resolveOptions({ ports: bad as never }), /ports: must be an array of ports/)
 })

@@ -17,7 +17,11 @@ test('a register prefix, or a prefixed context, fails at registration with a cle
         await register(app)
         await app.ready()
       },
-      { message: /^@proxykit\/forward-proxy: prefix: a forward proxy serves absolute-form targets/ },
+      {
+        code: 'PK_INVALID_OPTION',
+        option: 'prefix',
+        message: /^@proxykit\/forward-proxy: prefix: a forward proxy serves absolute-form targets/,
+      },
     )
     await app.close().catch(() => {})
   }

@@ -1,3 +1,4 @@
+import { optionChecks } from '@proxykit/core'
 import { protocolMismatch, resolveUpstream, type UpstreamOption } from './options.js'
 import type { ProxyRoute } from './route.js'
 import type { UpstreamStatus } from './upstream.js'
@@ -48,8 +49,9 @@ export class RouteRegistry implements ReverseProxyApi {
     const list = [...routes]
     for (const r of list) {
       if (this.#routes.has(r.options.name))
-        throw new TypeError(
-          `@proxykit/reverse-proxy: routes: the route name '${r.options.name}' is already used by another registration in this Fastify context`,
+        throw optionChecks('@proxykit/reverse-proxy').invalid(
+          'routes',
+          `the route name '${r.options.name}' is already used by another registration in this Fastify context`,
         )
     }
     for (const r of list) this.#routes.set(r.options.name, r)

@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import { stringify } from 'node:querystring'
-import type { ProxyError } from '@proxykit/core'
+import { optionChecks, type ProxyError } from '@proxykit/core'
 import type {
   FastifyPluginAsync,
   FastifyReply,
@@ -75,17 +75,13 @@ const WHY: Record<string, string> = {
   internalRewriteLocationHeader: 'only true: Location headers naming the upstream are always mapped back',
 }
 
-class HttpProxyOptionError extends TypeError {
-  constructor(option: string, rule: string) {
-    super(`@proxykit/reverse-proxy/http-proxy: ${option}: ${rule}`)
-  }
-}
+const { invalid } = optionChecks('@proxykit/reverse-proxy/http-proxy')
 
 const unsupported = (option: string) =>
-  new HttpProxyOptionError(option, WHY[option] ?? 'not supported by @proxykit/reverse-proxy/http-proxy')
+  invalid(option, WHY[option] ?? 'not supported by @proxykit/reverse-proxy/http-proxy')
 
 function fn(v: unknown, option: string): void {
-  if (v !== undefined && typeof v !== 'function') throw new HttpProxyOptionError(option, 'must be a function')
+  if (v !== undefined && typeof v !== 'function') throw invalid(option, 'must be a function')
 }
 
 function hooks<T>(v: T | T[] | undefined, option: string): T[] {
@@ -101,10 +97,10 @@ function upstreamParts(v: unknown): { origin: string; path: string } {
     if (typeof v !== 'string' || v === '') throw new Error()
     url = new URL(v)
   } catch {
-    throw new HttpProxyOptionError('upstream', 'must be an http(s) URL (an empty upstream is not supported)')
+    throw invalid('upstream', 'must be an http(s) URL (an empty upstream is not supported)')
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new HttpProxyOptionError('upstream', 'must be an http(s) URL')
+    throw invalid('upstream', 'must be an http(s) URL')
   return { origin: url.origin, path: url.pathname }
 }
 
@@ -114,7 +110,7 @@ function queryRewriter(
 ): preHandlerHookHandler | null {
   if (q === undefined || q === null || (q as unknown) === false) return null
   if (typeof q !== 'function' && typeof q !== 'object')
-    throw new HttpProxyOptionError('replyOptions.queryString', 'must be an object or a function')
+    throw invalid('replyOptions.queryString', 'must be an object or a function')
   const fixed = typeof q === 'object' ? stringify(q as never) : null
   return (request, _reply, done) => {
     const raw = request.raw
@@ -137,14 +133,14 @@ const plugin: FastifyPluginAsync<HttpProxyOptions> = async (fastify, opts) => {
   const { origin, path } = upstreamParts(opts.upstream)
   const methods = opts.httpMethods ?? DEFAULT_METHODS
   if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string'))
-    throw new HttpProxyOptionError('httpMethods', 'must be a non-empty array of method names')
+    throw invalid('httpMethods', 'must be a non-empty array of method names')
   for (const m of methods)
     if (!fastify.supportedMethods.includes(m.toUpperCase()))
-      throw new HttpProxyOptionError('httpMethods', `${m} is not a method this Fastify instance supports`)
+      throw invalid('httpMethods', `${m} is not a method this Fastify instance supports`)
   const preHandlers = hooks(opts.preHandler, 'preHandler')
   const preValidations = hooks(opts.preValidation, 'preValidation')
   if (opts.config !== undefined && (typeof opts.config !== 'object' || opts.config === null))
-    throw new HttpProxyOptionError('config', 'must be an object')
+    throw invalid('config', 'must be an object')
   for (const name of ['rewriteRequestHeaders', 'rewriteHeaders', 'getUpstream', 'onError'])
     fn(reply[name], `replyOptions.${name}`)
   const rewriteQuery = queryRewriter(opts.replyOptions?.queryString)

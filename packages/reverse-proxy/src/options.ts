@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls'
-import type { TrustProxy } from '@proxykit/core'
+import { isPlainObject, optionChecks, type TrustProxy } from '@proxykit/core'
 import { BALANCERS, type BalancerName } from './balancers/index.js'
 import { HOOK_NAMES, type ProxyHooks, type ResolvedHooks } from './hooks.js'
 
@@ -169,32 +169,16 @@ export const DEFAULT_HIDE_HEADERS = ['server', 'x-powered-by']
 export const DEFAULT_STRIP_REQUEST_HEADERS = ['x-original-url', 'x-rewrite-url']
 export const DEFAULT_BALANCER: BalancerName = 'weighted-round-robin'
 
-class OptionError extends TypeError {
-  constructor(path: string, rule: string) {
-    super(`@proxykit/reverse-proxy: ${path}: ${rule}`)
-  }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-
-function positiveInt(v: unknown, path: string, fallback: number, min = 1): number {
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new OptionError(path, `must be an integer >= ${min}`)
-  return v
-}
-
-function bool(v: unknown, path: string, fallback: boolean): boolean {
-  if (v === undefined) return fallback
-  if (typeof v !== 'boolean') throw new OptionError(path, 'must be a boolean')
-  return v
-}
+const check = optionChecks('@proxykit/reverse-proxy')
+const { invalid } = check
+const isObject = isPlainObject
+const positiveInt = check.integer
+const bool = check.boolean
 
 function prefixPath(v: unknown, path: string, fallback: string): string {
   if (v === undefined) return fallback
   if (typeof v !== 'string' || !v.startsWith('/') || /[\s?#*:]/.test(v))
-    throw new OptionError(path, "must be a path starting with '/' (no spaces, '?', '#', '*' or ':')")
+    throw invalid(path, "must be a path starting with '/' (no spaces, '?', '#', '*' or ':')")
   return v.length > 1 && v.endsWith('/') ? v.slice(0, -1) : v
 }
 
@@ -206,14 +190,13 @@ function upstream(v: unknown, path: string): UpstreamOption {
     if (typeof raw !== 'string') throw new Error()
     url = new URL(raw)
   } catch {
-    throw new OptionError(where, 'must be an http(s) URL')
+    throw invalid(where, 'must be an http(s) URL')
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new OptionError(where, 'must be an http(s) URL')
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(where, 'must be an http(s) URL')
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.username !== '')
-    throw new OptionError(where, 'must be an origin (scheme, host, port) without path, query or credentials')
+    throw invalid(where, 'must be an origin (scheme, host, port) without path, query or credentials')
   const weight = isObject(v) ? positiveInt(v.weight, `${path}.weight`, 1) : 1
-  if (weight > 1000) throw new OptionError(`${path}.weight`, 'must be at most 1000')
+  if (weight > 1000) throw invalid(`${path}.weight`, 'must be at most 1000')
   return { url: url.origin, weight }
 }
 
@@ -224,16 +207,13 @@ function healthCheck(
 ): ResolvedHealthCheck | false {
   if (v === undefined) return fallback
   if (v === false) return false
-  if (!isObject(v)) throw new OptionError(path, 'must be an object or false')
+  if (!isObject(v)) throw invalid(path, 'must be an object or false')
   const base = fallback === false ? DEFAULT_HEALTH_CHECK : fallback
   let expected: number[] | null = base.expectedStatus
   if (v.expectedStatus !== undefined) {
     const list = Array.isArray(v.expectedStatus) ? v.expectedStatus : [v.expectedStatus]
     if (list.length === 0 || !list.every((s) => Number.isInteger(s) && s >= 100 && s <= 599))
-      throw new OptionError(
-        `${path}.expectedStatus`,
-        'must be a status code (100-599) or a non-empty list of them',
-      )
+      throw invalid(`${path}.expectedStatus`, 'must be a status code (100-599) or a non-empty list of them')
     expected = list as number[]
   }
   const hc: ResolvedHealthCheck = {
@@ -255,12 +235,12 @@ function passiveHealth(
 ): PassiveHealthOptions | false {
   if (v === undefined) return fallback
   if (v === false) return false
-  if (!isObject(v)) throw new OptionError(path, 'must be an object or false')
+  if (!isObject(v)) throw invalid(path, 'must be an object or false')
   const base = fallback === false ? DEFAULT_PASSIVE_HEALTH : fallback
   let statuses = base.statuses
   if (v.statuses !== undefined) {
     if (!Array.isArray(v.statuses) || !v.statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599))
-      throw new OptionError(`${path}.statuses`, 'must be a list of status codes (100-599)')
+      throw invalid(`${path}.statuses`, 'must be a list of status codes (100-599)')
     statuses = v.statuses as number[]
   }
   const p: PassiveHealthOptions = {
@@ -269,7 +249,7 @@ function passiveHealth(
     maxEjectMs: positiveInt(v.maxEjectMs, `${path}.maxEjectMs`, base.maxEjectMs),
     statuses,
   }
-  if (p.maxEjectMs < p.ejectMs) throw new OptionError(`${path}.maxEjectMs`, 'must be >= ejectMs')
+  if (p.maxEjectMs < p.ejectMs) throw invalid(`${path}.maxEjectMs`, 'must be >= ejectMs')
   return p
 }
 
@@ -278,10 +258,10 @@ function retries(v: unknown, path: string, fallback: RetryOptions | false): Retr
   if (v === false || v === 0) return false
   const base = fallback === false ? DEFAULT_RETRIES : fallback
   if (typeof v === 'number') return { ...base, attempts: positiveInt(v, path, 1) }
-  if (!isObject(v)) throw new OptionError(path, 'must be a number of retries, an object or false')
+  if (!isObject(v)) throw invalid(path, 'must be a number of retries, an object or false')
   const ratio = v.budgetRatio === undefined ? base.budgetRatio : v.budgetRatio
   if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1))
-    throw new OptionError(`${path}.budgetRatio`, 'must be a number from 0 to 1')
+    throw invalid(`${path}.budgetRatio`, 'must be a number from 0 to 1')
   return {
     attempts: positiveInt(v.attempts, `${path}.attempts`, base.attempts),
     budgetRatio: ratio,
@@ -291,7 +271,7 @@ function retries(v: unknown, path: string, fallback: RetryOptions | false): Retr
 
 function timeouts(v: unknown, path: string, fallback: Timeouts): Timeouts {
   if (v === undefined) return fallback
-  if (!isObject(v)) throw new OptionError(path, 'must be an object { connect, headers, idle } in ms')
+  if (!isObject(v)) throw invalid(path, 'must be an object { connect, headers, idle } in ms')
   return {
     connect: positiveInt(v.connect, `${path}.connect`, fallback.connect),
     headers: positiveInt(v.headers, `${path}.headers`, fallback.headers),
@@ -302,21 +282,21 @@ function timeouts(v: unknown, path: string, fallback: Timeouts): Timeouts {
 function hashOn(v: unknown, path: string, fallback: HashOn): HashOn {
   if (v === undefined) return fallback
   if (typeof v !== 'string' || !/^(ip|path|header:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|cookie:[^=;,\s]+)$/.test(v))
-    throw new OptionError(path, "must be 'ip', 'path', 'header:NAME' or 'cookie:NAME'")
+    throw invalid(path, "must be 'ip', 'path', 'header:NAME' or 'cookie:NAME'")
   return v as HashOn
 }
 
 function balancer(v: unknown, path: string, fallback: BalancerName): BalancerName {
   if (v === undefined) return fallback
   if (typeof v !== 'string' || !(BALANCERS as readonly string[]).includes(v))
-    throw new OptionError(path, `must be one of ${BALANCERS.join(', ')}`)
+    throw invalid(path, `must be one of ${BALANCERS.join(', ')}`)
   return v as BalancerName
 }
 
 function headerNames(v: unknown, path: string, fallback: string[]): string[] {
   if (v === undefined) return fallback
   if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(h)))
-    throw new OptionError(path, 'must be an array of header names')
+    throw invalid(path, 'must be an array of header names')
   return v.map((h: string) => h.toLowerCase())
 }
 
@@ -339,7 +319,7 @@ function hooks(v: Record<string, unknown>, at: (k: string) => string, base: Reso
   for (const name of HOOK_NAMES) {
     const f = v[name]
     if (f === undefined) continue
-    if (typeof f !== 'function') throw new OptionError(at(name), 'must be a function')
+    if (typeof f !== 'function') throw invalid(at(name), 'must be a function')
     out[name] = f as never
   }
   return out
@@ -347,9 +327,9 @@ function hooks(v: Record<string, unknown>, at: (k: string) => string, base: Reso
 
 function defaults(v: Record<string, unknown>, path: string, base: RouteSettings): RouteSettings {
   const at = (k: string) => (path === '' ? k : `${path}.${k}`)
-  if (v.tls !== undefined && !isObject(v.tls)) throw new OptionError(at('tls'), 'must be an object')
+  if (v.tls !== undefined && !isObject(v.tls)) throw invalid(at('tls'), 'must be an object')
   if (v.passive !== undefined)
-    throw new OptionError(at('passive'), 'is now passiveHealth: { failures, ejectMs, maxEjectMs, statuses }')
+    throw invalid(at('passive'), 'is now passiveHealth: { failures, ejectMs, maxEjectMs, statuses }')
   return {
     ...hooks(v, at, base),
     balancer: balancer(v.balancer, at('balancer'), base.balancer),
@@ -394,7 +374,7 @@ export function joinPrefix(mount: string, prefix: string): string {
  * `contextPrefix` is the prefix of the Fastify context the plugin is registered in (`fastify.prefix`).
  */
 export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOptions {
-  if (!isObject(input)) throw new OptionError('options', 'must be an object')
+  if (!isObject(input)) throw invalid('options', 'must be an object')
   const context = contextPrefix === '' ? '' : prefixPath(contextPrefix, 'the Fastify context prefix', '/')
   const mount = joinPrefix(context, prefixPath(input.prefix, 'prefix', '/'))
   const base = defaults(input, '', {
@@ -414,31 +394,30 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     onError: null,
   })
   if (!Array.isArray(input.routes) || input.routes.length === 0)
-    throw new OptionError('routes', 'must be a non-empty array')
+    throw invalid('routes', 'must be a non-empty array')
   const names = new Set<string>()
   const routes = input.routes.map((r: unknown, i: number): ResolvedRoute => {
     const path = `routes[${i}]`
-    if (!isObject(r)) throw new OptionError(path, 'must be an object')
+    if (!isObject(r)) throw invalid(path, 'must be an object')
     const prefix = joinPrefix(mount, prefixPath(r.prefix, `${path}.prefix`, '/'))
     let host: string | null = null
     if (r.host !== undefined) {
       if (typeof r.host !== 'string' || !/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(r.host))
-        throw new OptionError(`${path}.host`, 'must be a hostname without port')
+        throw invalid(`${path}.host`, 'must be a hostname without port')
       host = r.host.toLowerCase()
     }
     const rewritePrefix = prefixPath(r.rewritePrefix, `${path}.rewritePrefix`, '/')
     if (!Array.isArray(r.upstreams) || r.upstreams.length === 0)
-      throw new OptionError(`${path}.upstreams`, 'must be a non-empty array')
+      throw invalid(`${path}.upstreams`, 'must be a non-empty array')
     const upstreams = r.upstreams.map((u: unknown, j: number) => upstream(u, `${path}.upstreams[${j}]`))
     const seen = new Set<string>()
     upstreams.forEach((u, j) => {
-      if (seen.has(u.url)) throw new OptionError(`${path}.upstreams[${j}]`, `duplicates ${u.url}`)
+      if (seen.has(u.url)) throw invalid(`${path}.upstreams[${j}]`, `duplicates ${u.url}`)
       seen.add(u.url)
     })
     const name = r.name === undefined ? `${host ?? ''}${prefix}` : r.name
-    if (typeof name !== 'string' || name === '')
-      throw new OptionError(`${path}.name`, 'must be a non-empty string')
-    if (names.has(name)) throw new OptionError(`${path}.name`, `duplicates the route name '${name}'`)
+    if (typeof name !== 'string' || name === '') throw invalid(`${path}.name`, 'must be a non-empty string')
+    if (names.has(name)) throw invalid(`${path}.name`, `duplicates the route name '${name}'`)
     names.add(name)
     const settings = defaults(r, path, base)
     upstreams.forEach((u, j) => {
@@ -459,7 +438,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     !['boolean', 'number', 'string', 'function'].includes(typeof trust) &&
     !(Array.isArray(trust) && trust.every((t) => typeof t === 'string'))
   )
-    throw new OptionError('trustProxy', 'must be a boolean, hop count, address/CIDR list or function')
+    throw invalid('trustProxy', 'must be a boolean, hop count, address/CIDR list or function')
   return {
     routes,
     contextPrefix: context === '/' ? '' : context,

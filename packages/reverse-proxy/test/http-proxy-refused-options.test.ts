@@ -38,6 +38,7 @@ for (const [name, options, message] of REFUSED) {
         await app.ready()
       },
       (err: Error) => {
+        assert.equal((err as Error & { code?: string }).code, 'PK_INVALID_OPTION')
         assert.match(err.message, /^@proxykit\/reverse-proxy\/http-proxy: /)
         assert.match(err.message, message)
         return true

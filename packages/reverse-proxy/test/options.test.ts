@@ -68,13 +68,16 @@ const bad: Array<[unknown, RegExp]> = [
 
 test('every invalid option is refused at registration with a message naming it', async () => {
   for (const [input, message] of bad) {
-    assert.throws(() => resolveOptions(input), message, JSON.stringify(input))
+    assert.throws(() => resolveOptions(input), { code: 'PK_INVALID_OPTION', message }, JSON.stringify(input))
   }
   const app = Fastify()
   app.register(reverseProxy, { routes: [{ upstreams: ['gopher://x'] }] })
-  await assert.rejects(async () => {
-    await app.ready()
-  }, /routes\[0\]\.upstreams\[0\]: must be an http\(s\) URL/)
+  await assert.rejects(
+    async () => {
+      await app.ready()
+    },
+    { code: 'PK_INVALID_OPTION', option: 'routes[0].upstreams[0]', message: /must be an http\(s\) URL/ },
+  )
 })
 
 test('route settings inherit plugin defaults, and routes override them', () => {

@@ -1,5 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer'
 import { Writable } from 'node:stream'
+import { optionChecks } from '@proxykit/core'
 import {
   type CachedResponse,
   type CacheEntry,
@@ -8,6 +9,8 @@ import {
   sameVariant,
   varyMatches,
 } from '../store.js'
+
+const storeOption = optionChecks('MemoryStore')
 
 export interface MemoryStoreOptions {
   /**
@@ -80,10 +83,11 @@ export class MemoryStore implements CacheStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.maxSize = options.maxSize ?? MEMORY_DEFAULTS.maxSize
     const sizeWrong = sizeProblem('maxSize', this.maxSize, SIZE_LIMITS.maxSize)
-    if (sizeWrong !== null) throw new TypeError(`MemoryStore: ${sizeWrong}`)
+    if (sizeWrong !== null) throw storeOption.invalid('maxSize', sizeWrong.slice('maxSize '.length))
     this.maxEntrySize = options.maxEntrySize ?? defaultMaxEntrySize(this.maxSize)
     const entryWrong = sizeProblem('maxEntrySize', this.maxEntrySize, SIZE_LIMITS.maxEntrySize)
-    if (entryWrong !== null) throw new TypeError(`MemoryStore: ${entryWrong}`)
+    if (entryWrong !== null)
+      throw storeOption.invalid('maxEntrySize', entryWrong.slice('maxEntrySize '.length))
   }
 
   /** Bytes currently held by stored entries. */
