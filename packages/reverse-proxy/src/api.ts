@@ -83,7 +83,7 @@ export class RouteRegistry implements ReverseProxyApi {
     const route = this.#find(name)
     const option = resolveUpstream(upstream, 'upstream')
     const wrong = protocolMismatch(route.options.protocol, option.url)
-    if (wrong !== null) throw new TypeError(`@proxykit/reverse-proxy: upstream: ${wrong}`)
+    if (wrong !== null) throw optionChecks('@proxykit/reverse-proxy').invalid('upstream', wrong)
     if (route.find(option.url) !== undefined)
       throw new Error(`@proxykit/reverse-proxy: route '${name}' already has upstream ${option.url}`)
     return route.add(option).status(Date.now())

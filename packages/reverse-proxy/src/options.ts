@@ -349,7 +349,7 @@ function defaults(v: Record<string, unknown>, path: string, base: RouteSettings)
 function protocol(v: unknown, path: string, fallback: UpstreamProtocol): UpstreamProtocol {
   if (v === undefined) return fallback
   if (typeof v !== 'string' || !(UPSTREAM_PROTOCOLS as readonly string[]).includes(v))
-    throw new OptionError(path, `must be one of ${UPSTREAM_PROTOCOLS.join(', ')}`)
+    throw invalid(path, `must be one of ${UPSTREAM_PROTOCOLS.join(', ')}`)
   return v as UpstreamProtocol
 }
 
@@ -422,7 +422,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     const settings = defaults(r, path, base)
     upstreams.forEach((u, j) => {
       const wrong = protocolMismatch(settings.protocol, u.url)
-      if (wrong !== null) throw new OptionError(`${path}.upstreams[${j}]`, wrong)
+      if (wrong !== null) throw invalid(`${path}.upstreams[${j}]`, wrong)
     })
     return { name, prefix, host, rewritePrefix, upstreams, ...settings }
   })
