@@ -32,7 +32,8 @@ cd "$work"
 pnpm exec changeset version >changeset.log 2>&1 || { cat changeset.log; exit 1; }
 pnpm -r publish --dry-run --no-git-checks --json >publish.json 2>publish.log || { cat publish.log; exit 1; }
 node --input-type=module - "$repo" "${packages[@]}" <<'CHECK'
-// Every published package would go out once, at its old version's next patch, with its license, README and
+// Every published package would go out once, at a version above its old one (the rehearsal's patch, or what
+// the pending changesets ask), with its license, README and
 // built entry point, and a CHANGELOG.md written by `changeset version`.
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
@@ -41,9 +42,10 @@ const published = JSON.parse(readFileSync('publish.json', 'utf8'))
 assert.equal(published.length, dirs.length, `publish --dry-run packed ${published.map((p) => p.id)}`)
 for (const dir of dirs) {
   const before = JSON.parse(readFileSync(`${repo}/${dir}/package.json`, 'utf8'))
-  const [major, minor, patch] = before.version.split('.').map(Number)
-  const next = `${major}.${minor}.${patch + 1}`
-  assert.equal(JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')).version, next, dir)
+  const next = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')).version
+  const parts = (v) => v.split('.').map(Number)
+  const newer = parts(next).findIndex((n, i) => n !== parts(before.version)[i])
+  assert.ok(newer !== -1 && parts(next)[newer] > parts(before.version)[newer], `${dir}: ${before.version} -> ${next}`)
   assert.ok(existsSync(`${dir}/CHANGELOG.md`), `changeset version wrote no ${dir}/CHANGELOG.md`)
   const entry = published.find((p) => p.name === before.name)
   assert.ok(entry, `${before.name} is not in the publish dry run`)
