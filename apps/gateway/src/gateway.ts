@@ -99,7 +99,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Misses for one URL are collapsed across instances too: the cache takes the Redis store's lock.
   const store: CacheStore =
     config.cache.store === 'redis' && redis !== null
-      ? new RedisStore({ client: redis, prefix: `${prefix}cache:`, maxEntrySize: config.cache.maxEntrySize })
+      ? new RedisStore({
+          client: redis,
+          prefix: `${prefix}cache:`,
+          maxEntrySize: config.cache.maxEntrySize,
+          local: config.cache.local,
+        })
       : new MemoryStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize })
   const shared: Shared = {
     config,
@@ -156,6 +161,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     )
     await closeListeners(data, graceMs, logger)
     if (listeners.admin !== null) await closeListeners([listeners.admin], Math.min(graceMs, 1000), logger)
+    // The Redis store's own connection (its local tier's subscription) goes with it.
+    await Promise.resolve((store as CacheStore).close?.()).catch(() => {})
     if (redis !== null) await redis.quit().catch(() => redis.disconnect())
     logger.info('gateway stopped')
   }
@@ -197,6 +204,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     closing = true
     for (const store of [tls.forward, tls.reverse]) store?.close()
     await Promise.allSettled(started.map((l) => l.app.close()))
+    await Promise.resolve((store as CacheStore).close?.()).catch(() => {})
     if (redis !== null) redis.disconnect()
     throw err
   }

@@ -264,13 +264,15 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     })
   })
   const cacheDoc = doc.cache ?? {}
-  for (const key of ['maxSize', 'maxEntrySize'])
+  for (const key of ['maxSize', 'maxEntrySize', 'local'])
     if (cacheDoc[key] !== undefined && parseSize(cacheDoc[key]) === null)
       problems.push(`cache.${key}: ${FORMAT_RULES.size}`)
   if (problems.length > 0) throw new ConfigError(problems.sort(), source)
   const store = cacheDoc.store ?? 'memory'
   if (store === 'redis' && doc.redis === undefined)
     problems.push('redis: is required when cache.store is "redis"')
+  if (cacheDoc.local !== undefined && store !== 'redis')
+    problems.push('cache.local: is a tier in front of Redis; it needs cache.store: redis')
   if (typeof doc.redis === 'object' && doc.redis !== null) {
     const given = ['url', 'cluster', 'sentinels'].filter((k) => doc.redis[k] !== undefined)
     if (given.length !== 1)
@@ -336,6 +338,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     cache: {
       store,
       maxSize: parseSize(cacheDoc.maxSize ?? '64MiB')!,
+      local: cacheDoc.local === undefined ? 0 : parseSize(cacheDoc.local)!,
       maxEntrySize:
         cacheDoc.maxEntrySize === undefined
           ? defaultMaxEntrySize(parseSize(cacheDoc.maxSize ?? '64MiB')!)

@@ -433,6 +433,9 @@ export const configSchema = {
           maxEntrySize: size(
             'Largest response stored. Default: 8MiB, or an eighth of a smaller `maxSize` (as @proxykit/cache).',
           ),
+          local: size(
+            "With `store: redis`: an in-process tier of this size in front of Redis (`16MiB`), serving hot entries at memory-store cost. Invalidations (purges, unsafe methods, replaced entries) reach every instance's tier through Redis pub/sub; while that subscription is down the tier is dropped and bypassed; a local copy lives no longer than its entry is fresh.",
+          ),
           targetedCacheControl: {
             type: 'array',
             items: {

@@ -141,6 +141,8 @@ export interface CacheConfig {
   store: 'memory' | 'redis'
   maxSize: number
   maxEntrySize: number
+  /** Bytes of the in-process tier in front of the Redis store; 0 for none. */
+  local: number
   /** Targeted cache-control field names (RFC 9213) the reverse listener's cache obeys; [] for none. */
   targetedCacheControl: string[]
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { staleAt } from '../policy.js'
 import {
   type CachedResponse,
   type CacheEntry,
@@ -8,6 +9,7 @@ import {
   type CacheStore,
   varyMatches,
 } from '../store.js'
+import { defaultMaxEntrySize, MemoryStore } from './memory.js'
 
 /**
  * Where Redis is: one server (`url`), a Redis Cluster (`cluster`: some of its nodes' URLs, the others are
@@ -99,6 +101,13 @@ export interface RedisStoreOptions {
   prefix?: string
   /** Largest single entry in bytes (default 8 MiB); bigger bodies are abandoned while they stream. */
   maxEntrySize?: number
+  /**
+   * Bytes of an in-process tier in front of Redis (default 0: none). A hit there costs what a
+   * MemoryStore hit costs; a miss there reads Redis and fills it. Invalidations (delete, deleteTag, a new
+   * write of a URL) reach every instance's tier through Redis pub/sub; while that subscription is not up
+   * the tier is dropped and bypassed. A local copy lives until its shared entry stops being fresh at most.
+   */
+  local?: number
 }
 
 // Key layout, one key per operation so that it works unchanged on a Redis Cluster (no multi-key command or
@@ -148,7 +157,17 @@ export class RedisStore implements CacheStore {
   readonly client: RedisClient
   readonly prefix: string
   readonly maxEntrySize: number
+  /** What the in-process tier did: hits served from it, and times it was dropped (lost subscription). */
+  readonly localStats = { hits: 0, drops: 0 }
   #owned: boolean
+  #local: MemoryStore | null = null
+  #localOptions: { maxSize: number; maxEntrySize: number } | null = null
+  /** The local tier is used only while the invalidation channel is subscribed. */
+  #localTrusted = false
+  /** Bumped by every invalidation: a Redis read that an invalidation overtook fills nothing. */
+  #generation = 0
+  #subscriber: RedisClient | null = null
+  readonly #channel: string
 
   constructor(options: RedisStoreOptions) {
     const given = [options.client, options.url, options.cluster, options.sentinels].filter(
@@ -161,6 +180,10 @@ export class RedisStore implements CacheStore {
     if (!(Number.isInteger(this.maxEntrySize) && this.maxEntrySize > 0))
       throw new TypeError('RedisStore: maxEntrySize must be a positive integer (bytes)')
     this.#owned = options.client === undefined
+    this.#channel = `${this.prefix}invalidate`
+    const local = options.local ?? 0
+    if (!(Number.isInteger(local) && local >= 0))
+      throw new TypeError('RedisStore: local must be a whole number of bytes (0: no local tier)')
     if (options.client !== undefined) this.client = options.client
     else {
       const redisOptions: RedisOptions = {
@@ -179,6 +202,76 @@ export class RedisStore implements CacheStore {
       // Connection errors surface as failed commands, which the cache logs; keep them off 'error'.
       this.client.on('error', () => {})
     }
+    if (local > 0) {
+      this.#localOptions = {
+        maxSize: local,
+        maxEntrySize: Math.min(this.maxEntrySize, defaultMaxEntrySize(local)),
+      }
+      this.#local = new MemoryStore(this.#localOptions)
+      this.#subscribe()
+    }
+  }
+
+  /** Entries and bytes in the local tier (null without one). */
+  get localTier(): { count: number; size: number; trusted: boolean } | null {
+    if (this.#local === null) return null
+    return { count: this.#local.count, size: this.#local.size, trusted: this.#localTrusted }
+  }
+
+  #subscribe(): void {
+    // A connection of its own (a subscribed connection runs no other command), made like the store's.
+    const sub: RedisClient =
+      this.client instanceof Cluster ? this.client.duplicate() : (this.client as Redis).duplicate()
+    this.#subscriber = sub
+    sub.on('error', () => {})
+    const lost = () => this.#dropLocal()
+    sub.on('close', lost)
+    sub.on('end', lost)
+    sub.on('reconnecting', lost)
+    sub.on('ready', () => {
+      // Trusted once the subscription is confirmed: invalidations before it were not heard, but the tier
+      // was dropped when the connection went, so there is nothing they could have concerned.
+      sub.subscribe(this.#channel).then(() => {
+        if (sub.status === 'ready') this.#localTrusted = true
+      }, lost)
+    })
+    sub.on('message', (_channel: string, message: string) => this.#invalidated(message))
+    if (sub.status === 'wait') sub.connect().catch(() => {})
+  }
+
+  #dropLocal(): void {
+    this.#generation++
+    this.#localTrusted = false
+    if (this.#local !== null && this.#local.count + this.#local.pending > 0) {
+      this.#local = new MemoryStore(this.#localOptions!)
+      this.localStats.drops++
+    }
+  }
+
+  #invalidated(message: string): void {
+    this.#generation++
+    const local = this.#local
+    if (local === null) return
+    const what = message.slice(2)
+    if (message.startsWith('u:')) local.delete({ url: what })
+    else if (message.startsWith('t:')) local.deleteTag(what)
+  }
+
+  /** Tells every instance's local tier (this one's at once) that `what` changed. */
+  #announce(message: string): void {
+    if (this.#local === null) return
+    this.#invalidated(message)
+    this.client.publish(this.#channel, message).catch(() => {})
+  }
+
+  /** Keeps a copy of what Redis answered, unless an invalidation came meanwhile; never past freshness. */
+  #fill(key: CacheKey, entry: CacheEntry, generation: number): void {
+    if (!this.#localTrusted || generation !== this.#generation) return
+    const deleteAt = Math.min(entry.deleteAt, staleAt(entry.policy))
+    if (!(deleteAt > Date.now())) return
+    const { body, ...head } = entry
+    const w = this.#local!.createWriteStream(key, { ...head, deleteAt })
+    w?.end(body)
   }
 
   /** Resolves once the connection is up (or rejects after `timeoutMs`). */
@@ -222,7 +315,15 @@ export class RedisStore implements CacheStore {
   }
 
   async get(key: CacheKey): Promise<CacheEntry | null | undefined> {
+    if (this.#localTrusted) {
+      const near = this.#local!.get(key)
+      if (near) {
+        this.localStats.hits++
+        return near
+      }
+    }
     if (!this.#connected()) throw new Error(`Redis is not connected (${this.client.status})`)
+    const generation = this.#generation
     const k = this.#urlKey(key.url)
     const fields = await this.client.hgetallBuffer(k)
     let any = false
@@ -245,7 +346,9 @@ export class RedisStore implements CacheStore {
       if (!varyMatches(head.vary, key.headers)) continue
       const body = fields[`b:${name.slice(2)}`]
       if (body === undefined || body.length !== head.size) continue
-      return { ...head, body }
+      const entry = { ...head, body }
+      if (this.#local !== null) this.#fill(key, entry, generation)
+      return entry
     }
     if (expired.length > 0) this.client.hdel(k, ...expired).catch(() => {})
     return any ? null : undefined
@@ -288,7 +391,11 @@ export class RedisStore implements CacheStore {
             ),
           )
           .then(
-            () => cb(),
+            () => {
+              // Another instance's local copy of this URL may be the entry just replaced.
+              this.#announce(`u:${key.url}`)
+              cb()
+            },
             (err: Error) => cb(err),
           )
       },
@@ -297,12 +404,15 @@ export class RedisStore implements CacheStore {
   }
 
   async delete(key: { url: string }): Promise<number> {
-    return Number(await this.client.eval(DELETE, 1, this.#urlKey(key.url)))
+    const n = Number(await this.client.eval(DELETE, 1, this.#urlKey(key.url)))
+    this.#announce(`u:${key.url}`)
+    return n
   }
 
   async deleteTag(tag: string): Promise<number> {
     const tagKey = this.#tagKey(tag)
     const urls = await this.client.smembers(tagKey)
+    this.#announce(`t:${tag}`)
     if (urls.length === 0) return 0
     const counts = await Promise.all(urls.map((u) => this.client.eval(DELETE, 1, this.#urlKey(u))))
     // Only the members read: a URL tagged meanwhile keeps its membership for the next purge.
@@ -331,6 +441,11 @@ export class RedisStore implements CacheStore {
   }
 
   async close(): Promise<void> {
+    if (this.#subscriber !== null) {
+      this.#subscriber.removeAllListeners('close')
+      this.#subscriber.disconnect()
+      this.#dropLocal()
+    }
     if (!this.#owned) return
     try {
       await this.client.quit()
