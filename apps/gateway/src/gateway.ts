@@ -11,6 +11,7 @@ import { adminListener } from './listeners/admin.js'
 import { type Listener, listen } from './listeners/app.js'
 import { forwardListener } from './listeners/forward.js'
 import { reverseListener } from './listeners/reverse.js'
+import { stdoutDestination } from './log-destination.js'
 import { GatewayMetrics } from './metrics.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
@@ -86,7 +87,8 @@ function connectRedis(connection: RedisConnection, logger: Logger): RedisClient 
  * Resolves once every listener is bound; rejects (after closing what was started) when one cannot be.
  */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? pino({ level: config.log.level, base: { pid: process.pid } })
+  const logger =
+    options.logger ?? pino({ level: config.log.level, base: { pid: process.pid } }, stdoutDestination())
   // Certificates first: a missing file or a key that does not match stops the start before anything binds.
   const tls = {
     forward: config.forward?.tls == null ? null : new CertStore(config.forward.tls, 'forward.tls', logger),

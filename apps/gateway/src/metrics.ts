@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 
 export type ListenerName = 'forward' | 'reverse' | 'admin' | 'redirect'
 
@@ -48,6 +48,165 @@ export interface MetricSources {
   tunnels?: () => number
 }
 
+type LabelValue = string | number
+
+/** What prom-client's registry reads from a metric: `get()` at scrape time, in its JSON shape. */
+interface ScrapedValue {
+  labels: Record<string, LabelValue>
+  value: number
+  metricName?: string
+}
+
+/**
+ * A counter whose per-request update allocates nothing: values sit in nested Maps keyed by each label's
+ * value in turn (a route name, a status number), where prom-client's `inc(labels)` builds a sorted-key
+ * string per call. prom-client's registry reads it through `get()`, at scrape time only.
+ */
+export class FastCounter<L extends string> {
+  readonly type = 'counter'
+  readonly aggregator = 'sum'
+  readonly #root = new Map<LabelValue, unknown>()
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly L[],
+    registry: Registry,
+  ) {
+    if (labelNames.length < 1 || labelNames.length > 3) throw new Error('FastCounter takes 1 to 3 labels')
+    registry.registerMetric(this as never)
+  }
+
+  #child(map: Map<LabelValue, unknown>, key: LabelValue): Map<LabelValue, unknown> {
+    let next = map.get(key) as Map<LabelValue, unknown> | undefined
+    if (next === undefined) {
+      next = new Map()
+      map.set(key, next)
+    }
+    return next
+  }
+
+  #bump(map: Map<LabelValue, unknown>, key: LabelValue, n: number): void {
+    map.set(key, ((map.get(key) as number | undefined) ?? 0) + n)
+  }
+
+  /** Adds `n` to the series of a one-label counter. */
+  add1(a: LabelValue, n = 1): void {
+    this.#bump(this.#root, a, n)
+  }
+
+  /** Adds `n` to the series of a two-label counter (label values in `labelNames` order). */
+  add2(a: LabelValue, b: LabelValue, n = 1): void {
+    this.#bump(this.#child(this.#root, a), b, n)
+  }
+
+  /** Adds `n` to the series of a three-label counter (label values in `labelNames` order). */
+  add3(a: LabelValue, b: LabelValue, c: LabelValue, n = 1): void {
+    this.#bump(this.#child(this.#child(this.#root, a), b), c, n)
+  }
+
+  /** prom-client's signature, for callers off the per-request path. */
+  inc(labels: Partial<Record<L, LabelValue>>, n = 1): void {
+    const v = this.labelNames.map((l) => labels[l] ?? '')
+    if (v.length === 1) this.add1(v[0]!, n)
+    else if (v.length === 2) this.add2(v[0]!, v[1]!, n)
+    else this.add3(v[0]!, v[1]!, v[2]!, n)
+  }
+
+  async get() {
+    const values: ScrapedValue[] = []
+    const walk = (map: Map<LabelValue, unknown>, depth: number, labels: Record<string, LabelValue>) => {
+      for (const [k, v] of map) {
+        const l = { ...labels, [this.labelNames[depth]!]: k }
+        if (depth === this.labelNames.length - 1) values.push({ labels: l, value: v as number })
+        else walk(v as Map<LabelValue, unknown>, depth + 1, l)
+      }
+    }
+    walk(this.#root, 0, {})
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
+  }
+}
+
+/** One listener and route's request latencies: preallocated bucket counts (not cumulative), sum, count. */
+export class LatencyBuckets {
+  readonly counts: Float64Array
+  sum = 0
+  count = 0
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length)
+  }
+
+  observe(seconds: number): void {
+    const bounds = this.bounds
+    let i = 0
+    while (i < bounds.length && seconds > bounds[i]!) i++
+    if (i < bounds.length) this.counts[i]!++
+    this.sum += seconds
+    this.count++
+  }
+}
+
+/** A histogram by listener and route over preallocated buckets, read by prom-client at scrape time. */
+export class FastHistogram {
+  readonly type = 'histogram'
+  readonly aggregator = 'sum'
+  readonly #series = new Map<string, Map<string, LatencyBuckets>>()
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly bounds: readonly number[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never)
+  }
+
+  /** The buckets of one listener and route (look it up once per request, or keep it). */
+  series(listener: string, route: string): LatencyBuckets {
+    let routes = this.#series.get(listener)
+    if (routes === undefined) {
+      routes = new Map()
+      this.#series.set(listener, routes)
+    }
+    let b = routes.get(route)
+    if (b === undefined) {
+      b = new LatencyBuckets(this.bounds)
+      routes.set(route, b)
+    }
+    return b
+  }
+
+  /** prom-client's signature, for callers off the per-request path. */
+  observe(labels: { listener: string; route: string }, seconds: number): void {
+    this.series(labels.listener, labels.route).observe(seconds)
+  }
+
+  async get() {
+    const values: ScrapedValue[] = []
+    for (const [listener, routes] of this.#series) {
+      for (const [route, b] of routes) {
+        let acc = 0
+        for (let i = 0; i < this.bounds.length; i++) {
+          acc += b.counts[i]!
+          values.push({
+            labels: { le: this.bounds[i]!, listener, route },
+            value: acc,
+            metricName: `${this.name}_bucket`,
+          })
+        }
+        values.push({
+          labels: { le: '+Inf', listener, route },
+          value: b.count,
+          metricName: `${this.name}_bucket`,
+        })
+        values.push({ labels: { listener, route }, value: b.sum, metricName: `${this.name}_sum` })
+        values.push({ labels: { listener, route }, value: b.count, metricName: `${this.name}_count` })
+      }
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
+  }
+}
+
 /**
  * The gateway's Prometheus metrics, in a registry of their own (prom-client's global one is left alone
  * so that two gateways in one process, as in tests, do not collide).
@@ -55,39 +214,39 @@ export interface MetricSources {
 export class GatewayMetrics {
   readonly registry = new Registry()
   readonly sources: MetricSources = {}
-  readonly requests: Counter<'listener' | 'route' | 'status'>
-  readonly protocols: Counter<'listener' | 'protocol'>
-  readonly duration: Histogram<'listener' | 'route'>
+  readonly requests: FastCounter<'listener' | 'route' | 'status'>
+  readonly protocols: FastCounter<'listener' | 'protocol'>
+  readonly duration: FastHistogram
   readonly tunnels: Gauge
   readonly tunnelsTotal: Counter
-  readonly denials: Counter<'listener' | 'rule'>
-  readonly rateLimited: Counter<'listener' | 'route'>
-  readonly upstreamAttempts: Counter<'route' | 'upstream'>
+  readonly denials: FastCounter<'listener' | 'rule'>
+  readonly rateLimited: FastCounter<'listener' | 'route'>
+  readonly upstreamAttempts: FastCounter<'route' | 'upstream'>
 
   constructor() {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry, prefix: 'proxykit_' })
-    this.requests = new Counter({
-      name: 'proxykit_requests_total',
-      help: 'Requests answered, by listener, route and status code.',
-      labelNames: ['listener', 'route', 'status'],
-      registers,
-    })
+    // Updated on every request: allocation-free (see FastCounter), read only when scraped.
+    this.requests = new FastCounter(
+      'proxykit_requests_total',
+      'Requests answered, by listener, route and status code.',
+      ['listener', 'route', 'status'],
+      this.registry,
+    )
     // Its own counter rather than a label on requests_total: the series people already query keep their
     // labels, and the protocol split needs no route or status.
-    this.protocols = new Counter({
-      name: 'proxykit_requests_by_protocol_total',
-      help: 'Requests answered, by listener and HTTP version the client spoke (HTTP/1.1, HTTP/2).',
-      labelNames: ['listener', 'protocol'],
-      registers,
-    })
-    this.duration = new Histogram({
-      name: 'proxykit_request_duration_seconds',
-      help: 'Time from the request arriving to the response finishing.',
-      labelNames: ['listener', 'route'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    })
+    this.protocols = new FastCounter(
+      'proxykit_requests_by_protocol_total',
+      'Requests answered, by listener and HTTP version the client spoke (HTTP/1.1, HTTP/2).',
+      ['listener', 'protocol'],
+      this.registry,
+    )
+    this.duration = new FastHistogram(
+      'proxykit_request_duration_seconds',
+      'Time from the request arriving to the response finishing.',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      this.registry,
+    )
     const sources = this.sources
     new Counter({
       name: 'proxykit_cache_requests_total',
@@ -154,24 +313,24 @@ export class GatewayMetrics {
       help: 'CONNECT tunnels established.',
       registers,
     })
-    this.denials = new Counter({
-      name: 'proxykit_access_denials_total',
-      help: 'Requests refused by access control (401, 403, 407), by listener and rule.',
-      labelNames: ['listener', 'rule'],
-      registers,
-    })
-    this.rateLimited = new Counter({
-      name: 'proxykit_rate_limited_total',
-      help: 'Requests refused by a rate limit (429).',
-      labelNames: ['listener', 'route'],
-      registers,
-    })
-    this.upstreamAttempts = new Counter({
-      name: 'proxykit_upstream_responses_total',
-      help: 'Responses received from upstreams, by route and upstream.',
-      labelNames: ['route', 'upstream'],
-      registers,
-    })
+    this.denials = new FastCounter(
+      'proxykit_access_denials_total',
+      'Requests refused by access control (401, 403, 407), by listener and rule.',
+      ['listener', 'rule'],
+      this.registry,
+    )
+    this.rateLimited = new FastCounter(
+      'proxykit_rate_limited_total',
+      'Requests refused by a rate limit (429).',
+      ['listener', 'route'],
+      this.registry,
+    )
+    this.upstreamAttempts = new FastCounter(
+      'proxykit_upstream_responses_total',
+      'Responses received from upstreams, by route and upstream.',
+      ['route', 'upstream'],
+      this.registry,
+    )
     new Gauge({
       name: 'proxykit_upstream_healthy',
       help: '1 when the upstream is taking traffic, 0 when it is down or draining.',

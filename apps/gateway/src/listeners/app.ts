@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import { CLIENT_CLOSED_STATUS, observeRequests, type RequestEnd } from '../access-log.js'
 import type { ClientTimeouts, ListenAddress, ProxyProtocolConfig } from '../config/types.js'
 import { listenUrl } from '../config/units.js'
+import { lazyChildLogger } from '../lazy-logger.js'
 import type { GatewayMetrics, ListenerName } from '../metrics.js'
 import { type CertStore, serverTlsOptions } from '../tls/certs.js'
 import { acceptProxyProtocol } from './proxy-accept.js'
@@ -136,6 +137,8 @@ export function createListener(options: ListenerAppOptions): Listener {
     loggerInstance: options.logger.child({ listener: options.name }) as FastifyBaseLogger,
     // One access line per request comes from access-log.ts instead of Fastify's own two.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log becomes a pino child only if something logs through it (most requests never do).
+    childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
     forceCloseConnections: 'idle',

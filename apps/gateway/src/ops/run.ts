@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino'
 import { ConfigError, loadConfigFile } from '../config/parse.js'
 import type { GatewayConfig } from '../config/types.js'
 import { type Gateway, startGateway } from '../gateway.js'
+import { stdoutDestination } from '../log-destination.js'
 import { opsRoutes, type ReloadResult } from './admin-routes.js'
 import { denialHook } from './denials.js'
 import { type DenialEvent, LiveStats } from './live-stats.js'
@@ -36,7 +37,10 @@ export interface OperatedOptions {
 
 /** A logger whose access lines also feed the dashboard's recent-denials list. */
 export function gatewayLogger(config: GatewayConfig, onDenial: (e: DenialEvent) => void): Logger {
-  return pino({ level: config.log.level, base: { pid: process.pid }, ...denialHook(onDenial) })
+  return pino(
+    { level: config.log.level, base: { pid: process.pid }, ...denialHook(onDenial) },
+    stdoutDestination(),
+  )
 }
 
 /**
