@@ -11,6 +11,15 @@
 //
 //   node bench/gateway.mjs       (BENCH_DURATION seconds per measurement, default 5; BENCH_CONNECTIONS 64)
 //
+// Issue 28 (the gateway against the same plugins on a bare Fastify, every server one process):
+//   node bench/gateway.mjs instructions   user-space instructions per request under callgrind, one server
+//                                         at a time, for three paths: reverse with the cache on and every
+//                                         request a miss, a 100 B cache hit, forward absolute-form; each
+//                                         as `bare` (the plugins the gateway composes, same options, no
+//                                         logger), `gw` (startOperated, the CLI's code: access log on
+//                                         stdout, metrics, admin listener) and `gw-nolog` (log.access off)
+//                                         (BENCH_PATHS=miss,hit,forward to run some only)
+//
 // The gateway is imported from apps/gateway/dist (build it first). Stops everything it started.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,6 +35,56 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 
 // ---- child roles ---------------------------------------------------------------------------------------
+const DIST = new URL('../apps/gateway/dist/src/', import.meta.url)
+
+/** The gateway config of one issue-28 path (`miss`, `hit`, `forward`) against `origin`. */
+function pathConfig(path, origin, access) {
+  const log = { access }
+  const admin = { listen: '127.0.0.1:0' }
+  if (path === 'forward') return { forward: { listen: '127.0.0.1:0', allow: ['127.0.0.1'] }, admin, log }
+  return {
+    reverse: { listen: '127.0.0.1:0', routes: [{ name: 'r', upstreams: [origin], cache: true }] },
+    admin,
+    log,
+  }
+}
+
+/**
+ * Issue 28's roles: `bare` registers the plugins the gateway composes for `path`, with the options its
+ * compose/ functions derive from the same config, on a Fastify with no logger; `gw` and `gw-nolog` run
+ * the gateway as the CLI does (startOperated: pino on stdout, metrics, live stats, the admin listener).
+ */
+async function pathRole(name, path, origin) {
+  const { resolveConfig } = await import(new URL('index.js', DIST).href)
+  const config = resolveConfig(pathConfig(path, origin, name !== 'gw-nolog'))
+  if (name === 'bare') {
+    const { default: Fastify } = await import('fastify')
+    const app = Fastify({ logger: false })
+    if (path === 'forward') {
+      const { default: accessControl } = await import('@proxykit/access-control')
+      const { default: forwardProxy } = await import('@proxykit/forward-proxy')
+      const { forwardAccessOptions } = await import(new URL('compose/access.js', DIST).href)
+      const { forwardProxyOptions } = await import(new URL('compose/forward.js', DIST).href)
+      await app.register(accessControl, forwardAccessOptions(config.forward))
+      await app.register(forwardProxy, forwardProxyOptions(config.forward))
+    } else {
+      const { default: cache } = await import('@proxykit/cache')
+      const { default: reverseProxy } = await import('@proxykit/reverse-proxy')
+      const { reverseProxyOptions } = await import(new URL('compose/reverse.js', DIST).href)
+      await app.register(cache, {})
+      await app.register(
+        reverseProxy,
+        reverseProxyOptions(config.reverse.routes, config.reverse.stripRequestHeaders),
+      )
+    }
+    return serve(app)
+  }
+  const { startOperated } = await import(new URL('ops/run.js', DIST).href)
+  const operated = await startOperated(config, { configFile: null })
+  const l = operated.gateway.listeners[path === 'forward' ? 'forward' : 'reverse']
+  announce(l.url, () => operated.close())
+}
+
 async function role(name, upstream, logFile) {
   if (name === 'plugin') {
     const { default: Fastify } = await import('fastify')
@@ -84,5 +143,72 @@ async function main() {
   }
 }
 
+let missSeq = 0
+/** A load for instructionsPerRequest: `count` GETs of URLs never asked before, 8 at a time, each checked. */
+async function uniqueMisses(port, count) {
+  const { Pool } = await import('undici')
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 })
+  let left = count
+  try {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (left > 0) {
+          left--
+          const r = await pool.request({ path: `/miss/${missSeq++}`, method: 'GET' })
+          await r.body.dump()
+          if (r.statusCode !== 200) throw new Error(`a miss answered ${r.statusCode}`)
+        }
+      }),
+    )
+  } finally {
+    await pool.close()
+  }
+}
+
+/** `node bench/gateway.mjs instructions`: issue 28's comparison in instructions per request. */
+async function instructions() {
+  const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
+  requireCallgrind()
+  const started = []
+  const dir = mkdtempSync(join(tmpdir(), 'proxykit-gw-bench-cg-'))
+  const paths = (process.env.BENCH_PATHS ?? 'miss,hit,forward').split(',')
+  const names = (process.env.BENCH_NAMES ?? 'bare,gw,gw-nolog').split(',')
+  try {
+    for (const path of paths) {
+      const origin = await startProcess(
+        ORIGIN,
+        [],
+        path === 'hit' ? { BODY_SIZE: '100', CACHE_CONTROL: 'max-age=600' } : { BODY_SIZE: '100' },
+      )
+      started.push(origin)
+      const results = {}
+      for (const name of names) {
+        const r = await instructionsPerRequest({
+          dir,
+          tag: `${path}-${name}`,
+          script: SELF,
+          args: ['path-role', name, path, origin.url],
+          path: path === 'forward' ? `${origin.url}/` : '/',
+          // Each miss its own URL: one URL's concurrent misses would be collapsed into one upstream
+          // request, and under valgrind the waiters outlast the collapse's wait (504).
+          ...(path === 'miss' ? { load: uniqueMisses } : {}),
+        })
+        results[name] = r.perRequest
+        console.log(countLine(`${path.padEnd(8)} ${name.padEnd(9)}`, r))
+      }
+      if (results.bare !== undefined)
+        for (const name of names.filter((n) => n !== 'bare'))
+          console.log(`  ${path} ${name} / bare: ${(results[name] / results.bare).toFixed(3)}`)
+      if (results.gw !== undefined && results['gw-nolog'] !== undefined)
+        console.log(`  ${path} access log on / off: ${(results.gw / results['gw-nolog']).toFixed(3)}`)
+    }
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv[4], process.argv[5])
+else if (process.argv[2] === 'path-role') await pathRole(process.argv[3], process.argv[4], process.argv[5])
+else if (process.argv[2] === 'instructions') await instructions()
 else await main()

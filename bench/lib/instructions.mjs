@@ -85,12 +85,16 @@ async function send(port, path, count, connections) {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections })
   let left = count
   let failed = 0
+  const statuses = new Set()
   const worker = async () => {
     while (left > 0) {
       left--
       const r = await pool.request({ path, method: 'GET' })
       await r.body.dump()
-      if (r.statusCode !== 200) failed++
+      if (r.statusCode !== 200) {
+        failed++
+        statuses.add(r.statusCode)
+      }
     }
   }
   try {
@@ -98,7 +102,8 @@ async function send(port, path, count, connections) {
   } finally {
     await pool.close()
   }
-  if (failed > 0) throw new Error(`${failed} of ${count} requests did not answer 200`)
+  if (failed > 0)
+    throw new Error(`${failed} of ${count} requests did not answer 200 (${[...statuses].join(', ')})`)
 }
 
 /**
@@ -139,14 +144,27 @@ export async function instructionsPerRequest({
   )
   try {
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
-    const [line] = await Promise.race([
-      once(child.stdout, 'data'),
+    // The first line with a port (a server may log before it: the gateway's pino on stdout); the rest
+    // of stdout keeps flowing, unread.
+    const info = await Promise.race([
+      (async () => {
+        let text = ''
+        for (;;) {
+          const [chunk] = await once(child.stdout, 'data')
+          text += chunk.toString()
+          for (const line of text.split('\n')) {
+            try {
+              const parsed = JSON.parse(line)
+              if (parsed.port !== undefined || parsed.ports !== undefined) return parsed
+            } catch {}
+          }
+        }
+      })(),
       once(child, 'exit').then(() => {
         throw new Error(`${tag}: the server exited under valgrind`)
       }),
     ])
     clearTimeout(timer)
-    const info = JSON.parse(line.toString().split('\n')[0])
     const port = info.port ?? info.ports[0]
     await load(port, warmup)
     const perWindow = []

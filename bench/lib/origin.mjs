@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A tiny node:http origin for benchmarks: every request gets 200 with a fixed body of BODY_SIZE bytes
 // (default 100; BODY_TEXT=1 for text). Listens on HOST (127.0.0.1) and PORT (0: the OS picks), then prints one JSON line
-// `{"url": "...", "port": N}` for the harness. Stops on SIGTERM/SIGINT.
+// `{"url": "...", "port": N}` for the harness. CACHE_CONTROL sets a Cache-Control field (e.g. `max-age=600`
+// for cache hits). Stops on SIGTERM/SIGINT.
 import http from 'node:http'
 
 const size = Number(process.env.BODY_SIZE ?? 100)
@@ -15,6 +16,7 @@ const body = text
 const headers = {
   'content-type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
   'content-length': String(size),
+  ...(process.env.CACHE_CONTROL ? { 'cache-control': process.env.CACHE_CONTROL } : {}),
 }
 
 const server = http.createServer((req, res) => {
