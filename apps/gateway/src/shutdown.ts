@@ -59,13 +59,33 @@ export function onShutdownSignal(close: (signal: string) => Promise<void>, logge
     }
     closing = true
     close(signal).then(
-      () => process.exit(0),
+      () => flushLog(logger).then(() => process.exit(0)),
       (err) => {
         logger.error({ err }, 'shutdown failed')
-        process.exit(1)
+        void flushLog(logger).then(() => process.exit(1))
       },
     )
   }
   process.on('SIGTERM', handler)
   process.on('SIGINT', handler)
+}
+
+/**
+ * Waits (at most `ms`) until every line logged so far is written. Lines go out asynchronously
+ * (log-destination.ts); pino's own flush on exit writes what is buffered but not a write still in
+ * flight, whose lines process.exit would lose.
+ */
+export function flushLog(logger: Logger, ms = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    try {
+      logger.flush(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    } catch {
+      clearTimeout(timer)
+      resolve()
+    }
+  })
 }
