@@ -12,6 +12,7 @@ test('every access line of a burst is on stdout after SIGTERM, complete and befo
   t.after(() => origin.close())
   const file = await writeConfig(t, {
     reverse: { listen: '127.0.0.1:0', routes: [{ name: 'web', upstreams: [origin.url] }] },
+    admin: { listen: '127.0.0.1:0' },
   })
   const gw = await startCli(t, ['--config', file], ['reverse'])
   const agent = new Agent({ connections: 16 })
