@@ -8,7 +8,13 @@ import {
   optionChecks,
   sendError,
 } from '@proxykit/core'
-import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { type ForwardContext, forwardRequest } from './forward.js'
 import { type ForwardProxyOptions, resolveOptions } from './options.js'
@@ -28,10 +34,42 @@ export { type OwnAddress, reachesOwnListener } from './own-listeners.js'
 const kBridged = Symbol.for('proxykit.forwardProxy.bridged')
 
 /**
- * The forward routes' child-logger factory, which Fastify calls once the router has matched FORWARD_PATH or
- * CONNECT_PATH and before it builds the request and logs 'incoming request': `req.url` gets the client's
- * target back (`http://host/path`, `host:443`), so Fastify's log, `request.url` and every hook see it.
+ * The forward routes' request-id generator, which Fastify calls first thing once the router has matched
+ * FORWARD_PATH or CONNECT_PATH, before it builds the child logger, the request and logs 'incoming request':
+ * `req.url` gets the client's target back (`http://host/path`, `host:443`), so Fastify's log,
+ * `request.url` and every hook see it, and the id is the one the app's own generator gives. It stands in
+ * for a child-logger factory, which did the same at a cost: a custom factory makes Fastify build a child
+ * logger per request even when logging is off, and validate it (about 4% of a forward request).
+ * Fastify's setter (`setGenReqId`) would put `requestIdHeader`'s check in front of it, which skips the
+ * generator when the client sends that header: so the context's generator is set under Fastify's own
+ * symbol, found once by its description. Without that symbol, the child-logger factory does the work.
  */
+function restoreTargetFirst(routes: FastifyInstance, parent: FastifyInstance): void {
+  const kGenReqId = findSymbol(parent, 'fastify.genReqId')
+  if (kGenReqId === null) {
+    routes.setChildLoggerFactory(restoreTarget)
+    return
+  }
+  const table = parent as unknown as Record<symbol, (req: IncomingMessage) => string>
+  ;(routes as unknown as Record<symbol, (req: IncomingMessage) => string>)[kGenReqId] = (
+    raw: IncomingMessage & { [kOriginalTarget]?: string },
+  ) => {
+    const target = raw[kOriginalTarget]
+    if (target !== undefined) raw.url = target
+    // Read per request: the app may set its generator after this plugin registered.
+    return table[kGenReqId]!(raw)
+  }
+}
+
+/** A symbol-keyed function of `instance` or its prototypes (Fastify's contexts inherit), by description. */
+function findSymbol(instance: object, description: string): symbol | null {
+  for (let o: object | null = instance; o !== null; o = Object.getPrototypeOf(o))
+    for (const s of Object.getOwnPropertySymbols(o))
+      if (s.description === description && typeof (o as Record<symbol, unknown>)[s] === 'function') return s
+  return null
+}
+
+/** The fallback of `restoreTargetFirst`: the same, as a child-logger factory. */
 function restoreTarget(
   logger: FastifyBaseLogger,
   bindings: Record<string, unknown>,
@@ -76,7 +114,7 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
   })
 
   // Absolute-form targets are moved to FORWARD_PATH before Fastify routes them, so the app's `/health`
-  // cannot catch `GET http://x/health` (find-my-way matches on the path alone); restoreTarget puts the
+  // cannot catch `GET http://x/health` (find-my-way matches on the path alone); restoreTargetFirst puts the
   // target back once the router has chosen the forward route.
   server.prependListener('request', (req: IncomingMessage) => {
     const url = req.url
@@ -104,7 +142,7 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
   // The routes live in their own context: its content-type parser leaves every body unread, so bodies
   // stream to the origin instead of being parsed (and bounded by bodyLimit) here.
   await fastify.register(async (routes) => {
-    routes.setChildLoggerFactory(restoreTarget)
+    restoreTargetFirst(routes, fastify)
     routes.removeAllContentTypeParsers()
     routes.addContentTypeParser('*', (_req, _payload, done) => done(null))
     routes.route({ method: forwardMethods, url: FORWARD_PATH, handler: forwardRequest.bind(forwardContext) })
