@@ -52,9 +52,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 async function role(name, upstreams) {
   const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
-  if (name === 'plain') {
+  if (name.startsWith('plain')) {
     // No proxy at all: a Fastify route sending the origin's 100 bytes from memory (the floor of any
-    // Fastify process under this load, for the rss mode).
+    // Fastify process under this load, for the rss mode; with `+cors+helmet` or `+compress`, what those
+    // plugins cost on a route of the app's own, beside what they cost around the proxy).
+    await appPlugins(app, name)
     const body = Buffer.alloc(100, 'x')
     app.get('/', (_request, reply) => {
       reply.header('content-type', 'application/octet-stream').send(body)
@@ -472,10 +474,20 @@ async function citizenship() {
     const origin = { origin: 'https://front.test' }
     const oursCors = await count('ours-1+cors+helmet', small, gets(origin))
     const baseCors = await count('http-proxy+cors+helmet', small, gets(origin))
+    // The plugins' own cost: a plain Fastify route sending the same 100 bytes, without and with them.
+    const plain = await count('plain', small, gets(origin))
+    const plainCors = await count('plain+cors+helmet', small, gets(origin))
+    const plugins = plainCors - plain
+    const added = oursCors - ours - plugins
     console.log(
       `  ours-1+cors+helmet / ours-1: ${((oursCors / ours - 1) * 100).toFixed(1)}% more (target <= 5%); ` +
         `http-proxy+cors+helmet / http-proxy: ${((baseCors / base - 1) * 100).toFixed(1)}% more; ` +
         `http-proxy+cors+helmet / ours-1+cors+helmet: ${(baseCors / oursCors).toFixed(2)}x`,
+    )
+    console.log(
+      `  the plugins on a plain route: ${Math.round(plugins).toLocaleString('en-US')} instructions per request ` +
+        `(${((plugins / ours) * 100).toFixed(1)}% of ours-1); ours adds beyond them ` +
+        `${Math.round(added).toLocaleString('en-US')} (${((added / ours) * 100).toFixed(1)}% of ours-1)`,
     )
     console.log('# (c) GET 16 KiB text through @fastify/compress, Accept-Encoding: gzip')
     const gzip = gets({ 'accept-encoding': 'gzip' }, 'gzip')
