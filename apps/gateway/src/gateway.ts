@@ -7,6 +7,7 @@ import type { AdminControls } from './admin/controls.js'
 import { purgeControl } from './admin/purge.js'
 import { upstreamControls, upstreamSamples } from './admin/upstreams.js'
 import type { GatewayConfig } from './config/types.js'
+import { InstanceRegistry } from './instances.js'
 import { adminListener } from './listeners/admin.js'
 import { type Listener, listen } from './listeners/app.js'
 import { forwardListener } from './listeners/forward.js'
@@ -148,6 +149,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     purge: purgeControl(shared),
   }
+  // Instances sharing this Redis see each other (GET /instances); the process with the admin listener speaks.
+  const registry =
+    redis !== null && config.admin !== null ? new InstanceRegistry(redis, prefix, config, logger) : null
+  if (registry !== null) controls.instances = () => registry.list()
   const started: Listener[] = []
   const ownAddress = (l: Listener) => {
     const bound = l.app.server.address()
@@ -163,6 +168,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     )
     await closeListeners(data, graceMs, logger)
     if (listeners.admin !== null) await closeListeners([listeners.admin], Math.min(graceMs, 1000), logger)
+    await registry?.stop()
     // The Redis store's own connection (its local tier's subscription) goes with it.
     await Promise.resolve((store as CacheStore).close?.()).catch(() => {})
     if (redis !== null) await redis.quit().catch(() => redis.disconnect())
@@ -209,6 +215,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await Promise.resolve((store as CacheStore).close?.()).catch(() => {})
     if (redis !== null) redis.disconnect()
     throw err
+  }
+  if (registry !== null) {
+    for (const l of started) registry.self.addresses[l.name] = l.url
+    registry.start()
   }
   for (const l of started)
     logger.info({ event: 'listening', listener: l.name, url: l.url }, `${l.name} listening on ${l.url}`)

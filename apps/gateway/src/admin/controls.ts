@@ -1,3 +1,5 @@
+import type { InstancesView } from '../instances.js'
+
 /**
  * What the admin API can ask of the running gateway. The listeners fill these in from the plugins'
  * decorators; a control left undefined answers 501 (the plugin in use does not offer it).
@@ -8,6 +10,8 @@ export interface AdminControls {
   /** Resolves with the number of cache entries removed (null when the store does not count). */
   purge?: (what: { url?: string; tag?: string }) => Promise<number | null>
   upstreams?: UpstreamControls
+  /** The gateway instances announced in the shared Redis (undefined without Redis). */
+  instances?: () => Promise<InstancesView>
 }
 
 export interface UpstreamView {

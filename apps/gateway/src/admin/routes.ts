@@ -64,6 +64,11 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     return reply.code(ready ? 200 : 503).send({ ready, checks })
   })
 
+  app.get('/instances', async (_request, reply) => {
+    if (controls.instances === undefined) return unsupported(reply, 'the instances list (it needs redis)')
+    return controls.instances()
+  })
+
   app.get('/metrics', async (_request, reply) => {
     const text = await metrics.registry.metrics()
     return reply.type(metrics.registry.contentType).send(text)
