@@ -52,7 +52,13 @@ export {
 export { answerAsFinalRecipient, maxForwards } from './max-forwards.js'
 export { type InvalidOption, isPlainObject, type OptionChecks, optionChecks } from './option-checks.js'
 export { clientAddress, peerAddress } from './peer.js'
-export { type RelayCallbacks, type RelayDispatcher, type RelayRequest, relay } from './relay.js'
+export {
+  BUFFERED_BODY_LIMIT,
+  type RelayCallbacks,
+  type RelayDispatcher,
+  type RelayRequest,
+  relay,
+} from './relay.js'
 export { errorBody, sendError, sendUpstreamResponse, writeRawError } from './respond.js'
 export { routeConfig } from './route-config.js'
 export {

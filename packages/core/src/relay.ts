@@ -57,6 +57,18 @@ const DISCARD = 3
 const OVER = 4
 /** A response without a body sent through Fastify: the upstream's end is awaited, nothing more. */
 const DISCARD_QUIETLY = 5
+/** A small body with a known length, gathered for `reply.send(buffer)` (Fastify's path). */
+const BUFFER = 6
+
+/**
+ * On Fastify's path, a body whose `Content-Length` is at most this many bytes is gathered and handed to
+ * `reply.send` as one Buffer instead of a stream: Fastify then writes it with one `end()` and no pipe, and
+ * an `onSend` hook takes the cheap road for a buffered payload (@fastify/compress compresses one under its
+ * `syncThreshold`, at most 64 KiB, in one synchronous call, with no zlib stream and a `Content-Length`;
+ * one under its `threshold` is left alone without a stream built around it). A bounded amount, so memory
+ * stays bounded; a longer body, or one without a length, streams with backpressure as before.
+ */
+export const BUFFERED_BODY_LIMIT = 64 * 1024
 
 function clientGone(): Error {
   return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })
@@ -110,6 +122,8 @@ class RelayHandler {
   private readonly viaFastify: boolean
   /** Why the upstream's body stopped short, for `done` on Fastify's path. */
   private bodyError: Error | null = null
+  /** The body's chunks in the BUFFER state. */
+  private chunks: Buffer[] | null = null
 
   constructor(
     private readonly request: FastifyRequest,
@@ -200,6 +214,8 @@ class RelayHandler {
       }
     } else if (this.state === STREAM) {
       if (!this.source!.push(chunk)) controller.pause()
+    } else if (this.state === BUFFER) {
+      this.chunks!.push(chunk)
     } else if (this.state === DISCARD) {
       // Nobody wants this body (a filter replaced it): stop the upstream from sending the rest.
       this.state = OVER
@@ -223,6 +239,21 @@ class RelayHandler {
       this.res.end()
       this.settle(null)
     } else if (this.state === STREAM) this.source!.push(null)
+    else if (this.state === BUFFER) {
+      this.state = OVER
+      const chunks = this.chunks!
+      this.chunks = null
+      this.res.removeListener('close', this.onClose)
+      this.settleOnClose()
+      this.reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
+    }
+  }
+
+  /** Fastify's path: the exchange is over when the client's response is, finished or not. */
+  private settleOnClose(): void {
+    this.res.once('close', () =>
+      this.settle(this.res.writableFinished ? null : (this.bodyError ?? clientGone())),
+    )
   }
 
   /**
@@ -240,14 +271,17 @@ class RelayHandler {
     } else if (bodiless) {
       body = null
       this.state = this.source !== null && !this.source.destroyed ? STREAM : DISCARD_QUIETLY
+    } else if (this.source === null && bufferable(response.headers)) {
+      // Nothing sent yet: the client leaving still aborts the upstream (onClose stays).
+      this.state = BUFFER
+      this.chunks = []
+      return
     } else {
       body = response.body
       this.state = STREAM
     }
     this.res.removeListener('close', this.onClose)
-    this.res.once('close', () =>
-      this.settle(this.res.writableFinished ? null : (this.bodyError ?? clientGone())),
-    )
+    this.settleOnClose()
     if (body === null || this.request.raw.method === 'HEAD') {
       body?.resume()
       if (this.state === STREAM) this.source?.resume()
@@ -269,6 +303,12 @@ class RelayHandler {
     } else if (state === STREAM) {
       this.bodyError = err
       this.source!.destroy(err)
+    } else if (state === BUFFER) {
+      // The status is already on the reply: as on the stream path, the client's response is cut short
+      // rather than completed (or turned into an error answer) with a part of the body.
+      this.chunks = null
+      this.res.destroy()
+      this.settle(err)
     } else if (this.viaFastify) {
       this.bodyError = err
       if (!this.res.writableFinished) this.res.destroy()
@@ -296,6 +336,14 @@ class RelayHandler {
     this.settled = true
     this.callbacks.done(err)
   }
+}
+
+/** Whether the response's body has a `Content-Length` of at most BUFFERED_BODY_LIMIT (and above 0). */
+function bufferable(headers: OutgoingHttpHeaders): boolean {
+  const length = headers['content-length']
+  if (length === undefined) return false
+  const n = typeof length === 'number' ? length : Number(length)
+  return n > 0 && n <= BUFFERED_BODY_LIMIT
 }
 
 /**
