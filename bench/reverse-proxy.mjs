@@ -20,7 +20,8 @@
 //                                      @fastify/compress on a 16 KiB text body
 //   node bench/reverse-proxy.mjs rss   each server's RSS through one unbroken wrk run at 64 connections
 //                                      (BENCH_RSS_SECONDS, default 90), one server at a time, beside a
-//                                      plain Fastify route sending the same 100 bytes (no proxy: the floor)
+//                                      plain Fastify route sending the same 100 bytes (no proxy: the floor),
+//                                      each with its memory at peak RSS split into V8 spaces and external
 //
 // Prints req/s, p50/p99 and the ratio against http-proxy for autocannon and wrk, then each proxy's peak
 // RSS under load. Stops everything it started (by PID) before exiting.
@@ -50,6 +51,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 // ---- child roles ---------------------------------------------------------------------------------------
 async function role(name, upstreams) {
+  if (process.env.BENCH_MEM_BREAKDOWN === '1') await memoryBreakdown()
   const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
   if (name.startsWith('plain')) {
@@ -78,9 +80,44 @@ async function role(name, upstreams) {
       await app.register(cache)
     }
     const healthCheck = name === 'ours-2+health' ? { path: '/', intervalMs: 1000 } : false
-    await app.register(reverseProxy, { routes: [{ upstreams, healthCheck }] })
+    // Generous timeouts: under callgrind on a busy machine, a connect can take longer than the default 5 s.
+    const timeouts = { connect: 60_000, headers: 120_000 }
+    await app.register(reverseProxy, { routes: [{ upstreams, healthCheck, timeouts }] })
   }
   await serve(app)
+}
+
+/**
+ * BENCH_MEM_BREAKDOWN=1 (the rss mode sets it): the role samples its own memory every 100 ms and, when
+ * stopped, prints on stderr the sample of its highest RSS, split into V8's heap spaces (the young
+ * generation's size is what a faster allocation rate grows), external memory and array buffers: what the
+ * RSS at 64 connections is made of.
+ */
+async function memoryBreakdown() {
+  const v8 = await import('node:v8')
+  let peak = null
+  const sample = () => {
+    const m = process.memoryUsage()
+    if (peak !== null && m.rss <= peak.m.rss) return
+    const spaces = {}
+    for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.space_size
+    peak = { m, spaces }
+  }
+  setInterval(sample, 100).unref()
+  process.on('exit', () => {
+    if (peak === null) return
+    const mb = (n) => (n / 1048576).toFixed(1)
+    const { m, spaces } = peak
+    const heap = Object.entries(spaces)
+      .filter(([, size]) => size >= 1048576)
+      .map(([space, size]) => `${space} ${mb(size)}`)
+      .join(', ')
+    process.stderr.write(
+      `  memory at peak RSS ${mb(m.rss)} MB: V8 heap ${mb(m.heapTotal)} (used ${mb(m.heapUsed)}; ${heap}), ` +
+        `external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), the rest (code, Node, malloc) ` +
+        `${mb(m.rss - m.heapTotal - m.external)}\n`,
+    )
+  })
 }
 
 /**
@@ -290,12 +327,12 @@ async function startOrigins(started) {
 }
 
 /** A role process (pinned to the measured core), balancing over both origins for ours-2+health. */
-async function startRole(name, [o1, o2], started) {
-  const p = await startProcess(SELF, [
-    'role',
-    name,
-    ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url]),
-  ])
+async function startRole(name, [o1, o2], started, env = {}) {
+  const p = await startProcess(
+    SELF,
+    ['role', name, ...(name === 'ours-2+health' ? [o1.url, o2.url] : [o1.url])],
+    env,
+  )
   started.push(p)
   pinServer(p.pid)
   return p
@@ -405,12 +442,14 @@ async function rss() {
       'ours-1+cors+helmet+compress',
       'ours-1+cors+helmet',
       'ours-1+compress',
+      'plain+cors+helmet+compress',
+      'http-proxy+cors+helmet+compress',
     ]
     const names = process.env.BENCH_RSS_ROLES?.split(',') ?? all
     for (const name of names) {
       if (!all.includes(name))
         throw new Error(`BENCH_RSS_ROLES: unknown server ${name} (one of ${all.join(', ')})`)
-      const p = await startRole(name, origins, started)
+      const p = await startRole(name, origins, started, { BENCH_MEM_BREAKDOWN: '1' })
       const idle = p.rssMB()
       const stop = sampleRssTimeline(p.pid)
       const r = await measureWrk({
