@@ -40,32 +40,40 @@ function findSymbol(target: object, description: string): symbol | null {
  * hits included (`node bench/cache.mjs instructions`).
  */
 export function hookHeaders(reply: FastifyReply): OutgoingHttpHeaders {
-  return hookTable(reply, reply.raw.getHeaderNames().length)
-}
-
-/** `hookHeaders` for a caller that already has the count of names set on `reply.raw`. */
-function hookTable(reply: FastifyReply, rawCount: number): OutgoingHttpHeaders {
   if (kReplyHeaders === undefined) kReplyHeaders = findSymbol(reply, 'fastify.reply.headers')
-  if (kReplyHeaders === null || rawCount !== 0) return reply.getHeaders() as OutgoingHttpHeaders
+  if (kReplyHeaders === null || reply.raw.getHeaderNames().length !== 0)
+    return reply.getHeaders() as OutgoingHttpHeaders
   return (reply as unknown as Record<symbol, OutgoingHttpHeaders>)[kReplyHeaders]!
 }
 
 /**
  * Before a head is written on `reply.raw` (the fast path): puts the hooks' headers into `headers` (a
  * fresh object per response, lower-case names), theirs replacing the response's own except for the
- * `RESPONSE_OWNED` names. A hook's framing header set on `reply.raw` is removed, since Node would merge
- * it into the head.
+ * `RESPONSE_OWNED` names. What a hook set with `reply.header()` is copied in; what it set on `reply.raw`
+ * directly (@fastify/helmet sets its dozen headers there) is left where it is, since Node merges it into
+ * the head anyway: only a response header of the same name is dropped so the hook's stays, and a hook's
+ * framing header is removed. Copying those too made Node validate and store each of them a second time
+ * when `writeHead` merged `headers` over them.
  */
 export function mergeHookHeaders(reply: FastifyReply, headers: OutgoingHttpHeaders): void {
   const res = reply.raw
-  // getHeaderNames() builds a new array: read it once for both uses.
+  // getHeaderNames() builds a new array: read it once.
   const rawNames = res.getHeaderNames()
-  const own = hookTable(reply, rawNames.length)
-  for (const name in own) {
-    const v = own[name]
+  if (kReplyHeaders === undefined) kReplyHeaders = findSymbol(reply, 'fastify.reply.headers')
+  const table =
+    kReplyHeaders === null
+      ? (reply.getHeaders() as OutgoingHttpHeaders)
+      : (reply as unknown as Record<symbol, OutgoingHttpHeaders>)[kReplyHeaders]!
+  for (const name in table) {
+    const v = table[name]
     if (v !== undefined && !RESPONSE_OWNED.has(name)) headers[name] = v
   }
-  for (const name of rawNames) if (RESPONSE_OWNED.has(name)) res.removeHeader(name)
+  for (let i = 0; i < rawNames.length; i++) {
+    const name = rawNames[i]!
+    if (RESPONSE_OWNED.has(name)) res.removeHeader(name)
+    else if (kReplyHeaders !== null && table[name] === undefined && headers[name] !== undefined)
+      delete headers[name]
+  }
 }
 
 /**
