@@ -78,11 +78,29 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
   registry.add(routes.values())
   if (registry !== own) fastify.decorate('reverseProxy', registry)
 
+  // @fastify/cors's preflight route (`OPTIONS *`), when cors is registered after a route of ours that takes
+  // OPTIONS on '/*' (prefix '/', no host): Fastify cannot hold both, so cors's is not added and our route
+  // hands OPTIONS to its handler instead, which is what cors registered first gets (its route keeps OPTIONS,
+  // ours leaves it). Either order then answers OPTIONS alike; cors's onRequest hook answers the preflights.
+  const corsOptions: { handler: RouteHandlerMethod | null; urls: Set<string> } = {
+    handler: null,
+    urls: new Set(),
+  }
+  fastify.addHook('onRoute', (route) => {
+    if (corsOptions.urls.size === 0 || route.path !== '*' || !fastify.hasPlugin('@fastify/cors')) return
+    if (route.method !== 'OPTIONS' || !corsOptions.urls.has('/*')) return
+    if (route.constraints !== undefined && Object.keys(route.constraints).length > 0) return
+    corsOptions.handler = route.handler
+    route.method = []
+  })
+
   const handlers = new Map<string, RouteHandlerMethod>()
   for (const route of routes.values()) {
     handlers.set(route.options.name, (request: FastifyRequest, reply: FastifyReply) => {
       if ((request.raw as { upgrade?: boolean }).upgrade === true)
         return proxyUpgrade(route, settings, tunnels, request, reply)
+      if (corsOptions.handler !== null && request.raw.method === 'OPTIONS' && route.options.host === null)
+        return corsOptions.handler.call(fastify, request, reply)
       return proxyRequest(route, settings, request, reply)
     })
   }
@@ -112,6 +130,7 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
         const method = child.supportedMethods.filter(
           (m) => m !== 'OPTIONS' || !child.hasRoute({ method: m, url, ...constraints }),
         )
+        if (host === null && method.includes('OPTIONS')) corsOptions.urls.add(`${contextPrefix}${url}`)
         child.route({
           method,
           url,
