@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
-bash scripts/apt-ensure.sh redis-server:redis-server redis-sentinel:redis-sentinel curl:curl chromium:chromium h2load:nghttp2-client haproxy:haproxy openssl:openssl
+bash scripts/apt-ensure.sh redis-server:redis-server redis-sentinel:redis-sentinel curl:curl chromium:chromium h2load:nghttp2-client haproxy:haproxy openssl:openssl pebble:pebble
 bash scripts/setup.sh
 export PATH="$PWD/.tools/bin:$PATH"
 

@@ -16,6 +16,7 @@ import { stdoutDestination } from './log-destination.js'
 import { GatewayMetrics } from './metrics.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
+import { AcmeManager, withAcmeCert } from './tls/acme.js'
 import { CertStore } from './tls/certs.js'
 import { redirectListener } from './tls/redirect.js'
 
@@ -93,7 +94,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Certificates first: a missing file or a key that does not match stops the start before anything binds.
   const tls = {
     forward: config.forward?.tls == null ? null : new CertStore(config.forward.tls, 'forward.tls', logger),
-    reverse: config.reverse?.tls == null ? null : new CertStore(config.reverse.tls, 'reverse.tls', logger),
+    reverse:
+      config.reverse?.tls == null
+        ? null
+        : new CertStore(withAcmeCert(config.reverse.tls), 'reverse.tls', logger),
   }
   const metrics = new GatewayMetrics()
   const redis = config.redis === null ? null : connectRedis(config.redis.connection, logger)
@@ -127,6 +131,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     metrics.sources.cacheBytes = () => store.size
     metrics.sources.cacheEntries = () => store.count
   }
+  let acmeManager: AcmeManager | null = null
   const listeners: Gateway['listeners'] = { forward: null, reverse: null, admin: null, redirect: null }
   let closing = false
   const controls: AdminControls = {
@@ -162,6 +167,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const close = async (graceMs = config.shutdown.graceMs) => {
     if (closing) return
     closing = true
+    acmeManager?.close()
     for (const store of [tls.forward, tls.reverse]) store?.close()
     const data = [listeners.forward, listeners.reverse, listeners.redirect].filter(
       (l): l is Listener => l !== null,
@@ -208,6 +214,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       ownAddress(listeners.admin)
     }
     for (const store of [tls.forward, tls.reverse]) store?.watch()
+    // Ordering starts once the redirect listener can answer the CA's challenges.
+    if (config.reverse?.tls?.acme != null && tls.reverse !== null) {
+      acmeManager = new AcmeManager(config.reverse.tls.acme, tls.reverse, shared.acme, logger)
+      acmeManager.start()
+    }
   } catch (err) {
     closing = true
     for (const store of [tls.forward, tls.reverse]) store?.close()

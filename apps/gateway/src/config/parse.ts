@@ -157,11 +157,26 @@ function proxyProtocol(
   return { from: raw.from, timeoutMs: parseDuration(raw.timeout ?? '5s')! }
 }
 
-function tlsConfig(raw: { certs: Array<{ cert: string; key: string }>; minVersion: string } | undefined) {
+function tlsConfig(
+  raw: { certs: Array<{ cert: string; key: string }>; minVersion: string; acme?: any } | undefined,
+  hosts: string[] = [],
+): TlsConfig | null {
   if (raw === undefined) return null
+  const a = raw.acme
   return {
     certs: raw.certs.map((c) => ({ cert: c.cert, key: c.key })),
     minVersion: raw.minVersion as TlsConfig['minVersion'],
+    acme:
+      a === undefined
+        ? null
+        : {
+            directory: a.directory,
+            email: a.email,
+            domains: (a.domains ?? [...new Set(hosts)]).map((d: string) => d.toLowerCase()),
+            caFile: a.caFile ?? null,
+            storage: a.storage,
+            renewBeforeMs: parseDuration(a.renewBefore ?? '30d')!,
+          },
   }
 }
 
@@ -322,7 +337,10 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
         ? null
         : {
             listen: parseListen(doc.reverse.listen)!,
-            tls: tlsConfig(doc.reverse.tls),
+            tls: tlsConfig(
+              doc.reverse.tls,
+              routes.flatMap((r) => (r.host === null ? [] : [r.host])),
+            ),
             http2: doc.reverse.http2 ?? doc.reverse.tls !== undefined,
             redirectHttp:
               doc.reverse.redirectHttp === undefined ? null : parseListen(doc.reverse.redirectHttp)!,
@@ -388,6 +406,15 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     if (rev.http2 === true) problems.push('reverse.http2: needs reverse.tls (HTTP/2 to clients is over TLS)')
     if (rev.redirectHttp !== undefined) problems.push('reverse.redirectHttp: needs reverse.tls')
     if (rev.hsts !== undefined) problems.push('reverse.hsts: needs reverse.tls')
+  }
+  const acmeConfig = config.reverse?.tls?.acme
+  if (acmeConfig != null) {
+    if (acmeConfig.domains.length === 0)
+      problems.push('reverse.tls.acme.domains: is required when no route has a host')
+    if (config.reverse!.redirectHttp === null)
+      problems.push(
+        'reverse.redirectHttp: is required by reverse.tls.acme (HTTP-01 challenges are answered there)',
+      )
   }
   // Only a maxEntrySize someone wrote can be too large: the default shrinks with maxSize (which Ajv has
   // filled in when it was left out).

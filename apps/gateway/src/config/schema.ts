@@ -97,7 +97,40 @@ const clientLimits = (listener: string): Record<string, Schema> => ({
   ),
 })
 
-const tls = (listener: string): Schema =>
+const acme: Schema = object(
+  'Automatic certificates (ACME, RFC 8555, as Let’s Encrypt serves it) through acme-client: an account and an order for `domains`, proven by HTTP-01 challenges that the `redirectHttp` listener answers under `/.well-known/acme-challenge/` (so the CA must reach it on port 80 of each name). The account key, the certificate and its key are kept in `storage`; the certificate is served first (the default, and for its names) beside `certs`, which serve until it exists. Checked at start and every 12 hours and renewed when less than `renewBefore` is left; a failed order is logged with the CA’s reason, retried within the hour, and the certificate in use stays.',
+  {
+    directory: {
+      type: 'string',
+      pattern: '^https?://[^\\s]+$',
+      description: 'The ACME directory URL (`https://acme-v02.api.letsencrypt.org/directory`).',
+    },
+    email: { type: 'string', minLength: 3, description: 'The account’s contact address.' },
+    domains: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', format: 'hostname' },
+      description: 'Names on the certificate (default: every route `host`).',
+    },
+    caFile: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'PEM file of the CA that signs the ACME server’s own HTTPS certificate (a private ACME server).',
+    },
+    storage: {
+      type: 'string',
+      minLength: 1,
+      default: 'acme',
+      description:
+        'Directory for the account key and the certificates (relative: from the working directory).',
+    },
+    renewBefore: duration('Renew when less than this is left of the certificate’s validity.', '30d'),
+  },
+  ['directory', 'email'],
+)
+
+const tls = (listener: string, more: Record<string, Schema> = {}): Schema =>
   object(
     `TLS on the ${listener} listener: it speaks HTTPS to its clients. Certificates and keys are PEM files (a certificate file may carry its chain after it); relative paths are from the working directory. They are read at start (an unreadable file, a file that is not PEM or a key that does not match is an error naming it), re-read on SIGHUP and \`POST /reload\`, and re-read when the files change, without a restart or a dropped connection (a set that fails to load is refused and logged; the one in use stays). Ciphers are Node's secure defaults.`,
     {
@@ -124,6 +157,7 @@ const tls = (listener: string): Schema =>
         default: 'TLSv1.2',
         description: 'Oldest TLS version accepted.',
       },
+      ...more,
     },
     ['certs'],
   )
@@ -367,7 +401,7 @@ export const configSchema = {
             then: { type: 'boolean' },
             else: { type: 'array', minItems: 1, items: { type: 'string', format: 'ip-range' } },
           },
-          tls: tls('reverse'),
+          tls: tls('reverse', { acme }),
           http2: {
             type: 'boolean',
             description:

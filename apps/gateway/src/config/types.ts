@@ -85,6 +85,18 @@ export interface ProxyProtocolConfig {
 export interface TlsConfig {
   certs: Array<{ cert: string; key: string }>
   minVersion: 'TLSv1.2' | 'TLSv1.3'
+  /** Automatic certificates (reverse listener only); null: none. */
+  acme: AcmeConfig | null
+}
+
+export interface AcmeConfig {
+  directory: string
+  email: string
+  /** Resolved: the configured names, or every route host. */
+  domains: string[]
+  caFile: string | null
+  storage: string
+  renewBeforeMs: number
 }
 
 export interface HstsConfig {

@@ -10,6 +10,7 @@ import { forwardListener } from '../listeners/forward.js'
 import { reverseListener } from '../listeners/reverse.js'
 import { addCacheCounters, type CacheSample } from '../metrics.js'
 import type { Shared } from '../shared.js'
+import { withAcmeCert } from '../tls/acme.js'
 import type { CertStore } from '../tls/certs.js'
 import type { ReloadResult } from './admin-routes.js'
 import { Front } from './swap.js'
@@ -167,7 +168,7 @@ export class Reloader {
       for (const name of DATA) {
         const store = this.#gateway.shared.tls[name]
         const cfg = effective[name]?.tls
-        if (store != null && cfg != null) certs.push([name, store, store.prepare(cfg)])
+        if (store != null && cfg != null) certs.push([name, store, store.prepare(withAcmeCert(cfg))])
       }
     } catch (err) {
       const reason = err instanceof ConfigError ? err.message : (err as Error).message
