@@ -1,6 +1,6 @@
 import type { Server as TlsServer } from 'node:tls'
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
-import { createRedisClient, type RedisClient, type RedisConnection, RedisStore } from '@proxykit/cache/redis'
+import type { RedisClient, RedisConnection } from '@proxykit/cache/redis'
 import type { FastifyPluginAsync } from 'fastify'
 import pino, { type Logger } from 'pino'
 import type { AdminControls } from './admin/controls.js'
@@ -57,7 +57,15 @@ function redisName(c: RedisConnection): string {
   return bare(c.url)
 }
 
-function connectRedis(connection: RedisConnection, logger: Logger): RedisClient {
+// @proxykit/cache/redis (and ioredis under it, the largest module the gateway could load) is imported
+// only when the config has `redis`: a gateway without it never pays its memory.
+type RedisModule = typeof import('@proxykit/cache/redis')
+
+function connectRedis(
+  { createRedisClient }: RedisModule,
+  connection: RedisConnection,
+  logger: Logger,
+): RedisClient {
   const url = redisName(connection)
   const redis = createRedisClient(connection, {
     lazyConnect: true,
@@ -100,13 +108,17 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         : new CertStore(withAcmeCert(config.reverse.tls), 'reverse.tls', logger),
   }
   const metrics = new GatewayMetrics()
-  const redis = config.redis === null ? null : connectRedis(config.redis.connection, logger)
+  const redisModule = config.redis === null ? null : await import('@proxykit/cache/redis')
+  const redis =
+    config.redis === null || redisModule === null
+      ? null
+      : connectRedis(redisModule, config.redis.connection, logger)
   const prefix = config.redis?.prefix ?? ''
   if (redis !== null) await redis.connect().catch(() => {})
   // Misses for one URL are collapsed across instances too: the cache takes the Redis store's lock.
   const store: CacheStore =
-    config.cache.store === 'redis' && redis !== null
-      ? new RedisStore({
+    config.cache.store === 'redis' && redis !== null && redisModule !== null
+      ? new redisModule.RedisStore({
           client: redis,
           prefix: `${prefix}cache:`,
           maxEntrySize: config.cache.maxEntrySize,
