@@ -19,9 +19,13 @@
 //                                         logger), `gw` (startOperated, the CLI's code: access log on
 //                                         stdout, metrics, admin listener) and `gw-nolog` (log.access off)
 //                                         (BENCH_PATHS=miss,hit,forward to run some only)
+//   node bench/gateway.mjs memory         RSS of `bare` and `gw` (reverse, cache on) after 20,000 misses on
+//                                         64 connections, then the RSS each idle keep-alive connection
+//                                         adds at 1,000 and 10,000 connections (one request each, from
+//                                         40 loopback addresses: the gateway caps 256 per client address)
 //
 // The gateway is imported from apps/gateway/dist (build it first). Stops everything it started.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,36 +53,51 @@ function pathConfig(path, origin, access) {
   }
 }
 
+/** The `bare` role's plugin options, as the gateway's compose/ functions derive them from the same config. */
+async function bareOptionsFor(path, origin) {
+  const { resolveConfig } = await import(new URL('index.js', DIST).href)
+  const config = resolveConfig(pathConfig(path, origin, false))
+  if (path === 'forward') {
+    const { forwardAccessOptions } = await import(new URL('compose/access.js', DIST).href)
+    const { forwardProxyOptions } = await import(new URL('compose/forward.js', DIST).href)
+    return JSON.stringify({
+      access: forwardAccessOptions(config.forward),
+      proxy: forwardProxyOptions(config.forward),
+    })
+  }
+  const { reverseProxyOptions } = await import(new URL('compose/reverse.js', DIST).href)
+  return JSON.stringify({
+    proxy: reverseProxyOptions(config.reverse.routes, config.reverse.stripRequestHeaders),
+  })
+}
+
 /**
  * Issue 28's roles: `bare` registers the plugins the gateway composes for `path`, with the options its
  * compose/ functions derive from the same config, on a Fastify with no logger; `gw` and `gw-nolog` run
  * the gateway as the CLI does (startOperated: pino on stdout, metrics, live stats, the admin listener).
  */
-async function pathRole(name, path, origin) {
-  const { resolveConfig } = await import(new URL('index.js', DIST).href)
-  const config = resolveConfig(pathConfig(path, origin, name !== 'gw-nolog'))
+async function pathRole(name, path, origin, bareOptions) {
   if (name === 'bare') {
+    // The options come from the parent (bareOptionsFor): importing the gateway here would load its
+    // modules too, and the bare process's memory is one of the figures.
+    const options = JSON.parse(bareOptions)
     const { default: Fastify } = await import('fastify')
     const app = Fastify({ logger: false })
     if (path === 'forward') {
       const { default: accessControl } = await import('@proxykit/access-control')
       const { default: forwardProxy } = await import('@proxykit/forward-proxy')
-      const { forwardAccessOptions } = await import(new URL('compose/access.js', DIST).href)
-      const { forwardProxyOptions } = await import(new URL('compose/forward.js', DIST).href)
-      await app.register(accessControl, forwardAccessOptions(config.forward))
-      await app.register(forwardProxy, forwardProxyOptions(config.forward))
+      await app.register(accessControl, options.access)
+      await app.register(forwardProxy, options.proxy)
     } else {
       const { default: cache } = await import('@proxykit/cache')
       const { default: reverseProxy } = await import('@proxykit/reverse-proxy')
-      const { reverseProxyOptions } = await import(new URL('compose/reverse.js', DIST).href)
       await app.register(cache, {})
-      await app.register(
-        reverseProxy,
-        reverseProxyOptions(config.reverse.routes, config.reverse.stripRequestHeaders),
-      )
+      await app.register(reverseProxy, options.proxy)
     }
     return serve(app)
   }
+  const { resolveConfig } = await import(new URL('index.js', DIST).href)
+  const config = resolveConfig(pathConfig(path, origin, name !== 'gw-nolog'))
   const { startOperated } = await import(new URL('ops/run.js', DIST).href)
   const operated = await startOperated(config, { configFile: null })
   const l = operated.gateway.listeners[path === 'forward' ? 'forward' : 'reverse']
@@ -145,13 +164,17 @@ async function main() {
 
 let missSeq = 0
 /** A load for instructionsPerRequest: `count` GETs of URLs never asked before, 8 at a time, each checked. */
-async function uniqueMisses(port, count) {
+function uniqueMisses(port, count) {
+  return uniqueMissesOn(port, count, 8)
+}
+
+async function uniqueMissesOn(port, count, connections) {
   const { Pool } = await import('undici')
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 })
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections })
   let left = count
   try {
     await Promise.all(
-      Array.from({ length: 8 }, async () => {
+      Array.from({ length: connections }, async () => {
         while (left > 0) {
           left--
           const r = await pool.request({ path: `/miss/${missSeq++}`, method: 'GET' })
@@ -187,7 +210,7 @@ async function instructions() {
           dir,
           tag: `${path}-${name}`,
           script: SELF,
-          args: ['path-role', name, path, origin.url],
+          args: ['path-role', name, path, origin.url, await bareOptionsFor(path, origin.url)],
           path: path === 'forward' ? `${origin.url}/` : '/',
           // Each miss its own URL: one URL's concurrent misses would be collapsed into one upstream
           // request, and under valgrind the waiters outlast the collapse's wait (504).
@@ -208,7 +231,77 @@ async function instructions() {
   }
 }
 
+/** RSS of `pid` in MB (VmRSS). */
+function rssMB(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
+}
+
+/** `n` keep-alive connections to `port`, each after one answered GET; resolves with their sockets. */
+async function idleConnections(port, n) {
+  const net = await import('node:net')
+  const sockets = []
+  const open = (i) =>
+    new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: '127.0.0.1', localAddress: `127.0.0.${2 + (i % 40)}` })
+      s.setTimeout(60_000, () => reject(new Error('idle connection: no answer in 60 s')))
+      s.once('error', reject)
+      s.once('connect', () => s.write(`GET /idle/${i} HTTP/1.1\r\nHost: x\r\n\r\n`))
+      s.once('data', () => {
+        s.setTimeout(0)
+        resolve(s)
+      })
+    })
+  for (let i = 0; i < n; i += 200) {
+    const batch = await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, j) => open(i + j)))
+    sockets.push(...batch)
+  }
+  return sockets
+}
+
+/** `node bench/gateway.mjs memory`: issue 28's RSS figures, the gateway beside the bare plugins. */
+async function memory() {
+  const started = []
+  try {
+    const origin = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    started.push(origin)
+    for (const name of ['bare', 'gw']) {
+      const p = await startProcess(SELF, [
+        'path-role',
+        name,
+        'miss',
+        origin.url,
+        await bareOptionsFor('miss', origin.url),
+      ])
+      started.push(p)
+      const idle = rssMB(p.pid)
+      await uniqueMissesOn(p.port, 20_000, 64)
+      const loaded = rssMB(p.pid)
+      console.log(
+        `${name.padEnd(4)} RSS: ${idle.toFixed(1)} MB at start, ${loaded.toFixed(1)} MB after 20,000 misses on 64 connections`,
+      )
+      for (const n of [1000, 10_000]) {
+        global.gc?.()
+        const before = rssMB(p.pid)
+        const sockets = await idleConnections(p.port, n)
+        await new Promise((r) => setTimeout(r, 2000))
+        const after = rssMB(p.pid)
+        console.log(
+          `${name.padEnd(4)} ${String(n).padStart(6)} idle keep-alive connections: ${before.toFixed(1)} -> ${after.toFixed(1)} MB, ${(((after - before) * 1024) / n).toFixed(2)} KB each`,
+        )
+        for (const s of sockets) s.destroy()
+        await new Promise((r) => setTimeout(r, 2000))
+      }
+      await stopAll([p])
+      started.pop()
+    }
+  } finally {
+    await stopAll(started)
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv[4], process.argv[5])
-else if (process.argv[2] === 'path-role') await pathRole(process.argv[3], process.argv[4], process.argv[5])
+else if (process.argv[2] === 'path-role')
+  await pathRole(process.argv[3], process.argv[4], process.argv[5], process.argv[6])
 else if (process.argv[2] === 'instructions') await instructions()
+else if (process.argv[2] === 'memory') await memory()
 else await main()
