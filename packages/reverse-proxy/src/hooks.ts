@@ -12,6 +12,12 @@ export interface ProxyHooks {
   /** The upstream's response headers, after hop-by-hop removal and Location rewriting; return the ones to send. */
   rewriteHeaders?: (headers: OutgoingHttpHeaders, request: FastifyRequest) => OutgoingHttpHeaders
   /**
+   * The path and query sent upstream, after `rewritePrefix` (`request.url` is still the client's); return
+   * the one to send. It must start with '/'. @fastify/http-proxy's `preRewrite` in spirit, after the prefix
+   * rewrite rather than before, so a rule sees both.
+   */
+  rewritePath?: (request: FastifyRequest, path: string) => string
+  /**
    * The upstream for this request: `base` is the origin the balancer picked; return it, another origin of
    * the route, or any http(s) origin (a pool is kept for it, up to 64 such origins).
    */
@@ -23,12 +29,19 @@ export interface ProxyHooks {
   onError?: (reply: FastifyReply, context: { error: ProxyError }) => void
 }
 
-export const HOOK_NAMES = ['rewriteRequestHeaders', 'rewriteHeaders', 'getUpstream', 'onError'] as const
+export const HOOK_NAMES = [
+  'rewriteRequestHeaders',
+  'rewriteHeaders',
+  'rewritePath',
+  'getUpstream',
+  'onError',
+] as const
 
 /** A route's hooks once resolved: null where unset, so the proxy tests one field per hook. */
 export interface ResolvedHooks {
   rewriteRequestHeaders: NonNullable<ProxyHooks['rewriteRequestHeaders']> | null
   rewriteHeaders: NonNullable<ProxyHooks['rewriteHeaders']> | null
+  rewritePath: NonNullable<ProxyHooks['rewritePath']> | null
   getUpstream: NonNullable<ProxyHooks['getUpstream']> | null
   onError: NonNullable<ProxyHooks['onError']> | null
 }

@@ -25,9 +25,18 @@ declare module 'fastify' {
 
 const ROUTE_CONFIG_KEY = 'proxykitReverseRoute'
 
-function hostConstraint(host: string): RegExp {
-  // The Host header may carry a port and any case; the route names the host alone.
-  return new RegExp(`^${host.replace(/[.[\]]/g, '\\$&')}(?::\\d+)?$`, 'i')
+/**
+ * One expression for a route's hosts. The Host header may carry a port and any case; the route names the
+ * host alone. `*.d` is one or more labels before `.d`: each label excludes the dot that ends it, so the
+ * match is linear whatever the header holds.
+ */
+export function hostConstraint(hosts: readonly string[]): RegExp {
+  const alternatives = hosts.map((h) =>
+    h.startsWith('*.')
+      ? `(?:[^.:/]+\\.)+${h.slice(2).replace(/[.[\]]/g, '\\$&')}`
+      : h.replace(/[.[\]]/g, '\\$&'),
+  )
+  return new RegExp(`^(?:${alternatives.join('|')})(?::\\d+)?$`, 'i')
 }
 
 const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) => {
@@ -119,11 +128,11 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     // The child adds the context's prefix to every URL itself.
     const contextPrefix = options.contextPrefix
     for (const route of routes.values()) {
-      const { host, name } = route.options
+      const { hosts, name } = route.options
+      const constraints = hosts.length === 0 ? {} : { constraints: { host: hostConstraint(hosts) } }
       const prefix = route.options.prefix.slice(contextPrefix.length) || '/'
       const urls = prefix === '/' ? ['/', '/*'] : [prefix, `${prefix}/*`]
       for (const url of urls) {
-        const constraints = host === null ? {} : { constraints: { host: hostConstraint(host) } }
         // An OPTIONS route the app already has keeps OPTIONS: @fastify/cors registered first owns
         // `OPTIONS *` (its preflight), which at prefix '/' would otherwise be FST_ERR_DUPLICATED_ROUTE.
         // Other methods still collide loudly: two owners of GET /x is a configuration error.

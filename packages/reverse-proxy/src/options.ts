@@ -90,8 +90,11 @@ export interface RouteOptions extends RouteDefaults {
    * takes its place.
    */
   prefix?: string
-  /** Only requests with this Host (port ignored, case-insensitive). */
-  host?: string
+  /**
+   * Only requests with this Host, or one of these (port ignored, case-insensitive); `*.example.com` is any
+   * subdomain of example.com at any depth, not example.com itself.
+   */
+  host?: string | string[]
   /**
    * What replaces the matched prefix in the path sent upstream (default '/': `/api/x` → `/x`; '/v1':
    * `/api/x` → `/v1/x`; the prefix itself keeps the path unchanged).
@@ -133,7 +136,8 @@ export interface ResolvedRoute extends RouteSettings {
   name: string
   /** The whole path prefix the route matches: the context's and register prefix, then the route's own. */
   prefix: string
-  host: string | null
+  /** Host names and `*.` wildcards, lower case; empty: any host. */
+  hosts: string[]
   rewritePrefix: string
   upstreams: UpstreamOption[]
 }
@@ -363,6 +367,22 @@ export function protocolMismatch(protocol: UpstreamProtocol, url: string): strin
   return null
 }
 
+const HOST = /^(?:\*\.)?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$|^\[[0-9A-Fa-f:.]+\]$/
+
+function hostList(v: unknown, path: string): string[] {
+  if (v === undefined) return []
+  const list = Array.isArray(v) ? v : [v]
+  list.forEach((h, i) => {
+    if (typeof h !== 'string' || !HOST.test(h) || (h.startsWith('*.') && h.includes('[')))
+      throw invalid(
+        Array.isArray(v) ? `${path}[${i}]` : path,
+        "must be a hostname without port, or '*.' and a domain",
+      )
+  })
+  if (list.length === 0) throw invalid(path, 'must not be an empty list')
+  return list.map((h: string) => h.toLowerCase())
+}
+
 /** `/v1` + `/api` → `/v1/api`; `/v1` + `/` → `/v1`; `` + `/api` → `/api`. */
 export function joinPrefix(mount: string, prefix: string): string {
   if (mount === '' || mount === '/') return prefix
@@ -390,6 +410,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     protocol: 'http1',
     rewriteRequestHeaders: null,
     rewriteHeaders: null,
+    rewritePath: null,
     getUpstream: null,
     onError: null,
   })
@@ -400,12 +421,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     const path = `routes[${i}]`
     if (!isObject(r)) throw invalid(path, 'must be an object')
     const prefix = joinPrefix(mount, prefixPath(r.prefix, `${path}.prefix`, '/'))
-    let host: string | null = null
-    if (r.host !== undefined) {
-      if (typeof r.host !== 'string' || !/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(r.host))
-        throw invalid(`${path}.host`, 'must be a hostname without port')
-      host = r.host.toLowerCase()
-    }
+    const hosts = hostList(r.host, `${path}.host`)
     const rewritePrefix = prefixPath(r.rewritePrefix, `${path}.rewritePrefix`, '/')
     if (!Array.isArray(r.upstreams) || r.upstreams.length === 0)
       throw invalid(`${path}.upstreams`, 'must be a non-empty array')
@@ -415,7 +431,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
       if (seen.has(u.url)) throw invalid(`${path}.upstreams[${j}]`, `duplicates ${u.url}`)
       seen.add(u.url)
     })
-    const name = r.name === undefined ? `${host ?? ''}${prefix}` : r.name
+    const name = r.name === undefined ? `${hosts.join(',')}${prefix}` : r.name
     if (typeof name !== 'string' || name === '') throw invalid(`${path}.name`, 'must be a non-empty string')
     if (names.has(name)) throw invalid(`${path}.name`, `duplicates the route name '${name}'`)
     names.add(name)
@@ -424,7 +440,7 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
       const wrong = protocolMismatch(settings.protocol, u.url)
       if (wrong !== null) throw invalid(`${path}.upstreams[${j}]`, wrong)
     })
-    return { name, prefix, host, rewritePrefix, upstreams, ...settings }
+    return { name, prefix, hosts, rewritePrefix, upstreams, ...settings }
   })
   const hideHeaders = headerNames(input.hideHeaders, 'hideHeaders', DEFAULT_HIDE_HEADERS)
   const stripRequestHeaders = headerNames(

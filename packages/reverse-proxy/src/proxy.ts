@@ -95,6 +95,16 @@ export function escapesPrefix(url: string): ProxyError | null {
     : null
 }
 
+/** The path and query sent upstream: `rewritePrefix`, then the route's `rewritePath` hook when it has one. */
+export function upstreamPath(request: FastifyRequest, route: ProxyRoute): string {
+  const path = rewritePath(request.raw.url ?? '/', route.options)
+  const hook = route.options.rewritePath
+  if (hook === null) return path
+  const out = hook(request, path)
+  // A request-target in origin-form starts with '/' (RFC 9112 §3.2.1), whatever the hook returned.
+  return out.startsWith('/') ? out : `/${out}`
+}
+
 /** The upstream for what a `getUpstream` hook returned: any http(s) URL, of which the origin counts. */
 function chosenUpstream(route: ProxyRoute, chosen: unknown): Upstream | ProxyError {
   let url: URL | null = null
@@ -189,7 +199,7 @@ export function proxyRequest(
   if (hooks.rewriteRequestHeaders !== null) outgoing = hooks.rewriteRequestHeaders(request, outgoing)
   const dispatch: RelayRequest = {
     method,
-    path: rewritePath(req.url ?? '/', route.options),
+    path: upstreamPath(request, route),
     headers: outgoing,
     body: body ? req : null,
   }

@@ -10,8 +10,8 @@ import {
   sendError,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { type HeaderSettings, requestHeaders, rewritePath } from './headers.js'
-import { escapesPrefix } from './proxy.js'
+import { type HeaderSettings, requestHeaders } from './headers.js'
+import { escapesPrefix, upstreamPath } from './proxy.js'
 import type { ProxyRoute } from './route.js'
 
 /** Where our own 'upgrade' listener keeps the bytes that arrived after the request head. */
@@ -88,7 +88,7 @@ export function proxyUpgrade(
   const headers = requestHeaders(request, route.options, settings, true)
   headers.host =
     route.options.preserveHost && req.headers.host !== undefined ? req.headers.host : upstream.authority
-  const head = serializeHead(req.method ?? 'GET', rewritePath(req.url ?? '/', route.options), headers)
+  const head = serializeHead(req.method ?? 'GET', upstreamPath(request, route), headers)
   const timeouts = route.options.timeouts
   request.proxy.upstream = { url: upstream.url, attempts: 1 }
   const seq = upstream.begin()

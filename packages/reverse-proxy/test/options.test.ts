@@ -43,6 +43,15 @@ const bad: Array<[unknown, RegExp]> = [
     /routes\[0\]\.host: must be a hostname without port/,
   ],
   [
+    { routes: [{ host: ['a.test', '*.b.test:80'], upstreams: ['http://a:1'] }] },
+    /routes\[0\]\.host\[1\]: must be a hostname without port, or '\*\.' and a domain/,
+  ],
+  [{ routes: [{ host: [], upstreams: ['http://a:1'] }] }, /routes\[0\]\.host: must not be an empty list/],
+  [
+    { routes: [{ rewritePath: '/x', upstreams: ['http://a:1'] }] },
+    /routes\[0\]\.rewritePath: must be a function/,
+  ],
+  [
     { routes: [{ upstreams: ['http://a:1'] }, { upstreams: ['http://b:1'] }] },
     /routes\[1\]\.name: duplicates the route name '\/'/,
   ],
