@@ -12,6 +12,8 @@ export const ProxyAuthRequiredError = createError(
   'Proxy authentication required: %s',
   407,
 )
+// RFC 9110 §15.5.14 (formerly Payload Too Large).
+export const ContentTooLargeError = createError('PK_CONTENT_TOO_LARGE', 'Content too large: %s', 413)
 export const TooManyRequestsError = createError('PK_TOO_MANY_REQUESTS', 'Too many requests: %s', 429)
 export const LoopDetectedError = createError('PK_LOOP_DETECTED', 'Forwarding loop detected: %s', 508)
 export const BadGatewayError = createError('PK_BAD_GATEWAY', 'Bad gateway: %s', 502)
