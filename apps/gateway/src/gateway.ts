@@ -3,6 +3,7 @@ import { type CacheStore, MemoryStore } from '@proxykit/cache'
 import type { RedisClient, RedisConnection } from '@proxykit/cache/redis'
 import type { FastifyPluginAsync } from 'fastify'
 import pino, { type Logger } from 'pino'
+import { accessLogHook } from './access-log-file.js'
 import type { AdminControls } from './admin/controls.js'
 import { purgeControl } from './admin/purge.js'
 import { upstreamControls, upstreamSamples } from './admin/upstreams.js'
@@ -97,8 +98,17 @@ function connectRedis(
  * Resolves once every listener is bound; rejects (after closing what was started) when one cannot be.
  */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logMethod = accessLogHook(config)
   const logger =
-    options.logger ?? pino({ level: config.log.level, base: { pid: process.pid } }, stdoutDestination())
+    options.logger ??
+    pino(
+      {
+        level: config.log.level,
+        base: { pid: process.pid },
+        ...(logMethod === null ? {} : { hooks: { logMethod } }),
+      },
+      stdoutDestination(),
+    )
   // Certificates first: a missing file or a key that does not match stops the start before anything binds.
   const tls = {
     forward: config.forward?.tls == null ? null : new CertStore(config.forward.tls, 'forward.tls', logger),
@@ -214,7 +224,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         ownAddress(listeners.redirect)
       }
     }
-    if (listeners.reverse !== null) {
+    // A reverse listener whose routes all answer themselves (respond, static) has no reverse proxy.
+    if (listeners.reverse?.app.hasDecorator('reverseProxy')) {
       const api = listeners.reverse.app.reverseProxy
       controls.upstreams = upstreamControls(api)
       metrics.sources.upstreams = upstreamSamples(api)

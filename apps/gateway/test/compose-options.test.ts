@@ -70,7 +70,7 @@ test('reverse routes → reverse-proxy options, deny paths and rate-limit rules'
     { url: 'http://127.0.0.1:1', weight: 1 },
     { url: 'http://127.0.0.1:2', weight: 3 },
   ])
-  assert.equal(site!.host, 'app.example.com')
+  assert.deepEqual(site!.host, ['app.example.com'])
   assert.equal(site!.preserveHost, true)
   assert.deepEqual(denyPaths(reverse!.routes[0]!), ['/api/admin', '/api/internal'])
   const rules = reverseAccessOptions(reverse!.routes).rules!

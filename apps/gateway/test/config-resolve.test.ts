@@ -61,7 +61,7 @@ test('errors name the path and the rule', () => {
     'reverse.routes[0].upstreams[0]: must be an http(s) URL (scheme, host and port; no path)',
   ])
   assert.deepEqual(problems({ reverse: { routes: [{ prefix: '/x' }] } }), [
-    'reverse.routes[0].upstreams: is required',
+    'reverse.routes[0].upstreams: is required (or respond, or static)',
   ])
   assert.deepEqual(problems({ forward: { auth: { users: { bob: 'plain-text' } } } }), [
     'forward.auth.users.bob: must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',

@@ -58,7 +58,7 @@ function portRules(
 export function reverseAccessOptions(routes: RouteConfig[]): AccessControlOptions {
   const rules: AccessRule[] = []
   for (const r of routes) {
-    const host = r.host === null ? {} : { hosts: [r.host] }
+    const host = r.hosts.length === 0 ? {} : { hosts: r.hosts }
     if (r.deny.length > 0)
       rules.push({ name: `${r.name}:deny`, action: 'deny', paths: denyPaths(r), ...host })
     if (r.rateLimit !== null) {

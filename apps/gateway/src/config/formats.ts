@@ -88,4 +88,11 @@ export const formats: Record<string, (s: string) => boolean> = {
   'hash-on': (s) => /^(?:header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=]+|ip|path)$/.test(s),
   'password-hash': (s) => SCRYPT.test(s) || BCRYPT.test(s),
   workers: (s) => s === 'auto',
+  // What Node accepts in a header value (its checkInvalidHeaderChar): no CR, LF, NUL, nothing past Latin-1.
+  'header-value': (s) => /^[\t\x20-\x7e\x80-\xff]*$/.test(s),
+  'rotate-every': (s) => s === 'hourly' || s === 'daily' || parseDuration(s) !== null,
+  'route-host': (s) => {
+    const name = s.startsWith('*.') ? s.slice(2) : s
+    return isHostname(name) && !name.endsWith('.') && (s === name || isIP(name.replace(/^\[|\]$/g, '')) === 0)
+  },
 }

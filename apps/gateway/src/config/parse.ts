@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { extname } from 'node:path'
+import { extname, resolve } from 'node:path'
 import { defaultMaxEntrySize } from '@proxykit/cache'
 import { Ajv, type ErrorObject } from 'ajv'
 import YAML, { LineCounter } from 'yaml'
+import { resolveReverseDefaults, resolveRouteFeatures } from '../routes/config.js'
 import { formats } from './formats.js'
 import { configSchema, FORMAT_RULES } from './schema.js'
 import type {
@@ -197,6 +198,20 @@ function rateLimit(raw: { max: number; timeWindow: string | number } | undefined
   return { max: raw.max, timeWindowMs: parseDuration(raw.timeWindow)! }
 }
 
+function logFile(raw: any): GatewayConfig['log']['file'] {
+  if (raw === undefined) return null
+  const every = raw.rotate?.every
+  return {
+    path: resolve(raw.path),
+    rotate: {
+      sizeBytes: raw.rotate?.size === undefined ? null : parseSize(raw.rotate.size),
+      everyMs:
+        every === undefined ? null : every === 'hourly' || every === 'daily' ? every : parseDuration(every),
+      keep: raw.rotate?.keep ?? null,
+    },
+  }
+}
+
 /**
  * Validates a parsed config document and resolves it: defaults filled in, durations in ms, sizes in
  * bytes, listen addresses split. Throws a ConfigError listing every problem as `path: rule`.
@@ -210,16 +225,18 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     throw new ConfigError(problems.sort(), source)
   }
   const problems: string[] = []
-  const routes: RouteConfig[] = (doc.reverse?.routes ?? []).map((r: any): RouteConfig => {
+  const reverseDefaults = resolveReverseDefaults(doc.reverse ?? {}, problems)
+  const routes: RouteConfig[] = (doc.reverse?.routes ?? []).map((r: any, i: number): RouteConfig => {
     const hc = r.healthCheck
     const ph = r.passiveHealth ?? {}
+    const features = resolveRouteFeatures(r, reverseDefaults, `reverse.routes[${i}]`, problems)
     return {
-      name: r.name ?? (r.host === undefined ? r.prefix : `${r.host.toLowerCase()}${r.prefix}`),
+      ...features,
+      name: r.name ?? `${features.hosts.join(',')}${r.prefix}`,
       prefix: r.prefix,
       rewritePrefix: r.rewritePrefix ?? null,
       preserveHost: r.preserveHost,
-      host: r.host?.toLowerCase() ?? null,
-      upstreams: r.upstreams.map((u: string | { url: string; weight?: number }) =>
+      upstreams: (r.upstreams ?? []).map((u: string | { url: string; weight?: number }) =>
         typeof u === 'string' ? { url: u, weight: 1 } : { url: u.url, weight: u.weight ?? 1 },
       ),
       balancer: BALANCER_ALIASES[r.balancer] ?? r.balancer,
@@ -349,6 +366,10 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             clients: clients(doc.reverse.clients),
             stripRequestHeaders: doc.reverse.stripRequestHeaders.map((h: string) => h.toLowerCase()),
             routes,
+            headers: reverseDefaults.headers,
+            redirects: reverseDefaults.redirects,
+            bodyLimit: reverseDefaults.bodyLimit,
+            maxHeaderSize: reverseDefaults.maxHeaderSize,
             clientTimeouts: clientTimeouts(doc.reverse.clientTimeouts),
             maxConnectionsPerClient: doc.reverse.maxConnectionsPerClient ?? 256,
             proxyProtocol: proxyProtocol(doc.reverse.proxyProtocol),
@@ -382,7 +403,12 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       doc.admin === undefined
         ? { listen: parseListen('127.0.0.1:9901')!, token: null }
         : { listen: parseListen(doc.admin.listen)!, token: doc.admin.token ?? null },
-    log: { level: doc.log?.level ?? 'info', access: doc.log?.access ?? true },
+    log: {
+      level: doc.log?.level ?? 'info',
+      access: doc.log?.access ?? true,
+      file: logFile(doc.log?.file),
+      fields: doc.log?.fields ?? null,
+    },
     shutdown: { graceMs: parseDuration(doc.shutdown?.grace ?? '10s')! },
     workers: doc.workers === 'auto' ? availableParallelism() : (doc.workers ?? 1),
   }

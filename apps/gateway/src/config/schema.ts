@@ -4,6 +4,9 @@
 // not a silently ignored typo. Formats are the gateway's own (see formats.ts); `description` and
 // `default` feed the generated reference in docs/gateway-config.md (scripts/config-doc.mjs).
 
+import { accessLogProperties } from '../routes/log-schema.js'
+import { ROUTE_FORMAT_RULES, reverseFeatureProperties, routeFeatureProperties } from '../routes/schema.js'
+
 type Schema = Record<string, unknown>
 
 function object(description: string, properties: Record<string, Schema>, required: string[] = []): Schema {
@@ -188,7 +191,7 @@ const upstream: Schema = {
 }
 
 const route = object(
-  'One route: requests whose path starts with `prefix` (and whose Host is `host`, when set) go to its upstreams.',
+  'One route: requests whose path starts with `prefix` (and whose Host is `host`, or one of `hosts`, when set) go to its upstreams, or are answered by `respond` or `static`.',
   {
     name: {
       type: 'string',
@@ -209,7 +212,12 @@ const route = object(
       description: "Send the client's Host upstream (default: the upstream's own host).",
     },
     host: { type: 'string', format: 'hostname', description: 'Only requests with this Host header match.' },
-    upstreams: { type: 'array', minItems: 1, items: upstream, description: 'Where requests go.' },
+    upstreams: {
+      type: 'array',
+      minItems: 1,
+      items: upstream,
+      description: 'Where requests go. Required unless the route has `respond` or `static`.',
+    },
     balancer: {
       enum: [
         'round-robin',
@@ -296,8 +304,8 @@ const route = object(
     },
     rateLimit: rateLimit('this route', 'client address'),
     clients: clients('this route (after the listener’s own `clients`)'),
+    ...routeFeatureProperties,
   },
-  ['upstreams'],
 )
 
 export const configSchema = {
@@ -446,9 +454,10 @@ export const configSchema = {
             minItems: 1,
             items: route,
             description:
-              'Routes. A request goes to the route with the longest matching prefix; a route with `host` wins over one without.',
+              'Routes. A request goes to the route with the longest matching prefix; a route with `host` or `hosts` wins over one without.',
           },
           ...clientLimits('reverse'),
+          ...reverseFeatureProperties,
         },
         ['routes'],
       ),
@@ -549,6 +558,7 @@ export const configSchema = {
           description: 'Minimum level.',
         },
         access: { type: 'boolean', default: true, description: 'One access-log line per request.' },
+        ...accessLogProperties,
       }),
       shutdown: object('Graceful shutdown on SIGTERM and SIGINT.', {
         grace: duration(
@@ -578,4 +588,5 @@ export const FORMAT_RULES: Record<string, string> = {
   'ip-range': 'must be an IP address or a CIDR',
   workers: 'must be a number of processes (1 to 256) or "auto"',
   'password-hash': 'must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',
+  ...ROUTE_FORMAT_RULES,
 }

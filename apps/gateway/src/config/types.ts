@@ -1,4 +1,5 @@
 import type { RedisConnection } from '@proxykit/cache/redis'
+import type { HeadersConfig, RedirectRule, RouteFeatures } from '../routes/types.js'
 import type { ListenAddress } from './units.js'
 
 // The resolved configuration: the file after validation, defaults filled in, durations in milliseconds,
@@ -45,12 +46,13 @@ export interface ClientsConfig {
   deny: string[]
 }
 
-export interface RouteConfig {
+/** A route; `hosts`, `headers` … (issue 27's keys) are in RouteFeatures. */
+export interface RouteConfig extends RouteFeatures {
   name: string
   prefix: string
   rewritePrefix: string | null
   preserveHost: boolean
-  host: string | null
+  /** Empty for a route that answers itself (`respond`, `static`). */
   upstreams: UpstreamConfig[]
   balancer: Balancer
   hashOn: string | null
@@ -143,6 +145,12 @@ export interface ReverseConfig {
   clients: ClientsConfig | null
   stripRequestHeaders: string[]
   routes: RouteConfig[]
+  /** Defaults of every route (already merged into each), and what a request no route took gets. */
+  headers: HeadersConfig | null
+  redirects: RedirectRule[]
+  bodyLimit: number | null
+  /** Largest request head, bytes (Node's maxHeaderSize: 431 over it). */
+  maxHeaderSize: number
   clientTimeouts: ClientTimeouts
   /** 0: no cap. */
   maxConnectionsPerClient: number
@@ -177,6 +185,16 @@ export interface GatewayConfig {
   /** Worker processes (`"auto"` resolved to the number of cores); 1 runs everything in one process. */
   workers: number
   admin: AdminConfig | null
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; access: boolean }
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    access: boolean
+    /** Access lines to this file (rotated) instead of stdout; null: stdout. */
+    file: {
+      path: string
+      rotate: { sizeBytes: number | null; everyMs: number | 'hourly' | 'daily' | null; keep: number | null }
+    } | null
+    /** The access line's fields kept; null: all. */
+    fields: string[] | null
+  }
   shutdown: { graceMs: number }
 }

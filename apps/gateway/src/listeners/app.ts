@@ -48,6 +48,8 @@ export interface ListenerAppOptions {
   maxConnectionsPerClient?: number
   /** Read a PROXY protocol header first on every connection (null: none). */
   proxyProtocol?: ProxyProtocolConfig | null
+  /** Largest request head in bytes (Node's maxHeaderSize, 16 KiB by default): 431 over it. */
+  maxHeaderSize?: number
   /** Answer CONNECT with 405 (every listener but the forward proxy's, whose plugin tunnels it). */
   refuseConnect?: boolean
   /**
@@ -117,6 +119,7 @@ export function createListener(options: ListenerAppOptions): Listener {
     // No limit on a whole request (an upload may take long); the body's silence is limited instead.
     requestTimeout: 0,
     connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeouts.headerMs / 4))),
+    ...(options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize }),
   }
   const tls = options.tls ?? null
   const server =

@@ -1,10 +1,11 @@
 import accessControl from '@proxykit/access-control'
 import cache from '@proxykit/cache'
-import reverseProxy from '@proxykit/reverse-proxy'
+import reverseProxy, { hostConstraint } from '@proxykit/reverse-proxy'
 import { reverseAccessOptions, reverseNeedsAccess } from '../compose/access.js'
 import { clientCheck, refuseClients } from '../compose/clients.js'
-import { reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
+import { proxiedRoutes, reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
 import type { ReverseConfig } from '../config/types.js'
+import { answeringRoutes, routeFeatureHooks } from '../routes/index.js'
 import type { Shared } from '../shared.js'
 import { createListener, type Listener } from './app.js'
 
@@ -20,6 +21,7 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     clientTimeouts: config.clientTimeouts,
     maxConnectionsPerClient: config.maxConnectionsPerClient,
     proxyProtocol: config.proxyProtocol,
+    maxHeaderSize: config.maxHeaderSize,
     refuseConnect: true,
     ...(shared.tls.reverse === null ? {} : { tls: { store: shared.tls.reverse, http2: config.http2 } }),
     logger: shared.logger,
@@ -48,6 +50,8 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
       return own == null ? everyRoute : [...everyRoute, { rule: `${route!.name}:clients`, check: own }]
     })
   }
+  // Response headers, redirects and body limits: before access control (a redirect or a 413 needs no rule).
+  routeFeatureHooks(app, config, REVERSE_ROUTE_KEY)
   if (reverseNeedsAccess(config.routes)) {
     await app.register(accessControl, {
       ...reverseAccessOptions(config.routes),
@@ -83,6 +87,11 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     })
     shared.caches.push({ listener: 'reverse', app })
   }
-  await app.register(reverseProxy, reverseProxyOptions(config.routes, config.stripRequestHeaders))
+  // After the cache: its onRoute hook puts it in front of these routes as in front of the proxied ones.
+  await answeringRoutes(app, config.routes, REVERSE_ROUTE_KEY, (r) =>
+    r.hosts.length === 0 ? {} : { constraints: { host: hostConstraint(r.hosts) } },
+  )
+  if (proxiedRoutes(config.routes).length > 0)
+    await app.register(reverseProxy, reverseProxyOptions(config.routes, config.stripRequestHeaders))
   return listener
 }

@@ -88,6 +88,9 @@ export function planReload(
   const workersOf = (c: GatewayConfig) => (c as { workers?: unknown }).workers
   if (!isDeepStrictEqual(workersOf(old), workersOf(next))) restartNeeded.push('workers: count changed')
   if (old.log.level !== next.log.level) applied.push('log.level')
+  // The logger (and its file transport) is made once, at start.
+  if (!isDeepStrictEqual(old.log.file, next.log.file) || !isDeepStrictEqual(old.log.fields, next.log.fields))
+    restartNeeded.push('log.file, log.fields: changed')
   if (old.shutdown.graceMs !== next.shutdown.graceMs) applied.push('shutdown.grace')
   return { rebuild, applied, restartNeeded }
 }
@@ -257,7 +260,8 @@ export class Reloader {
     const gw = this.#gateway
     const metrics = gw.metrics
     const reverse = built.reverse
-    if (reverse !== undefined) {
+    // A reverse listener whose routes all answer themselves (respond, static) has no reverse proxy.
+    if (reverse?.app.hasDecorator('reverseProxy')) {
       const api = reverse.app.reverseProxy
       gw.controls.upstreams = upstreamControls(api)
       metrics.sources.upstreams = upstreamSamples(api)

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import pino, { type Logger } from 'pino'
+import { accessLogHook } from '../access-log-file.js'
 import { ConfigError, loadConfigFile } from '../config/parse.js'
 import type { GatewayConfig } from '../config/types.js'
 import { type Gateway, startGateway } from '../gateway.js'
@@ -35,10 +36,11 @@ export interface OperatedOptions {
   adapt?: (config: GatewayConfig) => GatewayConfig
 }
 
-/** A logger whose access lines also feed the dashboard's recent-denials list. */
+/** A logger whose access lines also feed the dashboard's recent-denials list (and go to `log.file`). */
 export function gatewayLogger(config: GatewayConfig, onDenial: (e: DenialEvent) => void): Logger {
+  const logMethod = accessLogHook(config, denialHook(onDenial).hooks!.logMethod!)!
   return pino(
-    { level: config.log.level, base: { pid: process.pid }, ...denialHook(onDenial) },
+    { level: config.log.level, base: { pid: process.pid }, hooks: { logMethod } },
     stdoutDestination(),
   )
 }
