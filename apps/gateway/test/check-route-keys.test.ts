@@ -19,7 +19,7 @@ test('--check refuses bad regexes, unknown variables, CR/LF in values and confli
           ],
           rewrite: [{ from: '(', to: '/z' }],
           headers: {
-            request: { set: { 'x-id': '${nope}', 'content-length': '1' } },
+            request: { set: { 'x-id': '${requestId}', 'content-length': '1' } },
             response: { set: { 'x-evil': 'a\r\nset-cookie: x=1' } },
           },
           hosts: ['*.example.org:80'],
@@ -52,7 +52,7 @@ test('--check refuses bad regexes, unknown variables, CR/LF in values and confli
             { from: '^/(a)$', to: '/$2' },
           ],
           rewrite: [{ from: '(', to: '/z' }],
-          headers: { request: { set: { 'x-id': '${nope}', 'content-length': '1' } } },
+          headers: { request: { set: { 'x-id': '${clientIp}', 'content-length': '1' } } },
         },
         { prefix: '/m', upstreams: ['http://127.0.0.1:9002'], respond: { body: 'x' } },
         { prefix: '/n' },
@@ -67,7 +67,6 @@ test('--check refuses bad regexes, unknown variables, CR/LF in values and confli
     'reverse.routes[0].redirects[1].from: may backtrack catastrophically',
     'reverse.routes[0].redirects[2].to: $2 is not a capture group of from',
     'reverse.routes[0].rewrite[0].from: is not a valid regular expression',
-    'reverse.routes[0].headers.request.set["x-id"]: ${nope} is not a variable',
     'reverse.routes[0].headers.request.set["content-length"]: content-length frames the message',
     'reverse.routes[1].respond: cannot be used with upstreams',
     'reverse.routes[2].upstreams: is required (or respond, or static)',
@@ -75,4 +74,19 @@ test('--check refuses bad regexes, unknown variables, CR/LF in values and confli
   ])
     assert.ok(d.stderr.includes(expected), `expected "${expected}" in:\n${d.stderr}`)
   assert.doesNotMatch(d.stderr, /at .*\.js:\d+/, 'no stack trace')
+
+  // A name that is neither a request variable nor a set environment variable.
+  const unknown = await writeConfig(t, {
+    reverse: {
+      routes: [
+        { upstreams: ['http://127.0.0.1:9001'], headers: { response: { set: { 'x-a': '${nope}' } } } },
+      ],
+    },
+  })
+  const u = await runCli(['--config', unknown, '--check'])
+  assert.equal(u.code, 1)
+  assert.match(
+    u.stderr,
+    /reverse\.routes\[0\]\.headers\.response\.set\["x-a"\]: the environment variable nope \(\$\{nope\}\) is not set/,
+  )
 })

@@ -6,6 +6,7 @@ import { defaultMaxEntrySize } from '@proxykit/cache'
 import { Ajv, type ErrorObject } from 'ajv'
 import YAML, { LineCounter } from 'yaml'
 import { resolveReverseDefaults, resolveRouteFeatures } from '../routes/config.js'
+import { VARIABLES } from '../routes/template.js'
 import { formats } from './formats.js'
 import { configSchema, FORMAT_RULES } from './schema.js'
 import type {
@@ -454,6 +455,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
 // `${NAME}` (an environment variable) or `${file:/path}` (a file's contents); `$${` writes a literal `${`.
 const REFERENCE = /\$(\$?)\{([^}]*)\}/g
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const REQUEST_VARIABLES: ReadonlySet<string> = new Set(VARIABLES)
 
 /**
  * Replaces `${NAME}` and `${file:/path}` in every string value of a parsed config document, so secrets
@@ -470,6 +472,8 @@ export function expandReferences(
   const expand = (value: string, where: string): string =>
     value.replace(REFERENCE, (whole, escaped: string, inner: string) => {
       if (escaped === '$') return whole.slice(1)
+      // Per-request variables of `headers` and `redirects` (issue 27's pinned names), expanded later.
+      if (REQUEST_VARIABLES.has(inner)) return whole
       if (inner.startsWith('file:')) {
         const path = inner.slice(5)
         if (path === '') {

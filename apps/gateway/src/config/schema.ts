@@ -312,7 +312,7 @@ export const configSchema = {
   $id: 'https://proxykit.dev/schemas/gateway-config.json',
   title: 'proxykit gateway configuration',
   ...object(
-    'The gateway reads one YAML or JSON file of this shape. Unknown keys are errors. Omit `forward` or `reverse` to disable that listener. In any string, `${NAME}` is the environment variable NAME and `${file:/path}` the contents of a file (one trailing newline dropped), read at start and on every reload; a variable not set or a file not readable is an error naming it; `$${` writes a literal `${`.',
+    'The gateway reads one YAML or JSON file of this shape. Unknown keys are errors. Omit `forward` or `reverse` to disable that listener. In any string, `${NAME}` is the environment variable NAME and `${file:/path}` the contents of a file (one trailing newline dropped), read at start and on every reload; a variable not set or a file not readable is an error naming it; `$${` writes a literal `${`. `${clientIp}`, `${requestId}`, `${host}` and `${scheme}` are not environment variables: they are left for the route keys that expand them per request (`headers`, `redirects`).',
     {
       forward: object(
         'The forward proxy listener (absolute-form HTTP and CONNECT tunnels). Omit to disable.',
