@@ -108,7 +108,11 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     handlers.set(route.options.name, (request: FastifyRequest, reply: FastifyReply) => {
       if ((request.raw as { upgrade?: boolean }).upgrade === true)
         return proxyUpgrade(route, settings, tunnels, request, reply)
-      if (corsOptions.handler !== null && request.raw.method === 'OPTIONS' && route.options.host === null)
+      if (
+        corsOptions.handler !== null &&
+        request.raw.method === 'OPTIONS' &&
+        route.options.hosts.length === 0
+      )
         return corsOptions.handler.call(fastify, request, reply)
       return proxyRequest(route, settings, request, reply)
     })
@@ -139,7 +143,7 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
         const method = child.supportedMethods.filter(
           (m) => m !== 'OPTIONS' || !child.hasRoute({ method: m, url, ...constraints }),
         )
-        if (host === null && method.includes('OPTIONS')) corsOptions.urls.add(`${contextPrefix}${url}`)
+        if (hosts.length === 0 && method.includes('OPTIONS')) corsOptions.urls.add(`${contextPrefix}${url}`)
         child.route({
           method,
           url,

@@ -357,7 +357,8 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             listen: parseListen(doc.reverse.listen)!,
             tls: tlsConfig(
               doc.reverse.tls,
-              routes.flatMap((r) => (r.host === null ? [] : [r.host])),
+              // HTTP-01 cannot prove a wildcard: `*.` hosts are not domains to order.
+              routes.flatMap((r) => r.hosts.filter((h) => !h.startsWith('*.'))),
             ),
             http2: doc.reverse.http2 ?? doc.reverse.tls !== undefined,
             redirectHttp:
