@@ -63,7 +63,7 @@ test('ACME with Pebble: issue, serve, renew, and a failed order that keeps the c
   }
   const issued = (gw: Awaited<ReturnType<typeof gateway>>) =>
     gw
-      .waitForLog((l) => l.msg === 'acme: certificate issued', 60_000)
+      .waitForLog((l) => l.msg === 'acme: certificate issued', 240_000)
       .catch((err) => {
         throw new Error(`${err.message}\npebble:\n${pebble.output()}`)
       })
@@ -86,7 +86,7 @@ test('ACME with Pebble: issue, serve, renew, and a failed order that keeps the c
   // Fail: the CA can no longer reach the challenge; the reason is logged, the certificate stays.
   await pebble.setA('acme.test', '127.0.0.2')
   const third = await gateway('36500d')
-  const failed = await third.waitForLog((l) => String(l.msg).startsWith('acme: order failed'), 60_000)
+  const failed = await third.waitForLog((l) => String(l.msg).startsWith('acme: order failed'), 240_000)
   assert.match(String(failed.err), /\S/)
   assert.equal(failed.reason, 'expires within renewBefore')
   assert.equal(await served(Number(new URL(third.urls.reverse!).port)), 200)
