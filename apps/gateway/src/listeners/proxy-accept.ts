@@ -1,4 +1,5 @@
 import type { Server, Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 import { compileTrust } from '@proxykit/core'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ProxyProtocolConfig } from '../config/types.js'
@@ -30,16 +31,22 @@ export function acceptProxyProtocol(
   server.emit = function emitAfterHeader(this: Server, event: string | symbol, ...args: unknown[]) {
     if (event !== 'connection') return emit.call(this, event, ...args)
     const socket = args[0] as Socket
-    readHeader(socket, trusted(socket.remoteAddress ?? '', 0), config.timeoutMs, {
-      accept: () => emit.call(server, 'connection', socket),
-      refuse: (reason, detail) => {
-        log.warn(
-          { event: 'proxy-protocol', remote: socket.remoteAddress, reason, detail },
-          `PROXY protocol: connection refused (${detail})`,
-        )
-        socket.destroy()
+    readHeader(
+      socket,
+      trusted(socket.remoteAddress ?? '', 0),
+      config.timeoutMs,
+      server instanceof TlsServer,
+      {
+        accept: () => emit.call(server, 'connection', socket),
+        refuse: (reason, detail) => {
+          log.warn(
+            { event: 'proxy-protocol', remote: socket.remoteAddress, reason, detail },
+            `PROXY protocol: connection refused (${detail})`,
+          )
+          socket.destroy()
+        },
       },
-    })
+    )
     return true
   } as typeof server.emit
   // A TLS listener wraps the socket in a TLSSocket, whose address getters ask the TCP handle again:
@@ -66,6 +73,7 @@ function readHeader(
   socket: Socket,
   listed: boolean,
   timeoutMs: number,
+  tls: boolean,
   then: { accept(): void; refuse(reason: ProxyRefusal, detail: string): void },
 ): void {
   let buf: Buffer = Buffer.alloc(0)
@@ -85,7 +93,9 @@ function readHeader(
     cleanup()
     if (rest.length > 0) socket.unshift(rest)
     then.accept()
-    socket.resume()
+    // HTTP's parser reads the socket's handle itself and needs the stream flowing for the bytes put
+    // back; a TLSSocket reads what is buffered on its own (next tick), and flowing would drop it.
+    if (!tls) socket.resume()
   }
   const refuse = (reason: ProxyRefusal, detail: string) => {
     cleanup()
