@@ -4,6 +4,8 @@
 // not a silently ignored typo. Formats are the gateway's own (see formats.ts); `description` and
 // `default` feed the generated reference in docs/gateway-config.md (scripts/config-doc.mjs).
 
+import { listenerRules, routeSecurityKeys } from './schema-security.js'
+
 type Schema = Record<string, unknown>
 
 function object(description: string, properties: Record<string, Schema>, required: string[] = []): Schema {
@@ -32,12 +34,23 @@ const listen = (description: string, def: string): Schema => ({
   default: def,
 })
 
-const rateLimit = (scope: string, per: string): Schema =>
+const rateLimit = (scope: string, per: string, keyed = false): Schema =>
   object(
     `A rate limit on ${scope}, counted per ${per}; over it the answer is 429 with Retry-After. Counters live in Redis when \`redis\` is set (shared by every instance).`,
     {
       max: { type: 'integer', minimum: 1, description: 'Requests allowed per window.' },
       timeWindow: duration('The window.', '1m'),
+      ...(keyed
+        ? {
+            key: {
+              type: 'string',
+              pattern: '^(?:client|user|claim:.+)$',
+              default: 'client',
+              description:
+                'What one counter counts: `client` (address), `user` (the authenticated user, else the address) or `claim:NAME` (a claim of the JWT, else the address).',
+            },
+          }
+        : {}),
     },
     ['max'],
   )
@@ -260,8 +273,9 @@ const route = object(
       description:
         'Path prefixes answered with 403, within the route: under `prefix: /api`, `/admin` denies `/api/admin` (a path already starting with the prefix is taken as is).',
     },
-    rateLimit: rateLimit('this route', 'client address'),
+    rateLimit: rateLimit('this route', 'client address unless `key` says otherwise', true),
     clients: clients('this route (after the listener’s own `clients`)'),
+    ...routeSecurityKeys('this route, before the listener’s `rules`'),
   },
   ['upstreams'],
 )
@@ -332,6 +346,9 @@ export const configSchema = {
               },
             },
             ['users'],
+          ),
+          rules: listenerRules(
+            'the forward proxy, after `deny` and before `allow` (users and groups need `auth`)',
           ),
           cache: {
             type: 'boolean',
@@ -407,6 +424,8 @@ export const configSchema = {
             description:
               'Request headers never sent upstream. IIS, Symfony and others route by these two, so a client’s copy would reach a path the rules here never saw; `[]` keeps them.',
           },
+          ...(({ rules: _, ...defaults }) => defaults)(routeSecurityKeys('')),
+          rules: listenerRules('every route of the reverse listener, after each route’s own `rules`'),
           routes: {
             type: 'array',
             minItems: 1,
@@ -543,5 +562,6 @@ export const FORMAT_RULES: Record<string, string> = {
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
   'ip-range': 'must be an IP address or a CIDR',
   workers: 'must be a number of processes (1 to 256) or "auto"',
+  url: 'must be an http(s) URL',
   'password-hash': 'must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',
 }
