@@ -79,6 +79,8 @@ export class Authenticator {
   readonly #verify: AuthOptions['verify']
   readonly #bearer: BearerFunction | null
   readonly delegate: ((request: FastifyRequest) => Promise<DelegateResult>) | null
+  /** False when only a delegate decides: the Authorization header is then not ours to read. */
+  readonly readsCredentials: boolean
   readonly #cacheTtl: number
   readonly #cache = new Map<string, { user: string; groups: string[]; expires: number }>()
   #dummy: Promise<string> | null = null
@@ -133,13 +135,9 @@ export class Authenticator {
     }
     const apiKey = options.apiKeyHeader ?? DEFAULTS.apiKeyHeader
     this.apiKeyHeader = apiKey === false || this.#tokens.size === 0 ? null : apiKey.toLowerCase()
-    if (
-      this.#users.size === 0 &&
-      this.#tokens.size === 0 &&
-      this.#verify === undefined &&
-      this.#bearer === null &&
-      this.delegate === null
-    )
+    this.readsCredentials =
+      this.#users.size > 0 || this.#tokens.size > 0 || this.#verify !== undefined || this.#bearer !== null
+    if (!this.readsCredentials && this.delegate === null)
       throw invalidOption('auth', 'needs users, htpasswd, tokens, verify, bearer or delegate')
   }
 

@@ -308,6 +308,10 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     forward: boolean,
     a: Authenticator,
   ): Promise<AuthResult> {
+    if (!a.readsCredentials) {
+      if (forward) removeCredentials(request.raw, 'proxy-authorization')
+      return delegated(request, a, { status: 'none' })
+    }
     const header = forward ? request.headers['proxy-authorization'] : request.headers.authorization
     let credentials = parseAuthorization(typeof header === 'string' ? header : undefined)
     let apiKey = false
@@ -324,6 +328,14 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     if (forward) removeCredentials(request.raw, 'proxy-authorization')
     else if (a.stripCredentials && credentials !== null)
       removeCredentials(request.raw, apiKey ? a.apiKeyHeader! : 'authorization')
+    return delegated(request, a, result)
+  }
+
+  async function delegated(
+    request: FastifyRequest,
+    a: Authenticator,
+    result: AuthResult,
+  ): Promise<AuthResult> {
     if (a.delegate === null || result.status === 'bad') return result
     const said = await a.delegate(request)
     if ('answer' in said) return { status: 'answer', answer: said.answer }

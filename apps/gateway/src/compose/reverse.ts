@@ -1,5 +1,7 @@
 import type { HashOn, ReverseProxyOptions } from '@proxykit/reverse-proxy'
 import type { RouteConfig } from '../config/types.js'
+import { answerPlugins } from '../routes/answer-plugins.js'
+import { authRequestHeaders } from '../routes/auth.js'
 
 /** A route's deny list as absolute path prefixes (see the schema: relative to the route's prefix). */
 export function denyPaths(route: RouteConfig): string[] {
@@ -47,8 +49,14 @@ export function reverseProxyOptions(
       retries: r.retries === 0 ? false : r.retries,
       timeouts: { headers: r.timeoutMs },
       ...(r.protocol === 'http1' ? {} : { protocol: r.protocol }),
+      ...optional({ register: answerPlugins(r), rewriteRequestHeaders: authRequestHeaders(r) }),
     })),
   }
+}
+
+/** The entries whose value is set. */
+function optional<T extends Record<string, unknown>>(entries: T): Partial<T> {
+  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 /** The route a request belongs to, by the same rule the reverse proxy uses (host, then longest prefix). */

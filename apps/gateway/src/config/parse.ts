@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import YAML, { LineCounter } from 'yaml'
 import { formats } from './formats.js'
 import { configSchema, FORMAT_RULES } from './schema.js'
+import { checkRules, resolveRouteSecurity, withinPrefix } from './security.js'
 import type {
   Balancer,
   ClientsConfig,
@@ -177,9 +178,12 @@ function clients(raw: { allow?: string[]; deny: string[] } | undefined): Clients
   return { allow: raw.allow ?? null, deny: raw.deny }
 }
 
-function rateLimit(raw: { max: number; timeWindow: string | number } | undefined): RateLimitConfig | null {
+function rateLimit(
+  raw: { max: number; timeWindow: string | number; key?: string } | undefined,
+): RateLimitConfig | null {
   if (raw === undefined) return null
-  return { max: raw.max, timeWindowMs: parseDuration(raw.timeWindow)! }
+  const limit = { max: raw.max, timeWindowMs: parseDuration(raw.timeWindow)! }
+  return raw.key === undefined || raw.key === 'client' ? limit : { ...limit, key: raw.key }
 }
 
 /**
@@ -195,7 +199,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     throw new ConfigError(problems.sort(), source)
   }
   const problems: string[] = []
-  const routes: RouteConfig[] = (doc.reverse?.routes ?? []).map((r: any): RouteConfig => {
+  const routes: RouteConfig[] = (doc.reverse?.routes ?? []).map((r: any, i: number): RouteConfig => {
     const hc = r.healthCheck
     const ph = r.passiveHealth ?? {}
     return {
@@ -234,8 +238,11 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       deny: r.deny,
       rateLimit: rateLimit(r.rateLimit),
       clients: clients(r.clients),
+      ...resolveRouteSecurity(r, doc.reverse, `reverse.routes[${i}]`, withinPrefix(r.prefix), problems),
     }
   })
+  checkRules(doc.reverse?.rules ?? [], 'reverse.rules', problems)
+  checkRules(doc.forward?.rules ?? [], 'forward.rules', problems)
   const names = new Map<string, number>()
   routes.forEach((r, i) => {
     const first = names.get(r.name)
@@ -301,6 +308,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             deny: f.deny,
             allowPrivate: f.allowPrivate,
             clients: clients(f.clients),
+            rules: f.rules ?? [],
             auth: f.auth === undefined ? null : { realm: f.auth.realm, users: f.auth.users },
             cache: f.cache,
             rateLimit: rateLimit(f.rateLimit),
@@ -330,6 +338,7 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             trustProxy: doc.reverse.trustProxy ?? false,
             clients: clients(doc.reverse.clients),
             stripRequestHeaders: doc.reverse.stripRequestHeaders.map((h: string) => h.toLowerCase()),
+            rules: doc.reverse.rules ?? [],
             routes,
             clientTimeouts: clientTimeouts(doc.reverse.clientTimeouts),
             maxConnectionsPerClient: doc.reverse.maxConnectionsPerClient ?? 256,

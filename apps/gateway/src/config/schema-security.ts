@@ -119,7 +119,12 @@ const compress = switchOr(
 const authSchema = object(
   'Authentication on this route, through @proxykit/access-control: the access log and `rules` see the user. Basic and JWT are told apart by the Authorization scheme; `forward` asks a service about every request. Failures are 401 with WWW-Authenticate.',
   {
-    realm: { type: 'string', minLength: 1, default: 'proxykit', description: 'The realm in WWW-Authenticate.' },
+    realm: {
+      type: 'string',
+      minLength: 1,
+      default: 'proxykit',
+      description: 'The realm in WWW-Authenticate.',
+    },
     required: {
       type: 'boolean',
       default: true,
@@ -180,14 +185,34 @@ const authSchema = object(
           type: 'array',
           minItems: 1,
           items: {
-            enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+            enum: [
+              'HS256',
+              'HS384',
+              'HS512',
+              'RS256',
+              'RS384',
+              'RS512',
+              'PS256',
+              'PS384',
+              'PS512',
+              'ES256',
+              'ES384',
+              'ES512',
+              'EdDSA',
+            ],
           },
-          description: 'Algorithms accepted (default: HS256/384/512 with `secret`, every asymmetric one otherwise).',
+          description:
+            'Algorithms accepted (default: HS256/384/512 with `secret`, every asymmetric one otherwise).',
         },
         issuer: oneOrMany('Required `iss`.'),
         audience: oneOrMany('Required `aud` (one of them).'),
         clockTolerance: duration('Leeway on `exp` and `nbf`.', '0s'),
-        userClaim: { type: 'string', minLength: 1, default: 'sub', description: 'The claim naming the user.' },
+        userClaim: {
+          type: 'string',
+          minLength: 1,
+          default: 'sub',
+          description: 'The claim naming the user.',
+        },
         groupsClaim: {
           type: 'string',
           minLength: 1,
@@ -256,10 +281,13 @@ const rule = object(
       items: { type: ['integer', 'string'], format: 'port-range', minimum: 1, maximum: 65535 },
       description: 'Destination ports (`forward` only).',
     },
-    destinations: strings('Destination addresses or CIDRs (`forward` only, checked on the address connected to).', {
-      type: 'string',
-      format: 'ip-range',
-    }),
+    destinations: strings(
+      'Destination addresses or CIDRs (`forward` only, checked on the address connected to).',
+      {
+        type: 'string',
+        format: 'ip-range',
+      },
+    ),
   },
   ['action'],
 )

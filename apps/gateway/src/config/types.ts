@@ -1,4 +1,5 @@
 import type { RedisConnection } from '@proxykit/cache/redis'
+import type { RouteSecurity, RuleConfig } from './security.js'
 import type { ListenAddress } from './units.js'
 
 // The resolved configuration: the file after validation, defaults filled in, durations in milliseconds,
@@ -9,6 +10,8 @@ export type { ListenAddress }
 export interface RateLimitConfig {
   max: number
   timeWindowMs: number
+  /** Routes only: `client`, `user` or `claim:NAME`. */
+  key?: string
 }
 
 export interface UpstreamConfig {
@@ -45,7 +48,7 @@ export interface ClientsConfig {
   deny: string[]
 }
 
-export interface RouteConfig {
+export interface RouteConfig extends RouteSecurity {
   name: string
   prefix: string
   rewritePrefix: string | null
@@ -106,6 +109,7 @@ export interface ForwardConfig {
   deny: string[]
   allowPrivate: boolean
   clients: ClientsConfig | null
+  rules: RuleConfig[]
   auth: { realm: string; users: Record<string, string> } | null
   cache: boolean
   rateLimit: RateLimitConfig | null
@@ -130,6 +134,8 @@ export interface ReverseConfig {
   trustProxy: boolean | string[]
   clients: ClientsConfig | null
   stripRequestHeaders: string[]
+  /** Checked after each route's own rules. */
+  rules: RuleConfig[]
   routes: RouteConfig[]
   clientTimeouts: ClientTimeouts
   /** 0: no cap. */

@@ -3,8 +3,9 @@ import cache from '@proxykit/cache'
 import reverseProxy from '@proxykit/reverse-proxy'
 import { reverseAccessOptions, reverseNeedsAccess } from '../compose/access.js'
 import { clientCheck, refuseClients } from '../compose/clients.js'
-import { reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
+import { denyPaths, reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
 import type { ReverseConfig } from '../config/types.js'
+import { type AuthResources, routeAccessControl } from '../routes/auth.js'
 import type { Shared } from '../shared.js'
 import { createListener, type Listener } from './app.js'
 
@@ -48,9 +49,23 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
       return own == null ? everyRoute : [...everyRoute, { rule: `${route!.name}:clients`, check: own }]
     })
   }
-  if (reverseNeedsAccess(config.routes)) {
+  // Routes with their own `auth` or `rules` carry them as access-control route config, set before the
+  // plugin's onRoute hook compiles it.
+  const resources: AuthResources[] = []
+  const routeAccess = new Map(
+    config.routes.map((r) => [r.name, routeAccessControl(r, denyPaths(r), resources)] as const),
+  )
+  if (resources.length > 0)
+    app.addHook('onClose', async () => void (await Promise.all(resources.map((r) => r.close()))))
+  app.addHook('onRoute', (route) => {
+    const config = route.config as Record<string, unknown> | undefined
+    const name = config?.[REVERSE_ROUTE_KEY]
+    const own = typeof name === 'string' ? routeAccess.get(name) : undefined
+    if (own !== undefined) config!.accessControl = own
+  })
+  if (reverseNeedsAccess(config)) {
     await app.register(accessControl, {
-      ...reverseAccessOptions(config.routes),
+      ...reverseAccessOptions(config),
       ...(shared.redis === null
         ? {}
         : {
