@@ -36,7 +36,15 @@ export function answerPlugins(
         ...(c.maxAge === null ? {} : { maxAge: c.maxAge }),
       })
     if (h !== null) await instance.register(helmet, { ...h, global: true })
-    if (z !== null)
+    if (z !== null) {
+      // @fastify/compress applies its threshold to buffers and strings; a proxied answer or a hit is a
+      // stream, whose size it does not look at. Its own switch, the x-no-compression request header, set
+      // here (the request has gone upstream already) keeps a body under the threshold as it is.
+      instance.addHook('onSend', (request, reply, payload, done) => {
+        const length = Number(reply.getHeader('content-length') ?? Number.NaN)
+        if (length < z.threshold) request.headers['x-no-compression'] = '1'
+        done(null, payload)
+      })
       await instance.register(compress, {
         global: true,
         encodings: z.encodings,
@@ -45,5 +53,6 @@ export function answerPlugins(
         // A proxied request body goes upstream as the client sent it: decoding it here would change it.
         globalDecompression: false,
       })
+    }
   }
 }
