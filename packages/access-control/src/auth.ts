@@ -174,8 +174,11 @@ export class Authenticator {
 
   /** The challenge value(s) for WWW-Authenticate / Proxy-Authenticate. */
   challenge(): string[] {
-    const out = [`Basic realm="${this.realm}", charset="UTF-8"`]
-    if (this.#tokens.size !== 0 || this.#bearer !== null) out.push(`Bearer realm="${this.realm}"`)
+    const bearer = this.#tokens.size !== 0 || this.#bearer !== null
+    // Basic only where a password could pass: a browser answers a Basic challenge with a login dialog.
+    const basic = this.#users.size !== 0 || this.#verify !== undefined || !bearer
+    const out = basic ? [`Basic realm="${this.realm}", charset="UTF-8"`] : []
+    if (bearer) out.push(`Bearer realm="${this.realm}"`)
     return out
   }
 

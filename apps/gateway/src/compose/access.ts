@@ -28,6 +28,7 @@ export function forwardAccessOptions(f: ForwardConfig): AccessControlOptions {
   }
   return {
     rules,
+    ...(f.accessMode === 'report' ? { mode: 'report' as const } : {}),
     defaultAction: f.allow === null ? 'allow' : 'deny',
     ...(f.auth === null ? {} : { auth: { realm: f.auth.realm, users: f.auth.users, required: true } }),
     ...(f.rateLimit === null
@@ -60,7 +61,9 @@ function portRules(
  * Reverse listener: each route's deny paths, then its rate limit, then the listener's `rules`; everything
  * else is allowed. A route with its own `auth` or `rules` has these in its route config instead.
  */
-export function reverseAccessOptions(reverse: Pick<ReverseConfig, 'routes' | 'rules'>): AccessControlOptions {
+export function reverseAccessOptions(
+  reverse: Pick<ReverseConfig, 'routes' | 'rules' | 'accessMode'>,
+): AccessControlOptions {
   const rules: AccessRule[] = []
   for (const r of reverse.routes) {
     if (hasOwnAccess(r)) continue
@@ -78,7 +81,7 @@ export function reverseAccessOptions(reverse: Pick<ReverseConfig, 'routes' | 'ru
     }
   }
   for (const [i, r] of reverse.rules.entries()) rules.push({ name: `reverse.rules#${i}`, ...r })
-  return { rules, defaultAction: 'allow' }
+  return { rules, defaultAction: 'allow', ...(reverse.accessMode === 'report' ? { mode: 'report' } : {}) }
 }
 
 /** Whether the reverse listener needs access control at all. */

@@ -298,9 +298,15 @@ const rules = (scope: string): Schema => ({
   description: `Ordered access rules on ${scope}: the first match decides (@proxykit/access-control).`,
 })
 
+/** `accessMode`: report-only roll-out of rules and auth (access-control's `mode`). */
+export const accessMode = (scope: string): Schema => ({
+  enum: ['enforce', 'report'],
+  description: `\`report\`: the rules, auth and rate limits of ${scope} are evaluated and what they would refuse is logged (warn) and recorded in the access log as \`report\`, but let through; for rolling a policy out by its logs.`,
+})
+
 /** Route keys, also defaults on `reverse` (a route's own value replaces the default). */
 export function routeSecurityKeys(scope: string): Record<string, Schema> {
-  return { cors, helmet, compress, auth, rules: rules(scope) }
+  return { cors, helmet, compress, auth, rules: rules(scope), accessMode: accessMode('this route') }
 }
 
 export const listenerRules = rules

@@ -4,7 +4,7 @@
 // not a silently ignored typo. Formats are the gateway's own (see formats.ts); `description` and
 // `default` feed the generated reference in docs/gateway-config.md (scripts/config-doc.mjs).
 
-import { listenerRules, routeSecurityKeys } from './schema-security.js'
+import { accessMode, listenerRules, routeSecurityKeys } from './schema-security.js'
 
 type Schema = Record<string, unknown>
 
@@ -350,6 +350,7 @@ export const configSchema = {
           rules: listenerRules(
             'the forward proxy, after `deny` and before `allow` (users and groups need `auth`)',
           ),
+          accessMode: accessMode('the forward proxy'),
           cache: {
             type: 'boolean',
             default: false,
@@ -424,7 +425,8 @@ export const configSchema = {
             description:
               'Request headers never sent upstream. IIS, Symfony and others route by these two, so a client’s copy would reach a path the rules here never saw; `[]` keeps them.',
           },
-          ...(({ rules: _, ...defaults }) => defaults)(routeSecurityKeys('')),
+          ...(({ rules: _, accessMode: __, ...defaults }) => defaults)(routeSecurityKeys('')),
+          accessMode: accessMode('the listener (a route’s own `accessMode` wins)'),
           rules: listenerRules('every route of the reverse listener, after each route’s own `rules`'),
           routes: {
             type: 'array',

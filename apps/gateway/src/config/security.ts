@@ -80,6 +80,8 @@ export interface RouteSecurity {
   compress: CompressConfig | null
   auth: AuthConfig | null
   rules: RuleConfig[]
+  /** The route's own; null: the listener's. */
+  accessMode: 'enforce' | 'report' | null
 }
 
 /** A path of a route's `rules` made absolute, as `deny` paths are (a path already under the prefix stays). */
@@ -137,6 +139,7 @@ export function resolveRouteSecurity(
         ? null
         : resolveAuth(auth, route.auth === undefined ? 'reverse.auth' : `${at}.auth`, problems),
     rules,
+    accessMode: route.accessMode ?? null,
   }
 }
 

@@ -110,6 +110,7 @@ export interface ForwardConfig {
   allowPrivate: boolean
   clients: ClientsConfig | null
   rules: RuleConfig[]
+  accessMode: 'enforce' | 'report'
   auth: { realm: string; users: Record<string, string> } | null
   cache: boolean
   rateLimit: RateLimitConfig | null
@@ -136,6 +137,7 @@ export interface ReverseConfig {
   stripRequestHeaders: string[]
   /** Checked after each route's own rules. */
   rules: RuleConfig[]
+  accessMode: 'enforce' | 'report'
   routes: RouteConfig[]
   clientTimeouts: ClientTimeouts
   /** 0: no cap. */

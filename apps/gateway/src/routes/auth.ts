@@ -202,7 +202,12 @@ function rateLimitKey(key: string | undefined): RateLimitRule['key'] {
 
 /** Whether a route's access is decided by its own access-control config rather than listener-wide rules. */
 export function hasOwnAccess(route: RouteConfig): boolean {
-  return route.auth !== null || route.rules.length > 0 || route.rateLimit?.key !== undefined
+  return (
+    route.auth !== null ||
+    route.rules.length > 0 ||
+    route.rateLimit?.key !== undefined ||
+    route.accessMode !== null
+  )
 }
 
 /**
@@ -233,6 +238,7 @@ export function routeAccessControl(
           },
         }),
     ...(route.auth === null ? {} : { auth: authOptions(route.auth, resources) }),
+    ...(route.accessMode === null ? {} : { mode: route.accessMode }),
   }
 }
 
