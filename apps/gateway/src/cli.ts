@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfigFile } from './config/parse.js'
+import { maskSecurity } from './config/security.js'
 import type { GatewayConfig } from './config/types.js'
 import type { Demo } from './demo.js'
 
@@ -77,6 +78,7 @@ function printable(config: GatewayConfig): string {
     if (conn.cluster !== undefined) conn.cluster = conn.cluster.map(maskPassword)
     if (conn.sentinels !== undefined) conn.sentinels = conn.sentinels.map(maskPassword)
   }
+  for (const route of copy.reverse?.routes ?? []) maskSecurity(route)
   return JSON.stringify(copy, null, 2)
 }
 

@@ -73,7 +73,7 @@ test('reverse routes → reverse-proxy options, deny paths and rate-limit rules'
   assert.deepEqual(site!.host, ['app.example.com'])
   assert.equal(site!.preserveHost, true)
   assert.deepEqual(denyPaths(reverse!.routes[0]!), ['/api/admin', '/api/internal'])
-  const rules = reverseAccessOptions(reverse!.routes).rules!
+  const rules = reverseAccessOptions(reverse!).rules!
   assert.deepEqual(rules[0], { name: 'api:deny', action: 'deny', paths: ['/api/admin', '/api/internal'] })
   assert.deepEqual(rules[1], {
     name: 'api',

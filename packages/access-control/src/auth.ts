@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { FastifyRequest } from 'fastify'
-import { type AuthOptions, DEFAULTS, type Identity, invalidOption, isObject } from './options.js'
+import {
+  type AuthOptions,
+  type BearerFunction,
+  DEFAULTS,
+  type DelegateAnswer,
+  type DelegateResult,
+  type Identity,
+  invalidOption,
+  isObject,
+} from './options.js'
 import { checkHashFormat, hashPassword, verifyPassword } from './passwords.js'
 
 export interface Credentials {
@@ -14,8 +23,12 @@ export interface Credentials {
 /** The result of checking what a request brought. */
 export type AuthResult =
   | { status: 'none' }
-  | { status: 'ok'; user: string; groups: string[] }
+  | { status: 'ok'; user: string; groups: string[]; claims?: Record<string, unknown> }
   | { status: 'bad'; reason: string }
+  /** A delegate let the request through without naming a user. */
+  | { status: 'passed' }
+  /** A delegate refused the request with this answer. */
+  | { status: 'answer'; answer: DelegateAnswer }
 
 /** Parses `Basic base64(user:password)` or `Bearer token`; null when absent or unparseable. */
 export function parseAuthorization(value: string | undefined): Credentials | 'malformed' | null {
@@ -64,6 +77,10 @@ export class Authenticator {
   readonly #tokens = new Map<string, Identity>()
   readonly #groupsOf = new Map<string, string[]>()
   readonly #verify: AuthOptions['verify']
+  readonly #bearer: BearerFunction | null
+  readonly delegate: ((request: FastifyRequest) => Promise<DelegateResult>) | null
+  /** False when only a delegate decides: the Authorization header is then not ours to read. */
+  readonly readsCredentials: boolean
   readonly #cacheTtl: number
   readonly #cache = new Map<string, { user: string; groups: string[]; expires: number }>()
   #dummy: Promise<string> | null = null
@@ -74,6 +91,12 @@ export class Authenticator {
     this.stripCredentials = options.stripCredentials ?? DEFAULTS.stripCredentials
     this.#cacheTtl = options.cacheTtl ?? DEFAULTS.cacheTtl
     this.#verify = options.verify
+    if (options.bearer !== undefined && typeof options.bearer !== 'function')
+      throw invalidOption('auth.bearer', 'must be a function (token, request) => identity | null')
+    if (options.delegate !== undefined && typeof options.delegate !== 'function')
+      throw invalidOption('auth.delegate', 'must be a function (request) => Promise<result>')
+    this.#bearer = options.bearer ?? null
+    this.delegate = options.delegate ?? null
     if (options.groups !== undefined) {
       if (!isObject(options.groups)) throw invalidOption('auth.groups', 'must map group → user names')
       for (const [group, members] of Object.entries(options.groups)) {
@@ -112,8 +135,10 @@ export class Authenticator {
     }
     const apiKey = options.apiKeyHeader ?? DEFAULTS.apiKeyHeader
     this.apiKeyHeader = apiKey === false || this.#tokens.size === 0 ? null : apiKey.toLowerCase()
-    if (this.#users.size === 0 && this.#tokens.size === 0 && this.#verify === undefined)
-      throw invalidOption('auth', 'needs users, htpasswd, tokens or verify')
+    this.readsCredentials =
+      this.#users.size > 0 || this.#tokens.size > 0 || this.#verify !== undefined || this.#bearer !== null
+    if (!this.readsCredentials && this.delegate === null)
+      throw invalidOption('auth', 'needs users, htpasswd, tokens, verify, bearer or delegate')
   }
 
   #addUser(user: string, hash: string, groups: string[], where: string): void {
@@ -149,15 +174,22 @@ export class Authenticator {
 
   /** The challenge value(s) for WWW-Authenticate / Proxy-Authenticate. */
   challenge(): string[] {
-    const out = [`Basic realm="${this.realm}", charset="UTF-8"`]
-    if (this.#tokens.size !== 0) out.push(`Bearer realm="${this.realm}"`)
+    const bearer = this.#tokens.size !== 0 || this.#bearer !== null
+    // Basic only where a password could pass: a browser answers a Basic challenge with a login dialog.
+    const basic = this.#users.size !== 0 || this.#verify !== undefined || !bearer
+    const out = basic ? [`Basic realm="${this.realm}", charset="UTF-8"`] : []
+    if (bearer) out.push(`Bearer realm="${this.realm}"`)
     return out
   }
 
   async check(credentials: Credentials | 'malformed' | null, request: FastifyRequest): Promise<AuthResult> {
     if (credentials === null) return { status: 'none' }
     if (credentials === 'malformed') return { status: 'bad', reason: 'malformed credentials' }
-    if (credentials.scheme === 'bearer') return this.checkToken(credentials.user)
+    if (credentials.scheme === 'bearer') {
+      const known = this.checkToken(credentials.user)
+      if (known.status === 'ok' || this.#bearer === null) return known
+      return this.#checkBearer(credentials.user, request)
+    }
     return this.#checkPassword(credentials.user, credentials.password, request)
   }
 
@@ -165,6 +197,23 @@ export class Authenticator {
     const identity = this.#tokens.get(sha256(token).toString('hex'))
     if (identity === undefined) return { status: 'bad', reason: 'unknown token' }
     return { status: 'ok', user: identity.user, groups: this.#groups(identity.user, identity.groups) }
+  }
+
+  async #checkBearer(token: string, request: FastifyRequest): Promise<AuthResult> {
+    let identity: Identity | null | false
+    try {
+      identity = await this.#bearer!(token, request)
+    } catch (err) {
+      return { status: 'bad', reason: `invalid token: ${(err as Error).message}` }
+    }
+    if (identity === null || identity === false || typeof identity.user !== 'string')
+      return { status: 'bad', reason: 'invalid token' }
+    return {
+      status: 'ok',
+      user: identity.user,
+      groups: this.#groups(identity.user, identity.groups),
+      ...(identity.claims === undefined ? {} : { claims: identity.claims }),
+    }
   }
 
   async #checkPassword(user: string, password: string, request: FastifyRequest): Promise<AuthResult> {

@@ -1,5 +1,6 @@
 import { clientAddress, kOriginalTarget, type ProxyContext, parseIp } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
+import type { Authenticator } from './auth.js'
 import type { RateLimitRule, RuleAction } from './options.js'
 import { normalizePath } from './path.js'
 import type { CompiledRule, Policy, RequestFacts } from './rules.js'
@@ -10,6 +11,10 @@ export interface RoutePolicy {
   defaultAction: RuleAction | null
   /** undefined: use the global limit; false: none. */
   rateLimit: RateLimitRule | false | undefined
+  /** The route's own authentication (null: the plugin's). */
+  auth: Authenticator | null
+  /** The route's own mode: true for report (null: the plugin's). */
+  report: boolean | null
 }
 
 /** The outcome for a request: what to do now, and whether the connect-time guard must recheck. */

@@ -22,6 +22,7 @@ import {
   checkOptions,
   checkRateLimit,
   DEFAULTS,
+  type DelegateAnswer,
   invalidOption,
   isObject,
   type RateLimitRule,
@@ -34,7 +35,7 @@ import { removeCredentials } from './strip.js'
 export type { CidrTrie } from './cidr-trie.js'
 export { HostIndex, parseHostPattern } from './host-index.js'
 export * from './options.js'
-export { hashPassword, verifyPassword } from './passwords.js'
+export { checkHashFormat, hashPassword, verifyPassword } from './passwords.js'
 export { normalizePath, PathPrefixes } from './path.js'
 export { Policy, type RequestFacts } from './rules.js'
 
@@ -45,9 +46,9 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   const exposeRule = opts.exposeRule ?? DEFAULTS.exposeRule
   const global = new Policy(opts.rules, opts.defaultAction ?? DEFAULTS.defaultAction)
   const auth = opts.auth === undefined ? null : new Authenticator(opts.auth)
-  const needsAuth = (policy: Policy, where: string) => {
+  const needsAuth = (policy: Policy, where: string, own: Authenticator | null = null) => {
     const i = policy.rules.findIndex((r) => r.users !== null || r.groups !== null)
-    if (auth === null && i !== -1)
+    if (auth === null && own === null && i !== -1)
       throw invalidOption(`${where}[${i}]`, 'users and groups need the auth option (who would they be?)')
   }
   needsAuth(global, 'rules')
@@ -69,14 +70,27 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
   // Per-route policies, compiled when the route is added so bad config fails at start.
   const routePolicies = new WeakMap<object, RoutePolicy>()
   const compileRoute = (config: RouteAccessControl, where: string): RoutePolicy => {
-    if (config === false) return { policy: null, defaultAction: null, rateLimit: false }
+    if (config === false)
+      return { policy: null, defaultAction: null, rateLimit: false, auth: null, report: null }
     if (!isObject(config)) throw invalidOption(where, 'must be false or { rules, defaultAction, rateLimit }')
     for (const key of Object.keys(config)) {
-      if (key !== 'rules' && key !== 'defaultAction' && key !== 'rateLimit')
-        throw invalidOption(where, `unknown option "${key}"`)
+      if (!ROUTE_KEYS.has(key)) throw invalidOption(where, `unknown option "${key}"`)
     }
+    let routeAuth: Authenticator | null = null
+    if (config.auth !== undefined) {
+      try {
+        routeAuth = new Authenticator(config.auth)
+      } catch (err) {
+        const e = err as Error & { option?: string }
+        const own = `@proxykit/access-control: ${e.option}: `
+        const rule = e.message.startsWith(own) ? e.message.slice(own.length) : e.message
+        throw invalidOption(`${where}.${e.option ?? 'auth'}`, rule)
+      }
+    }
+    if (config.mode !== undefined && config.mode !== 'enforce' && config.mode !== 'report')
+      throw invalidOption(`${where}.mode`, 'must be "enforce" or "report"')
     const policy = config.rules === undefined ? null : new Policy(config.rules, null, `${where}.rules`)
-    if (policy !== null) needsAuth(policy, `${where}.rules`)
+    if (policy !== null) needsAuth(policy, `${where}.rules`, routeAuth)
     for (const rule of policy?.rules ?? []) {
       if (rule.rateLimit !== null) limiterFor(rule.rateLimit, `${where}:${rule.label}`)
     }
@@ -88,7 +102,8 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
       rateLimit = checkRateLimit(config.rateLimit, `${where}.rateLimit`)
       limiterFor(rateLimit, where)
     }
-    return { policy, defaultAction, rateLimit }
+    const routeReport = config.mode === undefined ? null : config.mode === 'report'
+    return { policy, defaultAction, rateLimit, auth: routeAuth, report: routeReport }
   }
   const routePolicy = (config: RouteAccessControl | undefined, where: string): RoutePolicy | null => {
     if (config === undefined) return null
@@ -127,12 +142,13 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     decision: 'allow' | 'deny' | 'report',
     rule: string,
     user: string | null,
+    claims?: Record<string, unknown>,
   ) {
-    request.proxy.access = { decision, rule, user }
+    request.proxy.access = claims === undefined ? { decision, rule, user } : { decision, rule, user, claims }
   }
 
-  function challenge(reply: FastifyReply, forward: boolean, reason: string): void {
-    const value = auth!.challenge().join(', ')
+  function challenge(reply: FastifyReply, a: Authenticator, forward: boolean, reason: string): void {
+    const value = a.challenge().join(', ')
     if (forward) sendError(reply, new ProxyAuthRequiredError(reason), { 'proxy-authenticate': value })
     else sendError(reply, new UnauthorizedError(reason), { 'www-authenticate': value })
   }
@@ -170,20 +186,37 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
       route = found
     }
     const forward = ctx.form === 'absolute' || ctx.form === 'authority'
-    if (auth === null) return decideRequest(request, reply, done, route, forward, null, [])
-    authenticate(request, forward).then((result) => {
-      try {
-        if (result.status === 'bad' || (result.status === 'none' && auth.required)) {
-          const reason = result.status === 'bad' ? result.reason : 'credentials required'
-          record(request, report ? 'report' : 'deny', 'authentication', null)
-          if (!report) return challenge(reply, forward, reason)
+    const a = route?.auth ?? auth
+    if (a === null) return decideRequest(request, reply, done, route, forward, null, [])
+    const rep = route?.report ?? report
+    authenticate(request, forward, a).then(
+      (result) => {
+        try {
+          if (result.status === 'answer') {
+            record(request, rep ? 'report' : 'deny', 'authentication', null)
+            if (!rep) return sendAnswer(reply, result.answer)
+            request.log.warn({ access: ctx.access }, 'access-control: would refuse (delegate)')
+          } else if (result.status === 'bad' || (result.status === 'none' && a.required)) {
+            const reason = result.status === 'bad' ? result.reason : 'credentials required'
+            record(request, rep ? 'report' : 'deny', 'authentication', null)
+            if (!rep) return challenge(reply, a, forward, reason)
+          }
+          if (result.status !== 'ok') return decideRequest(request, reply, done, route, forward, null, [])
+          decideRequest(request, reply, done, route, forward, result.user, result.groups, result.claims)
+        } catch (err) {
+          done(err as Error)
         }
-        const ok = result.status === 'ok'
-        decideRequest(request, reply, done, route, forward, ok ? result.user : null, ok ? result.groups : [])
-      } catch (err) {
-        done(err as Error)
-      }
-    }, done)
+      },
+      (err) => {
+        sendError(reply, new ServiceUnavailableError('authentication service unavailable', { cause: err }))
+      },
+    )
+  }
+
+  function sendAnswer(reply: FastifyReply, answer: DelegateAnswer): void {
+    reply.code(answer.statusCode)
+    for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value)
+    reply.send(answer.body)
   }
 
   function decideRequest(
@@ -194,8 +227,10 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     forward: boolean,
     user: string | null,
     groups: string[],
+    claims?: Record<string, unknown>,
   ) {
     const ctx = request.proxy
+    const rep = route?.report ?? report
     const facts = requestFacts(
       request,
       ctx,
@@ -206,12 +241,12 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     )
     const o: Outcome = decide(global, route, facts)
     if (o.action === 'challenge') {
-      record(request, report ? 'report' : 'deny', o.label, null)
-      if (!report) return challenge(reply, forward, `rule "${o.label}" needs a user`)
+      record(request, rep ? 'report' : 'deny', o.label, null)
+      if (!rep) return challenge(reply, (route?.auth ?? auth)!, forward, `rule "${o.label}" needs a user`)
       request.log.warn({ access: ctx.access }, 'access-control: would ask for credentials')
     } else if (o.action === 'deny' && !o.tentative) {
-      record(request, report ? 'report' : 'deny', o.label, user)
-      if (!report)
+      record(request, rep ? 'report' : 'deny', o.label, user, claims)
+      if (!rep)
         return sendError(
           reply,
           new ForbiddenError(exposeRule ? `denied by rule "${o.label}"` : 'access denied'),
@@ -219,7 +254,7 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
       request.log.warn({ access: ctx.access }, 'access-control: would deny')
     } else {
       // A tentative allow is only as good as the connect-time check, which records the final word.
-      record(request, 'allow', o.tentative ? 'pending address check' : o.label, user)
+      record(request, 'allow', o.tentative ? 'pending address check' : o.label, user, claims)
     }
     if (o.addressDependent && forward) ctx.connectGuards.push(guardFor(route, facts, user))
 
@@ -230,11 +265,11 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
       (result) => {
         if (outage !== null) storeBack(request)
         if (!result.exceeded) return done()
-        if (report) {
+        if (rep) {
           request.log.warn({ access: ctx.access }, 'access-control: would rate-limit')
           return done()
         }
-        ctx.access = { decision: 'deny', rule: `${ctx.access?.rule ?? o.label} (rate limit)`, user }
+        ctx.access = { ...ctx.access!, decision: 'deny', rule: `${ctx.access?.rule ?? o.label} (rate limit)` }
         sendError(reply, new TooManyRequestsError(`limit of ${result.max} reached`), {
           'retry-after': String(Math.max(1, result.retryAfter)),
         })
@@ -268,8 +303,15 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     )
   }
 
-  async function authenticate(request: FastifyRequest, forward: boolean): Promise<AuthResult> {
-    const a = auth!
+  async function authenticate(
+    request: FastifyRequest,
+    forward: boolean,
+    a: Authenticator,
+  ): Promise<AuthResult> {
+    if (!a.readsCredentials) {
+      if (forward) removeCredentials(request.raw, 'proxy-authorization')
+      return delegated(request, a, { status: 'none' })
+    }
     const header = forward ? request.headers['proxy-authorization'] : request.headers.authorization
     let credentials = parseAuthorization(typeof header === 'string' ? header : undefined)
     let apiKey = false
@@ -286,13 +328,33 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     if (forward) removeCredentials(request.raw, 'proxy-authorization')
     else if (a.stripCredentials && credentials !== null)
       removeCredentials(request.raw, apiKey ? a.apiKeyHeader! : 'authorization')
-    return result
+    return delegated(request, a, result)
+  }
+
+  async function delegated(
+    request: FastifyRequest,
+    a: Authenticator,
+    result: AuthResult,
+  ): Promise<AuthResult> {
+    if (a.delegate === null || result.status === 'bad') return result
+    const said = await a.delegate(request)
+    if ('answer' in said) return { status: 'answer', answer: said.answer }
+    // The credentials' own user (Basic, JWT) wins over the one the delegate names.
+    if (result.status === 'ok' || said.user === null)
+      return result.status === 'ok' ? result : { status: 'passed' }
+    return {
+      status: 'ok',
+      user: said.user,
+      groups: said.groups ?? [],
+      ...(said.claims === undefined ? {} : { claims: said.claims }),
+    }
   }
 
   fastify.addHook('onRequest', onRequest)
 }
 
 const FALSE_KEY = {}
+const ROUTE_KEYS = new Set(['rules', 'defaultAction', 'rateLimit', 'auth', 'mode'])
 
 export const accessControl = fp(plugin, { name: '@proxykit/access-control', fastify: '5.x' })
 export default accessControl

@@ -61,7 +61,30 @@ export interface AuthUser {
 export interface Identity {
   user: string
   groups?: string[]
+  /** What the credentials said about the user (a JWT's claims): recorded on `request.proxy.access`. */
+  claims?: Record<string, unknown>
 }
+
+/** An answer from another service that goes back to the client as it is (a forward-auth refusal). */
+export interface DelegateAnswer {
+  statusCode: number
+  headers: Record<string, string | string[]>
+  body: Buffer | string
+}
+
+/**
+ * What a `delegate` said: the request may pass (as `user`, or anonymously with `user: null`), or the
+ * client gets `answer`.
+ */
+export type DelegateResult =
+  | { user: string | null; groups?: string[]; claims?: Record<string, unknown> }
+  | { answer: DelegateAnswer }
+
+/** Checks a bearer token that `tokens` does not hold (a JWT); an identity, or null/false to refuse it. */
+export type BearerFunction = (
+  token: string,
+  request: FastifyRequest,
+) => Identity | null | false | Promise<Identity | null | false>
 
 /** Checks a user name and password; return true, an identity, or false/null. */
 export type VerifyFunction = (
@@ -79,6 +102,14 @@ export interface AuthOptions {
   htpasswd?: string
   /** A function that checks credentials; tried after `users` and `htpasswd`. */
   verify?: VerifyFunction
+  /** Checks bearer tokens that `tokens` does not hold (JWTs); a token it refuses is a 401. */
+  bearer?: BearerFunction
+  /**
+   * Asks another service about every request, after the credentials (if any) were checked (forward auth):
+   * it lets the request through, naming the user or not, or gives the answer the client gets. A thrown
+   * error is a 503.
+   */
+  delegate?: (request: FastifyRequest) => Promise<DelegateResult>
   /** Bearer tokens / API keys: token (or `sha256:<hex>` of it) → user name or identity. */
   tokens?: Record<string, string | Identity>
   /** Header that carries an API key on reverse and plain routes (default `x-api-key`; false to disable). */
@@ -126,6 +157,10 @@ export type RouteAccessControl =
       defaultAction?: RuleAction
       /** A limit on this route's allowed requests (replaces the global limit); false for none. */
       rateLimit?: RateLimitRule | false
+      /** Authentication for this route, in place of the plugin's `auth`. */
+      auth?: AuthOptions
+      /** Replaces the plugin's `mode` for this route. */
+      mode?: 'enforce' | 'report'
     }
 
 declare module 'fastify' {
@@ -156,6 +191,8 @@ const AUTH_KEYS = new Set([
   'users',
   'htpasswd',
   'verify',
+  'bearer',
+  'delegate',
   'tokens',
   'apiKeyHeader',
   'groups',

@@ -123,7 +123,7 @@ test('auth configuration errors name the field', async () => {
     [{ users: { a: 'scrypt$1000$8$1$c2FsdA$aGFzaA' } }, /power of two/],
     [{ htpasswd: '/nonexistent/htpasswd' }, /auth\.htpasswd: cannot read/],
     [{ tokens: { short: 'x' } }, /at least 16 characters/],
-    [{}, /auth: needs users, htpasswd, tokens or verify/],
+    [{}, /auth: needs users, htpasswd, tokens, verify, bearer or delegate/],
     [{ realm: 'a"b', verify: () => true }, /auth\.realm/],
     [{ verify: () => true, bogus: 1 }, /auth: unknown option "bogus"/],
   ]

@@ -38,6 +38,8 @@ export interface AccessRecord {
   decision: 'allow' | 'deny' | 'report'
   rule: string | null
   user: string | null
+  /** What the user's credentials said about them (a JWT's claims), when there were any. */
+  claims?: Record<string, unknown>
 }
 
 export interface UpstreamRecord {

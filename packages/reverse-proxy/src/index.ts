@@ -1,7 +1,13 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { compileTrust, installProxyContext } from '@proxykit/core'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  RouteHandlerMethod,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { absoluteToOriginForm } from './absolute-form.js'
 import { type ReverseProxyApi, RouteRegistry } from './api.js'
@@ -37,6 +43,12 @@ export function hostConstraint(hosts: readonly string[]): RegExp {
       : h.replace(/[.[\]]/g, '\\$&'),
   )
   return new RegExp(`^(?:${alternatives.join('|')})(?::\\d+)?$`, 'i')
+}
+
+/** The two URLs a route owns, below the context's prefix: the prefix itself and everything under it. */
+function routeUrls(route: ProxyRoute, contextPrefix: string): [string, string] {
+  const prefix = route.options.prefix.slice(contextPrefix.length) || '/'
+  return prefix === '/' ? ['/', '/*'] : [prefix, `${prefix}/*`]
 }
 
 const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) => {
@@ -131,20 +143,18 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     })
     // The child adds the context's prefix to every URL itself.
     const contextPrefix = options.contextPrefix
-    for (const route of routes.values()) {
+    const addRoutes = (instance: FastifyInstance, route: ProxyRoute) => {
       const { hosts, name } = route.options
       const constraints = hosts.length === 0 ? {} : { constraints: { host: hostConstraint(hosts) } }
-      const prefix = route.options.prefix.slice(contextPrefix.length) || '/'
-      const urls = prefix === '/' ? ['/', '/*'] : [prefix, `${prefix}/*`]
-      for (const url of urls) {
+      for (const url of routeUrls(route, contextPrefix)) {
         // An OPTIONS route the app already has keeps OPTIONS: @fastify/cors registered first owns
         // `OPTIONS *` (its preflight), which at prefix '/' would otherwise be FST_ERR_DUPLICATED_ROUTE.
         // Other methods still collide loudly: two owners of GET /x is a configuration error.
-        const method = child.supportedMethods.filter(
-          (m) => m !== 'OPTIONS' || !child.hasRoute({ method: m, url, ...constraints }),
+        const method = instance.supportedMethods.filter(
+          (m) => m !== 'OPTIONS' || !instance.hasRoute({ method: m, url, ...constraints }),
         )
         if (hosts.length === 0 && method.includes('OPTIONS')) corsOptions.urls.add(`${contextPrefix}${url}`)
-        child.route({
+        instance.route({
           method,
           url,
           handler: handlers.get(name)!,
@@ -152,6 +162,27 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
           ...constraints,
         })
       }
+    }
+    for (const route of routes.values()) {
+      const register = route.options.register
+      if (register === null) {
+        addRoutes(child, route)
+        continue
+      }
+      // The route's own plugins, in a context of its own: their hooks reach this route only.
+      await child.register(async (own) => {
+        const { hosts } = route.options
+        const wildcard = routeUrls(route, contextPrefix)[1]
+        own.addHook('onRoute', (added) => {
+          if ((added.config as Record<string, unknown> | undefined)?.[ROUTE_CONFIG_KEY] !== undefined) return
+          // A plugin's catch-all (@fastify/cors's `OPTIONS *`) would answer for every other route too.
+          const path = (added as { routePath?: string }).routePath
+          if (path === '*' || path === '/*') added.url = `${contextPrefix}${wildcard}`
+          if (hosts.length > 0) added.constraints = { ...added.constraints, host: hostConstraint(hosts) }
+        })
+        await register(own)
+        addRoutes(own, route)
+      })
     }
   })
 

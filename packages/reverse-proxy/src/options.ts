@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls'
 import { isPlainObject, optionChecks, type TrustProxy } from '@proxykit/core'
+import type { FastifyInstance } from 'fastify'
 import { BALANCERS, type BalancerName } from './balancers/index.js'
 import { HOOK_NAMES, type ProxyHooks, type ResolvedHooks } from './hooks.js'
 
@@ -101,6 +102,13 @@ export interface RouteOptions extends RouteDefaults {
    */
   rewritePrefix?: string
   upstreams: Array<string | UpstreamOption>
+  /**
+   * Plugins for this route alone (@fastify/cors, @fastify/helmet, @fastify/compress …): called with an
+   * encapsulated context of the route's own before its Fastify routes are added there, so the hooks it
+   * adds run on this route and no other. A route a plugin adds in it (@fastify/cors's `OPTIONS *`) is
+   * narrowed to the route's paths and host.
+   */
+  register?: (instance: FastifyInstance) => unknown
 }
 
 export interface ReverseProxyOptions extends RouteDefaults {
@@ -140,6 +148,7 @@ export interface ResolvedRoute extends RouteSettings {
   hosts: string[]
   rewritePrefix: string
   upstreams: UpstreamOption[]
+  register: ((instance: FastifyInstance) => unknown) | null
 }
 
 export interface ResolvedOptions {
@@ -435,12 +444,15 @@ export function resolveOptions(input: unknown, contextPrefix = ''): ResolvedOpti
     if (typeof name !== 'string' || name === '') throw invalid(`${path}.name`, 'must be a non-empty string')
     if (names.has(name)) throw invalid(`${path}.name`, `duplicates the route name '${name}'`)
     names.add(name)
+    if (r.register !== undefined && typeof r.register !== 'function')
+      throw invalid(`${path}.register`, 'must be a function (instance) => void or a promise')
+    const register = (r.register as ResolvedRoute['register'] | undefined) ?? null
     const settings = defaults(r, path, base)
     upstreams.forEach((u, j) => {
       const wrong = protocolMismatch(settings.protocol, u.url)
       if (wrong !== null) throw invalid(`${path}.upstreams[${j}]`, wrong)
     })
-    return { name, prefix, hosts, rewritePrefix, upstreams, ...settings }
+    return { name, prefix, hosts, rewritePrefix, upstreams, register, ...settings }
   })
   const hideHeaders = headerNames(input.hideHeaders, 'hideHeaders', DEFAULT_HIDE_HEADERS)
   const stripRequestHeaders = headerNames(

@@ -1,5 +1,6 @@
 import type { AccessControlOptions, AccessRule } from '@proxykit/access-control'
-import type { ForwardConfig, RouteConfig } from '../config/types.js'
+import type { ForwardConfig, ReverseConfig } from '../config/types.js'
+import { hasOwnAccess } from '../routes/auth.js'
 import { type Destinations, splitDestinations } from './destinations.js'
 import { denyPaths } from './reverse.js'
 
@@ -15,6 +16,7 @@ export function forwardAccessOptions(f: ForwardConfig): AccessControlOptions {
   if (deny.classes.length > 0)
     rules.push({ name: 'forward.deny', action: 'deny', addressClasses: deny.classes })
   portRules(rules, 'forward.deny', 'deny', deny.withPorts)
+  for (const [i, r] of f.rules.entries()) rules.push({ name: `forward.rules#${i}`, ...r })
   if (f.allow !== null) {
     const allow = splitDestinations(f.allow)
     portRules(rules, 'forward.allow', 'allow', allow.withPorts)
@@ -26,6 +28,7 @@ export function forwardAccessOptions(f: ForwardConfig): AccessControlOptions {
   }
   return {
     rules,
+    ...(f.accessMode === 'report' ? { mode: 'report' as const } : {}),
     defaultAction: f.allow === null ? 'allow' : 'deny',
     ...(f.auth === null ? {} : { auth: { realm: f.auth.realm, users: f.auth.users, required: true } }),
     ...(f.rateLimit === null
@@ -54,10 +57,16 @@ function portRules(
   }
 }
 
-/** Reverse listener: each route's deny paths, then its rate limit; everything else is allowed. */
-export function reverseAccessOptions(routes: RouteConfig[]): AccessControlOptions {
+/**
+ * Reverse listener: each route's deny paths, then its rate limit, then the listener's `rules`; everything
+ * else is allowed. A route with its own `auth` or `rules` has these in its route config instead.
+ */
+export function reverseAccessOptions(
+  reverse: Pick<ReverseConfig, 'routes' | 'rules' | 'accessMode'>,
+): AccessControlOptions {
   const rules: AccessRule[] = []
-  for (const r of routes) {
+  for (const r of reverse.routes) {
+    if (hasOwnAccess(r)) continue
     const host = r.hosts.length === 0 ? {} : { hosts: r.hosts }
     if (r.deny.length > 0)
       rules.push({ name: `${r.name}:deny`, action: 'deny', paths: denyPaths(r), ...host })
@@ -71,10 +80,14 @@ export function reverseAccessOptions(routes: RouteConfig[]): AccessControlOption
       })
     }
   }
-  return { rules, defaultAction: 'allow' }
+  for (const [i, r] of reverse.rules.entries()) rules.push({ name: `reverse.rules#${i}`, ...r })
+  return { rules, defaultAction: 'allow', ...(reverse.accessMode === 'report' ? { mode: 'report' } : {}) }
 }
 
 /** Whether the reverse listener needs access control at all. */
-export function reverseNeedsAccess(routes: RouteConfig[]): boolean {
-  return routes.some((r) => r.deny.length > 0 || r.rateLimit !== null)
+export function reverseNeedsAccess(reverse: Pick<ReverseConfig, 'routes' | 'rules'>): boolean {
+  return (
+    reverse.rules.length > 0 ||
+    reverse.routes.some((r) => r.deny.length > 0 || r.rateLimit !== null || hasOwnAccess(r))
+  )
 }

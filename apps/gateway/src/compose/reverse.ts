@@ -1,5 +1,7 @@
 import type { HashOn, ReverseProxyOptions } from '@proxykit/reverse-proxy'
 import type { RouteConfig } from '../config/types.js'
+import { answerPlugins } from '../routes/answer-plugins.js'
+import { authRequestHeaders } from '../routes/auth.js'
 import { applyHeaderRules, compileHeaderRules } from '../routes/headers.js'
 import { compileRewrites, rewritePathHook } from '../routes/redirects.js'
 
@@ -9,19 +11,23 @@ export function denyPaths(route: RouteConfig): string[] {
   return route.deny.map((p) => (base !== '' && (p === base || p.startsWith(`${base}/`)) ? p : `${base}${p}`))
 }
 
-/** The reverse proxy's hooks for a route's `headers.request` and `rewrite`. */
+/**
+ * The reverse proxy's hooks for a route's `headers.request`, its `auth` (claims and forward-auth headers,
+ * applied last so that a client's own copies never survive) and `rewrite`.
+ */
 function routeHooks(r: RouteConfig): Pick<ReverseProxyOptions, 'rewriteRequestHeaders' | 'rewritePath'> {
   const request = compileHeaderRules(r.headers?.request ?? null)
+  const auth = authRequestHeaders(r)
   const rewrites = compileRewrites(r.rewrite)
+  const rewriteRequestHeaders: ReverseProxyOptions['rewriteRequestHeaders'] =
+    request === null
+      ? auth
+      : (req, headers) => {
+          applyHeaderRules(headers, request, req)
+          return auth === undefined ? headers : auth(req, headers)
+        }
   return {
-    ...(request === null
-      ? {}
-      : {
-          rewriteRequestHeaders: (req, headers) => {
-            applyHeaderRules(headers, request, req)
-            return headers
-          },
-        }),
+    ...(rewriteRequestHeaders === undefined ? {} : { rewriteRequestHeaders }),
     ...(rewrites.length === 0 ? {} : { rewritePath: rewritePathHook(rewrites) }),
   }
 }
@@ -71,6 +77,7 @@ export function reverseProxyOptions(
       retries: r.retries === 0 ? false : r.retries,
       timeouts: { headers: r.timeoutMs },
       ...(r.protocol === 'http1' ? {} : { protocol: r.protocol }),
+      ...optional({ register: answerPlugins(r) }),
     })),
   }
 }
@@ -83,6 +90,11 @@ export function hostMatches(hosts: readonly string[], host: string | null): bool
     if (h.startsWith('*.') ? host.endsWith(h.slice(1)) && host.length > h.length - 1 : h === host) return true
   }
   return false
+}
+
+/** The entries whose value is set. */
+function optional<T extends Record<string, unknown>>(entries: T): Partial<T> {
+  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 /** The route a request belongs to, by the same rule the reverse proxy uses (host, then longest prefix). */

@@ -29,6 +29,7 @@ const FORMAT_NAMES: Record<string, string> = {
   size: 'size',
   listen: 'listen address',
   'http-url': 'http(s) URL',
+  url: 'URL',
   'proxy-url': 'proxy URL',
   'redis-url': 'redis URL',
   'path-prefix': 'path',

@@ -72,6 +72,7 @@ export const formats: Record<string, (s: string) => boolean> = {
   size: (s) => parseSize(s) !== null,
   listen: (s) => parseListen(s) !== null,
   'http-url': (s) => isUrl(s, ['http:', 'https:']) && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
+  url: (s) => isUrl(s, ['http:', 'https:']),
   'proxy-url': (s) => isUrl(s, ['http:']) && /^http:\/\/[^/?#@]+\/?$/i.test(s),
   // Redis AUTH (`redis://:password@host`, `redis://user:password@host`), typically from ${…} references.
   'redis-url': (s) => isUrl(s, ['redis:', 'rediss:'], true),

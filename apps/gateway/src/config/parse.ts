@@ -9,6 +9,7 @@ import { resolveReverseDefaults, resolveRouteFeatures } from '../routes/config.j
 import { VARIABLES } from '../routes/template.js'
 import { formats } from './formats.js'
 import { configSchema, FORMAT_RULES } from './schema.js'
+import { checkRules, resolveRouteSecurity, withinPrefix } from './security.js'
 import type {
   Balancer,
   ClientsConfig,
@@ -194,9 +195,12 @@ function clients(raw: { allow?: string[]; deny: string[] } | undefined): Clients
   return { allow: raw.allow ?? null, deny: raw.deny }
 }
 
-function rateLimit(raw: { max: number; timeWindow: string | number } | undefined): RateLimitConfig | null {
+function rateLimit(
+  raw: { max: number; timeWindow: string | number; key?: string } | undefined,
+): RateLimitConfig | null {
   if (raw === undefined) return null
-  return { max: raw.max, timeWindowMs: parseDuration(raw.timeWindow)! }
+  const limit = { max: raw.max, timeWindowMs: parseDuration(raw.timeWindow)! }
+  return raw.key === undefined || raw.key === 'client' ? limit : { ...limit, key: raw.key }
 }
 
 function logFile(raw: any): GatewayConfig['log']['file'] {
@@ -267,8 +271,11 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
       deny: r.deny,
       rateLimit: rateLimit(r.rateLimit),
       clients: clients(r.clients),
+      ...resolveRouteSecurity(r, doc.reverse, `reverse.routes[${i}]`, withinPrefix(r.prefix), problems),
     }
   })
+  checkRules(doc.reverse?.rules ?? [], 'reverse.rules', problems)
+  checkRules(doc.forward?.rules ?? [], 'forward.rules', problems)
   const names = new Map<string, number>()
   routes.forEach((r, i) => {
     const first = names.get(r.name)
@@ -334,6 +341,8 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             deny: f.deny,
             allowPrivate: f.allowPrivate,
             clients: clients(f.clients),
+            rules: f.rules ?? [],
+            accessMode: f.accessMode ?? 'enforce',
             auth: f.auth === undefined ? null : { realm: f.auth.realm, users: f.auth.users },
             cache: f.cache,
             rateLimit: rateLimit(f.rateLimit),
@@ -367,6 +376,8 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
             trustProxy: doc.reverse.trustProxy ?? false,
             clients: clients(doc.reverse.clients),
             stripRequestHeaders: doc.reverse.stripRequestHeaders.map((h: string) => h.toLowerCase()),
+            rules: doc.reverse.rules ?? [],
+            accessMode: doc.reverse.accessMode ?? 'enforce',
             routes,
             headers: reverseDefaults.headers,
             redirects: reverseDefaults.redirects,

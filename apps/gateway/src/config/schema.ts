@@ -6,6 +6,7 @@
 
 import { accessLogProperties } from '../routes/log-schema.js'
 import { ROUTE_FORMAT_RULES, reverseFeatureProperties, routeFeatureProperties } from '../routes/schema.js'
+import { accessMode, listenerRules, routeSecurityKeys } from './schema-security.js'
 
 type Schema = Record<string, unknown>
 
@@ -35,12 +36,23 @@ const listen = (description: string, def: string): Schema => ({
   default: def,
 })
 
-const rateLimit = (scope: string, per: string): Schema =>
+const rateLimit = (scope: string, per: string, keyed = false): Schema =>
   object(
     `A rate limit on ${scope}, counted per ${per}; over it the answer is 429 with Retry-After. Counters live in Redis when \`redis\` is set (shared by every instance).`,
     {
       max: { type: 'integer', minimum: 1, description: 'Requests allowed per window.' },
       timeWindow: duration('The window.', '1m'),
+      ...(keyed
+        ? {
+            key: {
+              type: 'string',
+              pattern: '^(?:client|user|claim:.+)$',
+              default: 'client',
+              description:
+                'What one counter counts: `client` (address), `user` (the authenticated user, else the address) or `claim:NAME` (a claim of the JWT, else the address).',
+            },
+          }
+        : {}),
     },
     ['max'],
   )
@@ -302,9 +314,10 @@ const route = object(
       description:
         'Path prefixes answered with 403, within the route: under `prefix: /api`, `/admin` denies `/api/admin` (a path already starting with the prefix is taken as is).',
     },
-    rateLimit: rateLimit('this route', 'client address'),
+    rateLimit: rateLimit('this route', 'client address unless `key` says otherwise', true),
     clients: clients('this route (after the listener’s own `clients`)'),
     ...routeFeatureProperties,
+    ...routeSecurityKeys('this route, before the listener’s `rules`'),
   },
 )
 
@@ -375,6 +388,10 @@ export const configSchema = {
             },
             ['users'],
           ),
+          rules: listenerRules(
+            'the forward proxy, after `deny` and before `allow` (users and groups need `auth`)',
+          ),
+          accessMode: accessMode('the forward proxy'),
           cache: {
             type: 'boolean',
             default: false,
@@ -449,6 +466,9 @@ export const configSchema = {
             description:
               'Request headers never sent upstream. IIS, Symfony and others route by these two, so a client’s copy would reach a path the rules here never saw; `[]` keeps them.',
           },
+          ...(({ rules: _, accessMode: __, ...defaults }) => defaults)(routeSecurityKeys('')),
+          accessMode: accessMode('the listener (a route’s own `accessMode` wins)'),
+          rules: listenerRules('every route of the reverse listener, after each route’s own `rules`'),
           routes: {
             type: 'array',
             minItems: 1,
@@ -587,6 +607,7 @@ export const FORMAT_RULES: Record<string, string> = {
   'hash-on': 'must be header:NAME, cookie:NAME, ip or path',
   'ip-range': 'must be an IP address or a CIDR',
   workers: 'must be a number of processes (1 to 256) or "auto"',
+  url: 'must be an http(s) URL',
   'password-hash': 'must be a scrypt ("scrypt$N$r$p$salt$hash") or bcrypt ("$2b$…") hash',
   ...ROUTE_FORMAT_RULES,
 }

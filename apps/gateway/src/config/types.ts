@@ -1,5 +1,6 @@
 import type { RedisConnection } from '@proxykit/cache/redis'
 import type { HeadersConfig, RedirectRule, RouteFeatures } from '../routes/types.js'
+import type { RouteSecurity, RuleConfig } from './security.js'
 import type { ListenAddress } from './units.js'
 
 // The resolved configuration: the file after validation, defaults filled in, durations in milliseconds,
@@ -10,6 +11,8 @@ export type { ListenAddress }
 export interface RateLimitConfig {
   max: number
   timeWindowMs: number
+  /** Routes only: `client`, `user` or `claim:NAME`. */
+  key?: string
 }
 
 export interface UpstreamConfig {
@@ -46,8 +49,8 @@ export interface ClientsConfig {
   deny: string[]
 }
 
-/** A route; `hosts`, `headers` … (issue 27's keys) are in RouteFeatures. */
-export interface RouteConfig extends RouteFeatures {
+/** A route; `hosts`, `headers` … (issue 27's keys) are in RouteFeatures, `auth`, `rules`, cors … in RouteSecurity. */
+export interface RouteConfig extends RouteFeatures, RouteSecurity {
   name: string
   prefix: string
   rewritePrefix: string | null
@@ -120,6 +123,8 @@ export interface ForwardConfig {
   deny: string[]
   allowPrivate: boolean
   clients: ClientsConfig | null
+  rules: RuleConfig[]
+  accessMode: 'enforce' | 'report'
   auth: { realm: string; users: Record<string, string> } | null
   cache: boolean
   rateLimit: RateLimitConfig | null
@@ -144,6 +149,9 @@ export interface ReverseConfig {
   trustProxy: boolean | string[]
   clients: ClientsConfig | null
   stripRequestHeaders: string[]
+  /** Checked after each route's own rules. */
+  rules: RuleConfig[]
+  accessMode: 'enforce' | 'report'
   routes: RouteConfig[]
   /** Defaults of every route (already merged into each), and what a request no route took gets. */
   headers: HeadersConfig | null

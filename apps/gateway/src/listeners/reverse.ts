@@ -3,8 +3,9 @@ import cache from '@proxykit/cache'
 import reverseProxy, { hostConstraint } from '@proxykit/reverse-proxy'
 import { reverseAccessOptions, reverseNeedsAccess } from '../compose/access.js'
 import { clientCheck, refuseClients } from '../compose/clients.js'
-import { proxiedRoutes, reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
+import { denyPaths, proxiedRoutes, reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
 import type { ReverseConfig } from '../config/types.js'
+import { type AuthResources, routeAccessControl } from '../routes/auth.js'
 import { answeringRoutes, routeFeatureHooks } from '../routes/index.js'
 import type { Shared } from '../shared.js'
 import { createListener, type Listener } from './app.js'
@@ -52,9 +53,23 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
   }
   // Response headers, redirects and body limits: before access control (a redirect or a 413 needs no rule).
   routeFeatureHooks(app, config, REVERSE_ROUTE_KEY)
-  if (reverseNeedsAccess(config.routes)) {
+  // Routes with their own `auth` or `rules` carry them as access-control route config, set before the
+  // plugin's onRoute hook compiles it.
+  const resources: AuthResources[] = []
+  const routeAccess = new Map(
+    config.routes.map((r) => [r.name, routeAccessControl(r, denyPaths(r), resources)] as const),
+  )
+  if (resources.length > 0)
+    app.addHook('onClose', async () => void (await Promise.all(resources.map((r) => r.close()))))
+  app.addHook('onRoute', (route) => {
+    const config = route.config as Record<string, unknown> | undefined
+    const name = config?.[REVERSE_ROUTE_KEY]
+    const own = typeof name === 'string' ? routeAccess.get(name) : undefined
+    if (own !== undefined) config!.accessControl = own
+  })
+  if (reverseNeedsAccess(config)) {
     await app.register(accessControl, {
-      ...reverseAccessOptions(config.routes),
+      ...reverseAccessOptions(config),
       ...(shared.redis === null
         ? {}
         : {

@@ -1,0 +1,263 @@
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import type { OutgoingHttpHeaders } from 'node:http'
+import type {
+  AuthOptions,
+  DelegateResult,
+  Identity,
+  RateLimitRule,
+  RouteAccessControl,
+} from '@proxykit/access-control'
+import type { FastifyRequest } from 'fastify'
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose'
+import { Agent, request as send } from 'undici'
+import type { AuthConfig, ForwardAuthConfig, JwtConfig } from '../config/security.js'
+import type { RouteConfig } from '../config/types.js'
+
+// A route's `auth` (Basic, JWT, forward auth) and `rules` as @proxykit/access-control's per-route config,
+// so that its rules, report-only mode and the access log see the user. JWT and forward auth are the
+// plugin's `bearer` and `delegate` checks, written here with `jose` and undici.
+
+/** Headers this gateway sets on the request sent upstream for a request (claims, forward-auth answers). */
+const upstreamHeaders = new WeakMap<FastifyRequest, Record<string, string>>()
+
+function addUpstreamHeader(request: FastifyRequest, name: string, value: string): void {
+  const own = upstreamHeaders.get(request)
+  if (own === undefined) upstreamHeaders.set(request, { [name]: value })
+  else own[name] = value
+}
+
+/** Resources a route's auth holds (the forward-auth connection pool), closed with the listener. */
+export interface AuthResources {
+  close(): Promise<void>
+}
+
+const HS = ['HS256', 'HS384', 'HS512']
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+// Verified tokens kept until they expire (or a minute), so a client's repeated token costs one lookup
+// instead of a signature check; bounded, oldest first out.
+const VERIFIED_LIMIT = 10_000
+const VERIFIED_MAX_MS = 60_000
+
+function claimText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (Array.isArray(value)) return value.map(String).join(',')
+  return typeof value === 'object' ? JSON.stringify(value) : String(value)
+}
+
+/** The `bearer` check of a route's `jwt`: a verified token's user, groups and claims, or null. */
+function jwtBearer(jwt: JwtConfig): NonNullable<AuthOptions['bearer']> {
+  const key: Uint8Array | JWTVerifyGetKey | KeyObject =
+    jwt.secret !== null
+      ? new TextEncoder().encode(jwt.secret)
+      : jwt.jwks !== null
+        ? createRemoteJWKSet(new URL(jwt.jwks), { cooldownDuration: 30_000, timeoutDuration: 5_000 })
+        : createPublicKey(jwt.publicKey!)
+  const algorithms = jwt.algorithms ?? (jwt.secret !== null ? HS : ASYMMETRIC)
+  const verified = new Map<string, { identity: Identity; until: number }>()
+  const options = {
+    algorithms,
+    ...(jwt.issuer === null ? {} : { issuer: jwt.issuer }),
+    ...(jwt.audience === null ? {} : { audience: jwt.audience }),
+    clockTolerance: Math.round(jwt.clockToleranceMs / 1000),
+  }
+  const identityOf = (payload: JWTPayload): Identity | null => {
+    const user = payload[jwt.userClaim]
+    if (typeof user !== 'string' || user === '') return null
+    const g = payload[jwt.groupsClaim]
+    const groups = Array.isArray(g)
+      ? g.map(String)
+      : typeof g === 'string'
+        ? g.split(' ').filter(Boolean)
+        : []
+    return { user, groups, claims: payload as Record<string, unknown> }
+  }
+  return async (token, request) => {
+    const now = Date.now()
+    let identity = verified.get(token)?.identity
+    if (identity !== undefined && verified.get(token)!.until <= now) {
+      verified.delete(token)
+      identity = undefined
+    }
+    if (identity === undefined) {
+      const { payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, options)
+          : await jwtVerify(token, key, options)
+      const found = identityOf(payload)
+      if (found === null) return null
+      identity = found
+      const exp = typeof payload.exp === 'number' ? payload.exp * 1000 - jwt.clockToleranceMs : Infinity
+      if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value!)
+      verified.set(token, { identity, until: Math.min(exp, now + VERIFIED_MAX_MS) })
+    }
+    for (const [header, claim] of Object.entries(jwt.claimHeaders)) {
+      const value = claimText(identity.claims?.[claim])
+      if (value !== undefined) addUpstreamHeader(request, header, value)
+    }
+    return identity
+  }
+}
+
+// Not sent to the auth service: they frame the client's body, which the service does not get, or are
+// about the connection to us.
+const NOT_FORWARDED = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'proxy-authorization',
+  'expect',
+])
+// Not passed back from a refusal: hop-by-hop, and the length of a body we send again ourselves.
+const NOT_RETURNED = new Set([...NOT_FORWARDED, 'content-encoding'])
+const MAX_ANSWER_BYTES = 64 * 1024
+
+/** The `delegate` of a route's `forward` auth: asks the service, as Traefik's ForwardAuth does. */
+function forwardDelegate(f: ForwardAuthConfig, agent: Agent): NonNullable<AuthOptions['delegate']> {
+  return async (request) => {
+    const headers: Record<string, string | string[]> = {}
+    const own = request.raw.headers
+    for (const name in own) if (!NOT_FORWARDED.has(name)) headers[name] = own[name]!
+    headers['x-forwarded-method'] = request.raw.method ?? 'GET'
+    headers['x-forwarded-proto'] = request.protocol
+    headers['x-forwarded-host'] = request.host
+    headers['x-forwarded-uri'] = request.raw.url ?? '/'
+    headers['x-forwarded-for'] = request.ip
+    delete headers.host
+    const res = await send(f.url, {
+      method: 'GET',
+      headers,
+      dispatcher: agent,
+      headersTimeout: f.timeoutMs,
+      bodyTimeout: f.timeoutMs,
+    })
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res.body) {
+      size += chunk.length
+      if (size > MAX_ANSWER_BYTES) {
+        res.body.destroy()
+        throw new Error(`the auth service's answer is over ${MAX_ANSWER_BYTES} bytes`)
+      }
+      chunks.push(chunk)
+    }
+    const text = (name: string | null) => {
+      if (name === null) return undefined
+      const v = res.headers[name]
+      return Array.isArray(v) ? v.join(', ') : v
+    }
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      const back: Record<string, string | string[]> = {}
+      for (const [name, value] of Object.entries(res.headers))
+        if (value !== undefined && !NOT_RETURNED.has(name)) back[name] = value
+      return { answer: { statusCode: res.statusCode, headers: back, body: Buffer.concat(chunks) } }
+    }
+    for (const name of f.copyHeaders) {
+      const value = text(name)
+      if (value !== undefined) addUpstreamHeader(request, name, value)
+    }
+    const user = text(f.userHeader)
+    const groups = text(f.groupsHeader)
+    const said: DelegateResult = {
+      user: user === undefined || user === '' ? null : user,
+      groups:
+        groups === undefined
+          ? []
+          : groups
+              .split(',')
+              .map((g) => g.trim())
+              .filter(Boolean),
+    }
+    return said
+  }
+}
+
+/** The access-control options of a route's `auth`, and what they hold open. */
+function authOptions(a: AuthConfig, resources: AuthResources[]): AuthOptions {
+  const options: AuthOptions = { realm: a.realm, required: a.required, stripCredentials: false }
+  if (a.basic !== null) {
+    options.users = a.basic.users
+    options.groups = a.basic.groups
+  }
+  if (a.jwt !== null) options.bearer = jwtBearer(a.jwt)
+  if (a.forward !== null) {
+    const agent = new Agent({ keepAliveTimeout: 10_000 })
+    resources.push({ close: () => agent.close() })
+    options.delegate = forwardDelegate(a.forward, agent)
+  }
+  return options
+}
+
+/** The rate-limit key of a route's `rateLimit.key`: the user, a claim, or (default) the client address. */
+function rateLimitKey(key: string | undefined): RateLimitRule['key'] {
+  if (key === undefined || key === 'client') return 'client'
+  if (key === 'user') return 'user'
+  const claim = key.slice('claim:'.length)
+  return (request) => claimText(request.proxy.access?.claims?.[claim]) ?? request.ip
+}
+
+/** Whether a route's access is decided by its own access-control config rather than listener-wide rules. */
+export function hasOwnAccess(route: RouteConfig): boolean {
+  return (
+    route.auth !== null ||
+    route.rules.length > 0 ||
+    route.rateLimit?.key !== undefined ||
+    route.accessMode !== null
+  )
+}
+
+/**
+ * A route's `config.accessControl`: its deny paths first, then its `rules`, then the listener's; its
+ * rate limit; its authentication. Undefined for a route left to the listener-wide rules.
+ */
+export function routeAccessControl(
+  route: RouteConfig,
+  denyPaths: string[],
+  resources: AuthResources[],
+): RouteAccessControl | undefined {
+  if (!hasOwnAccess(route)) return undefined
+  const host = route.hosts.length === 0 ? {} : { hosts: route.hosts }
+  const deny =
+    denyPaths.length === 0
+      ? []
+      : [{ name: `${route.name}:deny`, action: 'deny' as const, paths: denyPaths, ...host }]
+  const rules = [...deny, ...route.rules.map((r, i) => ({ name: r.name ?? `${route.name}#${i}`, ...r }))]
+  return {
+    ...(rules.length === 0 ? {} : { rules }),
+    ...(route.rateLimit === null
+      ? {}
+      : {
+          rateLimit: {
+            max: route.rateLimit.max,
+            timeWindow: route.rateLimit.timeWindowMs,
+            key: rateLimitKey(route.rateLimit.key),
+          },
+        }),
+    ...(route.auth === null ? {} : { auth: authOptions(route.auth, resources) }),
+    ...(route.accessMode === null ? {} : { mode: route.accessMode }),
+  }
+}
+
+/**
+ * The reverse proxy's `rewriteRequestHeaders` for a route whose auth sets headers upstream: a client's
+ * own copy of those headers is dropped, and the values auth found for this request are set.
+ */
+export function authRequestHeaders(
+  route: RouteConfig,
+): ((request: FastifyRequest, headers: OutgoingHttpHeaders) => OutgoingHttpHeaders) | undefined {
+  const owned = [
+    ...Object.keys(route.auth?.jwt?.claimHeaders ?? {}),
+    ...(route.auth?.forward?.copyHeaders ?? []),
+  ]
+  if (owned.length === 0) return undefined
+  return (request, headers) => {
+    for (const name of owned) delete headers[name]
+    const own = upstreamHeaders.get(request)
+    if (own !== undefined) Object.assign(headers, own)
+    return headers
+  }
+}

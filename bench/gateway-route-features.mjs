@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Issue 27's benchmark: what a reverse route's features cost per request, in user-space instructions
+// (callgrind, bench/lib/instructions.mjs), against the bare route beside it. Each variant is one gateway
+// (startGateway, access log off) with one route to the same origin:
+//   bare           the route alone
+//   cors           + cors: { origin: [http://app.test], credentials: true }
+//   cors+helmet    + helmet: true
+//   cors+helmet+jwt + auth.jwt (HS256 secret, issuer and audience checked, the subject sent upstream)
+// Every request of every variant carries the same headers (Origin, Authorization: Bearer <HS256 token>),
+// so the requests are byte for byte the same and only the gateway's work differs. Target: the full
+// variant at most 15% over bare.
+//
+//   node bench/gateway-route-features.mjs      (valgrind needed; run on a quiet machine, ~10 minutes)
+//
+// The gateway is imported from apps/gateway/dist (build it first). Stops everything it started.
+import { createHmac } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startProcess, stopAll } from './lib/harness.mjs'
+import { instructionsPerRequest, requireCallgrind } from './lib/instructions.mjs'
+
+const SELF = fileURLToPath(import.meta.url)
+const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
+const GATEWAY = new URL('../apps/gateway/dist/src/index.js', import.meta.url).href
+const SECRET = 'bench-secret-bench-secret-bench-secret!'
+const VARIANTS = ['bare', 'cors', 'cors+helmet', 'cors+helmet+jwt']
+
+const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
+function token() {
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
+    sub: 'alice',
+    iss: 'https://id.test',
+    aud: 'api',
+    exp: Math.floor(Date.now() / 1000) + 24 * 3600,
+  })}`
+  return `${head}.${createHmac('sha256', SECRET).update(head).digest('base64url')}`
+}
+
+function route(variant, upstream) {
+  const r = { prefix: '/', upstreams: [upstream] }
+  if (variant.includes('cors')) r.cors = { origin: ['http://app.test'], credentials: true }
+  if (variant.includes('helmet')) r.helmet = true
+  if (variant.includes('jwt'))
+    r.auth = {
+      jwt: { secret: SECRET, issuer: 'https://id.test', audience: 'api', claimHeaders: { 'x-user': 'sub' } },
+    }
+  return r
+}
+
+async function role(variant, upstream) {
+  const { resolveConfig, startGateway } = await import(GATEWAY)
+  const { default: pino } = await import(
+    new URL('../apps/gateway/node_modules/pino/pino.js', import.meta.url).href
+  )
+  const config = resolveConfig({
+    reverse: { listen: '127.0.0.1:0', routes: [route(variant, upstream)] },
+    admin: { listen: '127.0.0.1:0' },
+    log: { access: false, level: 'warn' },
+  })
+  const gateway = await startGateway(config, { logger: pino({ level: 'warn' }, pino.destination(2)) })
+  process.stdout.write(`${JSON.stringify({ port: Number(new URL(gateway.listeners.reverse.url).port) })}\n`)
+}
+
+/** `count` GETs with the benchmark's headers, `connections` at a time; throws unless every one is 200. */
+async function load(port, count, headers, connections = 8) {
+  const { Pool } = await import('undici')
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections })
+  let left = count
+  let failed = 0
+  const worker = async () => {
+    while (left > 0) {
+      left--
+      const r = await pool.request({ path: '/api/items?page=2', method: 'GET', headers })
+      await r.body.dump()
+      if (r.statusCode !== 200) failed++
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: connections }, worker))
+  } finally {
+    await pool.close()
+  }
+  if (failed > 0) throw new Error(`${failed} of ${count} requests did not answer 200`)
+}
+
+async function main() {
+  requireCallgrind()
+  const dir = mkdtempSync(join(tmpdir(), 'proxykit-route-bench-'))
+  const started = []
+  try {
+    const origin = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    started.push(origin)
+    const headers = { origin: 'http://app.test', authorization: `Bearer ${token()}` }
+    const results = new Map()
+    for (const variant of VARIANTS) {
+      const r = await instructionsPerRequest({
+        dir,
+        tag: variant.replaceAll('+', '-'),
+        script: SELF,
+        args: ['--role', variant, origin.url],
+        path: '/',
+        load: (port, count) => load(port, count, headers),
+      })
+      results.set(variant, r)
+      console.error(`${variant}: ${Math.round(r.perRequest)}`)
+    }
+    const base = results.get('bare').perRequest
+    console.log(
+      `\nuser-space instructions per request (callgrind: ${process.env.BENCH_CG_WARMUP ?? 6000} requests to warm up, ` +
+        `one window thrown away, then the median of the others; ${new Date().toUTCString()})`,
+    )
+    console.log('| variant | instructions/request | added vs bare | added, % of bare | every window |')
+    console.log('| --- | ---: | ---: | ---: | --- |')
+    for (const [variant, r] of results) {
+      const added = r.perRequest - base
+      console.log(
+        `| ${variant} | ${Math.round(r.perRequest)} | ${variant === 'bare' ? '-' : Math.round(added)} | ${
+          variant === 'bare' ? '-' : `${((added / base) * 100).toFixed(1)}%`
+        } | ${r.perWindow.map((w) => Math.round(w)).join(', ')} |`,
+      )
+    }
+    const full = results.get('cors+helmet+jwt').perRequest
+    console.log(
+      `\ncors+helmet+jwt vs bare: ${(((full - base) / base) * 100).toFixed(1)}% more instructions (target: at most 15%)`,
+    )
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const i = process.argv.indexOf('--role')
+if (i !== -1) await role(process.argv[i + 1], process.argv[i + 2])
+else await main()
