@@ -29,7 +29,7 @@
 //   node bench/forward-proxy.mjs instructions   user-space instructions under callgrind: per absolute-form
 //                                               GET, a bare Fastify + undici spike vs proxykit; per exchange
 //                                               inside CONNECT tunnels, proxykit vs proxy-chain
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
@@ -49,6 +49,7 @@ import {
 } from './lib/harness.mjs'
 import { pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 import { announce, serve } from './lib/role.mjs'
+import { buildTunnelLoader, nativeTunnelLoad } from './lib/tunnel.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const execFileAsync = promisify(execFile)
@@ -79,30 +80,6 @@ async function runWorkers(worker, connections, latencies, errors) {
 }
 
 // ---- load generators ---------------------------------------------------------------------------------
-/** Compiles lib/tunnel-load.c into `dir`; its path, or null when there is no C compiler. */
-function buildTunnelLoader(dir) {
-  if (!hasCommand('cc')) return null
-  const out = join(dir, 'tunnel-load')
-  const source = fileURLToPath(new URL('./lib/tunnel-load.c', import.meta.url))
-  const r = spawnSync('cc', ['-O2', '-o', out, source], { encoding: 'utf8' })
-  if (r.status !== 0) {
-    console.error(`[bench] cc failed, the tunnel rows use the Node client: ${r.stderr.trim()}`)
-    return null
-  }
-  return out
-}
-
-/**
- * Back-to-back GETs inside `connections` long-lived tunnels, by the compiled lib/tunnel-load.c. Spawned
- * asynchronously: this process keeps sampling the proxy's RSS meanwhile.
- */
-async function nativeTunnelLoad(loader, proxyPort, originPort, connections, duration) {
-  const args = [proxyPort, originPort, connections, duration].map(String)
-  const { stdout } = await execFileAsync(loader, args, { timeout: (duration + 30) * 1000 })
-  const { rps, p50, p99, errors } = JSON.parse(stdout)
-  return { rps, p50, p99, errors }
-}
-
 async function autocannonAbsolute(proxyPort, originPort, connections, duration) {
   const { default: autocannon } = await import('autocannon')
   const result = await autocannon({
