@@ -116,110 +116,187 @@ interface Pending {
   timer: NodeJS.Timeout
 }
 
-/** Starts the primary: forks the workers, serves the admin listener, replaces dead workers. */
-export async function runPrimary(config: GatewayConfig, configFile: string | null): Promise<Primary> {
-  let current = config
-  const count = config.workers
-  let live: LiveStats | null = null
-  const logger = gatewayLogger(config, (e) => live?.recordDenial(e)).child({ role: 'primary' })
-  const readyWorkers = new Set<number>()
-  const pending = new Map<number, Pending>()
-  const readyWaiters: Array<() => void> = []
-  let nextId = 1
-  let closing = false
-  const restarts: number[] = []
+/**
+ * The primary's side of the workers: forking and replacing them, knowing which are ready, and asking
+ * them over IPC (one request id, one timeout per question).
+ */
+class WorkerLink {
+  closing = false
+  private readonly readyWorkers = new Set<number>()
+  private readonly pending = new Map<number, Pending>()
+  private readonly readyWaiters: Array<() => void> = []
+  private readonly restarts: number[] = []
+  private nextId = 1
 
-  const fork = () => {
+  constructor(
+    private readonly logger: Logger,
+    private readonly onDenial: (event: DenialEvent) => void,
+  ) {
+    cluster.on('exit', (w, code, signal) => this.onExit(w, code, signal))
+  }
+
+  fork(): Worker {
     const w = cluster.fork()
-    w.on('message', (m: unknown) => onMessage(w, m))
+    w.on('message', (m: unknown) => this.onMessage(w, m))
     return w
   }
-  const onMessage = (w: Worker, m: unknown) => {
+
+  workers(): Worker[] {
+    return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+  }
+
+  readyList(): Worker[] {
+    return this.workers().filter((w) => this.readyWorkers.has(w.id) && w.isConnected())
+  }
+
+  /** Resolves once `n` workers have reported ready. */
+  ready(n: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.readyList().length >= n) resolve()
+        else this.readyWaiters.push(check)
+      }
+      check()
+    })
+  }
+
+  ask<T>(w: Worker, op: string, args?: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new Error(`worker ${w.process.pid} did not answer ${op} within ${ASK_TIMEOUT_MS} ms`))
+      }, ASK_TIMEOUT_MS)
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer })
+      try {
+        w.send({ type: 'proxykit:request', id, op, args } satisfies Message)
+      } catch (err) {
+        clearTimeout(timer)
+        this.pending.delete(id)
+        reject(err as Error)
+      }
+    })
+  }
+
+  /** Asks every ready worker; rejects with the first failure. */
+  askAll<T>(op: string, args?: unknown): Promise<T[]> {
+    return Promise.all(this.readyList().map((w) => this.ask<T>(w, op, args)))
+  }
+
+  /** SIGTERM to every worker (each drains on its own), SIGKILL to those outliving `graceMs`. */
+  async stopAll(graceMs: number): Promise<number> {
+    this.closing = true
+    const all = this.workers()
+    const exits = all.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))))
+    for (const w of all) w.process.kill('SIGTERM')
+    const hard = setTimeout(() => {
+      for (const w of all) if (!w.isDead()) w.process.kill('SIGKILL')
+    }, graceMs)
+    await Promise.all(exits)
+    clearTimeout(hard)
+    for (const p of this.pending.values()) clearTimeout(p.timer)
+    return all.length
+  }
+
+  private onMessage(w: Worker, m: unknown): void {
     if (!isOurs(m)) return
     if (m.type === 'proxykit:ready') {
-      readyWorkers.add(w.id)
-      logger.info(
+      this.readyWorkers.add(w.id)
+      this.logger.info(
         { event: 'worker-ready', worker: w.id, pid: w.process.pid },
         `worker ${w.process.pid} ready`,
       )
-      for (const r of readyWaiters.splice(0)) r()
-    } else if (m.type === 'proxykit:denial') live?.recordDenial(m.event)
+      for (const r of this.readyWaiters.splice(0)) r()
+    } else if (m.type === 'proxykit:denial') this.onDenial(m.event)
     else if (m.type === 'proxykit:response') {
-      const p = pending.get(m.id)
+      const p = this.pending.get(m.id)
       if (p === undefined) return
-      pending.delete(m.id)
+      this.pending.delete(m.id)
       clearTimeout(p.timer)
       if (m.ok) p.resolve(m.value)
       else p.reject(m.status === undefined ? new Error(m.error) : new ControlError(m.error ?? '', m.status))
     }
   }
-  cluster.on('exit', (w, code, signal) => {
-    readyWorkers.delete(w.id)
-    if (closing) return
+
+  /** A dead worker is replaced, after a pause when they keep dying (a worker failing at start). */
+  private onExit(w: Worker, code: number, signal: string): void {
+    this.readyWorkers.delete(w.id)
+    if (this.closing) return
     const now = Date.now()
+    const restarts = this.restarts
     while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift()
     restarts.push(now)
     const delay = restarts.length > RESTART_BURST ? 2000 : 0
-    logger.error(
+    this.logger.error(
       { event: 'worker-exit', worker: w.id, pid: w.process.pid, code, signal, restartInMs: delay },
       `worker ${w.process.pid} died (${signal ?? code}); starting a replacement`,
     )
     setTimeout(() => {
-      if (!closing) fork()
+      if (!this.closing) this.fork()
     }, delay).unref()
-  })
+  }
+}
 
-  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
-  const ask = <T>(w: Worker, op: string, args?: unknown): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const id = nextId++
-      const timer = setTimeout(() => {
-        pending.delete(id)
-        reject(new Error(`worker ${w.process.pid} did not answer ${op} within ${ASK_TIMEOUT_MS} ms`))
-      }, ASK_TIMEOUT_MS)
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer })
-      try {
-        w.send({ type: 'proxykit:request', id, op, args } satisfies Message)
-      } catch (err) {
-        clearTimeout(timer)
-        pending.delete(id)
-        reject(err as Error)
-      }
-    })
-  const readyList = () => workers().filter((w) => readyWorkers.has(w.id) && w.isConnected())
-  /** Asks every ready worker; rejects with the first failure. */
-  const askAll = <T>(op: string, args?: unknown) => Promise.all(readyList().map((w) => ask<T>(w, op, args)))
-
-  // Metrics: the primary's own registry (admin requests, its process) plus every worker's.
+/** The primary's own registry (admin requests, its process), serving the aggregate of every worker's. */
+function aggregatedMetrics(link: WorkerLink): { metrics: GatewayMetrics; read: () => Promise<MetricsJson> } {
   const metrics = new GatewayMetrics()
   const own = metrics.registry
   const parts = () =>
     Promise.all([
       own.getMetricsAsJSON(),
-      ...readyList().map((w) => ask<MetricsJson>(w, 'metrics').catch(() => [] as MetricsJson)),
+      ...link.readyList().map((w) => link.ask<MetricsJson>(w, 'metrics').catch(() => [] as MetricsJson)),
     ])
-  const aggregateJson = async (): Promise<MetricsJson> =>
-    (await AggregatorRegistry.aggregate(await parts()).getMetricsAsJSON()) as MetricsJson
   // What /metrics serves (the admin routes read this registry): the aggregate, not the primary alone.
   own.metrics = async () => AggregatorRegistry.aggregate(await parts()).metrics()
-  live = new LiveStats({ read: aggregateJson, workers: () => readyList().length })
+  const read = async (): Promise<MetricsJson> =>
+    (await AggregatorRegistry.aggregate(await parts()).getMetricsAsJSON()) as MetricsJson
+  return { metrics, read }
+}
 
-  const upstreamCall =
+/** Upstream management sent to the workers: changes to all of them, the list from the first ready. */
+function workerUpstreams(link: WorkerLink): UpstreamControls {
+  const call =
     (method: keyof UpstreamControls, broadcast: boolean) =>
     async (...args: unknown[]) => {
-      if (broadcast) return (await askAll<unknown>('upstreams', { method, args }))[0]
-      const [first] = readyList()
+      if (broadcast) return (await link.askAll<unknown>('upstreams', { method, args }))[0]
+      const [first] = link.readyList()
       if (first === undefined) throw new ControlError('no worker is ready', 503)
-      return ask(first, 'upstreams', { method, args })
+      return link.ask(first, 'upstreams', { method, args })
     }
+  const list = call('list', false)
+  let cached: ReturnType<UpstreamControls['list']> = []
+  const upstreams: UpstreamControls = {
+    // The admin route calls list() synchronously: answer from the last sample, refreshed each call.
+    list: () => {
+      void list().then(
+        (v) => {
+          cached = v as typeof cached
+        },
+        () => {},
+      )
+      return cached
+    },
+    add: call('add', true),
+    drain: call('drain', true),
+    undrain: call('undrain', true),
+    remove: call('remove', true),
+  }
+  // Keep the list fresh for the synchronous route.
+  const timer = setInterval(() => upstreams.list(), 1000)
+  timer.unref()
+  return upstreams
+}
+
+/** The admin API's controls, each answered by asking the workers. */
+function workerControls(link: WorkerLink, config: GatewayConfig): AdminControls {
   const controls: AdminControls = {
     async readiness() {
       const checks: Record<string, boolean> = {
-        accepting: !closing,
-        workers: readyList().length === count,
+        accepting: !link.closing,
+        workers: link.readyList().length === config.workers,
       }
       const answers = await Promise.allSettled(
-        readyList().map((w) => ask<Record<string, boolean>>(w, 'readiness')),
+        link.readyList().map((w) => link.ask<Record<string, boolean>>(w, 'readiness')),
       )
       for (const a of answers) {
         if (a.status !== 'fulfilled') continue
@@ -230,37 +307,29 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
     // Each worker purges its own store view: with Redis the first removes the entries and the others find
     // none; with memory stores each removes its own copies. The sum is what went.
     purge: async (what) => {
-      const counts = await askAll<number | null>('purge', what)
+      const counts = await link.askAll<number | null>('purge', what)
       return counts.some((n) => typeof n === 'number')
         ? counts.reduce<number>((sum, n) => sum + (n ?? 0), 0)
         : null
     },
   }
-  if (config.reverse !== null) {
-    const list = upstreamCall('list', false)
-    let cached: ReturnType<UpstreamControls['list']> = []
-    controls.upstreams = {
-      // The admin route calls list() synchronously: answer from the last sample, refreshed each call.
-      list: () => {
-        void list().then(
-          (v) => {
-            cached = v as typeof cached
-          },
-          () => {},
-        )
-        return cached
-      },
-      add: upstreamCall('add', true),
-      drain: upstreamCall('drain', true),
-      undrain: upstreamCall('undrain', true),
-      remove: upstreamCall('remove', true),
-    }
-    // Keep the list fresh for the synchronous route.
-    const timer = setInterval(() => controls.upstreams?.list(), 1000)
-    timer.unref()
-  }
+  if (config.reverse !== null) controls.upstreams = workerUpstreams(link)
+  return controls
+}
 
-  const reload = async (): Promise<ReloadResult> => {
+/** The configuration the primary runs with: what a reload checks the new file against. */
+interface PrimaryState {
+  current: GatewayConfig
+}
+
+/** Re-reads the config file and has every worker reload it; the primary keeps the result's log level. */
+function primaryReload(
+  state: PrimaryState,
+  configFile: string | null,
+  link: WorkerLink,
+  logger: Logger,
+): () => Promise<ReloadResult> {
+  return async () => {
     if (configFile === null)
       return {
         ok: false,
@@ -280,9 +349,9 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
       return { ok: false, error: reason, applied: [], restartNeeded: [] }
     }
     // Workers re-read the same file; a replacement worker started later reads it too.
-    const results = await Promise.allSettled(readyList().map((w) => ask<ReloadResult>(w, 'reload')))
+    const results = await Promise.allSettled(link.readyList().map((w) => link.ask<ReloadResult>(w, 'reload')))
     const answers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-    const plan = planReload(current, next)
+    const plan = planReload(state.current, next)
     const refused = answers.find((a) => !a.ok)
     const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (refused !== undefined || lost !== undefined) {
@@ -290,7 +359,7 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
       logger.error({ event: 'reload', ok: false, reason: error }, 'reload failed in a worker')
       return { ok: false, error, applied: [], restartNeeded: plan.restartNeeded, workers: answers.length }
     }
-    current = next
+    state.current = next
     if (plan.applied.includes('log.level')) logger.level = next.log.level
     const result: ReloadResult = {
       ok: true,
@@ -301,23 +370,11 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
     logger.info({ event: 'reload', ...result }, 'reloaded')
     return result
   }
+}
 
-  const sharedForAdmin: Shared = {
-    config,
-    logger,
-    metrics,
-    redis: null,
-    redisPrefix: '',
-    cacheOptions: () => ({}),
-    ownAddresses: [],
-    caches: [],
-    tls: { forward: null, reverse: null },
-    acme: { http01: null },
-  }
-  const liveStats = live
-  const extra = async (app: FastifyInstance) =>
-    opsRoutes(app, { token: config.admin?.token ?? null, live: liveStats, reload })
-
+/** Says when workers will not share the cache or the rate-limit counters. */
+function warnAboutPerWorkerState(config: GatewayConfig, logger: Logger): void {
+  const count = config.workers
   const usesCache = config.forward?.cache === true || (config.reverse?.routes.some((r) => r.cache) ?? false)
   const usesLimits =
     config.forward?.rateLimit != null || (config.reverse?.routes.some((r) => r.rateLimit !== null) ?? false)
@@ -331,13 +388,53 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
       { workers: count },
       'cache.store is memory: each worker caches on its own; set cache.store: redis to share',
     )
-  for (let i = 0; i < count; i++) fork()
-  let admin: Listener | null = null
-  if (config.admin !== null) {
-    admin = await adminListener(config.admin, sharedForAdmin, controls, extra)
-    await listen(admin, config.admin.listen)
-    logger.info({ event: 'listening', listener: 'admin', url: admin.url }, `admin listening on ${admin.url}`)
+}
+
+/** The admin listener in the primary: the workers' metrics, controls and reload behind it. */
+async function primaryAdmin(
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: GatewayMetrics,
+  controls: AdminControls,
+  live: LiveStats,
+  reload: () => Promise<ReloadResult>,
+): Promise<Listener | null> {
+  if (config.admin === null) return null
+  const sharedForAdmin: Shared = {
+    config,
+    logger,
+    metrics,
+    redis: null,
+    redisPrefix: '',
+    cacheOptions: () => ({}),
+    ownAddresses: [],
+    caches: [],
+    tls: { forward: null, reverse: null },
+    acme: { http01: null },
   }
+  const extra = async (app: FastifyInstance) =>
+    opsRoutes(app, { token: config.admin?.token ?? null, live, reload })
+  const admin = await adminListener(config.admin, sharedForAdmin, controls, extra)
+  await listen(admin, config.admin.listen)
+  logger.info({ event: 'listening', listener: 'admin', url: admin.url }, `admin listening on ${admin.url}`)
+  return admin
+}
+
+/** Starts the primary: forks the workers, serves the admin listener, replaces dead workers. */
+export async function runPrimary(config: GatewayConfig, configFile: string | null): Promise<Primary> {
+  const state: PrimaryState = { current: config }
+  let live: LiveStats | null = null
+  const logger = gatewayLogger(config, (e) => live?.recordDenial(e)).child({ role: 'primary' })
+  const link = new WorkerLink(logger, (e) => live?.recordDenial(e))
+  const { metrics, read } = aggregatedMetrics(link)
+  const liveStats = new LiveStats({ read, workers: () => link.readyList().length })
+  live = liveStats
+  const controls = workerControls(link, config)
+  const reload = primaryReload(state, configFile, link, logger)
+
+  warnAboutPerWorkerState(config, logger)
+  for (let i = 0; i < config.workers; i++) link.fork()
+  const admin = await primaryAdmin(config, logger, metrics, controls, liveStats, reload)
   const onHup = () => {
     logger.info({ event: 'reload', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration')
     void reload()
@@ -347,34 +444,17 @@ export async function runPrimary(config: GatewayConfig, configFile: string | nul
   return {
     logger,
     admin,
-    pids: () => workers().flatMap((w) => (w.process.pid === undefined ? [] : [w.process.pid])),
-    ready(n = count) {
-      return new Promise<void>((resolve) => {
-        const check = () => {
-          if (readyList().length >= n) resolve()
-          else readyWaiters.push(check)
-        }
-        check()
-      })
-    },
+    pids: () => link.workers().flatMap((w) => (w.process.pid === undefined ? [] : [w.process.pid])),
+    ready: (n = config.workers) => link.ready(n),
     reload,
     async close() {
-      if (closing) return
-      closing = true
+      if (link.closing) return
       process.removeListener('SIGHUP', onHup)
       liveStats.close()
       // Each worker drains on SIGTERM (its own graceful shutdown); cut the ones that outlive the grace.
-      const all = workers()
-      const exits = all.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))))
-      for (const w of all) w.process.kill('SIGTERM')
-      const hard = setTimeout(() => {
-        for (const w of all) if (!w.isDead()) w.process.kill('SIGKILL')
-      }, current.shutdown.graceMs + 5000)
-      await Promise.all(exits)
-      clearTimeout(hard)
+      const stopped = await link.stopAll(state.current.shutdown.graceMs + 5000)
       if (admin !== null) await closeListeners([admin], 1000, logger)
-      for (const p of pending.values()) clearTimeout(p.timer)
-      logger.info({ workers: all.length }, 'gateway stopped')
+      logger.info({ workers: stopped }, 'gateway stopped')
     },
   }
 }
