@@ -10,6 +10,7 @@ import {
   varyMatches,
 } from '../store.js'
 import { defaultMaxEntrySize, MemoryStore } from './memory.js'
+import { InvalidationSubscription } from './subscription.js'
 
 /**
  * Where Redis is: one server (`url`), a Redis Cluster (`cluster`: some of its nodes' URLs, the others are
@@ -108,6 +109,11 @@ export interface RedisStoreOptions {
    * the tier is dropped and bypassed. A local copy lives until its shared entry stops being fresh at most.
    */
   local?: number
+  /**
+   * Milliseconds between the local tier's heartbeats (default 1000): each instance publishes one on the
+   * invalidation channel and drops its tier when its own has not come back for three of them.
+   */
+  heartbeat?: number
 }
 
 // Key layout, one key per operation so that it works unchanged on a Redis Cluster (no multi-key command or
@@ -157,7 +163,7 @@ export class RedisStore implements CacheStore {
   readonly client: RedisClient
   readonly prefix: string
   readonly maxEntrySize: number
-  /** What the in-process tier did: hits served from it, and times it was dropped (lost subscription). */
+  /** What the in-process tier did: hits served from it, and times it was dropped (its subscription lost). */
   readonly localStats = { hits: 0, drops: 0 }
   #owned: boolean
   #local: MemoryStore | null = null
@@ -166,7 +172,7 @@ export class RedisStore implements CacheStore {
   #localTrusted = false
   /** Bumped by every invalidation: a Redis read that an invalidation overtook fills nothing. */
   #generation = 0
-  #subscriber: RedisClient | null = null
+  #subscription: InvalidationSubscription | null = null
   readonly #channel: string
 
   constructor(options: RedisStoreOptions) {
@@ -184,6 +190,9 @@ export class RedisStore implements CacheStore {
     const local = options.local ?? 0
     if (!(Number.isInteger(local) && local >= 0))
       throw new TypeError('RedisStore: local must be a whole number of bytes (0: no local tier)')
+    const heartbeat = options.heartbeat ?? 1000
+    if (!(Number.isInteger(heartbeat) && heartbeat > 0))
+      throw new TypeError('RedisStore: heartbeat must be a positive whole number of milliseconds')
     if (options.client !== undefined) this.client = options.client
     else {
       const redisOptions: RedisOptions = {
@@ -208,44 +217,41 @@ export class RedisStore implements CacheStore {
         maxEntrySize: Math.min(this.maxEntrySize, defaultMaxEntrySize(local)),
       }
       this.#local = new MemoryStore(this.#localOptions)
-      this.#subscribe()
+      this.#subscription = new InvalidationSubscription(this.client, this.#channel, heartbeat, {
+        message: (text) => this.#invalidated(text),
+        lost: () => this.#dropLocal(),
+        confirmed: () => {
+          // Invalidations before this were not heard, but the tier was dropped when they could have been
+          // missed, and a read begun before it fills nothing.
+          this.#generation++
+          this.#localTrusted = true
+        },
+      })
     }
   }
 
-  /** Entries and bytes in the local tier (null without one). */
-  get localTier(): { count: number; size: number; trusted: boolean } | null {
+  /**
+   * Entries and bytes in the local tier, whether it is trusted (its subscription confirmed), and the
+   * node (`host:port`) the subscription is on (null without a tier).
+   */
+  get localTier(): { count: number; size: number; trusted: boolean; node: string | null } | null {
     if (this.#local === null) return null
-    return { count: this.#local.count, size: this.#local.size, trusted: this.#localTrusted }
-  }
-
-  #subscribe(): void {
-    // A connection of its own (a subscribed connection runs no other command), made like the store's.
-    const sub: RedisClient =
-      this.client instanceof Cluster ? this.client.duplicate() : (this.client as Redis).duplicate()
-    this.#subscriber = sub
-    sub.on('error', () => {})
-    const lost = () => this.#dropLocal()
-    sub.on('close', lost)
-    sub.on('end', lost)
-    sub.on('reconnecting', lost)
-    sub.on('ready', () => {
-      // Trusted once the subscription is confirmed: invalidations before it were not heard, but the tier
-      // was dropped when the connection went, so there is nothing they could have concerned.
-      sub.subscribe(this.#channel).then(() => {
-        if (sub.status === 'ready') this.#localTrusted = true
-      }, lost)
-    })
-    sub.on('message', (_channel: string, message: string) => this.#invalidated(message))
-    if (sub.status === 'wait') sub.connect().catch(() => {})
+    return {
+      count: this.#local.count,
+      size: this.#local.size,
+      trusted: this.#localTrusted,
+      node: this.#subscription?.node ?? null,
+    }
   }
 
   #dropLocal(): void {
     this.#generation++
+    const wasTrusted = this.#localTrusted
     this.#localTrusted = false
-    if (this.#local !== null && this.#local.count + this.#local.pending > 0) {
-      this.#local = new MemoryStore(this.#localOptions!)
-      this.localStats.drops++
-    }
+    if (this.#local === null) return
+    const held = this.#local.count + this.#local.pending > 0
+    if (held) this.#local = new MemoryStore(this.#localOptions!)
+    if (held || wasTrusted) this.localStats.drops++
   }
 
   #invalidated(message: string): void {
@@ -441,9 +447,8 @@ export class RedisStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    if (this.#subscriber !== null) {
-      this.#subscriber.removeAllListeners('close')
-      this.#subscriber.disconnect()
+    if (this.#subscription !== null) {
+      this.#subscription.close()
       this.#dropLocal()
     }
     if (!this.#owned) return
