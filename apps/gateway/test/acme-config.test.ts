@@ -4,9 +4,9 @@ import { runCli, writeConfig } from './helpers/cli.js'
 import { createTestCa } from './helpers/tls.js'
 
 // reverse.tls.acme is checked by --check: it needs the redirect listener (HTTP-01 is answered there) and
-// names to order (given, or the route hosts), and resolves its defaults.
+// names to order (given, or the route hosts), and resolves its defaults; `certs` may be left out with it only.
 
-test('--check: reverse.tls.acme needs redirectHttp and domains, and defaults domains to the route hosts', async (t) => {
+test('--check: reverse.tls.acme needs redirectHttp and domains, defaults domains to the route hosts, and makes certs optional', async (t) => {
   const ca = await createTestCa(t)
   const cert = await ca.issue(['fallback.test'])
   const tls = (acme: object) => ({ certs: [{ cert: cert.certFile, key: cert.keyFile }], acme })
@@ -28,6 +28,24 @@ test('--check: reverse.tls.acme needs redirectHttp and domains, and defaults dom
     (await runCli(['--config', noDirectory, '--check'])).stderr,
     /reverse\.tls\.acme\.directory: is required/,
   )
+
+  // Without acme a TLS listener still needs certificates; with it they may be left out (a first boot).
+  const noCerts = await writeConfig(t, {
+    reverse: { tls: {}, routes: [{ upstreams: ['http://127.0.0.1:9001'] }] },
+  })
+  assert.match(
+    (await runCli(['--config', noCerts, '--check'])).stderr,
+    /reverse\.tls\.certs: is required \(unless reverse\.tls\.acme obtains the certificate\)/,
+  )
+  const acmeOnly = await writeConfig(t, {
+    reverse: {
+      redirectHttp: '127.0.0.1:0',
+      tls: { acme: { directory: 'https://127.0.0.1:14000/dir', email: 'ops@example.test' } },
+      routes: [{ host: 'a.example.test', upstreams: ['http://127.0.0.1:9001'] }],
+    },
+  })
+  const acmeOnlyRun = await runCli(['--config', acmeOnly, '--check'])
+  assert.equal(acmeOnlyRun.code, 0, acmeOnlyRun.stderr)
 
   const good = await writeConfig(t, {
     reverse: {

@@ -161,13 +161,13 @@ function proxyProtocol(
 }
 
 function tlsConfig(
-  raw: { certs: Array<{ cert: string; key: string }>; minVersion: string; acme?: any } | undefined,
+  raw: { certs?: Array<{ cert: string; key: string }>; minVersion: string; acme?: any } | undefined,
   hosts: string[] = [],
 ): TlsConfig | null {
   if (raw === undefined) return null
   const a = raw.acme
   return {
-    certs: raw.certs.map((c) => ({ cert: c.cert, key: c.key })),
+    certs: (raw.certs ?? []).map((c) => ({ cert: c.cert, key: c.key })),
     minVersion: raw.minVersion as TlsConfig['minVersion'],
     acme:
       a === undefined
@@ -447,6 +447,8 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
     if (rev.hsts !== undefined) problems.push('reverse.hsts: needs reverse.tls')
   }
   const acmeConfig = config.reverse?.tls?.acme
+  if (rev?.tls !== undefined && rev.tls.certs === undefined && rev.tls.acme === undefined)
+    problems.push('reverse.tls.certs: is required (unless reverse.tls.acme obtains the certificate)')
   if (acmeConfig != null) {
     if (acmeConfig.domains.length === 0)
       problems.push('reverse.tls.acme.domains: is required when no route has a host')

@@ -113,7 +113,7 @@ const clientLimits = (listener: string): Record<string, Schema> => ({
 })
 
 const acme: Schema = object(
-  'Automatic certificates (ACME, RFC 8555, as Let’s Encrypt serves it) through acme-client: an account and an order for `domains`, proven by HTTP-01 challenges that the `redirectHttp` listener answers under `/.well-known/acme-challenge/` (so the CA must reach it on port 80 of each name). The account key, the certificate and its key are kept in `storage`; the certificate is served first (the default, and for its names) beside `certs`, which serve until it exists. Checked at start and every 12 hours and renewed when less than `renewBefore` is left; a failed order is logged with the CA’s reason, retried within the hour, and the certificate in use stays.',
+  'Automatic certificates (ACME, RFC 8555, as Let’s Encrypt serves it) through acme-client: an account and an order for `domains`, proven by HTTP-01 challenges that the `redirectHttp` listener answers under `/.well-known/acme-challenge/` (so the CA must reach it on port 80 of each name). The account key, the certificate and its key are kept in `storage`; the certificate is served first (the default, and for its names) beside `certs`, which serve until it exists. With no `certs`, the listener starts without a certificate and refuses TLS handshakes (an alert, no certificate offered) until the first order succeeds; the challenges are answered meanwhile. Checked at start and every 12 hours and renewed when less than `renewBefore` is left; a failed order is logged with the CA’s reason, retried within the hour, and the certificate in use stays.',
   {
     directory: {
       type: 'string',
@@ -145,7 +145,7 @@ const acme: Schema = object(
   ['directory', 'email'],
 )
 
-const tls = (listener: string, more: Record<string, Schema> = {}): Schema =>
+const tls = (listener: string, more: Record<string, Schema> = {}, required = ['certs']): Schema =>
   object(
     `TLS on the ${listener} listener: it speaks HTTPS to its clients. Certificates and keys are PEM files (a certificate file may carry its chain after it); relative paths are from the working directory. They are read at start (an unreadable file, a file that is not PEM or a key that does not match is an error naming it), re-read on SIGHUP and \`POST /reload\`, and re-read when the files change, without a restart or a dropped connection (a set that fails to load is refused and logged; the one in use stays). Ciphers are Node's secure defaults.`,
     {
@@ -164,8 +164,7 @@ const tls = (listener: string, more: Record<string, Schema> = {}): Schema =>
           },
           ['cert', 'key'],
         ),
-        description:
-          "Certificates, chosen per connection by the client's SNI name against each certificate's own names (its subjectAltName DNS entries: exact names, and `*.example.org` for one label below): an exact name wins over a wildcard, an earlier certificate over a later one. The first is the default (no SNI, or a name none serves).",
+        description: `Certificates, chosen per connection by the client's SNI name against each certificate's own names (its subjectAltName DNS entries: exact names, and \`*.example.org\` for one label below): an exact name wins over a wildcard, an earlier certificate over a later one. The first is the default (no SNI, or a name none serves).${required.includes('certs') ? '' : ' May be left out with `acme`: the listener then starts with none.'}`,
       },
       minVersion: {
         enum: ['TLSv1.2', 'TLSv1.3'],
@@ -174,7 +173,7 @@ const tls = (listener: string, more: Record<string, Schema> = {}): Schema =>
       },
       ...more,
     },
-    ['certs'],
+    required,
   )
 
 const upstream: Schema = {
@@ -426,7 +425,8 @@ export const configSchema = {
             then: { type: 'boolean' },
             else: { type: 'array', minItems: 1, items: { type: 'string', format: 'ip-range' } },
           },
-          tls: tls('reverse', { acme }),
+          // `certs` may be left out with `acme` (checked in parse.ts): the listener then starts without one.
+          tls: tls('reverse', { acme }, []),
           http2: {
             type: 'boolean',
             description:

@@ -66,6 +66,11 @@ export class AcmeManager {
 
   start(): void {
     this.#challenges.http01 = (token) => this.#tokens.get(token) ?? null
+    if (this.#store.current.certs.length === 0)
+      this.#logger.warn(
+        { event: 'acme', domains: this.#config.domains },
+        'acme: no certificate yet; TLS handshakes are refused until the first order succeeds',
+      )
     this.#schedule(0)
   }
 
@@ -109,7 +114,12 @@ export class AcmeManager {
           domains: this.#config.domains,
           reason,
           err: (err as Error).message,
-          keeping: current === null ? 'the configured certificates' : files.cert,
+          keeping:
+            current !== null
+              ? files.cert
+              : this.#store.current.certs.length > 0
+                ? 'the configured certificates'
+                : 'none: TLS handshakes are refused',
         },
         `acme: order failed (${(err as Error).message}); the certificate in use stays`,
       )

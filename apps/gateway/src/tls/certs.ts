@@ -20,8 +20,11 @@ export interface LoadedCert {
 /** Certificates and the TLS contexts built from them: what one generation of a TLS listener serves. */
 export interface CertSet {
   certs: LoadedCert[]
-  /** The first certificate's context: clients without SNI, or with a name no certificate serves. */
-  fallback: SecureContext
+  /**
+   * The first certificate's context: clients without SNI, or with a name no certificate serves. null
+   * when there is no certificate yet (ACME's first order still running): every handshake is refused.
+   */
+  fallback: SecureContext | null
   exact: Map<string, SecureContext>
   /** `example.org` → the context of `*.example.org` (one label deep, as RFC 6125 §6.4.3 says). */
   wildcard: Map<string, SecureContext>
@@ -114,11 +117,21 @@ export function loadCertSet(tls: TlsConfig, option: string, source = 'config'): 
       } else if (!exact.has(name)) exact.set(name, context)
     }
   })
-  return { certs, fallback: fallback!, exact, wildcard, defaultOptions: contextOptions(certs[0]!, tls) }
+  const first = certs[0]
+  return {
+    certs,
+    fallback,
+    exact,
+    wildcard,
+    defaultOptions: first === undefined ? { minVersion: tls.minVersion } : contextOptions(first, tls),
+  }
 }
 
-/** The context for a client's SNI name: an exact name, then a `*.` one label up, then the default. */
-export function contextFor(set: CertSet, servername: string): SecureContext {
+/**
+ * The context for a client's SNI name: an exact name, then a `*.` one label up, then the default (null:
+ * no certificate at all yet).
+ */
+export function contextFor(set: CertSet, servername: string): SecureContext | null {
   const name = servername.toLowerCase().replace(/\.$/, '')
   const exact = set.exact.get(name)
   if (exact !== undefined) return exact
@@ -136,7 +149,14 @@ export function serverTlsOptions(store: CertStore): SecureContextOptions & {
 } {
   return {
     ...store.current.defaultOptions,
-    SNICallback: (servername, cb) => cb(null, contextFor(store.current, servername)),
+    SNICallback: (servername, cb) => {
+      const context = contextFor(store.current, servername)
+      // No certificate yet (an ACME order still running): the handshake fails with an alert rather than
+      // offering a certificate no client would trust, as Caddy does; a client without SNI fails the same
+      // way, the default context having no certificate.
+      if (context === null) cb(new Error(`no certificate for ${servername} yet`))
+      else cb(null, context)
+    },
   }
 }
 

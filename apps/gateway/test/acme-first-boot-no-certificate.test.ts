@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import tls from 'node:tls'
+import { startOrigin } from '@proxykit/core/testing'
+import { curl, startCli, writeConfig } from './helpers/cli.js'
+import { freePort, startPebble } from './helpers/pebble.js'
+import { createTestCa } from './helpers/tls.js'
+
+// A first boot with `reverse.tls.acme` and no `certs` at all (as Caddy and Traefik users write it): the
+// gateway starts, answers the CA's HTTP-01 challenge on the plain listener, refuses TLS handshakes while it
+// has no certificate (no certificate offered, with or without SNI), and serves the issued certificate as soon
+// as the order completes, without a restart. Pebble's HTTP-01 check goes through a relay that holds it until
+// the handshakes have been tried, so "no certificate yet" is observed while the order is really in flight.
+
+/** A TLS handshake on loopback: the peer certificate's fingerprint, or the error that ended it. */
+function handshake(port: number, servername?: string): Promise<{ fingerprint?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false })
+    socket.setTimeout(20_000, () => socket.destroy(new Error('timed out')))
+    socket.once('secureConnect', () => {
+      resolve({ fingerprint: socket.getPeerCertificate().fingerprint256 })
+      socket.destroy()
+    })
+    socket.once('error', (err) => resolve({ error: err.message }))
+  })
+}
+
+test('ACME first boot without certs: starts, answers the challenge, refuses TLS until the certificate arrives', async (t) => {
+  const origin = await startOrigin()
+  t.after(() => origin.close())
+  const dir = await mkdtemp(join(tmpdir(), 'proxykit-acme-first-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const ca = await createTestCa(t)
+  const relayPort = await freePort()
+  const redirectPort = await freePort()
+  const pebble = await startPebble(t, ca, dir, relayPort)
+
+  // The relay: the CA's validation connections wait here until `release()`, then reach the gateway.
+  let release!: () => void
+  const released = new Promise<void>((r) => (release = r))
+  let validations = 0
+  let arrive!: () => void
+  const arrived = new Promise<void>((r) => (arrive = r))
+  const relay = net.createServer((inbound) => {
+    validations++
+    arrive()
+    inbound.pause()
+    inbound.on('error', () => {})
+    void released.then(() => {
+      const outbound = net.connect(redirectPort, '127.0.0.1')
+      outbound.on('error', () => inbound.destroy())
+      inbound.pipe(outbound).pipe(inbound)
+      inbound.resume()
+    })
+  })
+  relay.listen(relayPort, '127.0.0.1')
+  await once(relay, 'listening')
+  t.after(() => {
+    relay.close()
+  })
+
+  const file = await writeConfig(t, {
+    reverse: {
+      listen: '127.0.0.1:0',
+      tls: {
+        acme: {
+          directory: pebble.directory,
+          email: 'ops@acme.test',
+          domains: ['acme.test'],
+          caFile: ca.certFile,
+          storage: join(dir, 'acme'),
+        },
+      },
+      redirectHttp: `127.0.0.1:${redirectPort}`,
+      routes: [{ upstreams: [origin.url] }],
+    },
+  })
+  const gw = await startCli(t, ['--config', file], ['reverse'])
+  const port = Number(new URL(gw.urls.reverse!).port)
+  assert.ok(
+    gw.logs.some(
+      (l) => l.msg === 'acme: no certificate yet; TLS handshakes are refused until the first order succeeds',
+    ),
+  )
+
+  // The order is in flight (the CA is trying to validate): no certificate is offered to anyone yet.
+  await arrived
+  const before = await handshake(port, 'acme.test')
+  assert.equal(before.fingerprint, undefined, 'a certificate was offered before the order completed')
+  assert.match(before.error!, /\S/)
+  const noSni = await handshake(port)
+  assert.equal(noSni.fingerprint, undefined, 'a certificate was offered to a client without SNI')
+  // The plain listener is up meanwhile: anything but the challenge is a redirect to https.
+  const plain = await curl([
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    `http://127.0.0.1:${redirectPort}/x`,
+  ])
+  assert.equal(plain.stdout, '301')
+  assert.ok(!gw.logs.some((l) => l.msg === 'acme: certificate issued'))
+
+  release()
+  const issued = await gw
+    .waitForLog((l) => l.msg === 'acme: certificate issued', 240_000)
+    .catch((err) => {
+      throw new Error(`${err.message}\npebble:\n${pebble.output()}`)
+    })
+  assert.ok(validations >= 1)
+  const after = await handshake(port, 'acme.test')
+  assert.equal(after.fingerprint, issued.fingerprint)
+  // Without SNI the ACME certificate is the default too.
+  assert.equal((await handshake(port)).fingerprint, issued.fingerprint)
+  const rootFile = join(dir, 'pebble-root.pem')
+  await writeFile(rootFile, await pebble.root())
+  const served = await curl([
+    '--cacert',
+    rootFile,
+    '--resolve',
+    `acme.test:${port}:127.0.0.1`,
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    `https://acme.test:${port}/x`,
+  ])
+  assert.equal(served.stdout, '200', served.stderr)
+  assert.equal(await gw.stop(), 0)
+})
