@@ -18,6 +18,7 @@ import { GatewayMetrics } from './metrics.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
 import { AcmeManager, withAcmeCert } from './tls/acme.js'
+import { AcmeRedisState } from './tls/acme-redis.js'
 import { CertStore } from './tls/certs.js'
 import { redirectListener } from './tls/redirect.js'
 
@@ -239,7 +240,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     for (const store of [tls.forward, tls.reverse]) store?.watch()
     // Ordering starts once the redirect listener can answer the CA's challenges.
     if (config.reverse?.tls?.acme != null && tls.reverse !== null) {
-      acmeManager = new AcmeManager(config.reverse.tls.acme, tls.reverse, shared.acme, logger)
+      const acmeConfig = config.reverse.tls.acme
+      // With Redis, every instance shares one certificate and only the lock holder orders it.
+      const acmeShared = redis === null ? null : new AcmeRedisState(redis, prefix, acmeConfig)
+      acmeManager = new AcmeManager(acmeConfig, tls.reverse, shared.acme, logger, acmeShared)
       acmeManager.start()
     }
   } catch (err) {

@@ -5,30 +5,16 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import tls from 'node:tls'
 import { startOrigin } from '@proxykit/core/testing'
 import { curl, startCli, writeConfig } from './helpers/cli.js'
 import { freePort, startPebble } from './helpers/pebble.js'
-import { createTestCa } from './helpers/tls.js'
+import { createTestCa, handshake } from './helpers/tls.js'
 
 // A first boot with `reverse.tls.acme` and no `certs` at all (as Caddy and Traefik users write it): the
 // gateway starts, answers the CA's HTTP-01 challenge on the plain listener, refuses TLS handshakes while it
 // has no certificate (no certificate offered, with or without SNI), and serves the issued certificate as soon
 // as the order completes, without a restart. Pebble's HTTP-01 check goes through a relay that holds it until
 // the handshakes have been tried, so "no certificate yet" is observed while the order is really in flight.
-
-/** A TLS handshake on loopback: the peer certificate's fingerprint, or the error that ended it. */
-function handshake(port: number, servername?: string): Promise<{ fingerprint?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false })
-    socket.setTimeout(20_000, () => socket.destroy(new Error('timed out')))
-    socket.once('secureConnect', () => {
-      resolve({ fingerprint: socket.getPeerCertificate().fingerprint256 })
-      socket.destroy()
-    })
-    socket.once('error', (err) => resolve({ error: err.message }))
-  })
-}
 
 test('ACME first boot without certs: starts, answers the challenge, refuses TLS until the certificate arrives', async (t) => {
   const origin = await startOrigin()
@@ -79,8 +65,9 @@ test('ACME first boot without certs: starts, answers the challenge, refuses TLS 
       redirectHttp: `127.0.0.1:${redirectPort}`,
       routes: [{ upstreams: [origin.url] }],
     },
+    admin: { listen: '127.0.0.1:0' },
   })
-  const gw = await startCli(t, ['--config', file], ['reverse'])
+  const gw = await startCli(t, ['--config', file], ['reverse', 'admin'])
   const port = Number(new URL(gw.urls.reverse!).port)
   assert.ok(
     gw.logs.some(

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { connect as tlsConnect } from 'node:tls'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
@@ -213,4 +214,20 @@ export async function presentedCert(
   }
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(output)
   return { fingerprint: pem === null ? null : new X509Certificate(pem[0]).fingerprint256, output, ok }
+}
+
+/** A TLS handshake on loopback: the peer certificate's fingerprint, or the error that ended it. */
+export function handshake(
+  port: number,
+  servername?: string,
+): Promise<{ fingerprint?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false })
+    socket.setTimeout(20_000, () => socket.destroy(new Error('timed out')))
+    socket.once('secureConnect', () => {
+      resolve({ fingerprint: socket.getPeerCertificate().fingerprint256 })
+      socket.destroy()
+    })
+    socket.once('error', (err) => resolve({ error: err.message }))
+  })
 }
