@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { BIN, freePort, makeTempDir, startExternal } from './lib/external.mjs'
+import { BIN, freePort, makeTempDir, startExternal, startNginx } from './lib/external.mjs'
 import { hasCommand, rssMBOf, track } from './lib/harness.mjs'
 import { PINNING, pinLoadSide, pinningNote, pinServer } from './lib/pin.mjs'
 
@@ -53,38 +53,6 @@ async function startGateway(dir, originUrl, cert, key) {
     }),
   )
   return startExternal(process.execPath, [CLI, '--config', file], port)
-}
-
-async function startNginxTls(dir, originPort, cert, key) {
-  const port = await freePort()
-  const conf = join(dir, 'nginx.conf')
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log crit;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream origin { server 127.0.0.1:${originPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port} ssl http2;
-    ssl_certificate ${cert};
-    ssl_certificate_key ${key};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_session_cache off;
-    ssl_session_tickets off;
-    keepalive_requests 1000000;
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
-  )
-  return startExternal(BIN.nginx, ['-c', conf, '-p', dir], port)
 }
 
 async function wrk(url, extra = []) {
@@ -184,7 +152,7 @@ async function main() {
   )
   for (const [name, start] of [
     ['proxykit-gateway', () => startGateway(dir, origin.url, cert, key)],
-    ['nginx', () => startNginxTls(dir, origin.port, cert, key)],
+    ['nginx', () => startNginx(dir, origin.port, { tls: { cert, key } })],
   ]) {
     const server = await start()
     pinServer(server.pid)

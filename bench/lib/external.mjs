@@ -99,9 +99,22 @@ export async function startExternal(cmd, args, port, { stderr = 'inherit' } = {}
 /**
  * nginx as a reverse proxy to 127.0.0.1:`upstreamPort` (one worker, no master, keep-alive upstream).
  * With `cache: true`, a proxy_cache in front (64 MB) and a Cache-Status header ($upstream_cache_status).
+ * With `tls: { cert, key }` (PEM files), HTTPS with HTTP/2 by ALPN, TLS 1.2 and 1.3, its session cache and
+ * tickets off (every new connection is a full handshake, as a handshake benchmark needs) and no limit on
+ * the requests of one keep-alive connection.
  */
-export async function startNginx(dir, upstreamPort, { cache = false } = {}) {
+export async function startNginx(dir, upstreamPort, { cache = false, tls = null } = {}) {
   const port = await freePort()
+  const listen =
+    tls === null
+      ? `listen 127.0.0.1:${port};`
+      : `listen 127.0.0.1:${port} ssl http2;
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache off;
+    ssl_session_tickets off;
+    keepalive_requests 1000000;`
   const conf = join(dir, 'nginx.conf')
   const proxy = 'proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";'
   const location = cache
@@ -125,13 +138,14 @@ http {
   fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
 ${cache ? `  proxy_cache_path ${dir}/cache keys_zone=c:10m max_size=64m;\n` : ''}  upstream origin { server 127.0.0.1:${upstreamPort}; keepalive 64; }
   server {
-    listen 127.0.0.1:${port};
+    ${listen}
     ${location}
   }
 }
 `,
   )
-  return startExternal(BIN.nginx, ['-c', conf, '-p', dir], port)
+  const started = await startExternal(BIN.nginx, ['-c', conf, '-p', dir], port)
+  return tls === null ? started : { ...started, url: `https://127.0.0.1:${port}` }
 }
 
 /** HAProxy as a reverse proxy to 127.0.0.1:`upstreamPort` (one thread, keep-alive, connection reuse). */
