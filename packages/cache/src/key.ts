@@ -1,4 +1,4 @@
-import { connectionMemo, kOriginalTarget, requestHost } from '@proxykit/core'
+import { connectionSlot, kOriginalTarget, requestHost } from '@proxykit/core'
 import type { FastifyRequest } from 'fastify'
 
 // The cache key (README, "Cache key"): `scheme://authority/path?query` of the effective request URI,
@@ -13,6 +13,15 @@ function authority(scheme: string, host: string): string {
   if (scheme === 'https' && h.endsWith(':443')) return h.slice(0, -4)
   return h
 }
+
+/** The last origin-form key built on a connection, and its parts. */
+interface LastKey {
+  host: string
+  path: string
+  scheme: string
+  url: string
+}
+const lastKey = connectionSlot<LastKey>(Symbol('proxykit.cache.lastKey'))
 
 /** The primary key for a request, or null when it has none (CONNECT, no Host). */
 export function requestUrl(request: FastifyRequest): string | null {
@@ -30,13 +39,13 @@ export function requestUrl(request: FastifyRequest): string | null {
   // A keep-alive connection mostly asks for the same few URLs: its last key is reused when built from
   // the same parts. Besides the concatenation, the reused string's hash is already computed, which the
   // store's Map lookup would otherwise pay for on every request.
-  const memo = raw.socket == null ? null : connectionMemo(raw.socket)
-  const last = memo === null ? undefined : (memo.cache as LastKey | undefined)
+  const socket = raw.socket
+  const last = socket == null ? undefined : lastKey.get(socket)
   if (last !== undefined && last.path === path && last.host === host && last.scheme === scheme)
     return last.url
   const url = `${scheme}://${authority(scheme, host)}${path}`
-  if (memo !== null) {
-    if (last === undefined) memo.cache = { host, path, scheme, url } satisfies LastKey
+  if (socket != null) {
+    if (last === undefined) lastKey.set(socket, { host, path, scheme, url })
     else {
       last.host = host
       last.path = path
@@ -45,14 +54,6 @@ export function requestUrl(request: FastifyRequest): string | null {
     }
   }
   return url
-}
-
-/** The last origin-form key built on a connection, and its parts. */
-interface LastKey {
-  host: string
-  path: string
-  scheme: string
-  url: string
 }
 
 /** The primary key for a URL given to `purge` (absolute, http or https). */

@@ -88,6 +88,12 @@ declare module 'fastify' {
  * rejects `host:port`). Classification always reads the original.
  */
 export const kOriginalTarget = Symbol.for('proxykit.originalTarget')
+/**
+ * Set on the node server by @proxykit/forward-proxy when it bridges absolute-form requests into Fastify:
+ * those are its proxy requests, so the reverse proxy's own absolute-form rewrite stays out of the way.
+ * In core because the two plugins never import each other.
+ */
+export const kForwardBridged = Symbol.for('proxykit.forwardProxy.bridged')
 /** The fixed path CONNECT requests are routed to once inside Fastify. */
 export const CONNECT_PATH = '/__proxykit/connect'
 /** The fixed path absolute-form requests are routed to once inside Fastify. */

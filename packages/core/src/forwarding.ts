@@ -66,7 +66,7 @@ function join(value: string | string[] | number | undefined): string | undefined
 }
 
 /** What one connection's peer looks like in the forwarding headers, worked out once per connection. */
-interface PeerMemo {
+export interface PeerMemo {
   remote: string
   peer: string
   node: string
@@ -79,7 +79,7 @@ interface PeerMemo {
 function peerOf(req: IncomingMessage): PeerMemo {
   // A connection's peer does not change: even reading `remoteAddress` again showed in instruction counts.
   const connection = connectionMemo(req.socket)
-  const known = connection.forwarding as PeerMemo | undefined
+  const known = connection.forwarding
   if (known !== undefined) return known
   const socket = req.socket
   const remote = socket.remoteAddress ?? ''

@@ -12,13 +12,14 @@ export {
   setResponseOnReply,
 } from './answer.js'
 export { type ClientError, clientErrorHandler } from './client-error.js'
-export { type ConnectionMemo, connectionMemo } from './connection.js'
+export { type ConnectionMemo, type ConnectionSlot, connectionMemo, connectionSlot } from './connection.js'
 export {
   type AccessRecord,
   CONNECT_PATH,
   type ConnectGuard,
   FORWARD_PATH,
   installProxyContext,
+  kForwardBridged,
   kOriginalTarget,
   type ProxyContext,
   type ResponseFilter,

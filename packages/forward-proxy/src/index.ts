@@ -3,6 +3,7 @@ import {
   CONNECT_PATH,
   FORWARD_PATH,
   installProxyContext,
+  kForwardBridged,
   kOriginalTarget,
   NotImplementedError,
   optionChecks,
@@ -30,8 +31,6 @@ export {
   type ParentProxyOptions,
 } from './options.js'
 export { type OwnAddress, reachesOwnListener } from './own-listeners.js'
-
-const kBridged = Symbol.for('proxykit.forwardProxy.bridged')
 
 /**
  * The forward routes' request-id generator, which Fastify calls first thing once the router has matched
@@ -103,10 +102,10 @@ const plugin: FastifyPluginAsync<ForwardProxyOptions> = async (fastify, options)
     )
   installProxyContext(fastify)
   const opts = resolveOptions(options)
-  const server = fastify.server as typeof fastify.server & { [kBridged]?: boolean }
-  if (server[kBridged] === true)
+  const server = fastify.server as typeof fastify.server & { [kForwardBridged]?: boolean }
+  if (server[kForwardBridged] === true)
     throw new Error('@proxykit/forward-proxy is already registered on this server')
-  server[kBridged] = true
+  server[kForwardBridged] = true
   server.on('listening', () => {
     const bound = server.address()
     if (typeof bound === 'object' && bound !== null)

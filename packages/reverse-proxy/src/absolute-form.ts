@@ -1,9 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http'
-import { parseAbsoluteTarget } from '@proxykit/core'
-
-// Set on the server by @proxykit/forward-proxy: when it is registered on the same server it owns
-// absolute-form requests (they are its proxy requests), and this rewrite stays out of its way.
-const kForwardBridged = Symbol.for('proxykit.forwardProxy.bridged')
+import { kForwardBridged, parseAbsoluteTarget } from '@proxykit/core'
 
 /**
  * RFC 9112 §3.2.2: a server that receives an absolute-form request-target uses the target's authority and
@@ -17,6 +13,7 @@ export function absoluteToOriginForm(req: IncomingMessage, server: Server): bool
   if (url === undefined || url.length === 0) return false
   const c = url.charCodeAt(0)
   if (c === 47 /* / */ || c === 42 /* * */ || req.method === 'CONNECT') return false
+  // The forward proxy on the same server owns absolute-form requests: they are its proxy requests.
   if ((server as { [kForwardBridged]?: boolean })[kForwardBridged] === true) return false
   const target = parseAbsoluteTarget(url)
   if (target instanceof Error) return false

@@ -15,12 +15,14 @@ import { type HeaderSettings, requestRemoveSets } from './headers.js'
 import { type ReverseProxyOptions, resolveOptions } from './options.js'
 import { proxyRequest } from './proxy.js'
 import { ProxyRoute } from './route.js'
+import { kReverseRoute, reverseRouteName } from './route-marker.js'
 import { proxyUpgrade } from './upgrade.js'
 import { listenForUpgrades } from './upgrade-listener.js'
 
 export type { ReverseProxyApi } from './api.js'
 export type { BalancerName } from './balancers/index.js'
 export * from './options.js'
+export { kReverseRoute, reverseRouteName } from './route-marker.js'
 export type { UpstreamState, UpstreamStatus } from './upstream.js'
 
 declare module 'fastify' {
@@ -28,8 +30,6 @@ declare module 'fastify' {
     reverseProxy: ReverseProxyApi
   }
 }
-
-const ROUTE_CONFIG_KEY = 'proxykitReverseRoute'
 
 /**
  * One expression for a route's hosts. The Host header may carry a port and any case; the route names the
@@ -137,8 +137,8 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
     // @fastify/websocket wraps every route's handler so that an upgrade reaching a route without a
     // websocket handler is accepted and closed; for ours the upgrade is what we proxy, so put ours back.
     child.addHook('onRoute', (route) => {
-      const name = (route.config as Record<string, unknown> | undefined)?.[ROUTE_CONFIG_KEY]
-      const handler = typeof name === 'string' ? handlers.get(name) : undefined
+      const name = reverseRouteName(route.config)
+      const handler = name === undefined ? undefined : handlers.get(name)
       if (handler !== undefined) route.handler = handler
     })
     // The child adds the context's prefix to every URL itself.
@@ -158,7 +158,7 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
           method,
           url,
           handler: handlers.get(name)!,
-          config: { [ROUTE_CONFIG_KEY]: name },
+          config: { [kReverseRoute]: name },
           ...constraints,
         })
       }
@@ -174,7 +174,7 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
         const { hosts } = route.options
         const wildcard = routeUrls(route, contextPrefix)[1]
         own.addHook('onRoute', (added) => {
-          if ((added.config as Record<string, unknown> | undefined)?.[ROUTE_CONFIG_KEY] !== undefined) return
+          if (reverseRouteName(added.config) !== undefined) return
           // A plugin's catch-all (@fastify/cors's `OPTIONS *`) would answer for every other route too.
           const path = (added as { routePath?: string }).routePath
           if (path === '*' || path === '/*') added.url = `${contextPrefix}${wildcard}`

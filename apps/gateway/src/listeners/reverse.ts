@@ -1,6 +1,6 @@
 import accessControl from '@proxykit/access-control'
 import cache from '@proxykit/cache'
-import reverseProxy, { hostConstraint } from '@proxykit/reverse-proxy'
+import reverseProxy, { hostConstraint, reverseRouteName } from '@proxykit/reverse-proxy'
 import { reverseAccessOptions, reverseNeedsAccess } from '../compose/access.js'
 import { clientCheck, refuseClients } from '../compose/clients.js'
 import { denyPaths, proxiedRoutes, reverseProxyOptions, routeMatcher } from '../compose/reverse.js'
@@ -9,9 +9,6 @@ import { type AuthResources, routeAccessControl } from '../routes/auth.js'
 import { answeringRoutes, routeFeatureHooks } from '../routes/index.js'
 import type { Shared } from '../shared.js'
 import { createListener, type Listener } from './app.js'
-
-// The reverse proxy marks each Fastify route it owns with this config key (its value is the route name).
-const REVERSE_ROUTE_KEY = 'proxykitReverseRoute'
 
 /** The reverse listener: access control (route deny lists, rate limits), the cache, the reverse proxy. */
 export async function reverseListener(config: ReverseConfig, shared: Shared): Promise<Listener> {
@@ -52,7 +49,7 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     })
   }
   // Response headers, redirects and body limits: before access control (a redirect or a 413 needs no rule).
-  routeFeatureHooks(app, config, REVERSE_ROUTE_KEY)
+  routeFeatureHooks(app, config)
   // Routes with their own `auth` or `rules` carry them as access-control route config, set before the
   // plugin's onRoute hook compiles it.
   const resources: AuthResources[] = []
@@ -62,10 +59,9 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
   if (resources.length > 0)
     app.addHook('onClose', async () => void (await Promise.all(resources.map((r) => r.close()))))
   app.addHook('onRoute', (route) => {
-    const config = route.config as Record<string, unknown> | undefined
-    const name = config?.[REVERSE_ROUTE_KEY]
-    const own = typeof name === 'string' ? routeAccess.get(name) : undefined
-    if (own !== undefined) config!.accessControl = own
+    const name = reverseRouteName(route.config)
+    const own = name === undefined ? undefined : routeAccess.get(name)
+    if (own !== undefined) route.config!.accessControl = own
   })
   if (reverseNeedsAccess(config)) {
     await app.register(accessControl, {
@@ -87,12 +83,8 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     // Routes without `cache: true` bypass the cache: set their Fastify route config before the cache's own
     // onRoute hook reads it (hooks run in the order they were added).
     app.addHook('onRoute', (route) => {
-      const config = (route.config ?? {}) as Record<string, unknown>
-      const name = config[REVERSE_ROUTE_KEY]
-      if (typeof name === 'string' && !cached.has(name)) {
-        config.cache = false
-        route.config = config as typeof route.config
-      }
+      const name = reverseRouteName(route.config)
+      if (name !== undefined && !cached.has(name)) route.config = { ...route.config, cache: false }
     })
     // Targeted cache control (RFC 9213) is an origin's word to its CDN: the reverse listener's cache only.
     const targeted = shared.config.cache.targetedCacheControl
@@ -103,7 +95,7 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     shared.caches.push({ listener: 'reverse', app })
   }
   // After the cache: its onRoute hook puts it in front of these routes as in front of the proxied ones.
-  await answeringRoutes(app, config.routes, REVERSE_ROUTE_KEY, (r) =>
+  await answeringRoutes(app, config.routes, (r) =>
     r.hosts.length === 0 ? {} : { constraints: { host: hostConstraint(r.hosts) } },
   )
   if (proxiedRoutes(config.routes).length > 0)

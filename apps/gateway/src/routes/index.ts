@@ -1,5 +1,6 @@
 import fastifyStatic from '@fastify/static'
-import { installProxyContext } from '@proxykit/core'
+import { installProxyContext, routeConfig } from '@proxykit/core'
+import { kReverseRoute, reverseRouteName } from '@proxykit/reverse-proxy'
 import type { FastifyInstance } from 'fastify'
 import type { ReverseConfig, RouteConfig } from '../config/types.js'
 import { limitBody } from './body-limit.js'
@@ -34,18 +35,18 @@ function answering(
 
 /**
  * The `onRequest` hook for `headers.response`, `redirects` and `bodyLimit`: the route is the one Fastify
- * routed to (its config carries the route's name under `routeKey`); a request no route took (a 404) gets
+ * routed to (its config carries the route's name under reverse-proxy's `kReverseRoute`); a request no route took (a 404) gets
  * the listener's own defaults. Added before access control, so a redirect or a 413 costs no rule check.
  */
-export function routeFeatureHooks(app: FastifyInstance, config: ReverseConfig, routeKey: string): void {
+export function routeFeatureHooks(app: FastifyInstance, config: ReverseConfig): void {
   const byName = new Map<string, Answering>()
   for (const r of config.routes) byName.set(r.name, answering(r.headers, r.redirects, r.bodyLimit))
   const listener = answering(config.headers, config.redirects, config.bodyLimit)
   if (listener === NOTHING && [...byName.values()].every((a) => a === NOTHING)) return
   installProxyContext(app)
   app.addHook('onRequest', (request, reply, done) => {
-    const name = (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[routeKey]
-    const f = (typeof name === 'string' ? byName.get(name) : undefined) ?? listener
+    const name = reverseRouteName(routeConfig(request))
+    const f = (name === undefined ? undefined : byName.get(name)) ?? listener
     if (f === NOTHING) return done()
     if (f.response !== null) onResponseHead(request, reply.raw, f.response)
     if (f.redirects.length > 0 && redirect(request, reply, f.redirects)) return
@@ -58,7 +59,6 @@ export function routeFeatureHooks(app: FastifyInstance, config: ReverseConfig, r
 export async function answeringRoutes(
   app: FastifyInstance,
   routes: RouteConfig[],
-  routeKey: string,
   constraints: (r: RouteConfig) => Record<string, unknown>,
 ): Promise<void> {
   const own = routes.filter((r) => r.respond !== null || r.static !== null)
@@ -72,7 +72,8 @@ export async function answeringRoutes(
     if (statics.length > 0)
       await child.register(fastifyStatic, { root: statics[0]!.static!.root, serve: false })
     for (const r of own) {
-      const base = { config: { [routeKey]: r.name }, ...constraints(r) }
+      // Marked as the reverse proxy marks its own, so the listener's per-route hooks find their settings.
+      const base = { config: { [kReverseRoute]: r.name }, ...constraints(r) }
       if (r.respond !== null) respondRoutes(child, r.respond, base, r.prefix)
       else staticRoutes(child, r.static!, base, r.prefix)
     }
