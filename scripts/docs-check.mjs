@@ -71,7 +71,9 @@ else {
   const actual = pkgDirs
     .filter((dir) =>
       walk(join(dir, 'src')).some((f) =>
-        /addHook\(\s*'onResponse'|\bonResponse\s*=\s*appendHook/.test(readFileSync(join(root, f), 'utf8')),
+        /addHook\(\s*'onResponse'|addHook\(\s*phaseHook\(\s*'log'|\bonResponse\s*=\s*appendHook/.test(
+          readFileSync(join(root, f), 'utf8'),
+        ),
       ),
     )
     .map((dir) => dir.split('/')[1])

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { kOriginalTarget } from '@proxykit/core'
+import { kOriginalTarget, phaseHook } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayMetrics, ListenerName } from './metrics.js'
 
@@ -128,7 +128,7 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
     }
     done()
   })
-  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
+  app.addHook(phaseHook('log', 'gateway'), (request: FastifyRequest, reply: FastifyReply, done) => {
     if (!request.gatewayLogged)
       record(request, reply, reply.raw.statusCode, reply.raw.writableFinished ? 'complete' : 'incomplete')
     done()

@@ -6,6 +6,7 @@ import {
   ProxyAuthRequiredError,
   type ProxyError,
   parseIp,
+  phaseHook,
   routeConfig,
   ServiceUnavailableError,
   sendError,
@@ -350,7 +351,7 @@ const plugin: FastifyPluginAsync<AccessControlOptions> = async (fastify, opts) =
     }
   }
 
-  fastify.addHook('onRequest', onRequest)
+  fastify.addHook(phaseHook('access', 'access-control'), onRequest)
 }
 
 const FALSE_KEY = {}

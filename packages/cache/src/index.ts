@@ -1,4 +1,4 @@
-import { installProxyContext } from '@proxykit/core'
+import { installProxyContext, passiveOnSend, phaseHook } from '@proxykit/core'
 import type { FastifyPluginAsync, onSendHookHandler, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { type CacheMetrics, HttpCache } from './engine.js'
@@ -44,6 +44,10 @@ function appendHook<T>(existing: T | T[] | undefined, hook: T): T[] {
   return Array.isArray(existing) ? [...existing, hook] : [existing, hook]
 }
 
+// The route hooks of the cache's two phases (core's phase table): the lookup, and storing a plain route's answer.
+const LOOKUP = phaseHook('lookup', 'cache')
+const STORE_PLAIN = phaseHook('store-plain', 'cache')
+
 const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
   installProxyContext(fastify)
   if (fastify.hasDecorator('proxyCache'))
@@ -81,15 +85,15 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
     const config = normalizeRoute((route.config as { cache?: unknown } | undefined)?.cache, route.url)
     if (config === false) return
     const lookup: preHandlerHookHandler = (request, reply, done) => cache.lookup(request, reply, config, done)
-    route.preHandler = appendHook(route.preHandler, lookup)
-    route.onSend = appendHook(route.onSend, onSend)
+    route[LOOKUP] = appendHook(route[LOOKUP], lookup)
+    route[STORE_PLAIN] = appendHook(route[STORE_PLAIN], onSend)
   })
-  // The name marks it as passive for core's choice of answer path: on a proxy's route it leaves the
-  // answer alone (the response filter did the work), so it is no reason to leave the raw fast path.
-  const onSend: onSendHookHandler = function proxykitPassiveCacheOnSend(request, reply, payload, done) {
+  // Passive for core's choice of answer path: on a proxy's route it leaves the answer alone (the response
+  // filter did the work), so it is no reason to leave the raw fast path.
+  const onSend = passiveOnSend<onSendHookHandler>(function cacheOnSend(request, reply, payload, done) {
     if (request.proxykitCacheState === null) return done(null, payload)
     done(null, cache.onSend(request, reply, payload))
-  }
+  })
   if (ownStore)
     fastify.addHook('onClose', async () => {
       await store.close?.()

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import { HOP_BY_HOP } from './hop-by-hop.js'
+import { type FastifyRouteContext, replyHeaderTable, routeContext } from './internals.js'
 
 /**
  * Headers that describe the bytes of this one message or its connection: they always come from the
@@ -17,33 +18,16 @@ export const RESPONSE_OWNED: ReadonlySet<string> = new Set([
 ])
 
 /**
- * Fastify keeps what `reply.header()` set in an object under this symbol until it sends. It is not
- * exported, so it is found once by its description; `undefined` until the first reply, `null` when this
- * Fastify has no such symbol (then `reply.getHeaders()` is used, always correct).
- */
-let kReplyHeaders: symbol | null | undefined
-
-function findSymbol(target: object, description: string): symbol | null {
-  for (const s of Object.getOwnPropertySymbols(target)) {
-    if (s.description === description) {
-      const v = (target as Record<symbol, unknown>)[s]
-      if (v !== null && typeof v === 'object') return s
-    }
-  }
-  return null
-}
-
-/**
  * The headers the request's own hooks set so far, read-only: what `reply.getHeaders()` returns, without
  * its two object copies when nothing was set on `reply.raw` directly (the usual case). Those copies (a
  * spread of `raw.getHeaders()` and of Fastify's table, even when both are empty) are made on every answer,
  * hits included (`node bench/cache.mjs instructions`).
  */
 export function hookHeaders(reply: FastifyReply): OutgoingHttpHeaders {
-  if (kReplyHeaders === undefined) kReplyHeaders = findSymbol(reply, 'fastify.reply.headers')
-  if (kReplyHeaders === null || reply.raw.getHeaderNames().length !== 0)
+  const table = replyHeaderTable(reply)
+  if (table === null || reply.raw.getHeaderNames().length !== 0)
     return reply.getHeaders() as OutgoingHttpHeaders
-  return (reply as unknown as Record<symbol, OutgoingHttpHeaders>)[kReplyHeaders]!
+  return table
 }
 
 /**
@@ -59,11 +43,8 @@ export function mergeHookHeaders(reply: FastifyReply, headers: OutgoingHttpHeade
   const res = reply.raw
   // getHeaderNames() builds a new array: read it once.
   const rawNames = res.getHeaderNames()
-  if (kReplyHeaders === undefined) kReplyHeaders = findSymbol(reply, 'fastify.reply.headers')
-  const table =
-    kReplyHeaders === null
-      ? (reply.getHeaders() as OutgoingHttpHeaders)
-      : (reply as unknown as Record<symbol, OutgoingHttpHeaders>)[kReplyHeaders]!
+  const live = replyHeaderTable(reply)
+  const table = live ?? (reply.getHeaders() as OutgoingHttpHeaders)
   for (const name in table) {
     const v = table[name]
     if (v !== undefined && !RESPONSE_OWNED.has(name)) headers[name] = v
@@ -71,8 +52,7 @@ export function mergeHookHeaders(reply: FastifyReply, headers: OutgoingHttpHeade
   for (let i = 0; i < rawNames.length; i++) {
     const name = rawNames[i]!
     if (RESPONSE_OWNED.has(name)) res.removeHeader(name)
-    else if (kReplyHeaders !== null && table[name] === undefined && headers[name] !== undefined)
-      delete headers[name]
+    else if (live !== null && table[name] === undefined && headers[name] !== undefined) delete headers[name]
   }
 }
 
@@ -98,17 +78,9 @@ export function setResponseOnReply(
   }
 }
 
-/**
- * Fastify's context object of the reply's route (`reply[kRouteContext]`, on the request): found once by
- * its description, like the headers table above.
- */
-let kRouteContext: symbol | null | undefined
+// The answer path is memoised on Fastify's context of the route (internals.ts), under our own symbol.
 const kAnswerPath = Symbol('proxykit.answerPath')
-
-interface RouteContext {
-  onSend: Array<{ name: string }> | null
-  [kAnswerPath]?: boolean
-}
+type MemoContext = FastifyRouteContext & { [kAnswerPath]?: boolean }
 
 /**
  * Names of `onSend` hooks that leave a proxied answer alone (the cache's own, which only sees plain
@@ -119,15 +91,27 @@ interface RouteContext {
 export const PASSIVE_ON_SEND_PREFIX = 'proxykitPassive'
 
 /**
+ * Marks an `onSend` hook as passive (see `PASSIVE_ON_SEND_PREFIX`): its name gets the prefix, which
+ * Fastify's binding keeps. A plugin marks its hook with this rather than spelling the prefix itself.
+ */
+export function passiveOnSend<T extends (...args: never[]) => unknown>(hook: T): T {
+  if (!hook.name.startsWith(PASSIVE_ON_SEND_PREFIX))
+    Object.defineProperty(hook, 'name', {
+      value: `${PASSIVE_ON_SEND_PREFIX}${hook.name}`,
+      configurable: true,
+    })
+  return hook
+}
+
+/**
  * Whether this reply's route answers through Fastify (`reply.send`, so the app's `onSend` hooks run:
  * @fastify/compress, an app's own) or on `reply.raw` (the fast path: see docs/architecture.md, "Two answer
  * paths"). Decided once per route, from the `onSend` hooks Fastify built into its context, and memoised
  * on that context: every later request of the route reads one property.
  */
 export function answersThroughFastify(reply: FastifyReply): boolean {
-  if (kRouteContext === undefined) kRouteContext = findSymbol(reply.request, 'fastify.context')
-  if (kRouteContext === null) return true
-  const context = (reply.request as unknown as Record<symbol, RouteContext>)[kRouteContext]!
+  const context = routeContext(reply.request) as MemoContext | null
+  if (context === null) return true
   const memo = context[kAnswerPath]
   if (memo !== undefined) return memo
   const hooks = context.onSend

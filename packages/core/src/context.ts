@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { connectionMemo } from './connection.js'
 import { BadHostError, BadRequestError, BadTargetError, type ProxyError } from './errors.js'
 import { requestHost } from './host.js'
+import { phaseHook } from './phases.js'
 import { sendError } from './respond.js'
 import {
   hasEncodedControlInPath,
@@ -25,9 +26,10 @@ export interface UpstreamResponse {
 }
 
 /**
- * Called by a proxy's response path for every upstream response, in order, before the head is written.
- * The proxies answer on `reply.raw` (see docs/architecture.md), so Fastify's `onSend` does not run for
- * them: this is the phase in which the cache stores and adds `Cache-Status`.
+ * Called by a proxy's response path for every upstream response, in order, before the head is written:
+ * the pre-cache stage (response-stages.ts), whose result is what the cache stores. The proxies answer on
+ * `reply.raw` (see docs/architecture.md), so Fastify's `onSend` does not run for them: this is the phase
+ * in which the cache stores.
  */
 export type ResponseFilter = (request: FastifyRequest, response: UpstreamResponse) => void
 
@@ -219,5 +221,5 @@ export function installProxyContext(fastify: FastifyInstance): void {
   if (f[kInstalled] === true || fastify.hasRequestDecorator('proxy')) return
   f[kInstalled] = true
   fastify.decorateRequest('proxy', null as unknown as ProxyContext)
-  fastify.addHook('onRequest', onRequestClassify)
+  fastify.addHook(phaseHook('classify', 'core'), onRequestClassify)
 }

@@ -8,6 +8,7 @@ export {
   hookHeaders,
   mergeHookHeaders,
   PASSIVE_ON_SEND_PREFIX,
+  passiveOnSend,
   RESPONSE_OWNED,
   setResponseOnReply,
 } from './answer.js'
@@ -54,6 +55,16 @@ export { answerAsFinalRecipient, maxForwards } from './max-forwards.js'
 export { type InvalidOption, isPlainObject, type OptionChecks, optionChecks } from './option-checks.js'
 export { clientAddress, peerAddress } from './peer.js'
 export {
+  HOOK_ORDER,
+  PHASES,
+  type Phase,
+  type PhaseHook,
+  type PhaseName,
+  type PhaseOwner,
+  phase,
+  phaseHook,
+} from './phases.js'
+export {
   BUFFERED_BODY_LIMIT,
   type RelayCallbacks,
   type RelayDispatcher,
@@ -61,6 +72,7 @@ export {
   relay,
 } from './relay.js'
 export { errorBody, sendError, sendUpstreamResponse, writeRawError } from './respond.js'
+export { preCacheStage } from './response-stages.js'
 export { routeConfig } from './route-config.js'
 export {
   hasEncodedControlInPath,

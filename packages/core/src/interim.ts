@@ -1,8 +1,7 @@
 import { type IncomingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import { stripHopByHop } from './hop-by-hop.js'
-
-type RawWriter = { _writeRaw?(data: string, encoding: BufferEncoding): boolean }
+import { rawWriter } from './internals.js'
 
 /**
  * Passes an upstream's interim (1xx) response on to the client before the final one (RFC 9110 §15.2: a
@@ -27,15 +26,15 @@ export function writeInterim(
   const fields = stripHopByHop(headers)
   try {
     if (raw.httpVersionMajor === 1) {
-      const write = (res as unknown as RawWriter)._writeRaw
-      if (typeof write !== 'function') return
+      const write = rawWriter(res)
+      if (write === null) return
       let head = `HTTP/1.1 ${statusCode} ${statusMessage || STATUS_CODES[statusCode] || ''}\r\n`
       for (const name in fields) {
         const v = fields[name]!
         if (Array.isArray(v)) for (const item of v) head += `${name}: ${item}\r\n`
         else head += `${name}: ${v}\r\n`
       }
-      write.call(res, `${head}\r\n`, 'latin1')
+      write(`${head}\r\n`, 'latin1')
     } else if (statusCode === 103 && fields.link !== undefined) {
       res.writeEarlyHints(fields as Record<string, string | string[]>)
     }

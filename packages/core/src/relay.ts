@@ -5,6 +5,7 @@ import { answersThroughFastify, mergeHookHeaders, setResponseOnReply } from './a
 import type { UpstreamResponse } from './context.js'
 import { writeInterim } from './interim.js'
 import { pump } from './respond.js'
+import { preCacheStage } from './response-stages.js'
 
 /**
  * What the relay needs of an undici `Dispatcher` (a Pool, an Agent, a ProxyAgent): core does not depend
@@ -158,8 +159,7 @@ class RelayHandler {
     let response: RelayedResponse
     try {
       response = new RelayedResponse(statusCode, this.callbacks.headers(statusCode, headers), this)
-      const filters = this.request.proxy?.responseFilters
-      if (filters !== undefined) for (let i = 0; i < filters.length; i++) filters[i]!(this.request, response)
+      preCacheStage(this.request, response)
       if (this.viaFastify) setResponseOnReply(this.reply, response.statusCode, response.headers)
       else {
         this.reply.hijack()

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { answersThroughFastify, mergeHookHeaders, setResponseOnReply } from './answer.js'
 import type { UpstreamResponse } from './context.js'
 import type { ProxyError } from './errors.js'
+import { preCacheStage } from './response-stages.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
@@ -33,7 +34,7 @@ export function sendError(reply: FastifyReply, err: ProxyError, headers: Record<
     const own: OutgoingHttpHeaders = {}
     for (const name in headers) own[name.toLowerCase()] = headers[name]
     const response: UpstreamResponse = { statusCode: err.statusCode, headers: own, body: null }
-    for (let i = 0; i < filters.length; i++) filters[i]!(request, response)
+    preCacheStage(request, response)
     if (response.statusCode !== err.statusCode || response.body !== null || response.headers !== own) {
       writeResponse(request, reply, response)
       return
@@ -96,8 +97,7 @@ export function sendUpstreamResponse(
   response: UpstreamResponse,
   onDone?: (err: Error | null) => void,
 ): void {
-  const filters = request.proxy?.responseFilters
-  if (filters !== undefined) for (let i = 0; i < filters.length; i++) filters[i]!(request, response)
+  preCacheStage(request, response)
   writeResponse(request, reply, response, onDone)
 }
 

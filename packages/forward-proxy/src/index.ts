@@ -18,6 +18,7 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { type ForwardContext, forwardRequest } from './forward.js'
+import { genReqIdSymbol, getGenReqId, setGenReqId } from './internals.js'
 import { type ForwardProxyOptions, resolveOptions } from './options.js'
 import { OriginPools, parentDispatcher } from './pools.js'
 import { bridgeConnect, openTunnel, type TunnelSet } from './tunnel.js'
@@ -44,28 +45,17 @@ export { type OwnAddress, reachesOwnListener } from './own-listeners.js'
  * symbol, found once by its description. Without that symbol, the child-logger factory does the work.
  */
 function restoreTargetFirst(routes: FastifyInstance, parent: FastifyInstance): void {
-  const kGenReqId = findSymbol(parent, 'fastify.genReqId')
+  const kGenReqId = genReqIdSymbol(parent)
   if (kGenReqId === null) {
     routes.setChildLoggerFactory(restoreTarget)
     return
   }
-  const table = parent as unknown as Record<symbol, (req: IncomingMessage) => string>
-  ;(routes as unknown as Record<symbol, (req: IncomingMessage) => string>)[kGenReqId] = (
-    raw: IncomingMessage & { [kOriginalTarget]?: string },
-  ) => {
+  setGenReqId(routes, kGenReqId, (raw: IncomingMessage & { [kOriginalTarget]?: string }) => {
     const target = raw[kOriginalTarget]
     if (target !== undefined) raw.url = target
     // Read per request: the app may set its generator after this plugin registered.
-    return table[kGenReqId]!(raw)
-  }
-}
-
-/** A symbol-keyed function of `instance` or its prototypes (Fastify's contexts inherit), by description. */
-function findSymbol(instance: object, description: string): symbol | null {
-  for (let o: object | null = instance; o !== null; o = Object.getPrototypeOf(o))
-    for (const s of Object.getOwnPropertySymbols(o))
-      if (s.description === description && typeof (o as Record<symbol, unknown>)[s] === 'function') return s
-  return null
+    return getGenReqId(parent, kGenReqId)(raw)
+  })
 }
 
 /** The fallback of `restoreTargetFirst`: the same, as a child-logger factory. */

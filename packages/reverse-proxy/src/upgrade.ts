@@ -11,6 +11,7 @@ import {
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders } from './headers.js'
+import { websocketHead } from './internals.js'
 import { escapesPrefix, upstreamPath } from './proxy.js'
 import type { ProxyRoute } from './route.js'
 
@@ -24,11 +25,8 @@ function upgradeHead(req: IncomingMessage): Buffer | null {
   const r = req as IncomingMessage & Record<symbol, unknown>
   const own = r[kUpgradeHead]
   if (Buffer.isBuffer(own)) return own.length === 0 ? null : own
-  for (const s of Object.getOwnPropertySymbols(r)) {
-    if (s.description === 'ws-head' && Buffer.isBuffer(r[s]))
-      return (r[s] as Buffer).length === 0 ? null : (r[s] as Buffer)
-  }
-  return null
+  const theirs = websocketHead(req)
+  return theirs === undefined || theirs.length === 0 ? null : theirs
 }
 
 function serializeHead(method: string, path: string, headers: OutgoingHttpHeaders): string {

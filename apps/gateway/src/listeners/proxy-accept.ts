@@ -3,6 +3,7 @@ import { Server as TlsServer } from 'node:tls'
 import { compileTrust } from '@proxykit/core'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ProxyProtocolConfig } from '../config/types.js'
+import { tlsParent } from '../internals.js'
 import { looksLikeProxyHeader, ProxyHeaderError, parseProxyHeader } from './proxy-protocol.js'
 
 /** Why the PROXY protocol check closed a connection (the `reason` of its log line). */
@@ -51,8 +52,8 @@ export function acceptProxyProtocol(
   } as typeof server.emit
   // A TLS listener wraps the socket in a TLSSocket, whose address getters ask the TCP handle again:
   // it takes the header's address from its parent before HTTP (1.1 or 2) sees it.
-  server.prependListener('secureConnection', (tlsSocket: Socket & { _parent?: Socket }) => {
-    const parent = tlsSocket._parent
+  server.prependListener('secureConnection', (tlsSocket: Socket) => {
+    const parent = tlsParent(tlsSocket)
     if (parent !== undefined && proxied.has(parent))
       setPeer(tlsSocket, parent.remoteAddress!, parent.remotePort!, parent.remoteFamily!)
   })
