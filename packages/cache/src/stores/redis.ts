@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
+import { type OptionChecks, optionChecks } from '@proxykit/core'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { staleAt } from '../policy.js'
 import {
@@ -26,15 +27,23 @@ export type RedisConnection =
 /** An ioredis client of either kind: both run every command the stores use. */
 export type RedisClient = Redis | Cluster
 
-function endpoint(raw: string, option: string): { host: string; port: number; options: RedisOptions } {
+// Bad connection options are PK_INVALID_OPTION, naming whose option it is: the store's, or the function's.
+const storeOption = optionChecks('RedisStore')
+const clientOption = optionChecks('createRedisClient')
+
+function endpoint(
+  raw: string,
+  option: string,
+  check: OptionChecks,
+): { host: string; port: number; options: RedisOptions } {
   let u: URL
   try {
     u = new URL(raw)
   } catch {
-    throw new TypeError(`${option}: ${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
+    throw check.invalid(option, `${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new TypeError(`${option}: ${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
+    throw check.invalid(option, `${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
   const options: RedisOptions = {}
   if (u.username !== '') options.username = decodeURIComponent(u.username)
   if (u.password !== '') options.password = decodeURIComponent(u.password)
@@ -50,10 +59,14 @@ function endpoint(raw: string, option: string): { host: string; port: number; op
  * Sentinel client asks the sentinels for the primary on every reconnect.
  */
 export function createRedisClient(connection: RedisConnection, options: RedisOptions = {}): RedisClient {
+  return redisClient(connection, options, clientOption)
+}
+
+function redisClient(connection: RedisConnection, options: RedisOptions, check: OptionChecks): RedisClient {
   if (connection.cluster !== undefined) {
     if (!Array.isArray(connection.cluster) || connection.cluster.length === 0)
-      throw new TypeError('cluster: must list at least one node URL')
-    const nodes = connection.cluster.map((u, i) => endpoint(u, `cluster[${i}]`))
+      throw check.invalid('cluster', 'must list at least one node URL')
+    const nodes = connection.cluster.map((u, i) => endpoint(u, `cluster[${i}]`, check))
     const { enableOfflineQueue, lazyConnect, enableAutoPipelining, ...redisOptions } = options
     return new Cluster(
       nodes.map(({ host, port }) => ({ host, port })),
@@ -68,10 +81,10 @@ export function createRedisClient(connection: RedisConnection, options: RedisOpt
   }
   if (connection.sentinels !== undefined) {
     if (!Array.isArray(connection.sentinels) || connection.sentinels.length === 0)
-      throw new TypeError('sentinels: must list at least one sentinel URL')
+      throw check.invalid('sentinels', 'must list at least one sentinel URL')
     if (typeof connection.name !== 'string' || connection.name === '')
-      throw new TypeError('name: the Sentinel group name is required with sentinels')
-    const sentinels = connection.sentinels.map((u, i) => endpoint(u, `sentinels[${i}]`))
+      throw check.invalid('name', 'the Sentinel group name is required with sentinels')
+    const sentinels = connection.sentinels.map((u, i) => endpoint(u, `sentinels[${i}]`, check))
     const first = sentinels[0]!.options
     return new Redis({
       ...options,
@@ -82,8 +95,8 @@ export function createRedisClient(connection: RedisConnection, options: RedisOpt
       ...(first.tls === undefined ? {} : { sentinelTLS: first.tls, enableTLSForSentinelMode: true }),
     })
   }
-  if (typeof connection.url !== 'string') throw new TypeError('pass url, cluster or sentinels')
-  endpoint(connection.url, 'url')
+  if (typeof connection.url !== 'string') throw check.invalid('url', 'pass url, cluster or sentinels')
+  endpoint(connection.url, 'url', check)
   return new Redis(connection.url, options)
 }
 
@@ -180,19 +193,34 @@ export class RedisStore implements CacheStore {
       (x) => x !== undefined,
     )
     if (given.length !== 1)
-      throw new TypeError('RedisStore: pass one of client (an ioredis instance), url, cluster or sentinels')
+      throw storeOption.invalid(
+        'client, url, cluster, sentinels',
+        'pass one of client (an ioredis instance), url, cluster or sentinels',
+      )
     this.prefix = options.prefix ?? 'proxykit:cache:'
-    this.maxEntrySize = options.maxEntrySize ?? 8 * 1024 * 1024
-    if (!(Number.isInteger(this.maxEntrySize) && this.maxEntrySize > 0))
-      throw new TypeError('RedisStore: maxEntrySize must be a positive integer (bytes)')
+    this.maxEntrySize = storeOption.integer(
+      options.maxEntrySize,
+      'maxEntrySize',
+      8 * 1024 * 1024,
+      1,
+      'must be a positive integer (bytes)',
+    )
     this.#owned = options.client === undefined
     this.#channel = `${this.prefix}invalidate`
-    const local = options.local ?? 0
-    if (!(Number.isInteger(local) && local >= 0))
-      throw new TypeError('RedisStore: local must be a whole number of bytes (0: no local tier)')
-    const heartbeat = options.heartbeat ?? 1000
-    if (!(Number.isInteger(heartbeat) && heartbeat > 0))
-      throw new TypeError('RedisStore: heartbeat must be a positive whole number of milliseconds')
+    const local = storeOption.integer(
+      options.local,
+      'local',
+      0,
+      0,
+      'must be a whole number of bytes (0: no local tier)',
+    )
+    const heartbeat = storeOption.integer(
+      options.heartbeat,
+      'heartbeat',
+      1000,
+      1,
+      'must be a positive whole number of milliseconds',
+    )
     if (options.client !== undefined) this.client = options.client
     else {
       const redisOptions: RedisOptions = {
@@ -203,11 +231,7 @@ export class RedisStore implements CacheStore {
         commandTimeout: 2000,
         retryStrategy: (times) => Math.min(times * 200, 2000),
       }
-      try {
-        this.client = createRedisClient(options as RedisConnection, redisOptions)
-      } catch (err) {
-        throw new TypeError(`RedisStore: ${(err as Error).message}`)
-      }
+      this.client = redisClient(options as RedisConnection, redisOptions, storeOption)
       // Connection errors surface as failed commands, which the cache logs; keep them off 'error'.
       this.client.on('error', () => {})
     }
