@@ -22,39 +22,67 @@ export const GatewayTimeoutError = createError('PK_GATEWAY_TIMEOUT', 'Gateway ti
 export const NotImplementedError = createError('PK_NOT_IMPLEMENTED', 'Not implemented: %s', 501)
 export const InternalError = createError('PK_INTERNAL', 'Internal error: %s', 500)
 
-// How an exchange with an upstream failed, as the HTTP/1.1 client (`http1/`) reports it to the proxies,
-// which turn it into their answer (a retry, a 502 or a 504) and their own message.
+// How an exchange with an upstream failed: one family under `PK_UPSTREAM`, nested as @fastify/reply-from
+// nests its errors, so `err instanceof UpstreamError` (or `UpstreamConnectError`) answers "which kind"
+// without a table of codes. Core's HTTP/1.1 client (`http1/`) raises the family's own members; any other
+// error an exchange or a dial ends with (ECONNREFUSED, undici's codes) becomes one through
+// `upstreamFailure` (`upstream-failure.ts`), the one place that reads errno strings. The proxies answer
+// with a 502 or a 504 (`PK_BAD_GATEWAY`, `PK_GATEWAY_TIMEOUT`) whose `cause` is the family member: the
+// status is the member's own.
+export const UpstreamError = createError('PK_UPSTREAM', 'Upstream failed: %s', 502)
+// @fastify/error's types take only ErrorConstructors as a base; its own constructors work as one.
+const base = (parent: unknown) => parent as ErrorConstructor
+/** No connection: refused, unreachable, the name not resolved. Nothing was sent. */
+export const UpstreamConnectError = createError(
+  'PK_UPSTREAM_CONNECT',
+  'Cannot connect to the upstream: %s',
+  502,
+  base(UpstreamError),
+)
 export const UpstreamConnectTimeoutError = createError(
   'PK_UPSTREAM_CONNECT_TIMEOUT',
   'Upstream connect timeout: %s',
   504,
+  base(UpstreamConnectError),
 )
 export const UpstreamHeadersTimeoutError = createError(
   'PK_UPSTREAM_HEADERS_TIMEOUT',
   'Upstream headers timeout: %s',
   504,
+  base(UpstreamError),
 )
 export const UpstreamBodyTimeoutError = createError(
   'PK_UPSTREAM_BODY_TIMEOUT',
   'Upstream body timeout: %s',
   504,
+  base(UpstreamError),
 )
+/** The reset: the upstream closed or reset the connection (before answering, or in the middle). */
 export const UpstreamClosedError = createError(
   'PK_UPSTREAM_CLOSED',
   'Upstream closed the connection: %s',
   502,
+  base(UpstreamError),
 )
 export const UpstreamBadResponseError = createError(
   'PK_UPSTREAM_BAD_RESPONSE',
   'Bad upstream response: %s',
   502,
+  base(UpstreamError),
 )
+/** The proxy itself ended the exchange (the client went away, the pool was destroyed). */
 export const UpstreamDestroyedError = createError(
   'PK_UPSTREAM_DESTROYED',
   'Upstream connection closed by the proxy: %s',
   502,
+  base(UpstreamError),
 )
-export const UpstreamBadRequestError = createError('PK_UPSTREAM_BAD_REQUEST', 'Cannot send upstream: %s', 502)
+export const UpstreamBadRequestError = createError(
+  'PK_UPSTREAM_BAD_REQUEST',
+  'Cannot send upstream: %s',
+  502,
+  base(UpstreamError),
+)
 
 /** A coded proxykit error: what every constructor above returns. */
 export interface ProxyError extends Error {

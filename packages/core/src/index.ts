@@ -41,13 +41,28 @@ export {
 export { connectionTokens, HOP_BY_HOP, type StripOptions, stripHopByHop } from './hop-by-hop.js'
 export { formatAuthority, type NormalizedHost, normalizeHost, requestHost } from './host.js'
 export {
+  BY_CLOSE,
+  BY_LENGTH,
+  CHUNKED,
+  CHUNKED_ERROR,
+  CHUNKED_MORE,
+  ChunkedDecoder,
   type DispatchHandler,
   directRead,
   type Exchange,
+  type Framing,
+  HEAD_INCOMPLETE,
+  type HeadRead,
   Http1Pool,
   type Http1PoolOptions,
   type Http1Request,
   IDEMPOTENT_METHODS,
+  NO_BODY,
+  type RequestHead,
+  type ResponseHead,
+  ResponseHeadReader,
+  requestHead,
+  responseHeadEnd,
   sharedReadBuffer,
   watchIdle,
 } from './http1/index.js'
@@ -83,6 +98,13 @@ export {
   type RequestForm,
   requestForm,
 } from './target.js'
+export {
+  blamesUpstream,
+  gatewayError,
+  mayResend,
+  type UpstreamFailure,
+  upstreamFailure,
+} from './upstream-failure.js'
 export { appendVia, viaEntry, viaHasLoop } from './via.js'
 
 /**

@@ -1,9 +1,8 @@
 import {
   answerAsFinalRecipient,
-  BadGatewayError,
   BadRequestError,
   ForbiddenError,
-  GatewayTimeoutError,
+  gatewayError,
   LoopDetectedError,
   maxForwards,
   type ProxyError,
@@ -11,6 +10,7 @@ import {
   type RelayDispatcher,
   relay,
   sendError,
+  upstreamFailure,
   viaHasLoop,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -19,26 +19,20 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ResolvedOptions } from './options.js'
 import type { OriginPools } from './pools.js'
 
-const TIMEOUTS = new Set([
-  'PK_UPSTREAM_CONNECT_TIMEOUT',
-  'PK_UPSTREAM_HEADERS_TIMEOUT',
-  // undici's, from a parent proxy's dispatcher.
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'ETIMEDOUT',
-])
-
-/** Maps a transport failure to the answer the client gets: 504 for timeouts, 502 for the rest. */
-export function upstreamError(err: unknown, what: string): ProxyError {
+/**
+ * The answer for a transport failure towards `authority` (core's `upstreamFailure` says which: 504 for
+ * its timeouts, 502 for the rest): a system error named by its code (ECONNREFUSED), anything else by its
+ * message (a bad response, a parent's 407, TLS). GET and CONNECT alike.
+ */
+export function upstreamError(err: unknown, authority: string): ProxyError {
+  const failure = upstreamFailure(err)
+  if (failure.statusCode === 504) return gatewayError(failure, `${authority} did not answer in time`)
   const code = (err as { code?: string }).code ?? ''
-  if (TIMEOUTS.has(code)) return new GatewayTimeoutError(`${what} did not answer in time`, { cause: err })
-  // System errors say it best by code (ECONNREFUSED); the clients' own by message (a bad response, a
-  // parent's 407, TLS).
   const detail =
     code === '' || code.startsWith('UND_ERR') || code.startsWith('PK_')
       ? ((err as Error).message ?? code)
       : code
-  return new BadGatewayError(`${what}: ${detail}`, { cause: err })
+  return gatewayError(failure, `${authority} failed: ${detail}`)
 }
 
 function hasBody(req: FastifyRequest['raw']): boolean {
@@ -161,7 +155,7 @@ function send(
     reply,
     {
       headers: (_statusCode, upstreamHeaders) => clientResponseHeaders(upstreamHeaders, opts),
-      failed: (err) => sendError(reply, upstreamError(err, `${target.authority} failed`)),
+      failed: (err) => sendError(reply, upstreamError(err, target.authority)),
       done: noop,
     },
   )

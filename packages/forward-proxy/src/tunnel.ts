@@ -1,19 +1,19 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type net from 'node:net'
 import {
-  BadGatewayError,
   CONNECT_PATH,
   ForbiddenError,
-  GatewayTimeoutError,
   kOriginalTarget,
   LoopDetectedError,
   NotImplementedError,
   type ProxyError,
   requestHost,
   sendError,
+  UpstreamConnectTimeoutError,
   viaHasLoop,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { upstreamError } from './forward.js'
 import { checkThroughParent, recordRefusal, resolveDestination } from './guard.js'
 import type { ResolvedOptions } from './options.js'
 import { dialThroughParent } from './parent.js'
@@ -68,7 +68,7 @@ function dialDirect(address: string, port: number, timeoutMs: number): Promise<n
     const socket = connectDirect(address, port)
     const timer = setTimeout(() => {
       socket.destroy()
-      reject(new GatewayTimeoutError(`connecting to ${address}:${port} took too long`))
+      reject(new UpstreamConnectTimeoutError(`connecting to ${address}:${port} took too long`))
     }, timeoutMs)
     socket.once('connect', () => {
       clearTimeout(timer)
@@ -136,14 +136,7 @@ export async function openTunnel(this: TunnelContext, request: FastifyRequest, r
     upstream = await dial()
   } catch (err) {
     if (client.destroyed) return
-    return refuse(
-      (err as ProxyError).statusCode !== undefined
-        ? (err as ProxyError)
-        : new BadGatewayError(
-            `${target.authority} failed: ${(err as { code?: string }).code ?? (err as Error).message}`,
-            { cause: err },
-          ),
-    )
+    return refuse(upstreamError(err, target.authority))
   }
   // The tunnel is up: from here on the socket is ours, not Fastify's.
   reply.hijack()

@@ -2,15 +2,24 @@ import {
   answerAsFinalRecipient,
   BadGatewayError,
   BadRequestError,
-  GatewayTimeoutError,
+  blamesUpstream,
+  gatewayError,
   IDEMPOTENT_METHODS,
   maxForwards,
+  mayResend,
   NotImplementedError,
   type ProxyError,
   type RelayRequest,
   relay,
   ServiceUnavailableError,
   sendError,
+  UpstreamBadResponseError,
+  UpstreamClosedError,
+  UpstreamConnectError,
+  UpstreamConnectTimeoutError,
+  type UpstreamFailure,
+  UpstreamHeadersTimeoutError,
+  upstreamFailure,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type HeaderSettings, requestHeaders, responseHeaders, rewritePath } from './headers.js'
@@ -18,56 +27,25 @@ import { protocolMismatch } from './options.js'
 import type { ProxyRoute } from './route.js'
 import { Upstream } from './upstream.js'
 
-type Failure = 'refused' | 'connect-timeout' | 'reset' | 'headers-timeout' | 'malformed' | 'aborted' | 'other'
-
-function classify(err: unknown): Failure {
-  const code = (err as { code?: string }).code
-  switch (code) {
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'refused'
-    case 'PK_UPSTREAM_CONNECT_TIMEOUT':
-      return 'connect-timeout'
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'PK_UPSTREAM_CLOSED':
-      return 'reset'
-    case 'PK_UPSTREAM_HEADERS_TIMEOUT':
-      return 'headers-timeout'
-    case 'PK_UPSTREAM_BAD_RESPONSE':
-      return 'malformed'
-    case 'ABORT_ERR':
-      return 'aborted'
-    default:
-      return 'other'
-  }
-}
-
-function toError(kind: Failure, route: ProxyRoute, cause: unknown): ProxyError {
+/**
+ * The route's answer to an upstream failure (a member of core's `PK_UPSTREAM` family): its status is
+ * the failure's (504 for a timeout, 502 otherwise), the message says what happened in the route's terms.
+ */
+export function failureAnswer(failure: UpstreamFailure, route: ProxyRoute): ProxyError {
   const t = route.options.timeouts
-  switch (kind) {
-    case 'refused':
-      return new BadGatewayError('the upstream refused the connection', { cause })
-    case 'connect-timeout':
-      return new GatewayTimeoutError(`no connection to the upstream within ${t.connect} ms`, { cause })
-    case 'reset':
-      return new BadGatewayError('the upstream closed the connection before answering', { cause })
-    case 'headers-timeout':
-      return new GatewayTimeoutError(`the upstream did not answer within ${t.headers} ms`, { cause })
-    case 'malformed':
-      return new BadGatewayError(`the upstream's response is malformed (${(cause as Error).message})`, {
-        cause,
-      })
-    default:
-      return new BadGatewayError('the upstream request failed', { cause })
-  }
+  let message: string
+  if (failure instanceof UpstreamConnectTimeoutError)
+    message = `no connection to the upstream within ${t.connect} ms`
+  else if (failure instanceof UpstreamConnectError) message = 'the upstream refused the connection'
+  else if (failure instanceof UpstreamHeadersTimeoutError)
+    message = `the upstream did not answer within ${t.headers} ms`
+  else if (failure instanceof UpstreamClosedError)
+    message = 'the upstream closed the connection before answering'
+  else if (failure instanceof UpstreamBadResponseError)
+    message = `the upstream's response is malformed (${failure.message})`
+  else message = 'the upstream request failed'
+  return gatewayError(failure, message)
 }
-
-/** Nothing of the request reached the upstream's application, or it closed before answering: safe to resend. */
-const RETRYABLE: ReadonlySet<Failure> = new Set(['refused', 'connect-timeout', 'reset'])
 
 function hasBody(request: FastifyRequest): boolean {
   const h = request.raw.headers
@@ -269,10 +247,10 @@ export function proxyRequest(
       },
       failed: (err) => {
         upstream.end()
-        const kind = classify(err)
-        if (kind !== 'other' && kind !== 'aborted') route.outcome(upstream, seq, null)
-        const error = toError(kind, route, err)
-        if (RETRYABLE.has(kind)) attempt(error, kind === 'reset' ? upstream : null)
+        const failure = upstreamFailure(err)
+        if (blamesUpstream(failure)) route.outcome(upstream, seq, null)
+        const error = failureAnswer(failure, route)
+        if (mayResend(failure)) attempt(error, failure instanceof UpstreamClosedError ? upstream : null)
         else giveUp(error)
       },
       done: (err) => {

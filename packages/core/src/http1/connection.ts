@@ -11,6 +11,7 @@ import {
 import { CHUNKED_ERROR, ChunkedDecoder } from './chunked.js'
 import { deadlineIn, type Expiring, unwatch, watch } from './deadlines.js'
 import { type Exchange, IDEMPOTENT_METHODS } from './exchange.js'
+import { HEAD_INCOMPLETE, responseHeadEnd } from './head-reader.js'
 import { directRead } from './read-buffer.js'
 import {
   BY_CLOSE,
@@ -47,7 +48,6 @@ const HEAD = 2
 const BODY = 3
 const CLOSED = 4
 
-const END_OF_HEAD = Buffer.from('\r\n\r\n')
 const LAST_CHUNK = Buffer.from('0\r\n\r\n')
 const CRLF = Buffer.from('\r\n')
 
@@ -222,20 +222,12 @@ export class Connection implements Expiring {
       this.headBuf = null
     }
     for (;;) {
-      const end = buf.indexOf(END_OF_HEAD, from)
-      if (end === -1 || end > max) {
-        if (buf.length > max) {
-          this.fail(new UpstreamBadResponseError(`response head over ${max} bytes`))
-          return
-        }
-        // A head with bare LF line endings never shows the CRLF CRLF waited for: refuse it now, not at
-        // the headers timeout. Only an incomplete head is scanned, and each byte about once.
-        for (let lf = buf.indexOf(10, from); lf !== -1; lf = buf.indexOf(10, lf + 1)) {
-          if (lf === 0 || buf[lf - 1] !== 13) {
-            this.fail(new UpstreamBadResponseError('bare LF in the response head'))
-            return
-          }
-        }
+      const end = responseHeadEnd(buf, from, max)
+      if (typeof end === 'string') {
+        this.fail(new UpstreamBadResponseError(end))
+        return
+      }
+      if (end === HEAD_INCOMPLETE) {
         // A head arriving in pieces: its deadline stands (the whole head is timed, not the gaps).
         this.headBuf = buf
         return

@@ -323,7 +323,16 @@ export function parseResponseHeadBytes(buf: Buffer, end: number, method: string)
 
   let framing: Framing
   let length = 0
-  if (method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) framing = NO_BODY
+  // RFC 9112 §6.3 ¶2: a 2xx to CONNECT is a tunnel from the empty line on; its Content-Length and
+  // Transfer-Encoding are ignored.
+  if (
+    method === 'HEAD' ||
+    statusCode < 200 ||
+    statusCode === 204 ||
+    statusCode === 304 ||
+    (statusCode < 300 && method === 'CONNECT')
+  )
+    framing = NO_BODY
   else if (transferEncoding !== null) {
     // §6.3 ¶4: a response whose final coding is not chunked runs to the close; its coding could not be
     // taken off here, and Transfer-Encoding is hop-by-hop, so relaying it would hand on bytes that no
