@@ -11,16 +11,11 @@ import type { GatewayConfig } from './config/types.js'
 import { InstanceRegistry } from './instances.js'
 import { adminListener } from './listeners/admin.js'
 import { type Listener, listen } from './listeners/app.js'
-import { forwardListener } from './listeners/forward.js'
-import { reverseListener } from './listeners/reverse.js'
 import { stdoutDestination } from './log-destination.js'
 import { GatewayMetrics } from './metrics.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
-import { AcmeManager, withAcmeCert } from './tls/acme.js'
-import { AcmeRedisState } from './tls/acme-redis.js'
-import { CertStore } from './tls/certs.js'
-import { redirectListener } from './tls/redirect.js'
+import type { AcmeManager } from './tls/acme.js'
 
 export interface GatewayOptions {
   /** The logger for access lines and events (default: pino on stdout at `config.log.level`). */
@@ -110,13 +105,23 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       },
       stdoutDestination(),
     )
+  // The TLS modules (certificates, ACME with acme-client, the http-to-https redirect) are loaded only by
+  // a config with `tls`: without it they were the largest part of what the gateway loaded beyond its
+  // plugins. So are each listener's modules (the forward proxy, access control) without that listener.
+  const tlsModules =
+    config.forward?.tls == null && config.reverse?.tls == null
+      ? null
+      : await Promise.all([import('./tls/certs.js'), import('./tls/acme.js'), import('./tls/redirect.js')])
   // Certificates first: a missing file or a key that does not match stops the start before anything binds.
   const tls = {
-    forward: config.forward?.tls == null ? null : new CertStore(config.forward.tls, 'forward.tls', logger),
-    reverse:
-      config.reverse?.tls == null
+    forward:
+      config.forward?.tls == null || tlsModules === null
         ? null
-        : new CertStore(withAcmeCert(config.reverse.tls), 'reverse.tls', logger),
+        : new tlsModules[0].CertStore(config.forward.tls, 'forward.tls', logger),
+    reverse:
+      config.reverse?.tls == null || tlsModules === null
+        ? null
+        : new tlsModules[0].CertStore(tlsModules[1].withAcmeCert(config.reverse.tls), 'reverse.tls', logger),
   }
   const metrics = new GatewayMetrics()
   const redisModule = config.redis === null ? null : await import('@proxykit/cache/redis')
@@ -205,6 +210,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   }
   try {
     if (config.forward !== null) {
+      const { forwardListener } = await import('./listeners/forward.js')
       listeners.forward = await forwardListener(config.forward, shared)
       started.push(listeners.forward)
       await listen(listeners.forward, config.forward.listen)
@@ -212,14 +218,19 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       tls.forward?.attach(listeners.forward.app.server as unknown as TlsServer)
     }
     if (config.reverse !== null) {
+      const { reverseListener } = await import('./listeners/reverse.js')
       listeners.reverse = await reverseListener(config.reverse, shared)
       started.push(listeners.reverse)
       await listen(listeners.reverse, config.reverse.listen)
       ownAddress(listeners.reverse)
       tls.reverse?.attach(listeners.reverse.app.server as unknown as TlsServer)
-      if (config.reverse.redirectHttp !== null) {
+      if (config.reverse.redirectHttp !== null && tlsModules !== null) {
         const reverse = listeners.reverse
-        listeners.redirect = redirectListener(config.reverse, shared, () => reverse.address.port)
+        listeners.redirect = tlsModules[2].redirectListener(
+          config.reverse,
+          shared,
+          () => reverse.address.port,
+        )
         started.push(listeners.redirect)
         await listen(listeners.redirect, config.reverse.redirectHttp)
         ownAddress(listeners.redirect)
@@ -239,11 +250,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     }
     for (const store of [tls.forward, tls.reverse]) store?.watch()
     // Ordering starts once the redirect listener can answer the CA's challenges.
-    if (config.reverse?.tls?.acme != null && tls.reverse !== null) {
+    if (config.reverse?.tls?.acme != null && tls.reverse !== null && tlsModules !== null) {
       const acmeConfig = config.reverse.tls.acme
       // With Redis, every instance shares one certificate and only the lock holder orders it.
-      const acmeShared = redis === null ? null : new AcmeRedisState(redis, prefix, acmeConfig)
-      acmeManager = new AcmeManager(acmeConfig, tls.reverse, shared.acme, logger, acmeShared)
+      const acmeShared =
+        redis === null
+          ? null
+          : new (await import('./tls/acme-redis.js')).AcmeRedisState(redis, prefix, acmeConfig)
+      acmeManager = new tlsModules[1].AcmeManager(acmeConfig, tls.reverse, shared.acme, logger, acmeShared)
       acmeManager.start()
     }
   } catch (err) {

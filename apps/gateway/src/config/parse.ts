@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { extname, resolve } from 'node:path'
 import { defaultMaxEntrySize } from '@proxykit/cache'
-import { Ajv, type ErrorObject } from 'ajv'
-import YAML, { LineCounter } from 'yaml'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { resolveReverseDefaults, resolveRouteFeatures } from '../routes/config.js'
 import { VARIABLES } from '../routes/template.js'
 import { formats } from './formats.js'
@@ -32,15 +31,23 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({
-  allErrors: true,
-  useDefaults: true,
-  allowUnionTypes: true,
-  verbose: true,
-  strict: true,
-})
-for (const [name, validate] of Object.entries(formats)) ajv.addFormat(name, { type: 'string', validate })
-const validate = ajv.compile(configSchema)
+// Compiled at the first config read rather than when this module loads: importing the gateway as a
+// library costs no compilation, and a process that reads no config (a test of one part) pays nothing.
+// Kept for reloads, which would otherwise block the event loop for the whole compilation each time.
+let compiled: ValidateFunction | null = null
+function validator(): ValidateFunction {
+  if (compiled !== null) return compiled
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    allowUnionTypes: true,
+    verbose: true,
+    strict: true,
+  })
+  for (const [name, validate] of Object.entries(formats)) ajv.addFormat(name, { type: 'string', validate })
+  compiled = ajv.compile(configSchema)
+  return compiled
+}
 
 /** A JSON pointer as a config path: `/reverse/routes/1/upstreams/0` → `reverse.routes[1].upstreams[0]`. */
 export function pointerToPath(pointer: string, extra?: string): string {
@@ -223,6 +230,7 @@ function logFile(raw: any): GatewayConfig['log']['file'] {
  */
 export function resolveConfig(document: unknown, source = 'config'): GatewayConfig {
   const doc = structuredClone(document ?? {}) as any
+  const validate = validator()
   if (!validate(doc as unknown)) {
     const problems = [
       ...new Set((validate.errors ?? []).map(describe).filter((p): p is string => p !== null)),
@@ -551,6 +559,8 @@ export async function loadConfigFile(file: string): Promise<GatewayConfig> {
       throw new ConfigError([`(file): not valid JSON: ${(err as Error).message}`], file)
     }
   } else {
+    // Imported here: a gateway started from a resolved config (the library, the demo) never needs it.
+    const { default: YAML, LineCounter } = await import('yaml')
     const lineCounter = new LineCounter()
     const parsed = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter })
     if (parsed.errors.length > 0) {

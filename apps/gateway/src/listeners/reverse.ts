@@ -1,4 +1,3 @@
-import accessControl from '@proxykit/access-control'
 import cache from '@proxykit/cache'
 import reverseProxy, { hostConstraint, reverseRouteName } from '@proxykit/reverse-proxy'
 import { reverseAccessOptions, reverseNeedsAccess } from '../compose/access.js'
@@ -64,6 +63,8 @@ export async function reverseListener(config: ReverseConfig, shared: Shared): Pr
     if (own !== undefined) route.config!.accessControl = own
   })
   if (reverseNeedsAccess(config)) {
+    // Loaded only when the listener has rules, rate limits or auth (it brings @fastify/rate-limit, bcryptjs).
+    const { default: accessControl } = await import('@proxykit/access-control')
     await app.register(accessControl, {
       ...reverseAccessOptions(config),
       ...(shared.redis === null

@@ -6,11 +6,8 @@ import { ConfigError } from '../config/parse.js'
 import type { GatewayConfig } from '../config/types.js'
 import type { Gateway } from '../gateway.js'
 import type { Listener } from '../listeners/app.js'
-import { forwardListener } from '../listeners/forward.js'
-import { reverseListener } from '../listeners/reverse.js'
 import { addCacheCounters, type CacheSample } from '../metrics.js'
 import type { Shared } from '../shared.js'
-import { withAcmeCert } from '../tls/acme.js'
 import type { CertStore } from '../tls/certs.js'
 import type { ReloadResult } from './admin-routes.js'
 import { Front } from './swap.js'
@@ -95,7 +92,14 @@ export function planReload(
   return { rebuild, applied, restartNeeded }
 }
 
-const builders = { forward: forwardListener, reverse: reverseListener } as const
+// Imported when a reload rebuilds a listener, as at start (gateway.ts): a gateway without a forward
+// listener never loads the forward proxy.
+const builders = {
+  forward: async (c: NonNullable<GatewayConfig['forward']>, s: Shared) =>
+    (await import('../listeners/forward.js')).forwardListener(c, s),
+  reverse: async (c: NonNullable<GatewayConfig['reverse']>, s: Shared) =>
+    (await import('../listeners/reverse.js')).reverseListener(c, s),
+} as const
 
 /**
  * Re-reads the config and swaps the forward and reverse listeners' Fastify instances (rules, upstreams,
@@ -171,7 +175,9 @@ export class Reloader {
       for (const name of DATA) {
         const store = this.#gateway.shared.tls[name]
         const cfg = effective[name]?.tls
-        if (store != null && cfg != null) certs.push([name, store, store.prepare(withAcmeCert(cfg))])
+        if (store == null || cfg == null) continue
+        const { withAcmeCert } = await import('../tls/acme.js')
+        certs.push([name, store, store.prepare(withAcmeCert(cfg))])
       }
     } catch (err) {
       const reason = err instanceof ConfigError ? err.message : (err as Error).message

@@ -1,6 +1,3 @@
-import compress from '@fastify/compress'
-import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import type { FastifyInstance } from 'fastify'
 import type { RouteConfig } from '../config/types.js'
 
@@ -25,8 +22,9 @@ export function answerPlugins(
   const { cors: c, helmet: h, compress: z } = route
   if (c === null && h === null && z === null) return undefined
   return async (instance) => {
+    // Each plugin is imported by the first route that asks for it: a gateway without them never loads them.
     if (c !== null)
-      await instance.register(cors, {
+      await instance.register((await import('@fastify/cors')).default, {
         origin: c.origin,
         credentials: c.credentials,
         strictPreflight: c.strictPreflight,
@@ -35,7 +33,7 @@ export function answerPlugins(
         ...(c.exposedHeaders === null ? {} : { exposedHeaders: c.exposedHeaders }),
         ...(c.maxAge === null ? {} : { maxAge: c.maxAge }),
       })
-    if (h !== null) await instance.register(helmet, { ...h, global: true })
+    if (h !== null) await instance.register((await import('@fastify/helmet')).default, { ...h, global: true })
     if (z !== null) {
       // @fastify/compress applies its threshold to buffers and strings; a proxied answer or a hit is a
       // stream, whose size it does not look at. Its own switch, the x-no-compression request header, set
@@ -45,7 +43,7 @@ export function answerPlugins(
         if (length < z.threshold) request.headers['x-no-compression'] = '1'
         done(null, payload)
       })
-      await instance.register(compress, {
+      await instance.register((await import('@fastify/compress')).default, {
         global: true,
         encodings: z.encodings,
         threshold: z.threshold,

@@ -8,8 +8,8 @@ import type {
   RouteAccessControl,
 } from '@proxykit/access-control'
 import type { FastifyRequest } from 'fastify'
-import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose'
-import { Agent, request as send } from 'undici'
+import type { JWTPayload, JWTVerifyGetKey } from 'jose'
+import type { Agent } from 'undici'
 import type { AuthConfig, ForwardAuthConfig, JwtConfig } from '../config/security.js'
 import type { RouteConfig } from '../config/types.js'
 
@@ -46,11 +46,16 @@ function claimText(value: unknown): string | undefined {
 
 /** The `bearer` check of a route's `jwt`: a verified token's user, groups and claims, or null. */
 function jwtBearer(jwt: JwtConfig): NonNullable<AuthOptions['bearer']> {
-  const key: Uint8Array | JWTVerifyGetKey | KeyObject =
+  // jose is loaded (from the start, without waiting) only by a gateway with a `jwt` route.
+  const jose = import('jose')
+  jose.catch(() => {})
+  const key: Uint8Array | Promise<JWTVerifyGetKey> | KeyObject =
     jwt.secret !== null
       ? new TextEncoder().encode(jwt.secret)
       : jwt.jwks !== null
-        ? createRemoteJWKSet(new URL(jwt.jwks), { cooldownDuration: 30_000, timeoutDuration: 5_000 })
+        ? jose.then((j) =>
+            j.createRemoteJWKSet(new URL(jwt.jwks!), { cooldownDuration: 30_000, timeoutDuration: 5_000 }),
+          )
         : createPublicKey(jwt.publicKey!)
   const algorithms = jwt.algorithms ?? (jwt.secret !== null ? HS : ASYMMETRIC)
   const verified = new Map<string, { identity: Identity; until: number }>()
@@ -79,9 +84,10 @@ function jwtBearer(jwt: JwtConfig): NonNullable<AuthOptions['bearer']> {
       identity = undefined
     }
     if (identity === undefined) {
+      const { jwtVerify } = await jose
       const { payload } =
-        typeof key === 'function'
-          ? await jwtVerify(token, key, options)
+        key instanceof Promise
+          ? await jwtVerify(token, await key, options)
           : await jwtVerify(token, key, options)
       const found = identityOf(payload)
       if (found === null) return null
@@ -117,8 +123,13 @@ const NOT_RETURNED = new Set([...NOT_FORWARDED, 'content-encoding'])
 const MAX_ANSWER_BYTES = 64 * 1024
 
 /** The `delegate` of a route's `forward` auth: asks the service, as Traefik's ForwardAuth does. */
-function forwardDelegate(f: ForwardAuthConfig, agent: Agent): NonNullable<AuthOptions['delegate']> {
+function forwardDelegate(
+  f: ForwardAuthConfig,
+  undici: Promise<typeof import('undici')>,
+  agent: Promise<Agent>,
+): NonNullable<AuthOptions['delegate']> {
   return async (request) => {
+    const { request: send } = await undici
     const headers: Record<string, string | string[]> = {}
     const own = request.raw.headers
     for (const name in own) if (!NOT_FORWARDED.has(name)) headers[name] = own[name]!
@@ -131,7 +142,7 @@ function forwardDelegate(f: ForwardAuthConfig, agent: Agent): NonNullable<AuthOp
     const res = await send(f.url, {
       method: 'GET',
       headers,
-      dispatcher: agent,
+      dispatcher: await agent,
       headersTimeout: f.timeoutMs,
       bodyTimeout: f.timeoutMs,
     })
@@ -185,9 +196,12 @@ function authOptions(a: AuthConfig, resources: AuthResources[]): AuthOptions {
   }
   if (a.jwt !== null) options.bearer = jwtBearer(a.jwt)
   if (a.forward !== null) {
-    const agent = new Agent({ keepAliveTimeout: 10_000 })
-    resources.push({ close: () => agent.close() })
-    options.delegate = forwardDelegate(a.forward, agent)
+    // undici is loaded (from the start, without waiting) only by a gateway with `forward` auth.
+    const undici = import('undici')
+    const agent = undici.then((u) => new u.Agent({ keepAliveTimeout: 10_000 }))
+    agent.catch(() => {})
+    resources.push({ close: async () => (await agent).close() })
+    options.delegate = forwardDelegate(a.forward, undici, agent)
   }
   return options
 }

@@ -1,4 +1,3 @@
-import fastifyStatic from '@fastify/static'
 import { installProxyContext, routeConfig } from '@proxykit/core'
 import { kReverseRoute, reverseRouteName } from '@proxykit/reverse-proxy'
 import type { FastifyInstance } from 'fastify'
@@ -70,7 +69,10 @@ export async function answeringRoutes(
     const statics = own.filter((r) => r.static !== null)
     // `serve: false`: only `reply.sendFile`; the routes are ours (staticRoutes).
     if (statics.length > 0)
-      await child.register(fastifyStatic, { root: statics[0]!.static!.root, serve: false })
+      await child.register((await import('@fastify/static')).default, {
+        root: statics[0]!.static!.root,
+        serve: false,
+      })
     for (const r of own) {
       // Marked as the reverse proxy marks its own, so the listener's per-route hooks find their settings.
       const base = { config: { [kReverseRoute]: r.name }, ...constraints(r) }
