@@ -64,9 +64,8 @@ export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256
 
 // Per socket, whichever generation of a listener (hot reload) served it: the front's 'clientError'
 // handler sees the sockets of every generation.
-// The peer's address, read while the socket is open: a client error or a late log line may come after
-// the socket is gone, when Node no longer knows it.
-const remotes = new WeakMap<Socket, string | undefined>()
+// The peer's address needs no table of its own for a client error that comes after the socket is gone:
+// net.Socket keeps what getpeername() said once asked, and the 'connection' listener below asks at once.
 // The request in progress on each socket, so that a client error on it ends that request's line instead
 // of adding a second, 'malformed' one.
 const current = new WeakMap<Socket, FastifyRequest>()
@@ -171,6 +170,22 @@ export function createListener(options: ListenerAppOptions): Listener {
   const perClient = new Map<string, number>()
   // Addresses over the cap: logged once when they reach it and once when they are back under it.
   const overCap = new Map<string, number>()
+  // One listener function for every socket (`this` is the socket), not two closures and once-wrappers
+  // each: an idle keep-alive connection costs what it holds, and these were most of what the gateway
+  // added to Node's own. Whether the socket was counted is decided again, as on 'connection'.
+  function onSocketClose(this: Socket): void {
+    sockets.delete(this)
+    const remote = this.remoteAddress
+    if (trusted === null || remote === undefined || trusted(remote, 0)) return
+    const left = (perClient.get(remote) ?? 1) - 1
+    if (left > 0) perClient.set(remote, left)
+    else perClient.delete(remote)
+    const refused = overCap.get(remote)
+    if (refused !== undefined && left < maxPerClient) {
+      overCap.delete(remote)
+      app.log.info({ remote, refused }, 'client back under maxConnectionsPerClient')
+    }
+  }
   app.server.on('connection', (socket: Socket) => {
     const remote = socket.remoteAddress
     if (trusted !== null && remote !== undefined && !trusted(remote, 0)) {
@@ -187,20 +202,9 @@ export function createListener(options: ListenerAppOptions): Listener {
         return
       }
       perClient.set(remote, open + 1)
-      socket.once('close', () => {
-        const left = (perClient.get(remote) ?? 1) - 1
-        if (left > 0) perClient.set(remote, left)
-        else perClient.delete(remote)
-        const refused = overCap.get(remote)
-        if (refused !== undefined && left < maxPerClient) {
-          overCap.delete(remote)
-          app.log.info({ remote, refused }, 'client back under maxConnectionsPerClient')
-        }
-      })
     }
     sockets.add(socket)
-    remotes.set(socket, remote)
-    socket.once('close', () => sockets.delete(socket))
+    socket.on('close', onSocketClose)
   })
   const listener: Listener = {
     name: options.name,
@@ -292,7 +296,7 @@ export function createListener(options: ListenerAppOptions): Listener {
           target: null,
           route,
           status,
-          remote: remotes.get(socket) ?? socket.remoteAddress,
+          remote: socket.remoteAddress,
           end,
           error: err.code,
         },
@@ -324,7 +328,7 @@ export function createListener(options: ListenerAppOptions): Listener {
             target: req.url ?? null,
             route: 'connect',
             status: 405,
-            remote: remotes.get(socket) ?? socket.remoteAddress,
+            remote: socket.remoteAddress,
             end: 'complete',
           },
           'access',
