@@ -25,7 +25,7 @@
 //                                         40 loopback addresses: the gateway caps 256 per client address)
 //
 // The gateway is imported from apps/gateway/dist (build it first). Stops everything it started.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -77,6 +77,14 @@ async function bareOptionsFor(path, origin) {
  * the gateway as the CLI does (startOperated: pino on stdout, metrics, live stats, the admin listener).
  */
 async function pathRole(name, path, origin, bareOptions) {
+  // The memory mode's probe: SIGUSR2 prints this process's memory (after two full collections when
+  // started with --expose-gc) as one JSON line on stdout, read by the parent (memoryOf).
+  process.on('SIGUSR2', () => {
+    globalThis.gc?.()
+    globalThis.gc?.()
+    const m = process.memoryUsage()
+    process.stdout.write(`${JSON.stringify({ memory: m })}\n`)
+  })
   if (name === 'bare') {
     // The options come from the parent (bareOptionsFor): importing the gateway here would load its
     // modules too, and the bare process's memory is one of the figures.
@@ -258,35 +266,74 @@ async function idleConnections(port, n) {
   return sockets
 }
 
-/** `node bench/gateway.mjs memory`: issue 28's RSS figures, the gateway beside the bare plugins. */
+/** The role's memory after two full collections (its SIGUSR2 probe): process.memoryUsage() in bytes. */
+function memoryOf(p) {
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    const timer = setTimeout(() => done(new Error('no memory line within 30 s')), 30_000)
+    const onData = (chunk) => {
+      buffered += chunk
+      for (const line of buffered.split('\n')) {
+        if (!line.startsWith('{"memory"')) continue
+        try {
+          return done(null, JSON.parse(line).memory)
+        } catch {}
+      }
+    }
+    function done(err, m) {
+      clearTimeout(timer)
+      p.child.stdout.off('data', onData)
+      if (err) reject(err)
+      else resolve(m)
+    }
+    p.child.stdout.setEncoding('utf8')
+    p.child.stdout.on('data', onData)
+    process.kill(p.pid, 'SIGUSR2')
+  })
+}
+
+const mb = (bytes) => (bytes / 1048576).toFixed(1)
+const breakdown = (m) =>
+  `heap ${mb(m.heapUsed)} used of ${mb(m.heapTotal)}, external ${mb(m.external)} MB, rss ${mb(m.rss)} MB`
+
+/**
+ * `node bench/gateway.mjs memory`: issue 28's RSS figures, the gateway beside the bare plugins. Each role
+ * runs with --expose-gc: the RSS figures are read from /proc as they are (no collection forced), and
+ * then the role collects (SIGUSR2) and reports its heap, for where the memory is. The per-connection
+ * figures compare two states after a forced collection, so that they measure what the connections
+ * hold and not when the last collection happened to run.
+ */
 async function memory() {
   const started = []
   try {
     const origin = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
     started.push(origin)
-    for (const name of ['bare', 'gw']) {
-      const p = await startProcess(SELF, [
-        'path-role',
-        name,
-        'miss',
-        origin.url,
-        await bareOptionsFor('miss', origin.url),
-      ])
+    for (const name of (process.env.BENCH_NAMES ?? 'bare,gw').split(',')) {
+      const p = await startProcess(
+        SELF,
+        ['path-role', name, 'miss', origin.url, await bareOptionsFor('miss', origin.url)],
+        {},
+        { nodeArgs: ['--expose-gc'] },
+      )
       started.push(p)
       const idle = rssMB(p.pid)
+      const idleGc = await memoryOf(p)
       await uniqueMissesOn(p.port, 20_000, 64)
       const loaded = rssMB(p.pid)
+      const loadedGc = await memoryOf(p)
       console.log(
         `${name.padEnd(4)} RSS: ${idle.toFixed(1)} MB at start, ${loaded.toFixed(1)} MB after 20,000 misses on 64 connections`,
       )
+      console.log(`${name.padEnd(4)}   collected at start: ${breakdown(idleGc)}`)
+      console.log(`${name.padEnd(4)}   collected after the misses: ${breakdown(loadedGc)}`)
       for (const n of [1000, 10_000]) {
-        global.gc?.()
-        const before = rssMB(p.pid)
+        const before = await memoryOf(p)
         const sockets = await idleConnections(p.port, n)
         await new Promise((r) => setTimeout(r, 2000))
-        const after = rssMB(p.pid)
+        const after = await memoryOf(p)
+        const each = (k) => ((after[k] - before[k]) / n / 1024).toFixed(2)
         console.log(
-          `${name.padEnd(4)} ${String(n).padStart(6)} idle keep-alive connections: ${before.toFixed(1)} -> ${after.toFixed(1)} MB, ${(((after - before) * 1024) / n).toFixed(2)} KB each`,
+          `${name.padEnd(4)} ${String(n).padStart(6)} idle keep-alive connections: rss ${mb(before.rss)} -> ${mb(after.rss)} MB, ${each('rss')} KB each (heap ${each('heapUsed')} KB, external ${each('external')} KB each)`,
         )
         for (const s of sockets) s.destroy()
         await new Promise((r) => setTimeout(r, 2000))
@@ -299,9 +346,240 @@ async function memory() {
   }
 }
 
+const median = (list) => {
+  const s = [...list].sort((x, y) => x - y)
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+/**
+ * `node bench/gateway.mjs accesslog`: issue 28 item 2, what the access log (on stdout, the default)
+ * costs a request: `gw` (log.access true) against `gw-nolog`, both the CLI's startOperated.
+ *   1. Instructions per request under callgrind for each path of BENCH_PATHS (default `miss,hit`), with
+ *      what the gateway does per second whatever the traffic (live statistics, metrics sampling,
+ *      connection checks) measured in an idle instrumented window (BENCH_CG_IDLE seconds, default 10)
+ *      and subtracted from each window by its wall time: under valgrind the gateway answers tens of
+ *      requests a second, and that work would otherwise be spread over them as if it were theirs.
+ *   2. CPU ms per request, natively: BENCH_PAIRS (default 8) pairs of BENCH_PAIR_SECONDS (default 3)
+ *      runs of 100 B cache hits at BENCH_CONNECTIONS, log on and off alternating which goes first, each
+ *      server's CPU time from /proc over the requests it answered (wrk when installed, else autocannon).
+ *      For a quiet machine; BENCH_ACCESSLOG_PARTS=instructions or cpu runs one part.
+ */
+async function accessLog() {
+  const parts = (process.env.BENCH_ACCESSLOG_PARTS ?? 'instructions,cpu').split(',')
+  const started = []
+  const dir = mkdtempSync(join(tmpdir(), 'proxykit-gw-bench-log-'))
+  try {
+    if (parts.includes('instructions')) {
+      const { countLine, instructionsPerRequest, requireCallgrind } = await import('./lib/instructions.mjs')
+      requireCallgrind()
+      const idleSeconds = Number(process.env.BENCH_CG_IDLE ?? 10)
+      for (const path of (process.env.BENCH_PATHS ?? 'miss,hit').split(',')) {
+        const origin = await startProcess(
+          ORIGIN,
+          [],
+          path === 'hit' ? { BODY_SIZE: '100', CACHE_CONTROL: 'max-age=600' } : { BODY_SIZE: '100' },
+        )
+        started.push(origin)
+        const per = {}
+        for (const name of ['gw-nolog', 'gw']) {
+          const r = await instructionsPerRequest({
+            dir,
+            tag: `log-${path}-${name}`,
+            script: SELF,
+            args: ['path-role', name, path, origin.url, '{}'],
+            path: '/',
+            idleSeconds,
+            ...(path === 'miss' ? { load: uniqueMisses } : {}),
+          })
+          per[name] = r.perRequest
+          const rps = (Number(process.env.BENCH_CG_WINDOW ?? 3000) / median(r.windowSeconds)).toFixed(0)
+          console.log(
+            `${countLine(`${path.padEnd(5)} ${name.padEnd(9)}`, r)}; idle ${Math.round(r.idlePerSecond).toLocaleString('en-US')} instructions/s subtracted at ${rps} req/s under valgrind`,
+          )
+        }
+        console.log(
+          `  ${path}: access log on / off ${(per.gw / per['gw-nolog']).toFixed(3)} (+${Math.round(per.gw - per['gw-nolog']).toLocaleString('en-US')} instructions per request)`,
+        )
+      }
+    }
+    if (parts.includes('cpu')) {
+      const { hasCommand, measure, measureWrk, pairSummary } = await import('./lib/harness.mjs')
+      const origin = await startProcess(ORIGIN, [], { BODY_SIZE: '100', CACHE_CONTROL: 'max-age=600' })
+      started.push(origin)
+      const servers = {}
+      for (const name of ['gw', 'gw-nolog']) {
+        servers[name] = await startProcess(SELF, ['path-role', name, 'hit', origin.url, '{}'])
+        started.push(servers[name])
+      }
+      const wrk = hasCommand('/usr/bin/wrk') || hasCommand('wrk')
+      const run = wrk ? measureWrk : measure
+      const pairs = Number(process.env.BENCH_PAIRS ?? 8)
+      const seconds = Number(process.env.BENCH_PAIR_SECONDS ?? 3)
+      const ratios = []
+      const cpuRatios = []
+      for (let i = 0; i < pairs; i++) {
+        const order = i % 2 === 0 ? ['gw', 'gw-nolog'] : ['gw-nolog', 'gw']
+        const r = {}
+        for (const name of order)
+          r[name] = await run({
+            name,
+            url: `${servers[name].url}/`,
+            connections: CONNECTIONS,
+            duration: seconds,
+            warmup: i === 0 ? 2 : 0,
+            server: servers[name],
+          })
+        ratios.push(r.gw.rps / r['gw-nolog'].rps)
+        cpuRatios.push(r.gw.cpuMsPerReq / r['gw-nolog'].cpuMsPerReq)
+        console.log(
+          `pair ${i + 1}: log on ${Math.round(r.gw.rps)} req/s ${r.gw.cpuMsPerReq.toFixed(4)} CPU ms/req, off ${Math.round(r['gw-nolog'].rps)} req/s ${r['gw-nolog'].cpuMsPerReq.toFixed(4)} CPU ms/req`,
+        )
+      }
+      console.log(
+        `100 B hits, access log on / off (${wrk ? 'wrk' : 'autocannon'}): ${pairSummary(ratios, cpuRatios)}`,
+      )
+    }
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The gateway's CLI (apps/gateway/dist/src/cli.js) with `config` on `port`: resolves once it accepts and,
+ * with `workers` over 1, every worker has said it is ready. CPU and RSS are the process tree's (the
+ * primary and its workers). Its stdout (the log) is read and dropped, as a log collector would read it.
+ */
+async function startGatewayCli(dir, name, config, port, workers) {
+  const { spawn } = await import('node:child_process')
+  const { track, treeCpuSecondsOf } = await import('./lib/harness.mjs')
+  const { waitForPort } = await import('./lib/external.mjs')
+  const file = join(dir, `${name}.json`)
+  writeFileSync(file, JSON.stringify(config))
+  const cli = fileURLToPath(new URL('../apps/gateway/dist/src/cli.js', import.meta.url))
+  const child = spawn(process.execPath, [cli, '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const stop = track(child)
+  let ready = 0
+  let text = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk) => {
+    if (ready >= workers) return
+    text += chunk
+    const lines = text.split('\n')
+    text = lines.pop()
+    for (const line of lines) if (line.includes('"event":"worker-ready"')) ready++
+  })
+  let exited = false
+  child.once('exit', () => {
+    exited = true
+  })
+  try {
+    await waitForPort(port, 120_000, () => exited)
+    const deadline = Date.now() + 120_000
+    while (workers > 1 && ready < workers) {
+      if (exited || Date.now() > deadline) throw new Error(`${name}: ${ready} of ${workers} workers ready`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  const pid = child.pid
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid,
+    cpuSeconds: () => treeCpuSecondsOf(pid),
+    stop,
+  }
+}
+
+/**
+ * `node bench/gateway.mjs workers`: issue 28 item 4, how `workers: 2` scales on this machine beside nginx
+ * with two worker processes: the gateway's CLI with `workers: 1` and `workers: 2`, nginx with one worker
+ * (no master) and with a master and two workers, each a reverse proxy to the same 100 B origin (no cache:
+ * every request goes upstream over keep-alive connections). BENCH_ROUNDS (default 3) interleaved rounds
+ * of BENCH_DURATION seconds (default 5) at BENCH_CONNECTIONS (default 64) per server, wrk when installed
+ * (BENCH_WRK_THREADS, default 2: one wrk thread saturates before two proxy processes do) else
+ * autocannon; each row the median round, its CPU ms per request summed over the server's process tree.
+ * Unpinned: two workers need both cores, which wrk and the origin share with them. The gateway runs
+ * with `log.access: false`, as nginx here has `access_log off` (BENCH_GW_ACCESS=1: the gateway's
+ * default, access lines on stdout, read and dropped by this process).
+ */
+async function workersScaling() {
+  const { hasCommand, measure, measureWrk, printTable } = await import('./lib/harness.mjs')
+  const { BIN, freePort, startNginx } = await import('./lib/external.mjs')
+  const started = []
+  const dir = mkdtempSync(join(tmpdir(), 'proxykit-gw-bench-workers-'))
+  try {
+    const origin = await startProcess(ORIGIN, [], { BODY_SIZE: '100' })
+    started.push(origin)
+    const access = process.env.BENCH_GW_ACCESS === '1'
+    const servers = []
+    for (const workers of [1, 2]) {
+      const port = await freePort()
+      const config = {
+        workers,
+        reverse: { listen: `127.0.0.1:${port}`, routes: [{ name: 'r', upstreams: [origin.url] }] },
+        admin: { listen: '127.0.0.1:0' },
+        log: { access },
+      }
+      const s = await startGatewayCli(dir, `gateway-w${workers}`, config, port, workers)
+      started.push(s)
+      servers.push(s)
+    }
+    if (hasCommand(BIN.nginx)) {
+      for (const workers of [1, 2]) {
+        const sub = join(dir, `nginx-w${workers}`)
+        mkdirSync(sub)
+        const n = await startNginx(sub, origin.port, { workers })
+        const { treeCpuSecondsOf } = await import('./lib/harness.mjs')
+        const s = { ...n, name: `nginx-w${workers}`, cpuSeconds: () => treeCpuSecondsOf(n.pid) }
+        started.push(s)
+        servers.push(s)
+      }
+    } else console.log('nginx is not installed: gateway rows only')
+    const wrk = hasCommand('/usr/bin/wrk') || hasCommand('wrk')
+    const threads = Number(process.env.BENCH_WRK_THREADS ?? 2)
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+    const duration = Number(process.env.BENCH_DURATION ?? 5)
+    const results = new Map(servers.map((s) => [s.name, []]))
+    for (let round = 0; round < rounds; round++) {
+      for (const s of servers) {
+        const options = { name: s.name, url: `${s.url}/`, connections: CONNECTIONS, duration, server: s }
+        const r = wrk ? await measureWrk({ ...options, threads }) : await measure(options)
+        results.get(s.name).push(r)
+        console.log(
+          `round ${round + 1} ${s.name.padEnd(12)} ${Math.round(r.rps)} req/s, ${r.cpuMsPerReq?.toFixed(4)} CPU ms/req`,
+        )
+      }
+    }
+    const rows = [...results.values()].map((list) => {
+      const sorted = [...list].sort((a, b) => a.rps - b.rps)
+      return sorted[sorted.length >> 1]
+    })
+    console.log(
+      `# reverse proxy, GET 100 B, ${CONNECTIONS} connections, ${duration} s, median of ${rounds} rounds`,
+    )
+    printTable(wrk ? `wrk (${threads} threads)` : 'autocannon', rows, 'gateway-w1')
+    const by = new Map(rows.map((r) => [r.name, r]))
+    for (const base of ['gateway', 'nginx']) {
+      const one = by.get(`${base}-w1`)
+      const two = by.get(`${base}-w2`)
+      if (one && two) console.log(`${base}: two workers / one ${(two.rps / one.rps).toFixed(2)}x req/s`)
+    }
+  } finally {
+    await stopAll(started)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 if (process.argv[2] === 'role') await role(process.argv[3], process.argv[4], process.argv[5])
 else if (process.argv[2] === 'path-role')
   await pathRole(process.argv[3], process.argv[4], process.argv[5], process.argv[6])
 else if (process.argv[2] === 'instructions') await instructions()
 else if (process.argv[2] === 'memory') await memory()
+else if (process.argv[2] === 'accesslog') await accessLog()
+else if (process.argv[2] === 'workers') await workersScaling()
 else await main()

@@ -102,8 +102,9 @@ export async function startExternal(cmd, args, port, { stderr = 'inherit' } = {}
  * With `tls: { cert, key }` (PEM files), HTTPS with HTTP/2 by ALPN, TLS 1.2 and 1.3, its session cache and
  * tickets off (every new connection is a full handshake, as a handshake benchmark needs) and no limit on
  * the requests of one keep-alive connection.
+ * With `workers` over 1, a master process and that many workers (its CPU: treeCpuSecondsOf).
  */
-export async function startNginx(dir, upstreamPort, { cache = false, tls = null } = {}) {
+export async function startNginx(dir, upstreamPort, { cache = false, tls = null, workers = 1 } = {}) {
   const port = await freePort()
   const listen =
     tls === null
@@ -126,9 +127,9 @@ export async function startNginx(dir, upstreamPort, { cache = false, tls = null 
     : `location / { ${proxy} }`
   writeFileSync(
     conf,
-    `worker_processes 1;
+    `worker_processes ${workers};
 daemon off;
-master_process off;
+master_process ${workers > 1 ? 'on' : 'off'};
 pid ${dir}/nginx.pid;
 error_log ${dir}/nginx-error.log crit;
 events { worker_connections 4096; }
