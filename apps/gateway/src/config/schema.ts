@@ -543,7 +543,8 @@ export const configSchema = {
             type: 'string',
             minLength: 1,
             default: 'proxykit:gateway:',
-            description: 'Prefix of every key the gateway writes (cache entries, rate-limit counters).',
+            description:
+              'Prefix of every key the gateway writes (cache entries, rate-limit counters, ACME state).',
           },
           rateLimits: {
             enum: ['fail-open', 'fail-closed'],

@@ -77,6 +77,7 @@ export class AcmeManager {
   #timer: NodeJS.Timeout | null = null
   #running: Promise<void> | null = null
   #redisDown = false
+  #failureSeen = 0
 
   constructor(
     config: AcmeConfig,
@@ -161,10 +162,14 @@ export class AcmeManager {
     try {
       const failure = await shared.lastFailure()
       if (failure !== null && Date.now() - failure.at < RETRY_AFTER_FAILURE_MS) {
-        this.#logger.warn(
-          { event: 'acme', domains: this.#config.domains, reason, failure: failure.reason },
-          'acme: the last order (by this or another instance) failed; retried within the hour',
-        )
+        // Checked every minute meanwhile: said once per failure.
+        if (this.#failureSeen !== failure.at) {
+          this.#failureSeen = failure.at
+          this.#logger.warn(
+            { event: 'acme', domains: this.#config.domains, reason, failure: failure.reason },
+            'acme: the last order (by this or another instance) failed; retried within the hour',
+          )
+        }
         this.#schedule(failure.at + RETRY_AFTER_FAILURE_MS - Date.now())
         return
       }
