@@ -121,9 +121,18 @@ export class AcmeManager {
     const next = this.#shared === null ? ms : Math.min(ms, SYNC_INTERVAL_MS)
     this.#timer = setTimeout(
       () => {
-        this.#running ??= this.#check().finally(() => {
-          this.#running = null
-        })
+        this.#running ??= this.#check()
+          .catch((err) => {
+            // A certificate file on disk that is not PEM any more, say: logged, never a crash.
+            this.#logger.error(
+              { event: 'acme', err: (err as Error).message },
+              `acme: check failed (${(err as Error).message}); tried again within the hour`,
+            )
+            this.#schedule(RETRY_AFTER_FAILURE_MS)
+          })
+          .finally(() => {
+            this.#running = null
+          })
       },
       Math.max(0, next),
     )
