@@ -75,26 +75,20 @@ test('ACME first boot without certs: starts, answers the challenge, refuses TLS 
     ),
   )
 
-  // The order is in flight (the CA is trying to validate): no certificate is offered to anyone yet.
+  // The plain listener is up from the start: anything but the challenge is a redirect to https.
+  const plain = await curl(['-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${redirectPort}/x`])
+  assert.equal(plain.stdout, '301')
+
+  // The order is in flight (the CA is trying to validate, held briefly): no certificate is offered yet.
   await arrived
-  const before = await handshake(port, 'acme.test')
+  const [before, noSni] = await Promise.all([handshake(port, 'acme.test'), handshake(port)])
+  const issuedMeanwhile = gw.logs.some((l) => l.msg === 'acme: certificate issued')
+  release()
+  assert.equal(issuedMeanwhile, false)
   assert.equal(before.fingerprint, undefined, 'a certificate was offered before the order completed')
   assert.match(before.error!, /\S/)
-  const noSni = await handshake(port)
   assert.equal(noSni.fingerprint, undefined, 'a certificate was offered to a client without SNI')
-  // The plain listener is up meanwhile: anything but the challenge is a redirect to https.
-  const plain = await curl([
-    '-s',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code}',
-    `http://127.0.0.1:${redirectPort}/x`,
-  ])
-  assert.equal(plain.stdout, '301')
-  assert.ok(!gw.logs.some((l) => l.msg === 'acme: certificate issued'))
 
-  release()
   const issued = await gw
     .waitForLog((l) => l.msg === 'acme: certificate issued', 240_000)
     .catch((err) => {

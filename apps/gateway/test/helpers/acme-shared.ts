@@ -44,7 +44,7 @@ export async function twoInstancesOneAcmeOrder(
     inbound.pause()
     inbound.on('error', () => {})
     let orderer = -1
-    for (let i = 0; i < 200 && orderer < 0; i++) {
+    for (let i = 0; i < 600 && orderer < 0; i++) {
       orderer = instances.findIndex((g) => g?.logs.some((l) => l.msg === ORDERING))
       if (orderer < 0) await sleep(50)
     }
@@ -101,7 +101,7 @@ export async function twoInstancesOneAcmeOrder(
   ).catch((err: AggregateError) => withPebble(err.errors[0] as Error))
   const orderer = instances.findIndex((g) => g.logs.some((l) => l.msg === ISSUED))
   const other = 1 - orderer
-  const loaded = await instances[other]!.waitForLog((l) => l.msg === LOADED, 60_000).catch(withPebble)
+  const loaded = await instances[other]!.waitForLog((l) => l.msg === LOADED, 120_000).catch(withPebble)
   assert.equal(loaded.fingerprint, issued.fingerprint)
   assert.ok(
     instances[other]!.logs.some(
@@ -126,7 +126,7 @@ export async function twoInstancesOneAcmeOrder(
   // Redis, no order is placed.
   assert.equal(await instances[other]!.stop(), 0)
   const again = await start(other, join(dir, 'fresh'))
-  const reloaded = await again.waitForLog((l) => l.msg === LOADED, 60_000)
+  const reloaded = await again.waitForLog((l) => l.msg === LOADED, 120_000)
   assert.equal(reloaded.fingerprint, issued.fingerprint)
   assert.equal((await handshake(portOf(again), 'acme.test')).fingerprint, issued.fingerprint)
   assert.ok(!again.logs.some((l) => l.msg === ORDERING))
