@@ -6,7 +6,7 @@ import { createTestCa } from './helpers/tls.js'
 // reverse.tls.acme is checked by --check: it needs the redirect listener (HTTP-01 is answered there) and
 // names to order (given, or the route hosts), and resolves its defaults; `certs` may be left out with it only.
 
-test('--check: reverse.tls.acme needs redirectHttp and domains, defaults domains to the route hosts, and makes certs optional', async (t) => {
+test('--check: reverse.tls.acme needs redirectHttp and domains, defaults domains to the route hosts, makes certs optional, and needs redis with workers', async (t) => {
   const ca = await createTestCa(t)
   const cert = await ca.issue(['fallback.test'])
   const tls = (acme: object) => ({ certs: [{ cert: cert.certFile, key: cert.keyFile }], acme })
@@ -46,6 +46,20 @@ test('--check: reverse.tls.acme needs redirectHttp and domains, defaults domains
   })
   const acmeOnlyRun = await runCli(['--config', acmeOnly, '--check'])
   assert.equal(acmeOnlyRun.code, 0, acmeOnlyRun.stderr)
+
+  // Workers each run the ACME client: without Redis they would order apart and miss each other's challenges.
+  const workers = await writeConfig(t, {
+    workers: 2,
+    reverse: {
+      redirectHttp: '127.0.0.1:0',
+      tls: { acme: { directory: 'https://127.0.0.1:14000/dir', email: 'ops@example.test' } },
+      routes: [{ host: 'a.example.test', upstreams: ['http://127.0.0.1:9001'] }],
+    },
+  })
+  assert.match(
+    (await runCli(['--config', workers, '--check'])).stderr,
+    /reverse\.tls\.acme: with workers \(2\) needs redis/,
+  )
 
   const good = await writeConfig(t, {
     reverse: {

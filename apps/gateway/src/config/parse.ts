@@ -460,6 +460,12 @@ export function resolveConfig(document: unknown, source = 'config'): GatewayConf
   if (acmeConfig != null) {
     if (acmeConfig.domains.length === 0)
       problems.push('reverse.tls.acme.domains: is required when no route has a host')
+    // Each worker would order its own certificate, and the CA's check would reach a worker that may not
+    // hold the challenge: with Redis they share one order and answer from there.
+    if (config.workers > 1 && config.redis === null)
+      problems.push(
+        `reverse.tls.acme: with workers (${config.workers}) needs redis, where the workers share one order and its challenges`,
+      )
     if (config.reverse!.redirectHttp === null)
       problems.push(
         'reverse.redirectHttp: is required by reverse.tls.acme (HTTP-01 challenges are answered there)',

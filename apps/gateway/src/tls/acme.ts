@@ -47,8 +47,8 @@ const SYNC_INTERVAL_MS = 60_000
 const LOCK_TTL_MS = 60_000
 /** With Redis: how often an instance waiting on another's order looks for its outcome. */
 const WAIT_POLL_MS = 1000
-/** With Redis unreachable: no order (it could not be shared), tried again after this. */
-const REDIS_RETRY_MS = 60_000
+/** With Redis unreachable (or a cluster not ready yet): no order (it could not be shared); tried again after this. */
+const REDIS_RETRY_MS = 5000
 
 function fingerprintOf(pem: string): string {
   return new X509Certificate(pem).fingerprint256
