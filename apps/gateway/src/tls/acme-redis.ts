@@ -20,6 +20,21 @@ redis.call('HSET', KEYS[2], 'cert', ARGV[2], 'key', ARGV[3], 'fingerprint', ARGV
 redis.call('HDEL', KEYS[2], 'failedAt', 'failure')
 return 1`
 
+/**
+ * The writes an order depends on (its challenge answers, its certificate, its lock's release) are tried
+ * three times: a command timing out once on a busy Redis would otherwise cost another order.
+ */
+async function insist<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write()
+    } catch (err) {
+      if (attempt >= 3) throw err
+      await new Promise((r) => setTimeout(r, 200 * attempt))
+    }
+  }
+}
+
 /** How long HTTP-01 answers stay in Redis: an order that takes longer has failed anyway. */
 const CHALLENGE_TTL_MS = 10 * 60_000
 
@@ -64,7 +79,7 @@ export class AcmeRedisState {
   }
 
   async release(token: string): Promise<void> {
-    await this.#client.eval(RELEASE, 1, this.#lock, token)
+    await insist(() => this.#client.eval(RELEASE, 1, this.#lock, token))
   }
 
   async locked(): Promise<boolean> {
@@ -74,7 +89,7 @@ export class AcmeRedisState {
   /** Stores an issued certificate if `token` still holds the lock; false when the lock was lost. */
   async store(token: string, cert: StoredCert): Promise<boolean> {
     const args = [token, cert.cert, cert.key, cert.fingerprint]
-    return Number(await this.#client.eval(STORE, 2, this.#lock, this.#cert, ...args)) === 1
+    return Number(await insist(() => this.#client.eval(STORE, 2, this.#lock, this.#cert, ...args))) === 1
   }
 
   async fingerprint(): Promise<string | null> {
@@ -89,7 +104,8 @@ export class AcmeRedisState {
 
   /** Records a failed order, so that every instance waits out the retry delay. */
   async failed(reason: string): Promise<void> {
-    await this.#client.hset(this.#cert, 'failedAt', String(Date.now()), 'failure', reason)
+    const at = String(Date.now())
+    await insist(() => this.#client.hset(this.#cert, 'failedAt', at, 'failure', reason))
   }
 
   /** When the last order failed and why (null: none since the last success). */
@@ -100,14 +116,15 @@ export class AcmeRedisState {
 
   /** The account key: the stored one, else `create()`'s, stored unless another instance stored one first. */
   async accountKey(create: () => Promise<string>): Promise<string> {
-    const stored = await this.#client.get(this.#account)
+    const stored = await insist(() => this.#client.get(this.#account))
     if (stored !== null) return stored
-    await this.#client.set(this.#account, await create(), 'NX')
-    return (await this.#client.get(this.#account))!
+    const key = await create()
+    await insist(() => this.#client.set(this.#account, key, 'NX'))
+    return (await insist(() => this.#client.get(this.#account)))!
   }
 
   async setChallenge(token: string, keyAuthorization: string): Promise<void> {
-    await this.#client.set(this.#challenges + token, keyAuthorization, 'PX', CHALLENGE_TTL_MS)
+    await insist(() => this.#client.set(this.#challenges + token, keyAuthorization, 'PX', CHALLENGE_TTL_MS))
   }
 
   async challenge(token: string): Promise<string | null> {
