@@ -22,7 +22,13 @@
 //   node bench/gateway.mjs memory         RSS of `bare` and `gw` (reverse, cache on) after 20,000 misses on
 //                                         64 connections, then the RSS each idle keep-alive connection
 //                                         adds at 1,000 and 10,000 connections (one request each, from
-//                                         40 loopback addresses: the gateway caps 256 per client address)
+//                                         40 loopback addresses: the gateway caps 256 per client address),
+//                                         with each role's heap after a forced collection beside it
+//   node bench/gateway.mjs accesslog      item 2: access log on against off, in instructions per request
+//                                         (the idle per-second work subtracted) and CPU ms per request
+//                                         in native pairs (see accessLog below for its variables)
+//   node bench/gateway.mjs workers        item 4: the CLI with workers 1 and 2 beside nginx with one and
+//                                         two workers, reverse to a 100 B origin (see workersScaling)
 //
 // The gateway is imported from apps/gateway/dist (build it first). Stops everything it started.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
