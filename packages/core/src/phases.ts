@@ -46,6 +46,12 @@ export const PHASES = [
     shortCircuit: '400 for a malformed request-target, Host or Transfer-Encoding',
   },
   {
+    name: 'admit',
+    hook: 'onRequest',
+    owners: ['gateway'],
+    shortCircuit: "403 for a refused client address, a route's redirect, 413 over a route's body limit",
+  },
+  {
     name: 'access',
     hook: 'onRequest',
     owners: ['access-control'],

@@ -5,6 +5,7 @@ import {
   compileTrust,
   ForbiddenError,
   installProxyContext,
+  phaseHook,
   sendError,
 } from '@proxykit/core'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -45,7 +46,7 @@ export type ClientChecks = (request: FastifyRequest) => Array<{ rule: string; ch
 export function refuseClients(app: FastifyInstance, checks: ClientChecks): void {
   // Core's classifying hook first, so `request.proxy` exists when this one runs.
   installProxyContext(app)
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook(phaseHook('admit', 'gateway'), (request, reply, done) => {
     const address = request.ip
     for (const { rule, check } of checks(request)) {
       if (!check(address)) {

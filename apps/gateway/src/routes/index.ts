@@ -1,4 +1,4 @@
-import { installProxyContext, routeConfig } from '@proxykit/core'
+import { installProxyContext, phaseHook, routeConfig } from '@proxykit/core'
 import { kReverseRoute, reverseRouteName } from '@proxykit/reverse-proxy'
 import type { FastifyInstance } from 'fastify'
 import type { ReverseConfig, RouteConfig } from '../config/types.js'
@@ -43,7 +43,7 @@ export function routeFeatureHooks(app: FastifyInstance, config: ReverseConfig): 
   const listener = answering(config.headers, config.redirects, config.bodyLimit)
   if (listener === NOTHING && [...byName.values()].every((a) => a === NOTHING)) return
   installProxyContext(app)
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook(phaseHook('admit', 'gateway'), (request, reply, done) => {
     const name = reverseRouteName(routeConfig(request))
     const f = (name === undefined ? undefined : byName.get(name)) ?? listener
     if (f === NOTHING) return done()
