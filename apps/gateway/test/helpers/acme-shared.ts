@@ -49,6 +49,9 @@ export async function twoInstancesOneAcmeOrder(
       if (orderer < 0) await sleep(50)
     }
     const other = orderer === 0 ? 1 : 0
+    // The other instance may still be starting (its ACME client, which answers challenges, starts once
+    // every listener is bound): as a balancer's health check would, wait until it says it is listening.
+    for (let i = 0; i < 1200 && instances[other] === undefined; i++) await sleep(50)
     answeredBy.push(other)
     const outbound = net.connect(redirectPorts[other]!, '127.0.0.1')
     outbound.on('error', () => inbound.destroy())
