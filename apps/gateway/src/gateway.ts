@@ -155,6 +155,25 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   }
   metrics.sources.caches = () =>
     shared.caches.map((c) => ({ listener: c.listener, ...c.app.proxyCache.metrics() }))
+  // Whether Redis answers every key, checked every second for /metrics and the dashboard; /readyz asks
+  // afresh. Degraded is not unready (see the admin API's /readyz).
+  let redisOk = true
+  const redisHealth =
+    redis === null || redisModule === null ? null : () => redisModule.redisHealth(redis, 1000)
+  const redisWatch =
+    redisHealth === null
+      ? null
+      : setInterval(() => {
+          redisHealth().then(({ ok, detail }) => {
+            if (ok !== redisOk) {
+              if (ok) logger.info('redis healthy again: every key answered')
+              else logger.warn({ detail }, 'redis degraded (serving without it where it fails)')
+            }
+            redisOk = ok
+          })
+        }, 1000)
+  redisWatch?.unref()
+  if (redisWatch !== null) metrics.sources.redisUp = () => (redisOk ? 1 : 0)
   if (store instanceof MemoryStore) {
     metrics.sources.cacheBytes = () => store.size
     metrics.sources.cacheEntries = () => store.count
@@ -169,15 +188,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         const l = listeners[name]
         if (config[name] !== null) checks[name] = l?.app.server.listening === true && !l.closing
       }
-      if (redis !== null) {
-        checks.redis = await Promise.race([
-          redis.ping().then(
-            (r) => r === 'PONG',
-            () => false,
-          ),
-          new Promise<boolean>((r) => setTimeout(r, 1000, false).unref()),
-        ])
-      }
+      if (redisHealth !== null) checks.redis = (await redisHealth()).ok
       return checks
     },
     purge: purgeControl(shared),
@@ -195,6 +206,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const close = async (graceMs = config.shutdown.graceMs) => {
     if (closing) return
     closing = true
+    if (redisWatch !== null) clearInterval(redisWatch)
     acmeManager?.close()
     for (const store of [tls.forward, tls.reverse]) store?.close()
     const data = [listeners.forward, listeners.reverse, listeners.redirect].filter(
@@ -262,6 +274,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     }
   } catch (err) {
     closing = true
+    if (redisWatch !== null) clearInterval(redisWatch)
     for (const store of [tls.forward, tls.reverse]) store?.close()
     await Promise.allSettled(started.map((l) => l.app.close()))
     await Promise.resolve((store as CacheStore).close?.()).catch(() => {})

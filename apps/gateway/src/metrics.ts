@@ -46,6 +46,8 @@ export interface MetricSources {
   cacheEntries?: () => number
   /** CONNECT tunnels established and still open. */
   tunnels?: () => number
+  /** With `redis`: 1 while Redis answers every key, 0 while it is degraded (down, failing over). */
+  redisUp?: () => number
 }
 
 type LabelValue = string | number
@@ -298,6 +300,16 @@ export class GatewayMetrics {
       registers,
       collect() {
         if (sources.cacheEntries) this.set(sources.cacheEntries())
+      },
+    })
+    new Gauge({
+      name: 'proxykit_redis_up',
+      help: 'With redis: 1 while Redis answers every key, 0 while it is degraded (unreachable, a primary down or failing over); the gateway keeps serving meanwhile.',
+      registers,
+      // With workers: degraded when any worker sees it so.
+      aggregator: 'min',
+      collect() {
+        if (sources.redisUp) this.set(sources.redisUp())
       },
     })
     this.tunnels = new Gauge({

@@ -35,7 +35,8 @@ test('rateLimits: fail-closed logs a Redis outage once when it starts and once w
   // Bounded wait for the reconnect, then one request through the store again.
   let ready = false
   for (let i = 0; i < 150 && !ready; i++) {
-    ready = (await fetch(`${gw.urls.admin}/readyz`)).status === 200
+    const body = (await (await fetch(`${gw.urls.admin}/readyz`)).json()) as { checks: { redis: boolean } }
+    ready = body.checks.redis
     if (!ready) await new Promise((r) => setTimeout(r, 200))
   }
   assert.ok(ready, 'the gateway reconnected')

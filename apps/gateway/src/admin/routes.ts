@@ -41,6 +41,9 @@ async function run(reply: FastifyReply, action: () => unknown): Promise<unknown>
   }
 }
 
+/** Readiness checks whose failure degrades the service without making this instance unready. */
+const DEGRADABLE = new Set(['redis'])
+
 function unsupported(reply: FastifyReply, what: string) {
   return reply.code(501).send({ error: `${what} is not available: the plugin in use does not offer it` })
 }
@@ -60,8 +63,11 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
 
   app.get('/readyz', async (_request, reply) => {
     const checks = await controls.readiness()
-    const ready = Object.values(checks).every(Boolean)
-    return reply.code(ready ? 200 : 503).send({ ready, checks })
+    // Redis is shared by every instance: taking them all out of the balancer for its outage would turn a
+    // degraded service (cache bypassed, limits failing open or closed) into none. It is named instead.
+    const degraded = Object.keys(checks).filter((k) => DEGRADABLE.has(k) && !checks[k])
+    const ready = Object.entries(checks).every(([k, ok]) => ok || DEGRADABLE.has(k))
+    return reply.code(ready ? 200 : 503).send({ ready, degraded, checks })
   })
 
   app.get('/instances', async (_request, reply) => {

@@ -8,7 +8,7 @@ export const dashboardPage = `<!doctype html>
 :root{--bg:#f6f7f9;--card:#fff;--ink:#1d2330;--mute:#6b7385;--line:#e3e6ec}
 *{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--ink);font:13px/1.4 system-ui,-apple-system,Segoe UI,sans-serif}
 header{display:flex;gap:1.5rem;align-items:baseline;padding:.8rem 1.2rem;background:#1d2330;color:#fff}
-header h1{font-size:1.05rem;margin:0}header span{color:#aab3c5}#state.ok{color:#7ee08a}#state.bad{color:#ff8a80}
+header h1{font-size:1.05rem;margin:0}header span{color:#aab3c5}#state.ok,#redis.ok{color:#7ee08a}#state.bad,#redis.bad{color:#ff8a80}
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px;padding:12px}
 section{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.6rem .8rem}
 h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--mute);margin:0 0 .3rem;display:flex;justify-content:space-between}
@@ -21,7 +21,7 @@ table{width:100%;border-collapse:collapse}td,th{padding:.2rem .4rem;border-botto
 .big{font-size:1.6rem;font-weight:600;font-variant-numeric:tabular-nums}
 .kpis{display:flex;gap:1.6rem}.kpis div span{display:block;color:var(--mute);font-size:.75rem}
 </style></head><body>
-<header><h1>proxykit gateway</h1><span id="workers"></span><span id="uptime"></span><span id="state">connecting…</span></header>
+<header><h1>proxykit gateway</h1><span id="workers"></span><span id="uptime"></span><span id="state">connecting…</span><span id="redis"></span></header>
 <main>
 <section><h2>Requests per second <b id="rps-now">–</b></h2><svg id="rps" role="img" aria-label="requests per second by listener"></svg><div class="legend" id="rps-legend"></div></section>
 <section><h2>Status classes (req/s) <b id="status-now">–</b></h2><svg id="status" role="img" aria-label="status classes"></svg><div class="legend" id="status-legend"></div></section>
@@ -102,6 +102,9 @@ function renderCharts() {
   $('status-now').textContent = ['2xx', '4xx', '5xx'].map((c) => c + ' ' + fmt(s[c] ?? 0)).join(' · ')
   $('lat-now').textContent = 'p50 ' + fmt(now.p50, 2) + ' · p99 ' + fmt(now.p99, 2)
   $('hit-now').textContent = now.hitRatio == null ? 'no lookups' : Math.round(now.hitRatio * 100) + '% of ' + fmt(now.lookups) + '/s'
+  const redis = $('redis')
+  redis.className = now.redis === false ? 'bad' : 'ok'
+  redis.textContent = now.redis == null ? '' : now.redis ? 'redis ok' : 'redis degraded: serving without it'
   $('tunnels').textContent = now.tunnels
   $('denial-rate').textContent = fmt(now.denials)
 }

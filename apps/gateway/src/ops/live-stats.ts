@@ -36,6 +36,8 @@ export interface LivePoint {
   tunnels: number
   /** Denials per second (401/403/407/429). */
   denials: number
+  /** With `redis`: whether it answers every key (false: degraded, the gateway serving without it); else null. */
+  redis: boolean | null
 }
 
 export interface UpstreamRow {
@@ -152,6 +154,7 @@ export function point(prev: Counters, cur: Counters, json: MetricsJson): LivePoi
   const lookups = delta(prev.lookups, cur.lookups)
   const hits = Math.min(delta(prev.hits, cur.hits), lookups)
   const tunnels = metric(json, 'proxykit_tunnels_open').reduce((s, v) => s + v.value, 0)
+  const redis = metric(json, 'proxykit_redis_up')
   return {
     t: cur.t,
     rps,
@@ -162,6 +165,7 @@ export function point(prev: Counters, cur: Counters, json: MetricsJson): LivePoi
     lookups: lookups / seconds,
     tunnels,
     denials: delta(prev.denials, cur.denials) / seconds,
+    redis: redis.length === 0 ? null : redis.every((v) => v.value > 0),
   }
 }
 

@@ -13,6 +13,8 @@ import {
 import { defaultMaxEntrySize, MemoryStore } from './memory.js'
 import { InvalidationSubscription } from './subscription.js'
 
+export { type RedisHealth, redisHealth } from './health.js'
+
 /**
  * Where Redis is: one server (`url`), a Redis Cluster (`cluster`: some of its nodes' URLs, the others are
  * discovered) or a Sentinel group (`sentinels`: the sentinels' URLs, and the monitored group's `name`).
@@ -76,6 +78,10 @@ function redisClient(connection: RedisConnection, options: RedisOptions, check: 
         ...(lazyConnect === undefined ? {} : { lazyConnect }),
         ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
         clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+        // A command retried through a failover (CLUSTERDOWN, a closed connection: 100 ms apart, refreshing
+        // the slots each time) gives up after 6 tries rather than ioredis's 16: a lookup then goes to the
+        // origin within a second instead of waiting out the election; MOVED after it needs one or two.
+        maxRedirections: 6,
       },
     )
   }
@@ -127,6 +133,12 @@ export interface RedisStoreOptions {
    * invalidation channel and drops its tier when its own has not come back for three of them.
    */
   heartbeat?: number
+  /**
+   * Milliseconds a lookup (`get`, and the collapsing lock's `acquire` and `locked`) may take (default
+   * 2000): past it the call fails and the cache goes to the origin, whatever the client's own timeouts
+   * and retries (a cluster client retries a command through a failover) would have waited.
+   */
+  timeout?: number
 }
 
 // Key layout, one key per operation so that it works unchanged on a Redis Cluster (no multi-key command or
@@ -186,6 +198,7 @@ export class RedisStore implements CacheStore {
   /** Bumped by every invalidation: a Redis read that an invalidation overtook fills nothing. */
   #generation = 0
   #subscription: InvalidationSubscription | null = null
+  readonly #timeout: number
   readonly #channel: string
 
   constructor(options: RedisStoreOptions) {
@@ -213,6 +226,13 @@ export class RedisStore implements CacheStore {
       0,
       0,
       'must be a whole number of bytes (0: no local tier)',
+    )
+    this.#timeout = storeOption.integer(
+      options.timeout,
+      'timeout',
+      2000,
+      1,
+      'must be a positive whole number of milliseconds',
     )
     const heartbeat = storeOption.integer(
       options.heartbeat,
@@ -344,6 +364,18 @@ export class RedisStore implements CacheStore {
     return false
   }
 
+  /** A command that holds a client request, failed after `timeout` ms (its late answer is dropped). */
+  #bounded<T>(command: Promise<T>, name: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis ${name}: no answer within ${this.#timeout} ms`)),
+        this.#timeout,
+      )
+    })
+    return Promise.race([command, late]).finally(() => clearTimeout(timer))
+  }
+
   async get(key: CacheKey): Promise<CacheEntry | null | undefined> {
     if (this.#localTrusted) {
       const near = this.#local!.get(key)
@@ -355,7 +387,7 @@ export class RedisStore implements CacheStore {
     if (!this.#connected()) throw new Error(`Redis is not connected (${this.client.status})`)
     const generation = this.#generation
     const k = this.#urlKey(key.url)
-    const fields = await this.client.hgetallBuffer(k)
+    const fields = await this.#bounded(this.client.hgetallBuffer(k), 'HGETALL')
     let any = false
     const now = Date.now()
     const expired: string[] = []
@@ -452,12 +484,9 @@ export class RedisStore implements CacheStore {
 
   async acquire(key: { url: string }, ttlMs: number): Promise<string | null> {
     const token = randomBytes(12).toString('base64url')
-    const taken = await this.client.set(
-      this.#lockKey(key.url),
-      token,
-      'PX',
-      Math.max(1, Math.ceil(ttlMs)),
-      'NX',
+    const taken = await this.#bounded(
+      this.client.set(this.#lockKey(key.url), token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
+      'SET NX',
     )
     return taken === 'OK' ? token : null
   }
@@ -467,7 +496,7 @@ export class RedisStore implements CacheStore {
   }
 
   async locked(key: { url: string }): Promise<boolean> {
-    return (await this.client.exists(this.#lockKey(key.url))) === 1
+    return (await this.#bounded(this.client.exists(this.#lockKey(key.url)), 'EXISTS')) === 1
   }
 
   async close(): Promise<void> {
