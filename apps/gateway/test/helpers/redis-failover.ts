@@ -117,10 +117,11 @@ export async function failoverUnderLoad(t: TestContext, target: FailoverTarget):
           readyStatuses.add(res.status)
           const body = (await res.json()) as { degraded: string[] }
           if (body.degraded.includes('redis')) degradedSeen = true
+          // The whole history (a point a second), not only the latest: no race with the sampling.
           const live = (await (await fetch(`${g.urls.admin}/live`)).json()) as {
-            now: { redis: boolean | null } | null
+            history: Array<{ redis: boolean | null }>
           }
-          if (live.now?.redis === false) dashboardDegraded = true
+          if (live.history.some((p) => p.redis === false)) dashboardDegraded = true
         } catch {}
       }
       await new Promise((r) => setTimeout(r, 100))

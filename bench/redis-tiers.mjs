@@ -1,0 +1,448 @@
+#!/usr/bin/env node
+// Issue 24's benchmark, in one run, every server a child process on loopback, on a real Redis Cluster
+// (3 primaries, 3 replicas, started here with @proxykit/core/testing's startRedisCluster):
+//
+//   1. Local-tier hits (`cache: { store: redis, local: 16MiB }`) against the memory store's hits: req/s
+//      (autocannon, one URL) and, in the `instructions` mode, instructions per hit under callgrind.
+//   2. Shared-tier hits (no local tier: every hit read from the cluster) against local-tier hits: p50 and
+//      p99 of single requests on one keep-alive connection (service time, no queueing).
+//   3. Zipf: two instances sharing the cluster (each with a local tier smaller than the working set)
+//      against one instance with the memory store (the same size), loaded with paths drawn from a Zipf
+//      distribution (s = 1) over a working set larger than one local tier: req/s and hit ratio (the
+//      gateways' own lookup counters, /metrics).
+//   4. Failover: two instances on the cluster under a bounded load; a primary is SIGKILLed a third of the
+//      way in: failed requests (expected 0) and the longest request (the stall).
+//
+//   node bench/redis-tiers.mjs                 parts 1-4 (req/s: valid only on a quiet machine)
+//   node bench/redis-tiers.mjs instructions    part 1 in instructions per hit (valid on a busy machine)
+//   BENCH_DURATION (s per run, default 10), BENCH_CONNECTIONS (64), BENCH_ZIPF_URLS (20000),
+//   BENCH_FAILOVER_SECONDS (30), BENCH_PARTS (1,2,3,4: which parts run), BENCH_LATENCY_REQUESTS (3000: part 2's single requests per row)
+//
+// Every load is bounded by its duration (the failover loop by BENCH_FAILOVER_SECONDS and a request cap).
+// The gateway comes from apps/gateway/dist, the cluster helper from packages/core/dist (build first).
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import http from 'node:http'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { makeTempDir } from './lib/external.mjs'
+import { cpuSecondsOf, hasCommand, measure, printTable, startProcess, track } from './lib/harness.mjs'
+import { countLine, instructionsPerRequest, requireCallgrind } from './lib/instructions.mjs'
+
+const SELF = fileURLToPath(import.meta.url)
+const DIST = new URL('../apps/gateway/dist/src/', import.meta.url)
+const TESTING = new URL('../packages/core/dist/src/testing/index.js', import.meta.url)
+const DURATION = Number(process.env.BENCH_DURATION ?? 10)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+const ZIPF_URLS = Number(process.env.BENCH_ZIPF_URLS ?? 20_000)
+const FAILOVER_SECONDS = Number(process.env.BENCH_FAILOVER_SECONDS ?? 30)
+const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3,4').split(','))
+const BODY = Buffer.alloc(1024, 'x')
+/** The local tier and the memory store of part 3: 4 MiB, about 3,000 of the 1 KiB entries (with heads). */
+const SMALL_TIER = 4 * 1024 * 1024
+const HOST = { host: 'tiers.bench' }
+
+// ---- child roles ---------------------------------------------------------------------------------------
+function announce(url, extra = {}) {
+  process.stdout.write(`${JSON.stringify({ url, port: Number(new URL(url).port), ...extra })}\n`)
+}
+
+/** An origin whose 1 KiB answers may be cached for ten minutes. */
+async function originRole() {
+  const server = http.createServer((req, res) => {
+    req.resume()
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': BODY.length,
+      'cache-control': 'public, max-age=600',
+    })
+    res.end(BODY)
+  })
+  server.keepAliveTimeout = 60_000
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  announce(`http://127.0.0.1:${server.address().port}`)
+  const stop = () => {
+    server.closeAllConnections()
+    server.close(() => process.exit(0))
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+/** The gateway from a JSON config (argv), through the code the CLI runs. */
+async function gatewayRole(configJson) {
+  const { resolveConfig } = await import(new URL('index.js', DIST).href)
+  const { startOperated } = await import(new URL('ops/run.js', DIST).href)
+  const g = await startOperated(resolveConfig(JSON.parse(configJson)), { configFile: null, sighup: false })
+  announce(g.gateway.listeners.reverse.url, { admin: g.gateway.listeners.admin.url })
+  process.on('SIGTERM', () => g.close().then(() => process.exit(0)))
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------
+function gatewayConfig(origin, cache, redis) {
+  return JSON.stringify({
+    reverse: {
+      listen: '127.0.0.1:0',
+      routes: [{ name: 'bench', prefix: '/', upstreams: [origin], cache: true }],
+    },
+    cache,
+    ...(redis === undefined ? {} : { redis }),
+    admin: { listen: '127.0.0.1:0' },
+    log: { level: 'warn', access: false },
+  })
+}
+
+const GATEWAY_START_MS = 180_000
+
+/**
+ * Starts a gateway role and waits for its {url, port} line: like the harness's startProcess, with a start
+ * timeout long enough for a loaded 2-core machine (loading the gateway's modules took 40 s at load 50).
+ */
+function startGateway(config) {
+  const child = spawn(process.execPath, [SELF, 'role', 'gateway', config], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const stop = track(child)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop().then(() => reject(new Error(`a gateway did not start within ${GATEWAY_START_MS} ms`)))
+    }, GATEWAY_START_MS)
+    child.once('exit', (code, signal) =>
+      reject(new Error(`a gateway exited (${signal ?? code}) before listening`)),
+    )
+    const lines = createInterface({ input: child.stdout })
+    lines.on('line', (line) => {
+      let info
+      try {
+        info = JSON.parse(line)
+      } catch {
+        return
+      }
+      if (typeof info.port !== 'number' || info.level !== undefined) return
+      clearTimeout(timer)
+      resolve({
+        url: info.url,
+        admin: info.admin,
+        port: info.port,
+        pid: child.pid,
+        cpuSeconds: () => cpuSecondsOf(child.pid),
+        stop,
+      })
+    })
+  })
+}
+
+async function get(url) {
+  const { request } = await import('undici')
+  const res = await request(url, { headers: HOST })
+  await res.body.dump()
+  return { status: res.statusCode, cache: String(res.headers['cache-status'] ?? '') }
+}
+
+/** Asks `url` until it is a hit (`local`: a hit served by the local tier, counted by nothing else). */
+async function untilHit(url) {
+  for (let i = 0; i < 200; i++) {
+    if (/hit/.test((await get(url)).cache)) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${url} never became a hit`)
+}
+
+/** p50 and p99 (ms) of `count` single requests on one keep-alive connection. */
+async function sequentialLatency(url, count = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000)) {
+  const { Client } = await import('undici')
+  const u = new URL(url)
+  const client = new Client(u.origin, { pipelining: 1 })
+  const times = []
+  try {
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now()
+      const res = await client.request({ path: u.pathname, method: 'GET', headers: HOST })
+      await res.body.dump()
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
+      times.push(performance.now() - t0)
+    }
+  } finally {
+    await client.close()
+  }
+  times.sort((a, b) => a - b)
+  return { p50: times[Math.floor(count / 2)], p99: times[Math.floor(count * 0.99)] }
+}
+
+/** Paths /z/0 … /z/(n-1), drawn with probability proportional to 1 / (rank + 1). */
+function zipf(n) {
+  const cdf = new Float64Array(n)
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    sum += 1 / (i + 1)
+    cdf[i] = sum
+  }
+  return () => {
+    const x = Math.random() * sum
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cdf[mid] < x) lo = mid + 1
+      else hi = mid
+    }
+    return `/z/${lo}`
+  }
+}
+
+/** Cache lookups summed over `gateways` (from their /metrics): all of them, and the hits (fresh or stale). */
+async function lookups(gateways) {
+  const sums = { hit: 0, all: 0 }
+  for (const g of gateways) {
+    const text = await (await fetch(`${g.admin}/metrics`)).text()
+    for (const m of text.matchAll(/^proxykit_cache_requests_total\{[^}]*result="(\w+)"[^}]*\} (\d+)/gm)) {
+      sums.all += Number(m[2])
+      if (m[1] === 'hit' || m[1] === 'stale') sums.hit += Number(m[2])
+    }
+  }
+  return sums
+}
+
+/** autocannon over Zipf-drawn paths, `gateways` sharing the connections: req/s summed, and the hit ratio. */
+async function zipfLoad(name, gateways) {
+  const { default: autocannon } = await import('autocannon')
+  const next = zipf(ZIPF_URLS)
+  const before = await lookups(gateways)
+  const runs = await Promise.all(
+    gateways.map(({ url: base }) =>
+      autocannon({
+        url: base,
+        connections: Math.max(1, Math.floor(CONNECTIONS / gateways.length)),
+        duration: DURATION,
+        headers: HOST,
+        requests: [{ setupRequest: (req) => ({ ...req, path: next() }) }],
+      }),
+    ),
+  )
+  const errors = runs.reduce((n, r) => n + r.errors + r.non2xx, 0)
+  const after = await lookups(gateways)
+  const all = after.all - before.all
+  return {
+    name,
+    tool: 'autocannon',
+    rps: runs.reduce((n, r) => n + r.requests.average, 0),
+    p50: Math.max(...runs.map((r) => r.latency.p50)),
+    p99: Math.max(...runs.map((r) => r.latency.p99)),
+    errors,
+    non2xx: 0,
+    hitRatio: all > 0 ? (after.hit - before.hit) / all : 0,
+  }
+}
+
+/**
+ * Two instances under a bounded load (16 clients, alternating, `FAILOVER_SECONDS` or 500,000 requests);
+ * a primary is SIGKILLed a third of the way in.
+ */
+async function failoverRun(cluster, bases) {
+  const { Agent, request } = await import('undici')
+  const agent = new Agent({ connections: 16, headersTimeout: 60_000, bodyTimeout: 60_000 })
+  const paths = Array.from({ length: 64 }, (_, i) => `/f/${i}`)
+  for (const p of paths) await get(`${bases[0]}${p}`)
+  let requests = 0
+  let failed = 0
+  let longest = 0
+  const firstErrors = []
+  const end = Date.now() + FAILOVER_SECONDS * 1000
+  const client = async (n) => {
+    for (let i = 0; Date.now() < end && requests < 500_000; i++) {
+      const url = `${bases[(n + i) % bases.length]}${paths[(n * 13 + i) % paths.length]}`
+      const t0 = performance.now()
+      requests++
+      try {
+        const res = await request(url, { headers: HOST, dispatcher: agent })
+        await res.body.dump()
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
+      } catch (err) {
+        failed++
+        if (firstErrors.length < 5) firstErrors.push(err.message)
+      }
+      longest = Math.max(longest, performance.now() - t0)
+    }
+  }
+  const load = Promise.all(Array.from({ length: 16 }, (_, n) => client(n)))
+  await new Promise((r) => setTimeout(r, (FAILOVER_SECONDS * 1000) / 3))
+  // 64 paths spread over the three shards: a third of the requests meet the failed one.
+  const [victim] = await cluster.primaries()
+  const killedAt = Date.now()
+  await victim.kill()
+  console.log(`killed the primary on port ${victim.port} after ${requests} requests`)
+  await load
+  await agent.close()
+  return { requests, failed, longest, firstErrors, afterKillMs: end - killedAt }
+}
+
+// ---- scenarios -----------------------------------------------------------------------------------------
+async function withCluster(fn) {
+  if (!hasCommand('redis-server')) throw new Error('redis-server is not installed')
+  const { startRedisCluster } = await import(TESTING.href)
+  const cluster = await startRedisCluster({ timeoutMs: 120_000 })
+  // Stopped (its six redis-servers) when the run is interrupted too.
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    process.once(signal, () => cluster.stop().finally(() => process.exit(130)))
+  const started = []
+  try {
+    const origin = await startProcess(SELF, ['role', 'origin'])
+    started.push(origin)
+    await fn(cluster, origin, started)
+  } finally {
+    for (const p of started.reverse()) await p.stop().catch(() => {})
+    await cluster.stop()
+  }
+}
+
+const redisOf = (cluster, prefix) => ({ cluster: [cluster.urls[0]], prefix })
+
+async function main() {
+  await withCluster(async (cluster, origin, started) => {
+    console.log(
+      `# issue 24: Redis tiers on a 3+3 Redis Cluster, ${CONNECTIONS} connections, ${DURATION} s per run`,
+    )
+    if (PARTS.has('1') || PARTS.has('2')) await hits(cluster, origin, started)
+    if (PARTS.has('3')) await zipfParts(cluster, origin, started)
+    if (PARTS.has('4')) await failoverPart(cluster, origin, started)
+  })
+}
+
+/** Parts 1 and 2: one URL, hits three ways. */
+async function hits(cluster, origin, started) {
+  const mem = await startGateway(gatewayConfig(origin.url, { store: 'memory' }))
+  const local = await startGateway(
+    gatewayConfig(origin.url, { store: 'redis', local: '16MiB' }, redisOf(cluster, 'bench:t1:')),
+  )
+  const shared = await startGateway(
+    gatewayConfig(origin.url, { store: 'redis' }, redisOf(cluster, 'bench:t1:')),
+  )
+  started.push(mem, local, shared)
+  for (const g of [mem, local, shared]) await untilHit(`${g.url}/hit`)
+  const rows = []
+  for (const [name, g] of [
+    ['memory store hit', mem],
+    ['local-tier hit', local],
+  ])
+    rows.push(
+      await measure({
+        name,
+        url: `${g.url}/hit`,
+        headers: HOST,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        server: g,
+      }),
+    )
+  printTable('1. hits, one URL', rows, 'memory store hit')
+  const latLocal = await sequentialLatency(`${local.url}/hit`)
+  const latShared = await sequentialLatency(`${shared.url}/hit`)
+  console.log('\n2. single-request latency, one keep-alive connection (ms)')
+  console.log(`local-tier hit   p50 ${latLocal.p50.toFixed(3)}  p99 ${latLocal.p99.toFixed(3)}`)
+  console.log(`shared-tier hit  p50 ${latShared.p50.toFixed(3)}  p99 ${latShared.p99.toFixed(3)}`)
+  console.log(`shared p50 / local p50: ${(latShared.p50 / latLocal.p50).toFixed(2)}x (target at most 2x)`)
+  for (const g of [mem, local, shared]) await g.stop()
+}
+
+/** Part 3: Zipf over a working set larger than one local tier. */
+async function zipfParts(cluster, origin, started) {
+  const one = await startGateway(gatewayConfig(origin.url, { store: 'memory', maxSize: SMALL_TIER }))
+  started.push(one)
+  const pair = []
+  for (let i = 0; i < 2; i++) {
+    const g = await startGateway(
+      gatewayConfig(origin.url, { store: 'redis', local: SMALL_TIER }, redisOf(cluster, 'bench:t3:')),
+    )
+    started.push(g)
+    pair.push(g)
+  }
+  console.log(
+    `\n3. Zipf (s = 1) over ${ZIPF_URLS} URLs of 1 KiB; local tier and memory store ${SMALL_TIER >> 20} MiB each`,
+  )
+  // A first run of each fills the stores; the second is measured.
+  await zipfLoad('warm', [one])
+  await zipfLoad('warm', pair)
+  const z = [
+    await zipfLoad('one instance, memory store', [one]),
+    await zipfLoad('two instances, cluster + local tier', pair),
+  ]
+  printTable('3. Zipf working set', z, 'one instance, memory store')
+  for (const r of z) console.log(`${r.name}: hit ratio ${(100 * r.hitRatio).toFixed(1)}%`)
+  for (const g of [one, ...pair]) await g.stop()
+}
+
+/** Part 4: failover under load. */
+async function failoverPart(cluster, origin, started) {
+  const prefix = 'bench:t4:'
+  const fo = []
+  for (let i = 0; i < 2; i++) {
+    const g = await startGateway(gatewayConfig(origin.url, { store: 'redis' }, redisOf(cluster, prefix)))
+    started.push(g)
+    fo.push(g)
+  }
+  console.log(
+    `\n4. failover: two instances, 16 clients, ${FAILOVER_SECONDS} s, a primary SIGKILLed at a third`,
+  )
+  const r = await failoverRun(
+    cluster,
+    fo.map((g) => g.url),
+  )
+  console.log(
+    `${r.requests} requests, ${r.failed} failed${r.firstErrors.length ? ` (${r.firstErrors.join('; ')})` : ''}, longest request ${r.longest.toFixed(0)} ms`,
+  )
+}
+
+async function instructions() {
+  requireCallgrind()
+  await withCluster(async (cluster, origin) => {
+    const dir = await makeTempDir('proxykit-redis-tiers-')
+    const results = []
+    for (const [tag, cache, redis] of [
+      ['memory', { store: 'memory' }, undefined],
+      ['local', { store: 'redis', local: '16MiB' }, redisOf(cluster, 'bench:cg:')],
+    ]) {
+      const config = JSON.parse(gatewayConfig(origin.url, cache, redis))
+      // Under valgrind a request head can take longer than the 10 s a slow client is given.
+      config.reverse.clientTimeouts = { header: '10m', idle: '10m' }
+      const r = await instructionsPerRequest({
+        dir,
+        tag,
+        script: SELF,
+        args: ['role', 'gateway', JSON.stringify(config)],
+        path: '/hit',
+        load: async (port, count) => {
+          const { Pool } = await import('undici')
+          const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 })
+          let left = count
+          const worker = async () => {
+            while (left-- > 0) {
+              const res = await pool.request({ path: '/hit', method: 'GET', headers: HOST })
+              await res.body.dump()
+              if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
+            }
+          }
+          try {
+            await Promise.all(Array.from({ length: 8 }, worker))
+          } finally {
+            await pool.close()
+          }
+        },
+      })
+      results.push([tag, r])
+      console.log(countLine(tag === 'memory' ? 'memory store hit' : 'local-tier hit  ', r, 'hit'))
+    }
+    const [[, m], [, l]] = results
+    console.log(
+      `local-tier hit / memory store hit: ${(l.perRequest / m.perRequest).toFixed(3)}x instructions`,
+    )
+  })
+}
+
+const [mode, role, arg] = process.argv.slice(2)
+if (mode === 'role') {
+  if (role === 'origin') await originRole()
+  else if (role === 'gateway') await gatewayRole(arg)
+  else throw new Error(`unknown role ${role}`)
+} else if (mode === 'instructions') await instructions()
+else await main()
