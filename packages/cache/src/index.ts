@@ -1,13 +1,15 @@
 import { installProxyContext, passiveOnSend, phaseHook } from '@proxykit/core'
 import type { FastifyPluginAsync, onSendHookHandler, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { type CacheMetrics, HttpCache } from './engine.js'
+import { HttpCache } from './engine.js'
 import { urlKey } from './key.js'
+import type { CacheMetrics } from './metrics.js'
 import { type CacheOptions, normalizeRoute, type RouteCacheConfig, resolveOptions } from './options.js'
+import { cacheState, kCacheState } from './state.js'
 import type { CacheStore } from './store.js'
 import { MemoryStore } from './stores/memory.js'
 
-export type { CacheMetrics } from './engine.js'
+export type { CacheMetrics } from './metrics.js'
 export { type CacheOptions, DEFAULTS, type RouteCacheConfig } from './options.js'
 export type { EntryPolicy } from './policy.js'
 export type { CachedResponse, CacheEntry, CacheKey, CacheStore } from './store.js'
@@ -58,7 +60,7 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
     options.store ?? new MemoryStore({ maxSize: options.maxSize, maxEntrySize: options.maxEntrySize })
   const cache = new HttpCache(fastify, options, store)
 
-  fastify.decorateRequest('proxykitCacheState', null)
+  fastify.decorateRequest(kCacheState, null)
   fastify.decorate('proxyCache', {
     async purge(target: { url: string } | { tag: string }) {
       let removed: unknown
@@ -91,7 +93,7 @@ const plugin: FastifyPluginAsync<CacheOptions> = async (fastify, opts) => {
   // Passive for core's choice of answer path: on a proxy's route it leaves the answer alone (the response
   // filter did the work), so it is no reason to leave the raw fast path.
   const onSend = passiveOnSend<onSendHookHandler>(function cacheOnSend(request, reply, payload, done) {
-    if (request.proxykitCacheState === null) return done(null, payload)
+    if (cacheState(request) === null) return done(null, payload)
     done(null, cache.onSend(request, reply, payload))
   })
   if (ownStore)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import { httpDate } from './policy.js'
+import { httpDate } from './http-date.js'
 import type { CacheEntry } from './store.js'
 
 /**

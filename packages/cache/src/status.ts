@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http'
+import type { CacheEntry } from './store.js'
 
 /** The `fwd` values of RFC 9211 this cache uses. */
 export type Forward = 'bypass' | 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale'
@@ -65,4 +66,10 @@ export function appendStatus(headers: OutgoingHttpHeaders, member: string): void
   const prev = headers['cache-status']
   headers['cache-status'] =
     prev === undefined || prev === '' ? member : `${Array.isArray(prev) ? prev.join(', ') : prev}, ${member}`
+}
+
+/** The Cache-Status of an answer from `entry`: what the caches before this one wrote, then `member`. */
+export function joinedStatus(entry: CacheEntry, member: string): string {
+  const prev = entry.headers['cache-status']
+  return prev === undefined ? member : `${Array.isArray(prev) ? prev.join(', ') : prev}, ${member}`
 }

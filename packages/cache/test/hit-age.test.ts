@@ -4,7 +4,7 @@ import { respond, setup, sleep } from './helpers.js'
 
 const ttlOf = (status: string) => Number(/; ttl=(-?\d+)/.exec(status)![1])
 
-// A hot entry's head (Age, Cache-Status) is built once per second and reused between (engine.ts, #hitHead):
+// A hot entry's head (Age, Cache-Status) is built once per second and reused between (hit.ts, #hitHead):
 // the reuse must never hold a second's values past that second.
 test('Age and ttl on hits follow the clock, also for a head reused within the second', async (t) => {
   const s = await setup(t, respond({ 'cache-control': 'max-age=60' }, 'body'))

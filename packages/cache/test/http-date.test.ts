@@ -3,7 +3,7 @@
 // by the 50-year rule. Everything else is not a date (RFC 9111 §5.3: an invalid Expires is expired).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { httpDate } from '../src/policy.js'
+import { httpDate } from '../src/http-date.js'
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const LAST_DAY = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
