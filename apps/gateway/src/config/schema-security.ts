@@ -1,6 +1,7 @@
 // The schema of the keys that guard and shape a reverse route's answers (issue 27 items 3-5): `cors`,
 // `helmet`, `compress`, `auth` and `rules`, each on a route and as a default on `reverse` (`rules` also on
 // `forward`). Kept apart from schema.ts so that it reads in one sitting; schema.ts spreads these in.
+// Long on purpose: it is data, the five keys' schemas with the descriptions the config reference prints.
 
 type Schema = Record<string, unknown>
 

@@ -3,6 +3,7 @@
 // subset that Ajv 8 checks). Every object sets `additionalProperties: false`: an unknown key is an error,
 // not a silently ignored typo. Formats are the gateway's own (see formats.ts); `description` and
 // `default` feed the generated reference in docs/gateway-config.md (scripts/config-doc.mjs).
+// Long on purpose: it is data, one schema read top to bottom like the config file it describes.
 
 import { accessLogProperties } from '../routes/log-schema.js'
 import { ROUTE_FORMAT_RULES, reverseFeatureProperties, routeFeatureProperties } from '../routes/schema.js'
