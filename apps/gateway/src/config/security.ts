@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { checkHashFormat, Policy } from '@proxykit/access-control'
+import { helmetSteps } from '../routes/helmet-headers.js'
 import { parseDuration, parseSize } from './units.js'
 
 // The resolved form of the `cors`, `helmet`, `compress`, `auth` and `rules` keys (schema-security.ts):
@@ -112,6 +113,15 @@ export function resolveRouteSecurity(
     r.paths === undefined ? r : { ...r, paths: r.paths.map(absolutePath) },
   )
   checkRules(rules, `${at}.rules`, problems)
+  if (helmet !== undefined && typeof helmet === 'object') {
+    // helmet validates its options when its middleware is built, which the route does once at start.
+    try {
+      helmetSteps(helmet)
+    } catch (err) {
+      const problem = `${route.helmet === undefined ? 'reverse.helmet' : `${at}.helmet`}: ${(err as Error).message}`
+      if (!problems.includes(problem)) problems.push(problem)
+    }
+  }
   return {
     cors:
       cors === undefined || cors === false

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { RouteConfig } from '../config/types.js'
+import { registerHelmet } from './helmet-headers.js'
 
-// A route's `cors`, `helmet` and `compress` as the real @fastify plugins, registered in the route's own
+// A route's `cors`, `helmet` and `compress` as the real @fastify plugins (helmet's headers computed once by
+// helmet itself where they cannot depend on the request: helmet-headers.ts), registered in the route's own
 // encapsulated context (the reverse proxy's `register` route option): their hooks run on that route only,
 // and core's answer path carries their headers and onSend hooks onto proxied answers and cache hits.
 
@@ -33,7 +35,7 @@ export function answerPlugins(
         ...(c.exposedHeaders === null ? {} : { exposedHeaders: c.exposedHeaders }),
         ...(c.maxAge === null ? {} : { maxAge: c.maxAge }),
       })
-    if (h !== null) await instance.register((await import('@fastify/helmet')).default, { ...h, global: true })
+    if (h !== null) await registerHelmet(instance, h)
     if (z !== null) {
       // @fastify/compress applies its threshold to buffers and strings; a proxied answer or a hit is a
       // stream, whose size it does not look at. Its own switch, the x-no-compression request header, set

@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import helmet from 'helmet'
+import type { HelmetConfig } from '../config/security.js'
+
+// A route's `helmet` headers, computed once when the route is built. @fastify/helmet calls
+// `helmet(options)` in an onRequest hook on every request: it validates every option and composes every
+// header's value again, which costs more than the rest of a proxied request (bench/RESULTS.md, issue 27).
+// A config file's options are data, so the headers are the same for every request: helmet's own
+// middleware is run once here on a recorder, and the hook replays what it did. Options that make a value
+// depend on the request (a function, CSP nonces) keep the plugin.
+
+/** One thing helmet's middleware did to the response: set `name` to `value`, or remove `name` (null). */
+export interface HelmetStep {
+  name: string
+  value: string | null
+}
+
+function hasFunction(value: unknown): boolean {
+  if (typeof value === 'function') return true
+  if (value === null || typeof value !== 'object') return false
+  for (const v of Object.values(value)) if (hasFunction(v)) return true
+  return false
+}
+
+/**
+ * What helmet's middleware sets and removes for `options`, in its order, or null when that can depend on
+ * the request. Throws helmet's own error for an invalid option (at startup, not on the first request).
+ */
+export function helmetSteps(options: HelmetConfig): HelmetStep[] | null {
+  if (hasFunction(options) || 'enableCSPNonces' in options) return null
+  const steps: HelmetStep[] = []
+  const recorder = {
+    setHeader(name: string, value: unknown) {
+      steps.push({ name, value: String(value) })
+      return recorder
+    },
+    removeHeader(name: string) {
+      steps.push({ name, value: null })
+    },
+  }
+  let finished = false
+  // The request is not read by any of helmet's middlewares but the CSP directive functions, ruled out.
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err
+    finished = true
+  })
+  return finished ? steps : null
+}
+
+/**
+ * Registers the route's helmet headers in `instance` (the route's own context): the recorded steps in
+ * an onRequest hook, where @fastify/helmet sets them too (on `reply.raw`), or the plugin itself when the
+ * options depend on the request.
+ */
+export async function registerHelmet(instance: FastifyInstance, options: HelmetConfig): Promise<void> {
+  const steps = helmetSteps(options)
+  if (steps === null) {
+    const { default: plugin } = await import('@fastify/helmet')
+    await instance.register(plugin, { ...options, global: true })
+    return
+  }
+  instance.addHook('onRequest', function helmetHeaders(_request, reply, done) {
+    const res = reply.raw
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!
+      if (s.value === null) res.removeHeader(s.name)
+      else res.setHeader(s.name, s.value)
+    }
+    done()
+  })
+}
