@@ -12,6 +12,7 @@ import type { JWTPayload, JWTVerifyGetKey } from 'jose'
 import type { Agent } from 'undici'
 import type { AuthConfig, ForwardAuthConfig, JwtConfig } from '../config/security.js'
 import type { RouteConfig } from '../config/types.js'
+import { VerifiedTokens } from './verified-tokens.js'
 
 // A route's `auth` (Basic, JWT, forward auth) and `rules` as @proxykit/access-control's per-route config,
 // so that its rules, report-only mode and the access log see the user. JWT and forward auth are the
@@ -33,8 +34,7 @@ export interface AuthResources {
 
 const HS = ['HS256', 'HS384', 'HS512']
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
-// Verified tokens kept until they expire (or a minute), so a client's repeated token costs one lookup
-// instead of a signature check; bounded, oldest first out.
+// Verified tokens kept until they expire, at most a minute; bounded (verified-tokens.ts).
 const VERIFIED_LIMIT = 10_000
 const VERIFIED_MAX_MS = 60_000
 
@@ -44,7 +44,17 @@ function claimText(value: unknown): string | undefined {
   return typeof value === 'object' ? JSON.stringify(value) : String(value)
 }
 
-/** The `bearer` check of a route's `jwt`: a verified token's user, groups and claims, or null. */
+/** A verified token: the identity, and the claim headers it puts on requests sent upstream. */
+interface Verified {
+  identity: Identity
+  headers: Array<[string, string]>
+}
+
+/**
+ * The `bearer` check of a route's `jwt`: a verified token's user, groups and claims, or null. A token
+ * verified before (VerifiedTokens) is answered synchronously, so access control decides the request
+ * without a promise; jose verifies every other.
+ */
 function jwtBearer(jwt: JwtConfig): NonNullable<AuthOptions['bearer']> {
   // jose is loaded (from the start, without waiting) only by a gateway with a `jwt` route.
   const jose = import('jose')
@@ -58,14 +68,15 @@ function jwtBearer(jwt: JwtConfig): NonNullable<AuthOptions['bearer']> {
           )
         : createPublicKey(jwt.publicKey!)
   const algorithms = jwt.algorithms ?? (jwt.secret !== null ? HS : ASYMMETRIC)
-  const verified = new Map<string, { identity: Identity; until: number }>()
+  const verified = new VerifiedTokens<Verified>(VERIFIED_LIMIT, VERIFIED_MAX_MS)
+  const claimHeaders = Object.entries(jwt.claimHeaders)
   const options = {
     algorithms,
     ...(jwt.issuer === null ? {} : { issuer: jwt.issuer }),
     ...(jwt.audience === null ? {} : { audience: jwt.audience }),
     clockTolerance: Math.round(jwt.clockToleranceMs / 1000),
   }
-  const identityOf = (payload: JWTPayload): Identity | null => {
+  const verifiedOf = (payload: JWTPayload): Verified | null => {
     const user = payload[jwt.userClaim]
     if (typeof user !== 'string' || user === '') return null
     const g = payload[jwt.groupsClaim]
@@ -74,33 +85,34 @@ function jwtBearer(jwt: JwtConfig): NonNullable<AuthOptions['bearer']> {
       : typeof g === 'string'
         ? g.split(' ').filter(Boolean)
         : []
-    return { user, groups, claims: payload as Record<string, unknown> }
+    const headers: Array<[string, string]> = []
+    for (const [header, claim] of claimHeaders) {
+      const value = claimText(payload[claim])
+      if (value !== undefined) headers.push([header, value])
+    }
+    return { identity: { user, groups, claims: payload as Record<string, unknown> }, headers }
   }
-  return async (token, request) => {
-    const now = Date.now()
-    let identity = verified.get(token)?.identity
-    if (identity !== undefined && verified.get(token)!.until <= now) {
-      verified.delete(token)
-      identity = undefined
-    }
-    if (identity === undefined) {
-      const { jwtVerify } = await jose
-      const { payload } =
-        key instanceof Promise
-          ? await jwtVerify(token, await key, options)
-          : await jwtVerify(token, key, options)
-      const found = identityOf(payload)
-      if (found === null) return null
-      identity = found
-      const exp = typeof payload.exp === 'number' ? payload.exp * 1000 - jwt.clockToleranceMs : Infinity
-      if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value!)
-      verified.set(token, { identity, until: Math.min(exp, now + VERIFIED_MAX_MS) })
-    }
-    for (const [header, claim] of Object.entries(jwt.claimHeaders)) {
-      const value = claimText(identity.claims?.[claim])
-      if (value !== undefined) addUpstreamHeader(request, header, value)
-    }
-    return identity
+  const use = (found: Verified, request: FastifyRequest): Identity => {
+    for (const [header, value] of found.headers) addUpstreamHeader(request, header, value)
+    return found.identity
+  }
+  const verify = async (token: string, request: FastifyRequest): Promise<Identity | null> => {
+    const { jwtVerify } = await jose
+    const { payload } =
+      key instanceof Promise
+        ? await jwtVerify(token, await key, options)
+        : await jwtVerify(token, key, options)
+    const found = verifiedOf(payload)
+    if (found === null) return null
+    // Kept until the token's own exp at the latest (not exp plus the clock tolerance jose allows: past
+    // exp, jose decides again).
+    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY
+    verified.set(token, found, exp, Date.now())
+    return use(found, request)
+  }
+  return (token, request) => {
+    const found = verified.get(token, Date.now())
+    return found === undefined ? verify(token, request) : use(found, request)
   }
 }
 
