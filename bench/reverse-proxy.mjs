@@ -17,7 +17,8 @@
 //                                      servers restarted every BENCH_PAIRS_PER_PROCESS pairs (default 6)
 //   node bench/reverse-proxy.mjs citizenship  issue 21 in instructions per request: ours against
 //                                      @fastify/http-proxy bare, with @fastify/cors + helmet, and with
-//                                      @fastify/compress on a 16 KiB text body
+//                                      @fastify/compress on a 16 KiB text body, each beside the same
+//                                      plugins on a plain Fastify route (the plugins' own cost)
 //   node bench/reverse-proxy.mjs rss   each server's RSS through one unbroken wrk run at 64 connections
 //                                      (BENCH_RSS_SECONDS, default 90), one server at a time, beside a
 //                                      plain Fastify route sending the same 100 bytes (no proxy: the floor),
@@ -59,9 +60,17 @@ async function role(name, upstreams) {
     // Fastify process under this load, for the rss mode; with `+cors+helmet` or `+compress`, what those
     // plugins cost on a route of the app's own, beside what they cost around the proxy).
     await appPlugins(app, name)
-    const body = Buffer.alloc(100, 'x')
+    // `plain16k`: the 16 KiB text body of the citizenship mode's (c), as lib/origin.mjs sends it.
+    const text = name.startsWith('plain16k')
+    const body = text
+      ? Buffer.alloc(
+          16 * 1024,
+          'The quick brown fox jumps over the lazy dog; proxies relay what origins send. ',
+        )
+      : Buffer.alloc(100, 'x')
+    const type = text ? 'text/plain; charset=utf-8' : 'application/octet-stream'
     app.get('/', (_request, reply) => {
-      reply.header('content-type', 'application/octet-stream').send(body)
+      reply.header('content-type', type).send(body)
     })
   } else if (name.startsWith('http-proxy')) {
     await appPlugins(app, name)
@@ -533,6 +542,14 @@ async function citizenship() {
     const baseGz = await count('http-proxy+compress', large, gzip)
     const oursGz = await count('ours-1+compress', large, gzip)
     console.log(`  http-proxy+compress / ours-1+compress: ${(baseGz / oursGz).toFixed(2)}x (target >= 1.2x)`)
+    // The floor: the same body gzipped by @fastify/compress on a route of the app's own (no proxy). What
+    // is left above it is each proxy's own hop.
+    const plainGz = await count('plain16k+compress', large, gzip)
+    console.log(
+      `  plain16k+compress (the floor): ${Math.round(plainGz).toLocaleString('en-US')}; above it, ` +
+        `http-proxy ${Math.round(baseGz - plainGz).toLocaleString('en-US')}, ours ` +
+        `${Math.round(oursGz - plainGz).toLocaleString('en-US')}: ${((baseGz - plainGz) / (oursGz - plainGz)).toFixed(2)}x`,
+    )
   } finally {
     await stopAll(started)
     rmSync(dir, { recursive: true, force: true })
