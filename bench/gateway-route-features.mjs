@@ -99,7 +99,8 @@ async function load(port, count, headers, connections = 8) {
   } finally {
     await pool.close()
   }
-  if (failed > 0) throw new Error(`${failed} of ${count} requests did not answer 200 (${[...statuses].join(', ')})`)
+  if (failed > 0)
+    throw new Error(`${failed} of ${count} requests did not answer 200 (${[...statuses].join(', ')})`)
 }
 
 async function main() {

@@ -150,7 +150,10 @@ export async function instructionsPerRequest({
   )
   try {
     // Start-up under valgrind takes a minute on a quiet machine, far longer on a loaded one.
-    const timer = setTimeout(() => child.kill('SIGKILL'), Number(process.env.BENCH_CG_START_TIMEOUT ?? 300) * 1000)
+    const timer = setTimeout(
+      () => child.kill('SIGKILL'),
+      Number(process.env.BENCH_CG_START_TIMEOUT ?? 300) * 1000,
+    )
     // The first line with a port (a server may log before it: the gateway's pino on stdout); the rest
     // of stdout keeps flowing, unread.
     const info = await Promise.race([
