@@ -19,7 +19,9 @@ const OPTIONAL = {
   jose: '/jose/',
   undici: '/undici/',
   '@fastify/cors': '/@fastify/cors/',
-  '@fastify/helmet': '/@fastify/helmet/',
+  // Not listed: helmet, with which the gateway computes a route's helmet headers once; the config check
+  // needs it synchronously, so it is require()d on the first helmet config, which this test's loader hook
+  // does not see (a gap left for now).
   '@fastify/compress': '/@fastify/compress/',
   '@fastify/static': '/@fastify/static/',
   'forward-proxy': '/forward-proxy/dist/',

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
 import type { FastifyInstance } from 'fastify'
-import helmet from 'helmet'
 import type { HelmetConfig } from '../config/security.js'
 
 // A route's `helmet` headers, computed once when the route is built. @fastify/helmet calls
@@ -9,6 +9,15 @@ import type { HelmetConfig } from '../config/security.js'
 // A config file's options are data, so the headers are the same for every request: helmet's own
 // middleware is run once here on a recorder, and the hook replays what it did. Options that make a value
 // depend on the request (a function, CSP nonces) keep the plugin.
+
+// Loaded by the first helmet config only (the config check runs helmetSteps too): a gateway without
+// helmet never loads it. Synchronous, as the config check is.
+const require = createRequire(import.meta.url)
+let helmetModule: typeof import('helmet').default | undefined
+const helmet = (options: HelmetConfig) => {
+  helmetModule ??= (require('helmet') as { default: typeof import('helmet').default }).default
+  return helmetModule(options)
+}
 
 /** One thing helmet's middleware did to the response: set `name` to `value`, or remove `name` (null). */
 export interface HelmetStep {
