@@ -21,13 +21,12 @@
 // Every load is bounded by its duration (the failover loop by BENCH_FAILOVER_SECONDS and a request cap).
 // The gateway comes from apps/gateway/dist, the cluster helper from packages/core/dist (build first).
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import http from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { makeTempDir } from './lib/external.mjs'
 import { cpuSecondsOf, hasCommand, measure, printTable, startProcess, track } from './lib/harness.mjs'
 import { countLine, instructionsPerRequest, requireCallgrind } from './lib/instructions.mjs'
+import { announce } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const DIST = new URL('../apps/gateway/dist/src/', import.meta.url)
@@ -37,45 +36,19 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 const ZIPF_URLS = Number(process.env.BENCH_ZIPF_URLS ?? 20_000)
 const FAILOVER_SECONDS = Number(process.env.BENCH_FAILOVER_SECONDS ?? 30)
 const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3,4').split(','))
-const BODY = Buffer.alloc(1024, 'x')
+const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
+const BODY_SIZE = 1024
 /** The local tier and the memory store of part 3: 4 MiB, about 3,000 of the 1 KiB entries (with heads). */
 const SMALL_TIER = 4 * 1024 * 1024
 const HOST = { host: 'tiers.bench' }
 
 // ---- child roles ---------------------------------------------------------------------------------------
-function announce(url, extra = {}) {
-  process.stdout.write(`${JSON.stringify({ url, port: Number(new URL(url).port), ...extra })}\n`)
-}
-
-/** An origin whose 1 KiB answers may be cached for ten minutes. */
-async function originRole() {
-  const server = http.createServer((req, res) => {
-    req.resume()
-    res.writeHead(200, {
-      'content-type': 'application/octet-stream',
-      'content-length': BODY.length,
-      'cache-control': 'public, max-age=600',
-    })
-    res.end(BODY)
-  })
-  server.keepAliveTimeout = 60_000
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  announce(`http://127.0.0.1:${server.address().port}`)
-  const stop = () => {
-    server.closeAllConnections()
-    server.close(() => process.exit(0))
-  }
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
-}
-
 /** The gateway from a JSON config (argv), through the code the CLI runs. */
 async function gatewayRole(configJson) {
   const { resolveConfig } = await import(new URL('index.js', DIST).href)
   const { startOperated } = await import(new URL('ops/run.js', DIST).href)
   const g = await startOperated(resolveConfig(JSON.parse(configJson)), { configFile: null, sighup: false })
-  announce(g.gateway.listeners.reverse.url, { admin: g.gateway.listeners.admin.url })
+  announce(g.gateway.listeners.reverse.url, undefined, { admin: g.gateway.listeners.admin.url })
   process.on('SIGTERM', () => g.close().then(() => process.exit(0)))
 }
 
@@ -287,7 +260,11 @@ async function withCluster(fn) {
     process.once(signal, () => cluster.stop().finally(() => process.exit(130)))
   const started = []
   try {
-    const origin = await startProcess(SELF, ['role', 'origin'])
+    // 1 KiB answers that may be cached for ten minutes.
+    const origin = await startProcess(ORIGIN, [], {
+      BODY_SIZE: String(BODY_SIZE),
+      CACHE_CONTROL: 'public, max-age=600',
+    })
     started.push(origin)
     await fn(cluster, origin, started)
   } finally {
@@ -441,8 +418,7 @@ async function instructions() {
 
 const [mode, role, arg] = process.argv.slice(2)
 if (mode === 'role') {
-  if (role === 'origin') await originRole()
-  else if (role === 'gateway') await gatewayRole(arg)
+  if (role === 'gateway') await gatewayRole(arg)
   else throw new Error(`unknown role ${role}`)
 } else if (mode === 'instructions') await instructions()
 else await main()

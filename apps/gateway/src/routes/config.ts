@@ -100,15 +100,19 @@ function headersConfig(
   return out.request === null && out.response === null ? null : out
 }
 
+/** A rule's `from` is a valid regex and every capture its `to` names is one of its groups. */
+function checkFromTo(r: { from: string; to: string }, at: string, problems: string[]): void {
+  const re = checkRegex(r.from)
+  if (typeof re === 'string') problems.push(`${at}.from: ${re}`)
+  else {
+    const missing = missingCaptures(re, r.to)
+    if (missing.length > 0) problems.push(`${at}.to: ${missing.join(', ')} is not a capture group of from`)
+  }
+}
+
 function redirectRules(raw: any[] | undefined, at: string, problems: string[]): RedirectRule[] {
   return (raw ?? []).map((r, i) => {
-    const re = checkRegex(r.from)
-    if (typeof re === 'string') problems.push(`${at}[${i}].from: ${re}`)
-    else {
-      const missing = missingCaptures(re, r.to)
-      if (missing.length > 0)
-        problems.push(`${at}[${i}].to: ${missing.join(', ')} is not a capture group of from`)
-    }
+    checkFromTo(r, `${at}[${i}]`, problems)
     const bad = checkTemplate(r.to)
     if (bad !== null) problems.push(`${at}[${i}].to: ${bad}`)
     return { from: r.from, to: r.to, status: r.status ?? 302 }
@@ -117,13 +121,7 @@ function redirectRules(raw: any[] | undefined, at: string, problems: string[]): 
 
 function rewriteRules(raw: any[] | undefined, at: string, problems: string[]): RewriteRule[] {
   return (raw ?? []).map((r, i) => {
-    const re = checkRegex(r.from)
-    if (typeof re === 'string') problems.push(`${at}[${i}].from: ${re}`)
-    else {
-      const missing = missingCaptures(re, r.to)
-      if (missing.length > 0)
-        problems.push(`${at}[${i}].to: ${missing.join(', ')} is not a capture group of from`)
-    }
+    checkFromTo(r, `${at}[${i}]`, problems)
     return { from: r.from, to: r.to }
   })
 }
