@@ -11,16 +11,18 @@ import type {
 import fp from 'fastify-plugin'
 import { absoluteToOriginForm } from './absolute-form.js'
 import { type ReverseProxyApi, RouteRegistry } from './api.js'
+import { addFastifyRoutes, watchCorsPreflight } from './fastify-routes.js'
 import { type HeaderSettings, requestRemoveSets } from './headers.js'
 import { type ReverseProxyOptions, resolveOptions } from './options.js'
 import { proxyRequest } from './proxy.js'
 import { ProxyRoute } from './route.js'
-import { kReverseRoute, reverseRouteName } from './route-marker.js'
 import { proxyUpgrade } from './upgrade.js'
 import { listenForUpgrades } from './upgrade-listener.js'
+import type { Upstream, UpstreamEvent } from './upstream.js'
 
 export type { ReverseProxyApi } from './api.js'
 export type { BalancerName } from './balancers/index.js'
+export { hostConstraint } from './fastify-routes.js'
 export * from './options.js'
 export { kReverseRoute, reverseRouteName } from './route-marker.js'
 export type { UpstreamState, UpstreamStatus } from './upstream.js'
@@ -31,24 +33,29 @@ declare module 'fastify' {
   }
 }
 
-/**
- * One expression for a route's hosts. The Host header may carry a port and any case; the route names the
- * host alone. `*.d` is one or more labels before `.d`: each label excludes the dot that ends it, so the
- * match is linear whatever the header holds.
- */
-export function hostConstraint(hosts: readonly string[]): RegExp {
-  const alternatives = hosts.map((h) =>
-    h.startsWith('*.')
-      ? `(?:[^.:/]+\\.)+${h.slice(2).replace(/[.[\]]/g, '\\$&')}`
-      : h.replace(/[.[\]]/g, '\\$&'),
-  )
-  return new RegExp(`^(?:${alternatives.join('|')})(?::\\d+)?$`, 'i')
-}
-
-/** The two URLs a route owns, below the context's prefix: the prefix itself and everything under it. */
-function routeUrls(route: ProxyRoute, contextPrefix: string): [string, string] {
-  const prefix = route.options.prefix.slice(contextPrefix.length) || '/'
-  return prefix === '/' ? ['/', '/*'] : [prefix, `${prefix}/*`]
+/** Logs what happens to an upstream's health, at the level an operator wants to see it. */
+function upstreamEventLogger(
+  fastify: FastifyInstance,
+): (route: ProxyRoute, u: Upstream, event: UpstreamEvent) => void {
+  return (route, u, event) => {
+    const at = { route: route.options.name, upstream: u.url }
+    switch (event.kind) {
+      case 'healthy':
+        return fastify.log.info(at, 'upstream healthy again')
+      case 'unhealthy':
+        return fastify.log.warn(at, 'upstream failed its health checks')
+      case 'ejected':
+        return fastify.log.warn(
+          { ...at, ejectMs: event.forMs, ejections: event.ejections },
+          'upstream ejected after consecutive failures',
+        )
+      case 'returned':
+        return fastify.log.info(
+          { ...at, by: event.by, outMs: event.outMs },
+          'upstream back after an ejection',
+        )
+    }
+  }
 }
 
 const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) => {
@@ -67,30 +74,8 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
   }
   const tunnels = new Set<Duplex>()
   const routes = new Map<string, ProxyRoute>()
-  for (const r of options.routes) {
-    routes.set(
-      r.name,
-      new ProxyRoute(r, (route, u, event) => {
-        const at = { route: route.options.name, upstream: u.url }
-        switch (event.kind) {
-          case 'healthy':
-            return fastify.log.info(at, 'upstream healthy again')
-          case 'unhealthy':
-            return fastify.log.warn(at, 'upstream failed its health checks')
-          case 'ejected':
-            return fastify.log.warn(
-              { ...at, ejectMs: event.forMs, ejections: event.ejections },
-              'upstream ejected after consecutive failures',
-            )
-          case 'returned':
-            return fastify.log.info(
-              { ...at, by: event.by, outMs: event.outMs },
-              'upstream back after an ejection',
-            )
-        }
-      }),
-    )
-  }
+  const onUpstreamEvent = upstreamEventLogger(fastify)
+  for (const r of options.routes) routes.set(r.name, new ProxyRoute(r, onUpstreamEvent))
 
   // One decorator per context, holding the routes of every registration made in it (two registrations
   // under different prefixes, as with @fastify/http-proxy); a child context gets its own.
@@ -99,92 +84,20 @@ const plugin: FastifyPluginAsync<ReverseProxyOptions> = async (fastify, opts) =>
   registry.add(routes.values())
   if (registry !== own) fastify.decorate('reverseProxy', registry)
 
-  // @fastify/cors's preflight route (`OPTIONS *`), when cors is registered after a route of ours that takes
-  // OPTIONS on '/*' (prefix '/', no host): Fastify cannot hold both, so cors's is not added and our route
-  // hands OPTIONS to its handler instead, which is what cors registered first gets (its route keeps OPTIONS,
-  // ours leaves it). Either order then answers OPTIONS alike; cors's onRequest hook answers the preflights.
-  const corsOptions: { handler: RouteHandlerMethod | null; urls: Set<string> } = {
-    handler: null,
-    urls: new Set(),
-  }
-  fastify.addHook('onRoute', (route) => {
-    if (corsOptions.urls.size === 0 || route.path !== '*' || !fastify.hasPlugin('@fastify/cors')) return
-    if (route.method !== 'OPTIONS' || !corsOptions.urls.has('/*')) return
-    if (route.constraints !== undefined && Object.keys(route.constraints).length > 0) return
-    corsOptions.handler = route.handler
-    route.method = []
-  })
+  const cors = watchCorsPreflight(fastify)
 
   const handlers = new Map<string, RouteHandlerMethod>()
   for (const route of routes.values()) {
     handlers.set(route.options.name, (request: FastifyRequest, reply: FastifyReply) => {
       if ((request.raw as { upgrade?: boolean }).upgrade === true)
         return proxyUpgrade(route, settings, tunnels, request, reply)
-      if (
-        corsOptions.handler !== null &&
-        request.raw.method === 'OPTIONS' &&
-        route.options.hosts.length === 0
-      )
-        return corsOptions.handler.call(fastify, request, reply)
+      if (cors.handler !== null && request.raw.method === 'OPTIONS' && route.options.hosts.length === 0)
+        return cors.handler.call(fastify, request, reply)
       return proxyRequest(route, settings, request, reply)
     })
   }
 
-  // Route-owning and encapsulated: the body parser that leaves bodies unread applies to our routes only.
-  await fastify.register(async (child) => {
-    child.removeAllContentTypeParsers()
-    child.addContentTypeParser('*', (_request, _payload, done) => done(null))
-    // @fastify/websocket wraps every route's handler so that an upgrade reaching a route without a
-    // websocket handler is accepted and closed; for ours the upgrade is what we proxy, so put ours back.
-    child.addHook('onRoute', (route) => {
-      const name = reverseRouteName(route.config)
-      const handler = name === undefined ? undefined : handlers.get(name)
-      if (handler !== undefined) route.handler = handler
-    })
-    // The child adds the context's prefix to every URL itself.
-    const contextPrefix = options.contextPrefix
-    const addRoutes = (instance: FastifyInstance, route: ProxyRoute) => {
-      const { hosts, name } = route.options
-      const constraints = hosts.length === 0 ? {} : { constraints: { host: hostConstraint(hosts) } }
-      for (const url of routeUrls(route, contextPrefix)) {
-        // An OPTIONS route the app already has keeps OPTIONS: @fastify/cors registered first owns
-        // `OPTIONS *` (its preflight), which at prefix '/' would otherwise be FST_ERR_DUPLICATED_ROUTE.
-        // Other methods still collide loudly: two owners of GET /x is a configuration error.
-        const method = instance.supportedMethods.filter(
-          (m) => m !== 'OPTIONS' || !instance.hasRoute({ method: m, url, ...constraints }),
-        )
-        if (hosts.length === 0 && method.includes('OPTIONS')) corsOptions.urls.add(`${contextPrefix}${url}`)
-        instance.route({
-          method,
-          url,
-          handler: handlers.get(name)!,
-          config: { [kReverseRoute]: name },
-          ...constraints,
-        })
-      }
-    }
-    for (const route of routes.values()) {
-      const register = route.options.register
-      if (register === null) {
-        addRoutes(child, route)
-        continue
-      }
-      // The route's own plugins, in a context of its own: their hooks reach this route only.
-      await child.register(async (own) => {
-        const { hosts } = route.options
-        const wildcard = routeUrls(route, contextPrefix)[1]
-        own.addHook('onRoute', (added) => {
-          if (reverseRouteName(added.config) !== undefined) return
-          // A plugin's catch-all (@fastify/cors's `OPTIONS *`) would answer for every other route too.
-          const path = (added as { routePath?: string }).routePath
-          if (path === '*' || path === '/*') added.url = `${contextPrefix}${wildcard}`
-          if (hosts.length > 0) added.constraints = { ...added.constraints, host: hostConstraint(hosts) }
-        })
-        await register(own)
-        addRoutes(own, route)
-      })
-    }
-  })
+  await addFastifyRoutes(fastify, routes.values(), handlers, options.contextPrefix, cors)
 
   // An absolute-form target (GET http://b.test/x) is made origin-form before Fastify routes it.
   const server = fastify.server
