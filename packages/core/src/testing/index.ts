@@ -19,11 +19,9 @@ export {
   type RedisCluster,
   type RedisNode,
   type RedisSentinelGroup,
-  type RedisServer,
-  redisForTests,
   startRedisCluster,
   startRedisSentinel,
-  startRedisServer,
 } from './redis.js'
+export { type RedisServer, redisForTests, startRedisServer } from './redis-server.js'
 export { selfSignedCertificate } from './tls.js'
 export { startUnacceptingPort, type UnacceptingPort } from './unaccepting.js'
