@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify'
 import type { Authenticator } from './auth.js'
 import type { RateLimitRule, RuleAction } from './options.js'
 import { normalizePath } from './path.js'
-import type { CompiledRule, Policy, RequestFacts } from './rules.js'
+import type { CompiledRule } from './rule-compile.js'
+import type { Policy, RequestFacts } from './rules.js'
 
 /** A route's own policy, compiled from `config.accessControl` at `onRoute`. */
 export interface RoutePolicy {
