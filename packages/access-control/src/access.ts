@@ -2,32 +2,29 @@ import {
   type ConnectGuard,
   ForbiddenError,
   InternalError,
-  ProxyAuthRequiredError,
   type ProxyError,
   parseIp,
   routeConfig,
   ServiceUnavailableError,
   sendError,
   TooManyRequestsError,
-  UnauthorizedError,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Authenticator, type AuthResult, parseAuthorization } from './auth.js'
+import { Authenticator, type AuthResult } from './auth.js'
 import { decide, type Outcome, type RoutePolicy, requestFacts } from './decide.js'
 import {
   type AccessControlOptions,
   checkAction,
   checkRateLimit,
   DEFAULTS,
-  type DelegateAnswer,
   invalidOption,
   isObject,
   type RateLimitRule,
   type RouteAccessControl,
 } from './options.js'
-import type { Limiter, Limits } from './rate-limit.js'
+import { type Limiter, type Limits, StoreOutage } from './rate-limit.js'
+import { authenticate, challenge, routeAuthenticator, sendAnswer } from './request-auth.js'
 import { Policy, type RequestFacts } from './rules.js'
-import { removeCredentials } from './strip.js'
 
 const FALSE_KEY = {}
 const ROUTE_KEYS = new Set(['rules', 'defaultAction', 'rateLimit', 'auth', 'mode'])
@@ -41,76 +38,6 @@ function record(
   claims?: Record<string, unknown>,
 ): void {
   request.proxy.access = claims === undefined ? { decision, rule, user } : { decision, rule, user, claims }
-}
-
-function challenge(reply: FastifyReply, a: Authenticator, forward: boolean, reason: string): void {
-  const value = a.challenge().join(', ')
-  if (forward) sendError(reply, new ProxyAuthRequiredError(reason), { 'proxy-authenticate': value })
-  else sendError(reply, new UnauthorizedError(reason), { 'www-authenticate': value })
-}
-
-function sendAnswer(reply: FastifyReply, answer: DelegateAnswer): void {
-  reply.code(answer.statusCode)
-  for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value)
-  reply.send(answer.body)
-}
-
-/** What the delegate (forward auth) says, on top of what the credentials said. */
-async function delegated(request: FastifyRequest, a: Authenticator, result: AuthResult): Promise<AuthResult> {
-  if (a.delegate === null || result.status === 'bad') return result
-  const said = await a.delegate(request)
-  if ('answer' in said) return { status: 'answer', answer: said.answer }
-  // The credentials' own user (Basic, JWT) wins over the one the delegate names.
-  if (result.status === 'ok' || said.user === null)
-    return result.status === 'ok' ? result : { status: 'passed' }
-  return {
-    status: 'ok',
-    user: said.user,
-    groups: said.groups ?? [],
-    ...(said.claims === undefined ? {} : { claims: said.claims }),
-  }
-}
-
-/** Reads and checks the request's credentials, and takes the ones meant for this proxy off it. */
-async function authenticate(
-  request: FastifyRequest,
-  forward: boolean,
-  a: Authenticator,
-): Promise<AuthResult> {
-  if (!a.readsCredentials) {
-    if (forward) removeCredentials(request.raw, 'proxy-authorization')
-    return delegated(request, a, { status: 'none' })
-  }
-  const header = forward ? request.headers['proxy-authorization'] : request.headers.authorization
-  let credentials = parseAuthorization(typeof header === 'string' ? header : undefined)
-  let apiKey = false
-  if (credentials === null && !forward && a.apiKeyHeader !== null) {
-    const key = request.headers[a.apiKeyHeader]
-    if (typeof key === 'string' && key !== '') {
-      apiKey = true
-      credentials = { scheme: 'bearer', user: key, password: '' }
-    }
-  }
-  const result = await a.check(credentials, request)
-  // The proxy's own credentials never go on: Proxy-Authorization always (it is hop-by-hop anyway),
-  // Authorization and the API key when consumed here.
-  if (forward) removeCredentials(request.raw, 'proxy-authorization')
-  else if (a.stripCredentials && credentials !== null)
-    removeCredentials(request.raw, apiKey ? a.apiKeyHeader! : 'authorization')
-  return delegated(request, a, result)
-}
-
-/** The route's own Authenticator, its option errors renamed onto the route's config path. */
-function routeAuthenticator(config: Exclude<RouteAccessControl, false>, where: string): Authenticator | null {
-  if (config.auth === undefined) return null
-  try {
-    return new Authenticator(config.auth)
-  } catch (err) {
-    const e = err as Error & { option?: string }
-    const own = `@proxykit/access-control: ${e.option}: `
-    const rule = e.message.startsWith(own) ? e.message.slice(own.length) : e.message
-    throw invalidOption(`${where}.${e.option ?? 'auth'}`, rule)
-  }
 }
 
 /**
@@ -128,9 +55,7 @@ export class Access {
   // Per-route policies, compiled when the route is added so bad config fails at start.
   private readonly routePolicies = new WeakMap<object, RoutePolicy>()
   private readonly brokenRoutes = new WeakMap<object, ProxyError>()
-  // A store outage is logged once when it starts and once when it ends, with the number of requests
-  // refused meanwhile: a line (and a stack) per refused request flooded the log during a Redis outage.
-  private outage: { since: number; refused: number } | null = null
+  private readonly outage = new StoreOutage()
 
   constructor(opts: AccessControlOptions) {
     this.report = opts.mode === 'report'
@@ -350,7 +275,7 @@ export class Access {
     const ctx = request.proxy
     this.limiters.get(limit)!(request).then(
       (result) => {
-        if (this.outage !== null) this.storeBack(request)
+        this.outage.answered(request.log)
         if (!result.exceeded) return done()
         if (rep) {
           request.log.warn({ access: ctx.access }, 'access-control: would rate-limit')
@@ -362,29 +287,9 @@ export class Access {
         })
       },
       (err) => {
-        this.storeFailed(request, err)
+        this.outage.failed(request.log, err)
         sendError(reply, new ServiceUnavailableError('rate-limit store unavailable', { cause: err }))
       },
-    )
-  }
-
-  private storeFailed(request: FastifyRequest, err: unknown): void {
-    if (this.outage === null) {
-      this.outage = { since: Date.now(), refused: 0 }
-      request.log.error(
-        { err },
-        'access-control: rate-limit store failed; requests under a rate limit are refused until it answers',
-      )
-    }
-    this.outage.refused++
-  }
-
-  private storeBack(request: FastifyRequest): void {
-    const o = this.outage!
-    this.outage = null
-    request.log.warn(
-      { refused: o.refused, outageMs: Date.now() - o.since },
-      'access-control: rate-limit store answers again',
     )
   }
 }

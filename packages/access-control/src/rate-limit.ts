@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import rateLimitPlugin from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { RateLimitOptions, RateLimitRule } from './options.js'
 import { DEFAULTS } from './options.js'
 
@@ -104,5 +104,36 @@ export class Limits {
     }
     this.#byRule.set(rule, limiter)
     return limiter
+  }
+}
+
+/**
+ * A rate-limit store outage is logged once when it starts and once when it ends, with the number of
+ * requests refused meanwhile: a line (and a stack) per refused request flooded the log during a Redis outage.
+ */
+export class StoreOutage {
+  #outage: { since: number; refused: number } | null = null
+
+  /** A limiter's store failed: the request is refused. */
+  failed(log: FastifyBaseLogger, err: unknown): void {
+    if (this.#outage === null) {
+      this.#outage = { since: Date.now(), refused: 0 }
+      log.error(
+        { err },
+        'access-control: rate-limit store failed; requests under a rate limit are refused until it answers',
+      )
+    }
+    this.#outage.refused++
+  }
+
+  /** A limiter's store answered. */
+  answered(log: FastifyBaseLogger): void {
+    const o = this.#outage
+    if (o === null) return
+    this.#outage = null
+    log.warn(
+      { refused: o.refused, outageMs: Date.now() - o.since },
+      'access-control: rate-limit store answers again',
+    )
   }
 }
