@@ -1,12 +1,14 @@
 // Issue 24: the local tier of a RedisStore on a Redis Cluster when the primary holding its invalidation
 // subscription is killed. A cluster client's own subscriber moves to another node silently (what was
 // published meanwhile is lost), so the tier must be dropped, trusted again only once the subscription
-// carries messages, and invalidations must reach it afterwards.
+// carries messages, and invalidations must reach it afterwards. The entry under test lives on that primary
+// too, so its writes and reads come back only through the promoted replica.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { finished } from 'node:stream/promises'
 import { test } from 'node:test'
 import { startRedisCluster } from '@proxykit/core/testing'
+import type { Cluster } from 'ioredis'
 import type { CachedResponse } from '../src/index.js'
 import { RedisStore } from '../src/stores/redis.js'
 
@@ -47,19 +49,17 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
-// Skipped, with its reason: in the fresh-clone CI run of 7 Dec 2026 (20:20 UTC, idle machine) the tier was
-// dropped and re-subscribed on another node as it should be, but the other store's writes kept failing for
-// the whole 60 s after the kill ("the cluster serving every slot again"), where the gateway's cluster
-// failover tests recover in seconds. Not understood yet (the store's cluster client not refreshing its
-// slots after the failover is the first suspect); noted on issue 24. Run it with PROXYKIT_FLAKY=1.
-const skip =
-  process.env.PROXYKIT_FLAKY === '1'
-    ? false
-    : 'writes through the other store can stay failing for 60 s after the failover (issue 24 note)'
+/** A URL whose entry key (`<prefix>u:<url>`) lives in a slot that `node` (`host:port`) serves. */
+async function urlOn(client: Cluster, prefix: string, node: string | null): Promise<string> {
+  for (let i = 0; i < 1000; i++) {
+    const url = `http://x/kept-${i}`
+    const slot = Number(await client.cluster('KEYSLOT', `${prefix}u:${url}`))
+    if (client.slots[slot]?.[0] === node) return url
+  }
+  assert.fail(`no URL found on ${node}`)
+}
 
-test('the primary holding the subscription fails over: the tier is dropped, then hears invalidations again', {
-  skip,
-}, async (t) => {
+test('the primary holding the subscription fails over: the tier is dropped, then hears invalidations again', async (t) => {
   const cluster = await startRedisCluster()
   t.after(() => cluster.stop())
   const prefix = `test:${randomUUID()}:`
@@ -71,7 +71,10 @@ test('the primary holding the subscription fails over: the tier is dropped, then
   }
   const [one, two] = [a!, b!]
   state = () => ({ tier: two.localTier, stats: two.localStats })
-  const url = 'http://x/kept'
+  const node = two.localTier!.node
+  // The entry lives on the primary that is killed too, so that its writes and reads wait out the
+  // failover: they come back only once the replica is promoted.
+  const url = await urlOn(one.client as Cluster, prefix, node)
   const put = async (body: string) => {
     const w = one.createWriteStream({ url, headers: {} }, head())
     assert.ok(w)
@@ -89,7 +92,7 @@ test('the primary holding the subscription fails over: the tier is dropped, then
 
   await put('v1')
   await heldLocally()
-  const node = two.localTier!.node
+  assert.equal(two.localTier!.node, node)
   const victim = cluster.nodes.find((n) => `127.0.0.1:${n.port}` === node)
   assert.ok(victim, `the subscription's node ${node} is one of the cluster's`)
   assert.ok(

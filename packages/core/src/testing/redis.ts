@@ -92,8 +92,9 @@ const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--da
 
 /**
  * A Redis Cluster of 3 primaries and 3 replicas on free loopback ports, each node in its own temporary
- * directory; resolves once every node reports `cluster_state:ok` and knows all six (bounded by
- * `timeoutMs`, generous for a loaded CI machine). `stop()` kills every node and removes the directories.
+ * directory; resolves once every node reports `cluster_state:ok` and knows all six, and every replica is
+ * in sync with its primary, so that a killed primary fails over (bounded by `timeoutMs`, generous for a
+ * loaded CI machine). `stop()` kills every node and removes the directories.
  */
 export async function startRedisCluster(
   options: { nodeTimeoutMs?: number; timeoutMs?: number } = {},
@@ -121,6 +122,9 @@ export async function startRedisCluster(
           join(dir, 'nodes.conf'),
           '--cluster-node-timeout',
           String(options.nodeTimeoutMs ?? 2000),
+          // A replica's first sync otherwise waits 5 s for more replicas to share the transfer.
+          '--repl-diskless-sync-delay',
+          '0',
           '--dir',
           dir,
           ...common,
@@ -145,6 +149,19 @@ export async function startRedisCluster(
         if (!info.includes('cluster_state:ok') || !info.includes('cluster_known_nodes:6')) return false
       }
       return true
+    })
+    // A replica that never finished its first sync is never promoted (its data counts as too old for
+    // `cluster-replica-validity-factor`): a primary killed before then leaves its slots down for good.
+    await waitFor('every replica in sync', timeoutMs, async () => {
+      let synced = 0
+      for (const n of group.nodes) {
+        const info = await redisCli(n.port, 'info', 'replication')
+        if (info.includes('role:slave')) {
+          if (!info.includes('master_link_status:up')) return false
+          synced++
+        }
+      }
+      return synced === 3
     })
   } catch (err) {
     await stopGroup(group.nodes, dirs)
