@@ -1,3 +1,5 @@
+// Over ~300 lines for a reason: one state machine (connecting, idle, head, body, closed) whose
+// transitions share the socket's handlers; the framing, parsing and deadlines it uses are files of their own.
 import net from 'node:net'
 import tls from 'node:tls'
 import {

@@ -1,3 +1,5 @@
+// Over ~300 lines for a reason: one parser, the response head read strictly by RFC 9112 in a single pass
+// over the bytes, its lookup tables beside it; split, the tables and the scan would be read apart.
 import type { IncomingHttpHeaders } from 'node:http'
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
