@@ -145,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
   let operated: Awaited<ReturnType<typeof startOperated>>
   try {
     operated = cluster?.isWorker
-      ? await (await import('./ops/cluster.js')).runWorker(config, args.config ?? null)
+      ? await (await import('./ops/cluster-worker.js')).runWorker(config, args.config ?? null)
       : await startOperated(config, { configFile: args.config ?? null })
   } catch (err) {
     await demo?.close()
