@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { startOrigin } from '@proxykit/core/testing'
+import { acmeReverse, certificateIssued, curlAcmeTest, startChallengeRelay } from './helpers/acme.js'
 import { curl, startCli, writeConfig } from './helpers/cli.js'
 import { freePort, startPebble } from './helpers/pebble.js'
 import { createTestCa, handshake } from './helpers/tls.js'
@@ -32,39 +31,15 @@ test('ACME first boot without certs: starts, answers the challenge, refuses TLS 
   let validations = 0
   let arrive!: () => void
   const arrived = new Promise<void>((r) => (arrive = r))
-  const relay = net.createServer((inbound) => {
+  await startChallengeRelay(t, relayPort, async () => {
     validations++
     arrive()
-    inbound.pause()
-    inbound.on('error', () => {})
-    void released.then(() => {
-      const outbound = net.connect(redirectPort, '127.0.0.1')
-      outbound.on('error', () => inbound.destroy())
-      inbound.pipe(outbound).pipe(inbound)
-      inbound.resume()
-    })
-  })
-  relay.listen(relayPort, '127.0.0.1')
-  await once(relay, 'listening')
-  t.after(() => {
-    relay.close()
+    await released
+    return redirectPort
   })
 
   const file = await writeConfig(t, {
-    reverse: {
-      listen: '127.0.0.1:0',
-      tls: {
-        acme: {
-          directory: pebble.directory,
-          email: 'ops@acme.test',
-          domains: ['acme.test'],
-          caFile: ca.certFile,
-          storage: join(dir, 'acme'),
-        },
-      },
-      redirectHttp: `127.0.0.1:${redirectPort}`,
-      routes: [{ upstreams: [origin.url] }],
-    },
+    reverse: acmeReverse(pebble, ca, { storage: join(dir, 'acme'), redirectPort, upstream: origin.url }),
     admin: { listen: '127.0.0.1:0' },
   })
   const gw = await startCli(t, ['--config', file], ['reverse', 'admin'])
@@ -89,30 +64,13 @@ test('ACME first boot without certs: starts, answers the challenge, refuses TLS 
   assert.match(before.error!, /\S/)
   assert.equal(noSni.fingerprint, undefined, 'a certificate was offered to a client without SNI')
 
-  const issued = await gw
-    .waitForLog((l) => l.msg === 'acme: certificate issued', 240_000)
-    .catch((err) => {
-      throw new Error(`${err.message}\npebble:\n${pebble.output()}`)
-    })
+  const issued = await certificateIssued(gw, pebble)
   assert.ok(validations >= 1)
   const after = await handshake(port, 'acme.test')
   assert.equal(after.fingerprint, issued.fingerprint)
   // Without SNI the ACME certificate is the default too.
   assert.equal((await handshake(port)).fingerprint, issued.fingerprint)
-  const rootFile = join(dir, 'pebble-root.pem')
-  await writeFile(rootFile, await pebble.root())
-  const served = await curl([
-    '--cacert',
-    rootFile,
-    '--resolve',
-    `acme.test:${port}:127.0.0.1`,
-    '-s',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code}',
-    `https://acme.test:${port}/x`,
-  ])
+  const served = await curlAcmeTest(pebble, dir, port)
   assert.equal(served.stdout, '200', served.stderr)
   assert.equal(await gw.stop(), 0)
 })

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { startOrigin } from '@proxykit/core/testing'
-import { curl, startCli, writeConfig } from './helpers/cli.js'
+import { acmeReverse, certificateIssued, curlAcmeTest } from './helpers/acme.js'
+import { startCli, writeConfig } from './helpers/cli.js'
 import { freePort, startPebble } from './helpers/pebble.js'
 import { createTestCa } from './helpers/tls.js'
 
@@ -25,48 +26,22 @@ test('ACME with Pebble: issue, serve, renew, and a failed order that keeps the c
 
   const gateway = async (renewBefore: string) => {
     const file = await writeConfig(t, {
-      reverse: {
-        listen: '127.0.0.1:0',
-        tls: {
-          certs: [{ cert: bootstrap.certFile, key: bootstrap.keyFile }],
-          acme: {
-            directory: pebble.directory,
-            email: 'ops@acme.test',
-            domains: ['acme.test'],
-            caFile: ca.certFile,
-            storage: join(dir, 'acme'),
-            renewBefore,
-          },
-        },
-        redirectHttp: `127.0.0.1:${redirectPort}`,
-        routes: [{ upstreams: [origin.url] }],
-      },
+      reverse: acmeReverse(pebble, ca, {
+        certs: [{ cert: bootstrap.certFile, key: bootstrap.keyFile }],
+        storage: join(dir, 'acme'),
+        renewBefore,
+        redirectPort,
+        upstream: origin.url,
+      }),
       admin: { listen: '127.0.0.1:0' },
     })
     return startCli(t, ['--config', file], ['reverse', 'admin'])
   }
-  const rootFile = join(dir, 'pebble-root.pem')
   const served = async (port: number) => {
-    await writeFile(rootFile, await pebble.root())
-    const r = await curl([
-      '--cacert',
-      rootFile,
-      '--resolve',
-      `acme.test:${port}:127.0.0.1`,
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      `https://acme.test:${port}/x`,
-    ])
+    const r = await curlAcmeTest(pebble, dir, port)
     return r.code === 0 ? Number(r.stdout) : r.stderr
   }
-  const issued = (gw: Awaited<ReturnType<typeof gateway>>) =>
-    gw
-      .waitForLog((l) => l.msg === 'acme: certificate issued', 240_000)
-      .catch((err) => {
-        throw new Error(`${err.message}\npebble:\n${pebble.output()}`)
-      })
+  const issued = (gw: Awaited<ReturnType<typeof gateway>>) => certificateIssued(gw, pebble)
 
   // Issue: no certificate yet, so one is ordered at start and served for acme.test (Pebble's root
   // verifies it; the bootstrap certificate would not).

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startOrigin } from '@proxykit/core/testing'
+import { acmeReverse, startChallengeRelay } from './acme.js'
 import { type RunningGateway, startCli, writeConfig } from './cli.js'
 import { freePort, startPebble } from './pebble.js'
 import { createTestCa, handshake } from './tls.js'
@@ -40,9 +39,8 @@ export async function twoInstancesOneAcmeOrder(
 
   const instances: RunningGateway[] = []
   const answeredBy: number[] = []
-  const relay = net.createServer(async (inbound) => {
-    inbound.pause()
-    inbound.on('error', () => {})
+  // Sends the CA's check to the instance that did not order.
+  await startChallengeRelay(t, relayPort, async () => {
     let orderer = -1
     for (let i = 0; i < 600 && orderer < 0; i++) {
       orderer = instances.findIndex((g) => g?.logs.some((l) => l.msg === ORDERING))
@@ -53,33 +51,12 @@ export async function twoInstancesOneAcmeOrder(
     // every listener is bound): as a balancer's health check would, wait until it says it is listening.
     for (let i = 0; i < 1200 && instances[other] === undefined; i++) await sleep(50)
     answeredBy.push(other)
-    const outbound = net.connect(redirectPorts[other]!, '127.0.0.1')
-    outbound.on('error', () => inbound.destroy())
-    inbound.pipe(outbound).pipe(inbound)
-    inbound.resume()
-  })
-  relay.listen(relayPort, '127.0.0.1')
-  await once(relay, 'listening')
-  t.after(() => {
-    relay.close()
+    return redirectPorts[other]!
   })
 
   const start = async (i: number, storage: string) => {
     const file = await writeConfig(t, {
-      reverse: {
-        listen: '127.0.0.1:0',
-        tls: {
-          acme: {
-            directory: pebble.directory,
-            email: 'ops@acme.test',
-            domains: ['acme.test'],
-            caFile: ca.certFile,
-            storage,
-          },
-        },
-        redirectHttp: `127.0.0.1:${redirectPorts[i]}`,
-        routes: [{ upstreams: [origin.url] }],
-      },
+      reverse: acmeReverse(pebble, ca, { storage, redirectPort: redirectPorts[i]!, upstream: origin.url }),
       redis: { ...redis, prefix },
       admin: { listen: '127.0.0.1:0' },
     })
