@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { finished } from 'node:stream/promises'
 import { type TestContext, test } from 'node:test'
 import type { CachedResponse, CacheKey, CacheStore } from '../src/index.js'
+import { cachedResponse } from './entries.js'
 
 /**
  * The one conformance suite every store passes (undici's cache-store-test-utils in spirit): call it from
@@ -14,28 +15,14 @@ export function storeConformance(
   maxEntrySize: number,
 ): void {
   const url = () => `http://example.test/${randomUUID()}?q=1`
-  const head = (over: Partial<CachedResponse> = {}): CachedResponse => ({
-    statusCode: 200,
-    headers: { 'content-type': 'application/octet-stream', etag: '"1"', 'set-cookie': ['a=1', 'b=2'] },
-    vary: null,
-    tags: [],
-    policy: {
-      responseTime: Date.now(),
-      initialAge: 0,
-      lifetime: 60,
-      noCache: false,
-      mustRevalidate: false,
-      strict: false,
-      swr: 0,
-      sie: 0,
-      authOk: false,
-      etag: '"1"',
-      lastModified: null,
-    },
-    deleteAt: Date.now() + 60_000,
-    size: 0,
-    ...over,
-  })
+  const head = (over: Partial<CachedResponse> = {}): CachedResponse =>
+    cachedResponse(
+      {
+        headers: { 'content-type': 'application/octet-stream', etag: '"1"', 'set-cookie': ['a=1', 'b=2'] },
+        ...over,
+      },
+      { etag: '"1"' },
+    )
   const put = async (store: CacheStore, key: CacheKey, value: CachedResponse, body: Buffer[]) => {
     const w = store.createWriteStream(key, value)
     assert.ok(w, 'createWriteStream returned a stream')

@@ -8,32 +8,10 @@ import { type TestContext, test } from 'node:test'
 import { redisForTests } from '@proxykit/core/testing'
 import type { CachedResponse } from '../src/index.js'
 import { RedisStore } from '../src/stores/redis.js'
+import { cachedResponse } from './entries.js'
 
 const redis = await redisForTests()
 test.after(async () => redis?.stop())
-
-const head = (over: Partial<CachedResponse> = {}, lifetime = 60): CachedResponse => ({
-  statusCode: 200,
-  headers: {},
-  vary: null,
-  tags: [],
-  policy: {
-    responseTime: Date.now(),
-    initialAge: 0,
-    lifetime,
-    noCache: false,
-    mustRevalidate: false,
-    strict: false,
-    swr: 0,
-    sie: 0,
-    authOk: false,
-    etag: null,
-    lastModified: null,
-  },
-  deleteAt: Date.now() + 60_000,
-  size: 0,
-  ...over,
-})
 
 async function put(store: RedisStore, url: string, value: CachedResponse, body: string) {
   const w = store.createWriteStream({ url, headers: {} }, value)
@@ -78,7 +56,7 @@ test('a read fills the local tier; delete, tag purge and a new write elsewhere r
 }, async (t) => {
   const [a, b] = await pair(t)
   const url = 'http://x/page'
-  await put(a, url, head({ tags: ['group'] }), 'v1')
+  await put(a, url, cachedResponse({ tags: ['group'] }), 'v1')
   assert.equal(await get(b, url), 'v1')
   assert.equal(b.localStats.hits, 0, 'the first read went to Redis')
   await filled(b, url)
@@ -87,7 +65,7 @@ test('a read fills the local tier; delete, tag purge and a new write elsewhere r
   assert.equal(b.localStats.hits, before + 1, 'then from the local tier')
 
   // A new write through a (a revalidation's replacement): b's local copy goes.
-  await put(a, url, head({ tags: ['group'] }), 'v2')
+  await put(a, url, cachedResponse({ tags: ['group'] }), 'v2')
   await until('b sees v2', async () => (await get(b, url)) === 'v2')
 
   // A delete through a.
@@ -102,8 +80,8 @@ test('a read fills the local tier; delete, tag purge and a new write elsewhere r
 
   // A tag purge through a.
   const other = 'http://x/other'
-  await put(a, url, head({ tags: ['group'] }), 'v3')
-  await put(a, other, head({ tags: ['group'] }), 'o')
+  await put(a, url, cachedResponse({ tags: ['group'] }), 'v3')
+  await put(a, other, cachedResponse({ tags: ['group'] }), 'o')
   await until('b reads both', async () => (await get(b, url)) === 'v3' && (await get(b, other)) === 'o')
   await filled(b, url, other)
   await a.deleteTag('group')
@@ -118,7 +96,7 @@ test('a local copy lives no longer than its entry is fresh', { skip: redis === n
   const url = 'http://x/short'
   // Fresh for 5 s (room for a loaded machine to fill the copy), kept in Redis for 60 s (to revalidate
   // or serve stale).
-  const value = head({}, 5)
+  const value = cachedResponse({}, { lifetime: 5 })
   await put(a, url, value, 'short')
   assert.equal(await get(b, url), 'short')
   await filled(b, url)
@@ -133,7 +111,7 @@ test('a local copy lives no longer than its entry is fresh', { skip: redis === n
 test('a lost subscription drops the local tier until it is back', { skip: redis === null }, async (t) => {
   const [a, b] = await pair(t)
   const url = 'http://x/kept'
-  await put(a, url, head(), 'kept')
+  await put(a, url, cachedResponse(), 'kept')
   await get(b, url)
   await filled(b, url)
   // Redis closes every subscribed connection (as a restart or a network cut would). The tier goes

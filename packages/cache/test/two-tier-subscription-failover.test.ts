@@ -9,30 +9,8 @@ import { finished } from 'node:stream/promises'
 import { test } from 'node:test'
 import { startRedisCluster } from '@proxykit/core/testing'
 import type { Cluster } from 'ioredis'
-import type { CachedResponse } from '../src/index.js'
 import { RedisStore } from '../src/stores/redis.js'
-
-const head = (): CachedResponse => ({
-  statusCode: 200,
-  headers: {},
-  vary: null,
-  tags: [],
-  policy: {
-    responseTime: Date.now(),
-    initialAge: 0,
-    lifetime: 600,
-    noCache: false,
-    mustRevalidate: false,
-    strict: false,
-    swr: 0,
-    sie: 0,
-    authOk: false,
-    etag: null,
-    lastModified: null,
-  },
-  deleteAt: Date.now() + 600_000,
-  size: 0,
-})
+import { cachedResponse } from './entries.js'
 
 /** Retries `what` until it holds; a step that throws (a slot whose primary is down) counts as not yet. */
 let state: (() => unknown) | undefined
@@ -76,7 +54,10 @@ test('the primary holding the subscription fails over: the tier is dropped, then
   // failover: they come back only once the replica is promoted.
   const url = await urlOn(one.client as Cluster, prefix, node)
   const put = async (body: string) => {
-    const w = one.createWriteStream({ url, headers: {} }, head())
+    const w = one.createWriteStream(
+      { url, headers: {} },
+      cachedResponse({ deleteAt: Date.now() + 600_000 }, { lifetime: 600 }),
+    )
     assert.ok(w)
     w.end(Buffer.from(body))
     await finished(w)
