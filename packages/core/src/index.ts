@@ -85,6 +85,7 @@ export {
   type RelayDispatcher,
   type RelayRequest,
   relay,
+  syncThresholdOf,
 } from './relay.js'
 export { errorBody, sendError, sendUpstreamResponse, writeRawError } from './respond.js'
 export { preCacheStage } from './response-stages.js'

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import { availableParallelism } from 'node:os'
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { answersThroughFastify, mergeHookHeaders, setResponseOnReply } from './answer.js'
@@ -65,11 +66,21 @@ const BUFFER = 6
  * On Fastify's path, a body whose `Content-Length` is at most this many bytes is gathered and handed to
  * `reply.send` as one Buffer instead of a stream: Fastify then writes it with one `end()` and no pipe, and
  * an `onSend` hook takes the cheap road for a buffered payload (@fastify/compress compresses one under its
- * `syncThreshold`, at most 64 KiB, in one synchronous call, with no zlib stream and a `Content-Length`;
- * one under its `threshold` is left alone without a stream built around it). A bounded amount, so memory
- * stays bounded; a longer body, or one without a length, streams with backpressure as before.
+ * `syncThreshold` in one synchronous call, with no zlib stream and a `Content-Length`; one under its
+ * `threshold` is left alone without a stream built around it). Above @fastify/compress's `syncThreshold` a
+ * Buffer is the dear road instead: compress wraps it in `Readable.from` and streams it through zlib anyway,
+ * which costs more than piping the upstream's own stream (issue 21 (c), `bench/RESULTS.md`). So the limit
+ * is that threshold's default, which compress derives from the host's cores the same way (64 KiB on one
+ * core, divided by 8 for each further one up to four, at least 4 KiB). A bounded amount, so memory stays
+ * bounded; a longer body, or one without a length, streams with backpressure.
  */
-export const BUFFERED_BODY_LIMIT = 64 * 1024
+export const BUFFERED_BODY_LIMIT = syncThresholdOf(availableParallelism())
+
+/** @fastify/compress's default `syncThreshold` for a host with `cores` usable cores (its `computeSyncThreshold`). */
+export function syncThresholdOf(cores: number): number {
+  const usable = Math.min(Math.max(cores, 1), 4)
+  return Math.min(Math.max(65536 >> (3 * (usable - 1)), 4096), 65536)
+}
 
 function clientGone(): Error {
   return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })
