@@ -5,8 +5,9 @@ import type { GatewayConfig } from './config/types.js'
 
 // `log.file` and `log.fields`: access lines to a file rotated by size and time (pino-roll, a pino
 // transport: the writing and rotating happen in its worker thread, off the request path), and the
-// fields an access line keeps. Done in the logger's `logMethod` hook, so the access log's producer
-// (access-log.ts) is the same whatever the destination.
+// fields an access line keeps. Access lines written by access-log.ts go straight to the file's stream
+// (access-line.ts); the few others logged through pino (a malformed request, a refused CONNECT, or any
+// line of a logger the embedder passed) go through the logger's `logMethod` hook below, to the same place.
 
 type LogMethod = NonNullable<NonNullable<LoggerOptions['hooks']>['logMethod']>
 
@@ -17,32 +18,70 @@ function filePath(path: string): string {
   return `${path.slice(0, path.length - ext.length)}.w${cluster.worker.id}${ext}`
 }
 
-function fileLogger(file: NonNullable<GatewayConfig['log']['file']>): Logger {
-  const transport = pino.transport({
-    target: 'pino-roll',
-    options: {
-      file: filePath(file.path),
-      mkdir: true,
-      ...(file.rotate.sizeBytes === null
-        ? {}
-        : { size: `${Math.max(1, Math.ceil(file.rotate.sizeBytes / 1024))}k` }),
-      ...(file.rotate.everyMs === null ? {} : { frequency: file.rotate.everyMs }),
-      ...(file.rotate.keep === null ? {} : { limit: { count: file.rotate.keep } }),
-    },
-  })
-  return pino({ base: { pid: process.pid } }, transport)
+type FileConfig = NonNullable<GatewayConfig['log']['file']>
+type Stream = ReturnType<typeof pino.transport>
+
+/**
+ * The access-log file: the pino-roll transport, started at the first line (a process that writes none,
+ * the primary of `workers`, opens no file), and a pino logger on it for lines logged through pino.
+ */
+export class AccessFile {
+  readonly #config: FileConfig
+  #stream: Stream | null = null
+  #logger: Logger | null = null
+
+  constructor(config: FileConfig) {
+    this.#config = config
+  }
+
+  get stream(): Stream {
+    if (this.#stream !== null) return this.#stream
+    const file = this.#config
+    this.#stream = pino.transport({
+      target: 'pino-roll',
+      options: {
+        file: filePath(file.path),
+        mkdir: true,
+        ...(file.rotate.sizeBytes === null
+          ? {}
+          : { size: `${Math.max(1, Math.ceil(file.rotate.sizeBytes / 1024))}k` }),
+        ...(file.rotate.everyMs === null ? {} : { frequency: file.rotate.everyMs }),
+        ...(file.rotate.keep === null ? {} : { limit: { count: file.rotate.keep } }),
+      },
+    })
+    return this.#stream
+  }
+
+  get logger(): Logger {
+    this.#logger ??= pino({ base: { pid: process.pid } }, this.stream)
+    return this.#logger
+  }
+
+  /** One or more whole lines, serialized already. */
+  write(lines: string): void {
+    this.stream.write(lines)
+  }
+
+  /** Calls back once the lines written so far are handed to the transport's thread (none: at once). */
+  flush(cb: () => void): void {
+    if (this.#stream === null) cb()
+    else this.#stream.flush(() => cb())
+  }
 }
 
 /**
- * The `logMethod` hook for access lines: keeps only `log.fields` (when set), and sends them to the file
- * instead of the main destination (when `log.file` is set). Null when neither is set. `next` is the hook
- * this one wraps (the dashboard's denial feed), which still sees every line whole.
+ * The `logMethod` hook for access lines logged through pino: keeps only `log.fields` (when set; on stdout
+ * the bindings, `listener`, and `reqId` stay), and sends them to the file instead of the main destination
+ * (when `log.file` is set). Null when neither is set. `next` is the hook this one wraps (the dashboard's
+ * denial feed), which still sees every line whole.
  */
-export function accessLogHook(config: GatewayConfig, next?: LogMethod): LogMethod | null {
-  const { file, fields } = config.log
+export function accessLogHook(
+  config: GatewayConfig,
+  next?: LogMethod,
+  file: AccessFile | null = config.log.file === null ? null : new AccessFile(config.log.file),
+): LogMethod | null {
+  const { fields } = config.log
   if (file === null && fields === null) return next ?? null
-  // Made at the first access line: a process that writes none (the primary of `workers`) opens no file.
-  let out: Logger | null = null
   const keep = fields === null ? null : new Set(fields)
   return function (this: Logger, args, method, level) {
     const [obj, msg] = args as unknown[]
@@ -51,15 +90,15 @@ export function accessLogHook(config: GatewayConfig, next?: LogMethod): LogMetho
       let line = obj as Record<string, unknown>
       if (keep !== null) {
         const picked: Record<string, unknown> = {}
-        for (const k in line) if (keep.has(k)) picked[k] = line[k]
+        for (const k in line) if (keep.has(k) || (file === null && k === 'reqId')) picked[k] = line[k]
         line = picked
       }
       if (file === null) return method.apply(this, [line, msg] as never)
-      out ??= fileLogger(file)
       const bindings = this.bindings() as Record<string, unknown>
       const own: Record<string, unknown> = {}
-      for (const k in bindings) if (keep === null || keep.has(k)) own[k] = bindings[k]
-      out.info({ ...own, ...line }, 'access')
+      // The file logger writes its own pid.
+      for (const k in bindings) if (k !== 'pid' && (keep === null || keep.has(k))) own[k] = bindings[k]
+      file.logger.info({ ...own, ...line }, 'access')
     }
     if (next === undefined) return write(...(args as unknown[]))
     return next.call(this, args, write as never, level)

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { kOriginalTarget, phaseHook } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { type AccessFields, accessWriterOf } from './access-line.js'
 import type { GatewayMetrics, ListenerName } from './metrics.js'
 
 /**
@@ -84,6 +85,28 @@ function countH2Bytes(request: FastifyRequest, reply: FastifyReply): void {
 export function observeRequests(app: FastifyInstance, options: ObserveOptions): void {
   const { listener, metrics, accessLog, routeOf } = options
   const log = app.log
+  // The gateway's own logger has a writer that builds the line itself (access-line.ts); a logger passed
+  // in by an embedder gets the line through pino.
+  const writer = accessWriterOf(log)
+  // Filled for each line and read synchronously by the writer: no object per request.
+  const line: AccessFields = {
+    reqId: '',
+    method: undefined,
+    target: '',
+    protocol: '',
+    route: '',
+    status: 0,
+    bytes: 0,
+    ms: 0,
+    remote: '',
+    end: 'complete',
+    access: null,
+    rule: null,
+    user: null,
+    cache: null,
+    upstream: null,
+    attempts: null,
+  }
   app.decorateRequest('gatewayBytesAtStart', 0)
   app.decorateRequest('gatewayRemote', '')
   app.decorateRequest('gatewayLogged', false)
@@ -158,34 +181,31 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
     if (upstream !== null && listener === 'reverse') metrics.upstreamAttempts.add2(route, upstream.url)
     if (accessLog) {
       const socket = request.raw.socket
-      // Through the listener's logger, the request id as the line's first field: the same line a
-      // per-request child logger wrote, without making one (request.log is lazy: lazy-logger.ts).
-      log.info(
-        {
-          reqId: request.id,
-          method: request.raw.method,
-          target: clientTarget(request),
-          protocol,
-          route,
-          status,
-          bytes:
-            protocol === 'HTTP/2'
-              ? request.gatewayH2Bytes
-              : socket === null
-                ? 0
-                : socket.bytesWritten - request.gatewayBytesAtStart,
-          ms: Math.round(ms * 100) / 100,
-          remote: request.gatewayRemote,
-          end,
-          access: access?.decision ?? null,
-          rule: access?.rule ?? null,
-          user: access?.user ?? null,
-          cache,
-          upstream: upstream?.url ?? null,
-          attempts: upstream?.attempts ?? null,
-        },
-        'access',
-      )
+      line.reqId = request.id
+      line.method = raw.method
+      line.target = clientTarget(request)
+      line.protocol = protocol
+      line.route = route
+      line.status = status
+      line.bytes =
+        protocol === 'HTTP/2'
+          ? request.gatewayH2Bytes
+          : socket === null
+            ? 0
+            : socket.bytesWritten - request.gatewayBytesAtStart
+      line.ms = Math.round(ms * 100) / 100
+      line.remote = request.gatewayRemote
+      line.end = end
+      line.access = access?.decision ?? null
+      line.rule = access?.rule ?? null
+      line.user = access?.user ?? null
+      line.cache = cache
+      line.upstream = upstream?.url ?? null
+      line.attempts = upstream?.attempts ?? null
+      // Through the listener's logger otherwise, the request id as the line's first field: the same line
+      // a per-request child logger wrote, without making one (request.log is lazy: lazy-logger.ts).
+      if (writer !== null) writer.write(log, listener, line)
+      else log.info({ ...line }, 'access')
     }
   }
 }

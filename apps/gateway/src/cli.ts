@@ -131,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // The operations layer (ops/): dashboard feed, hot reload on SIGHUP, worker processes.
   const { startOperated } = await import('./ops/run.js')
-  const { onShutdownSignal } = await import('./shutdown.js')
+  const { flushLog, onShutdownSignal } = await import('./shutdown.js')
   const cluster = config.workers > 1 ? (await import('node:cluster')).default : null
   if (cluster?.isPrimary) {
     const { runPrimary } = await import('./ops/cluster.js')
@@ -153,7 +153,11 @@ async function main(argv: string[]): Promise<number> {
     return 1
   }
   const gateway = operated.gateway
-  if (demo !== null) process.stdout.write(demoBanner(gateway, demo))
+  if (demo !== null) {
+    // After the lines logged so far (log-destination.ts buffers them), not before.
+    await flushLog(gateway.logger)
+    process.stdout.write(demoBanner(gateway, demo))
+  }
   onShutdownSignal(async (signal) => {
     gateway.logger.info({ signal, graceMs: gateway.config.shutdown.graceMs }, 'shutting down')
     await operated.close()

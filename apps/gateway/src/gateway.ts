@@ -2,8 +2,8 @@ import type { Server as TlsServer } from 'node:tls'
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
 import type { RedisClient, RedisConnection } from '@proxykit/cache/redis'
 import type { FastifyPluginAsync } from 'fastify'
-import pino, { type Logger } from 'pino'
-import { accessLogHook } from './access-log-file.js'
+import type { Logger } from 'pino'
+import { gatewayLogger } from './access-line.js'
 import type { AdminControls } from './admin/controls.js'
 import { purgeControl } from './admin/purge.js'
 import { upstreamControls, upstreamSamples } from './admin/upstreams.js'
@@ -11,7 +11,6 @@ import type { GatewayConfig } from './config/types.js'
 import { InstanceRegistry } from './instances.js'
 import { adminListener } from './listeners/admin.js'
 import { type Listener, listen } from './listeners/app.js'
-import { stdoutDestination } from './log-destination.js'
 import { GatewayMetrics } from './metrics.js'
 import type { Shared } from './shared.js'
 import { closeListeners } from './shutdown.js'
@@ -94,17 +93,7 @@ function connectRedis(
  * Resolves once every listener is bound; rejects (after closing what was started) when one cannot be.
  */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logMethod = accessLogHook(config)
-  const logger =
-    options.logger ??
-    pino(
-      {
-        level: config.log.level,
-        base: { pid: process.pid },
-        ...(logMethod === null ? {} : { hooks: { logMethod } }),
-      },
-      stdoutDestination(),
-    )
+  const logger = options.logger ?? gatewayLogger(config)
   // The TLS modules (certificates, ACME with acme-client, the http-to-https redirect) are loaded only by
   // a config with `tls`: without it they were the largest part of what the gateway loaded beyond its
   // plugins. So are each listener's modules (the forward proxy, access control) without that listener.

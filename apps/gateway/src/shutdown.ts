@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import type { Logger } from 'pino'
+import { accessWriterOf } from './access-line.js'
 import type { Listener } from './listeners/app.js'
 
 /**
@@ -71,21 +72,22 @@ export function onShutdownSignal(close: (signal: string) => Promise<void>, logge
 }
 
 /**
- * Waits (at most `ms`) until every line logged so far is written. Lines go out asynchronously
- * (log-destination.ts); pino's own flush on exit writes what is buffered but not a write still in
- * flight, whose lines process.exit would lose.
+ * Waits (at most `ms`) until every line logged so far is written: stdout's buffered lines
+ * (log-destination.ts; the synchronous flush at exit does not wait for a full pipe, nor for a write
+ * already in flight) and those handed to `log.file`'s transport thread.
  */
 export function flushLog(logger: Logger, ms = 2000): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms)
-    try {
-      logger.flush(() => {
-        clearTimeout(timer)
-        resolve()
-      })
-    } catch {
+    const done = () => {
       clearTimeout(timer)
       resolve()
+    }
+    const file = accessWriterOf(logger)?.flush() ?? Promise.resolve()
+    try {
+      logger.flush(() => void file.then(done, done))
+    } catch {
+      void file.then(done, done)
     }
   })
 }

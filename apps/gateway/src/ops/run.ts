@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import pino, { type Logger } from 'pino'
-import { accessLogHook } from '../access-log-file.js'
+import type { Logger } from 'pino'
+import { gatewayLogger as makeLogger } from '../access-line.js'
 import { ConfigError, loadConfigFile } from '../config/parse.js'
 import type { GatewayConfig } from '../config/types.js'
 import { type Gateway, startGateway } from '../gateway.js'
-import { stdoutDestination } from '../log-destination.js'
 import { opsRoutes, type ReloadResult } from './admin-routes.js'
 import { denialHook } from './denials.js'
 import { type DenialEvent, LiveStats } from './live-stats.js'
@@ -38,11 +37,7 @@ export interface OperatedOptions {
 
 /** A logger whose access lines also feed the dashboard's recent-denials list (and go to `log.file`). */
 export function gatewayLogger(config: GatewayConfig, onDenial: (e: DenialEvent) => void): Logger {
-  const logMethod = accessLogHook(config, denialHook(onDenial).hooks!.logMethod!)!
-  return pino(
-    { level: config.log.level, base: { pid: process.pid }, hooks: { logMethod } },
-    stdoutDestination(),
-  )
+  return makeLogger(config, onDenial, denialHook(onDenial).hooks!.logMethod!)
 }
 
 /**
