@@ -40,12 +40,15 @@ import { announce, serve } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
-const GATEWAY = new URL('../apps/gateway/dist/src/index.js', import.meta.url).href
+// BENCH_GATEWAY_DIST: another build of the gateway to measure (a directory beside apps/gateway/dist, so
+// that it resolves the same node_modules), e.g. a copy of dist built from an earlier commit.
+const DIST_DIR = process.env.BENCH_GATEWAY_DIST ?? 'dist'
+const GATEWAY = new URL(`../apps/gateway/${DIST_DIR}/src/index.js`, import.meta.url).href
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 
 // ---- child roles ---------------------------------------------------------------------------------------
-const DIST = new URL('../apps/gateway/dist/src/', import.meta.url)
+const DIST = new URL(`../apps/gateway/${DIST_DIR}/src/`, import.meta.url)
 
 /** The gateway config of one issue-28 path (`miss`, `hit`, `forward`) against `origin`. */
 function pathConfig(path, origin, access) {
