@@ -1,3 +1,5 @@
+// Over ~300 lines for a reason: one upgrade exchange, start to finish (dial, request head, the upstream's
+// answer, then the tunnel or the refused answer's body), as one class whose steps share its socket state.
 import type { IncomingMessage } from 'node:http'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'

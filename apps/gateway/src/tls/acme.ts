@@ -1,3 +1,5 @@
+// Over ~300 lines for a reason: one ACME client's life (account, order, challenge answers, renewal, the
+// Redis-shared order with its lock), in one class whose steps share its state; Redis storage is acme-redis.ts.
 import { X509Certificate } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
