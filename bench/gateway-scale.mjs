@@ -10,12 +10,10 @@
 //   node bench/gateway-scale.mjs      (BENCH_DURATION seconds per run, default 5; BENCH_CONNECTIONS 64)
 //
 // The gateway comes from apps/gateway/dist (build it first); redis-server must be installed for part 2.
-import { spawn } from 'node:child_process'
 import cluster from 'node:cluster'
-import { once } from 'node:events'
-import http from 'node:http'
-import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from './lib/external.mjs'
+import { startGatewayRole } from './lib/gateway-process.mjs'
 import {
   cpuSecondsOf,
   hasCommand,
@@ -25,156 +23,56 @@ import {
   startProcess,
   stopAll,
 } from './lib/harness.mjs'
+import { sequentialLatency } from './lib/latency.mjs'
+import { announce } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const DIST = new URL('../apps/gateway/dist/src/', import.meta.url)
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
-const BODY = Buffer.alloc(100, 'x')
+const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
+const TESTING = new URL('../packages/core/dist/src/testing/index.js', import.meta.url)
 
 // ---- child roles ---------------------------------------------------------------------------------------
-function announce(url, extra = {}) {
-  process.stdout.write(`${JSON.stringify({ url, port: Number(new URL(url).port), ...extra })}\n`)
-}
-
-/** An origin whose answers may be cached for ten minutes (100-byte body). */
-async function originRole() {
-  const server = http.createServer((req, res) => {
-    req.resume()
-    res.writeHead(200, {
-      'content-type': 'application/octet-stream',
-      'content-length': BODY.length,
-      'cache-control': 'public, max-age=600',
-    })
-    res.end(BODY)
-  })
-  server.keepAliveTimeout = 60_000
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  announce(`http://127.0.0.1:${server.address().port}`)
-  const stop = () => {
-    server.closeAllConnections()
-    server.close(() => process.exit(0))
-  }
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
-}
-
 /** The gateway from a JSON config (argv), through the same code the CLI runs (ops/). */
 async function gatewayRole(configJson) {
   const { resolveConfig } = await import(new URL('index.js', DIST).href)
   const config = resolveConfig(JSON.parse(configJson))
   if (config.workers > 1) {
-    const { runPrimary, runWorker } = await import(new URL('ops/cluster.js', DIST).href)
     if (cluster.isWorker) {
+      const { runWorker } = await import(new URL('ops/cluster-worker.js', DIST).href)
       const w = await runWorker(config, null)
       process.on('SIGTERM', () => w.close().then(() => process.exit(0)))
       return
     }
+    const { runPrimary } = await import(new URL('ops/cluster.js', DIST).href)
     const primary = await runPrimary(config, null)
     await primary.ready()
-    announce(`http://127.0.0.1:${config.reverse.listen.port}`, { workers: primary.pids() })
-    process.on('SIGTERM', () => primary.close().then(() => process.exit(0)))
+    announce(`http://127.0.0.1:${config.reverse.listen.port}`, () => primary.close(), {
+      workers: primary.pids(),
+    })
     return
   }
   const { startOperated } = await import(new URL('ops/run.js', DIST).href)
   const g = await startOperated(config, { configFile: null, sighup: false })
-  announce(g.gateway.listeners.reverse.url, { workers: [] })
-  process.on('SIGTERM', () => g.close().then(() => process.exit(0)))
+  announce(g.gateway.listeners.reverse.url, () => g.close(), { workers: [] })
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------
 const GATEWAY_START_MS = 120_000
 
-/**
- * Starts a gateway role and waits for its {url, port} line. Like the harness's startProcess, with a longer
- * start timeout: on a loaded 2-core machine, workers loading every plugin at once take a while.
- */
-function startGatewayProcess(configJson) {
-  const child = spawn(process.execPath, [SELF, 'role', 'gateway', configJson], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const exited = once(child, 'exit')
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    await exited
-    clearTimeout(timer)
-  }
-  return new Promise((resolve, reject) => {
-    let buffer = ''
-    const timer = setTimeout(() => {
-      stop().then(() => reject(new Error(`the gateway did not start within ${GATEWAY_START_MS} ms`)))
-    }, GATEWAY_START_MS)
-    child.once('exit', (code, signal) =>
-      reject(new Error(`the gateway exited (${signal ?? code}) before listening`)),
-    )
-    child.stdout.on('data', (chunk) => {
-      buffer += chunk
-      let nl = buffer.indexOf('\n')
-      while (nl >= 0) {
-        const line = buffer.slice(0, nl)
-        buffer = buffer.slice(nl + 1)
-        nl = buffer.indexOf('\n')
-        let info
-        try {
-          info = JSON.parse(line)
-        } catch {
-          continue
-        }
-        if (typeof info.port !== 'number' || info.level !== undefined) continue
-        clearTimeout(timer)
-        child.stdout.resume()
-        const pid = child.pid
-        resolve({
-          url: info.url,
-          port: info.port,
-          pid,
-          workers: info.workers ?? [],
-          cpuSeconds: () => cpuSecondsOf(pid),
-          stop,
-        })
-      }
-    })
-  })
+/** A gateway role (`{ url, port, pid, workers, cpuSeconds(), stop() }`; `workers`: the worker pids). */
+async function startGatewayProcess(configJson) {
+  const gw = await startGatewayRole(SELF, configJson, GATEWAY_START_MS)
+  return { ...gw, workers: gw.info.workers ?? [] }
 }
 
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const { port } = s.address()
-  await new Promise((r) => s.close(r))
-  return port
-}
-
+/** A private redis-server (core's test helper), or null when it is not installed. */
 async function startRedis() {
   if (!hasCommand('redis-server')) return null
-  const port = await freePort()
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  )
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.destroy()
-        r(true)
-      })
-      c.once('error', () => r(false))
-    })
-    if (ok) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    pid: child.pid,
-    async stop() {
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    },
-  }
+  const { startRedisServer } = await import(TESTING.href)
+  const server = await startRedisServer()
+  return { url: server.url, pid: server.process.pid, stop: () => server.stop() }
 }
 
 function gatewayConfig(origin, port, extra = {}) {
@@ -187,30 +85,6 @@ function gatewayConfig(origin, port, extra = {}) {
     log: { level: 'warn', access: false },
     ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'cache')),
   })
-}
-
-/**
- * Latency of single requests (one keep-alive connection, one request at a time, `count` of them): the
- * service time of a hit, without queueing behind 64 connections. Returns p50 and p99 in ms.
- */
-async function sequentialLatency(url, count = 2000, headers = {}) {
-  const { Client } = await import('undici')
-  const u = new URL(url)
-  const client = new Client(u.origin, { pipelining: 1 })
-  const times = []
-  try {
-    for (let i = 0; i < count; i++) {
-      const t0 = performance.now()
-      const res = await client.request({ path: u.pathname, method: 'GET', headers })
-      await res.body.arrayBuffer()
-      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
-      times.push(performance.now() - t0)
-    }
-  } finally {
-    await client.close()
-  }
-  times.sort((a, b) => a - b)
-  return { p50: times[Math.floor(count / 2)], p99: times[Math.floor(count * 0.99)] }
 }
 
 const asProcess = (pid) => ({ pid, cpuSeconds: () => cpuSecondsOf(pid) })
@@ -243,7 +117,7 @@ async function main() {
   const started = []
   const extras = []
   try {
-    const origin = await startProcess(SELF, ['role', 'origin'])
+    const origin = await startProcess(ORIGIN, [], { BODY_SIZE: '100', CACHE_CONTROL: 'public, max-age=600' })
     started.push(origin)
     console.log(`# proxykit gateway scale-out, GET 100 B, ${CONNECTIONS} connections, ${DURATION} s per run`)
     console.log('# figures from a loaded 2-core machine: compare rows of one table only')
@@ -381,7 +255,5 @@ async function main() {
   }
 }
 
-if (process.argv[2] === 'role') {
-  if (process.argv[3] === 'origin') await originRole()
-  else await gatewayRole(process.argv[4])
-} else await main()
+if (process.argv[2] === 'role') await gatewayRole(process.argv[4])
+else await main()
