@@ -122,12 +122,16 @@ async function untilHit(url) {
   throw new Error(`${url} never became a hit`)
 }
 
-/** p50 and p99 (ms) of `count` single requests on one keep-alive connection. */
-async function sequentialLatency(url, count = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000)) {
+/**
+ * p50 and p99 (ms) of `count` single requests on one keep-alive connection, and the gateway's CPU time
+ * per request (ms; less dependent on the machine's load than the latencies).
+ */
+async function sequentialLatency(url, server, count = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000)) {
   const { Client } = await import('undici')
   const u = new URL(url)
   const client = new Client(u.origin, { pipelining: 1 })
   const times = []
+  const cpu0 = server.cpuSeconds()
   try {
     for (let i = 0; i < count; i++) {
       const t0 = performance.now()
@@ -139,8 +143,9 @@ async function sequentialLatency(url, count = Number(process.env.BENCH_LATENCY_R
   } finally {
     await client.close()
   }
+  const cpuMs = ((server.cpuSeconds() - cpu0) * 1000) / count
   times.sort((a, b) => a - b)
-  return { p50: times[Math.floor(count / 2)], p99: times[Math.floor(count * 0.99)] }
+  return { p50: times[Math.floor(count / 2)], p99: times[Math.floor(count * 0.99)], cpuMs }
 }
 
 /** Paths /z/0 … /z/(n-1), drawn with probability proportional to 1 / (rank + 1). */
@@ -313,11 +318,16 @@ async function hits(cluster, origin, started) {
       }),
     )
   printTable('1. hits, one URL', rows, 'memory store hit')
-  const latLocal = await sequentialLatency(`${local.url}/hit`)
-  const latShared = await sequentialLatency(`${shared.url}/hit`)
-  console.log('\n2. single-request latency, one keep-alive connection (ms)')
-  console.log(`local-tier hit   p50 ${latLocal.p50.toFixed(3)}  p99 ${latLocal.p99.toFixed(3)}`)
-  console.log(`shared-tier hit  p50 ${latShared.p50.toFixed(3)}  p99 ${latShared.p99.toFixed(3)}`)
+  const latLocal = await sequentialLatency(`${local.url}/hit`, local)
+  const latShared = await sequentialLatency(`${shared.url}/hit`, shared)
+  console.log('\n2. single-request latency, one keep-alive connection (ms; CPU: the gateway process)')
+  for (const [name, l] of [
+    ['local-tier hit ', latLocal],
+    ['shared-tier hit', latShared],
+  ])
+    console.log(
+      `${name}  p50 ${l.p50.toFixed(3)}  p99 ${l.p99.toFixed(3)}  CPU ${l.cpuMs.toFixed(4)}/request`,
+    )
   console.log(`shared p50 / local p50: ${(latShared.p50 / latLocal.p50).toFixed(2)}x (target at most 2x)`)
   for (const g of [mem, local, shared]) await g.stop()
 }

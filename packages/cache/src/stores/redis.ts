@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { type OptionChecks, optionChecks } from '@proxykit/core'
-import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Command, Redis, type RedisOptions } from 'ioredis'
 import { staleAt } from '../policy.js'
 import {
   type CachedResponse,
@@ -200,6 +200,8 @@ export class RedisStore implements CacheStore {
   #subscription: InvalidationSubscription | null = null
   readonly #timeout: number
   readonly #channel: string
+  /** Lookups sent and not answered yet. */
+  #lookups = 0
 
   constructor(options: RedisStoreOptions) {
     const given = [options.client, options.url, options.cluster, options.sentinels].filter(
@@ -366,14 +368,46 @@ export class RedisStore implements CacheStore {
 
   /** A command that holds a client request, failed after `timeout` ms (its late answer is dropped). */
   #bounded<T>(command: Promise<T>, name: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
         () => reject(new Error(`Redis ${name}: no answer within ${this.#timeout} ms`)),
         this.#timeout,
       )
+      command.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (err: unknown) => {
+          clearTimeout(timer)
+          reject(err)
+        },
+      )
     })
-    return Promise.race([command, late]).finally(() => clearTimeout(timer))
+  }
+
+  /**
+   * HGETALL of an entry's hash, its values as Buffers. A lookup with no other one in flight is sent at
+   * once: a client with autopipelining (the gateway's) would hold it until the next turn of the event loop
+   * and wrap it in a pipeline of one, which only pays when other commands can join; under load lookups
+   * overlap and go through autopipelining as before.
+   */
+  #readHash(key: string): Promise<Record<string, Buffer>> {
+    let read: Promise<Record<string, Buffer>>
+    if (this.#lookups === 0) {
+      const command = new Command('hgetall', [key], {
+        replyEncoding: null,
+        keyPrefix: this.client.options.keyPrefix,
+      })
+      this.client.sendCommand(command)
+      read = command.promise as Promise<Record<string, Buffer>>
+    } else read = this.client.hgetallBuffer(key)
+    this.#lookups++
+    const done = () => {
+      this.#lookups--
+    }
+    read.then(done, done)
+    return this.#bounded(read, 'HGETALL')
   }
 
   async get(key: CacheKey): Promise<CacheEntry | null | undefined> {
@@ -387,7 +421,7 @@ export class RedisStore implements CacheStore {
     if (!this.#connected()) throw new Error(`Redis is not connected (${this.client.status})`)
     const generation = this.#generation
     const k = this.#urlKey(key.url)
-    const fields = await this.#bounded(this.client.hgetallBuffer(k), 'HGETALL')
+    const fields = await this.#readHash(k)
     let any = false
     const now = Date.now()
     const expired: string[] = []
