@@ -52,7 +52,9 @@ export function mergeHookHeaders(reply: FastifyReply, headers: OutgoingHttpHeade
   for (let i = 0; i < rawNames.length; i++) {
     const name = rawNames[i]!
     if (RESPONSE_OWNED.has(name)) res.removeHeader(name)
-    else if (live !== null && table[name] === undefined && headers[name] !== undefined) delete headers[name]
+    // `headers` first: a name only the hook set (helmet's dozen) is not in it, and each lookup here is a
+    // megamorphic one, paid per name per request.
+    else if (live !== null && headers[name] !== undefined && table[name] === undefined) delete headers[name]
   }
 }
 
