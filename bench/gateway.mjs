@@ -118,6 +118,21 @@ async function pathRole(name, path, origin, bareOptions) {
   const { startOperated } = await import(new URL('ops/run.js', DIST).href)
   const operated = await startOperated(config, { configFile: null })
   const l = operated.gateway.listeners[path === 'forward' ? 'forward' : 'reverse']
+  if (process.env.BENCH_CG_QUIET === '1') {
+    // For instruction counts on a loaded machine: what runs once a second whatever the traffic (the live
+    // statistics' sample of the registry, Node's connection checks) is stopped, since under valgrind it
+    // is spread over the few requests a second served, and the idle window subtracted for it varies
+    // more than the costs compared. Both sides of a comparison lose the same work.
+    operated.live.close()
+    for (const listener of Object.values(operated.gateway.listeners)) {
+      const server = listener?.app.server
+      if (server == null) continue
+      const timer = Object.getOwnPropertySymbols(server).find(
+        (s) => s.description === 'http.server.connectionsCheckingInterval',
+      )
+      if (timer !== undefined) clearInterval(server[timer])
+    }
+  }
   announce(l.url, () => operated.close())
 }
 
@@ -368,6 +383,8 @@ const median = (list) => {
  *      connection checks) measured in an idle instrumented window (BENCH_CG_IDLE seconds, default 10)
  *      and subtracted from each window by its wall time: under valgrind the gateway answers tens of
  *      requests a second, and that work would otherwise be spread over them as if it were theirs.
+ *      BENCH_CG_QUIET=1 stops that work in both servers instead (on a loaded machine the subtraction
+ *      swings by more than the access log costs; BENCH_CG_IDLE=0 then skips the idle window).
  *   2. CPU ms per request, natively: BENCH_PAIRS (default 8) pairs of BENCH_PAIR_SECONDS (default 3)
  *      runs of 100 B cache hits at BENCH_CONNECTIONS, log on and off alternating which goes first, each
  *      server's CPU time from /proc over the requests it answered (wrk when installed, else autocannon).
