@@ -27,6 +27,8 @@
 //   node bench/gateway.mjs accesslog      item 2: access log on against off, in instructions per request
 //                                         (the idle per-second work subtracted) and CPU ms per request
 //                                         in native pairs (see accessLog below for its variables)
+//   node bench/gateway.mjs accessline     item 2: instructions per access line outside a server, the old
+//                                         path (pino, sonic-boom) against the new (access-line.ts)
 //   node bench/gateway.mjs workers        item 4: the CLI with workers 1 and 2 beside nginx with one and
 //                                         two workers, reverse to a 100 B origin (see workersScaling)
 //
@@ -472,6 +474,53 @@ async function accessLog() {
 }
 
 /**
+ * `node bench/gateway.mjs accessline`: instructions per access line, outside a server (callgrind, so
+ * valid on a loaded machine): bench/lib/access-line-cost.mjs run at BENCH_LINES_LOW (default 2,000) and
+ * BENCH_LINES_HIGH (12,000) lines for each variant (`old`: pino and sonic-boom as the gateway had them,
+ * `new`: access-line.ts and log-destination.ts, `loop`: neither), the difference per line printed.
+ */
+async function accessLineCost() {
+  const { spawnSync } = await import('node:child_process')
+  const script = fileURLToPath(new URL('./lib/access-line-cost.mjs', import.meta.url))
+  const dir = mkdtempSync(join(tmpdir(), 'proxykit-line-cg-'))
+  const low = Number(process.env.BENCH_LINES_LOW ?? 2000)
+  const high = Number(process.env.BENCH_LINES_HIGH ?? 12000)
+  const total = (variant, n) => {
+    const out = join(dir, `cg.${variant}.${n}`)
+    const r = spawnSync(
+      '/usr/bin/valgrind',
+      [
+        '--tool=callgrind',
+        `--callgrind-out-file=${out}`,
+        '--smc-check=all-non-file',
+        process.execPath,
+        '--no-concurrent-recompilation',
+        script,
+        variant,
+        String(n),
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    )
+    if (r.status !== 0) throw new Error(`${variant} ${n}: exit ${r.status}`)
+    return Number(/^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'))[1])
+  }
+  try {
+    const per = {}
+    for (const variant of (process.env.BENCH_LINE_VARIANTS ?? 'new,old,loop').split(',')) {
+      per[variant] = (total(variant, high) - total(variant, low)) / (high - low)
+      console.log(
+        `${variant.padEnd(5)} ${Math.round(per[variant]).toLocaleString('en-US')} instructions per line`,
+      )
+    }
+    if (per.loop !== undefined)
+      for (const v of ['old', 'new'].filter((x) => per[x] !== undefined))
+        console.log(`${v}: ${Math.round(per[v] - per.loop).toLocaleString('en-US')} per line beyond the loop`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
  * The gateway's CLI (apps/gateway/dist/src/cli.js) with `config` on `port`: resolves once it accepts and,
  * with `workers` over 1, every worker has said it is ready. CPU and RSS are the process tree's (the
  * primary and its workers). Its stdout (the log) is read and dropped, as a log collector would read it.
@@ -607,5 +656,6 @@ else if (process.argv[2] === 'path-role')
 else if (process.argv[2] === 'instructions') await instructions()
 else if (process.argv[2] === 'memory') await memory()
 else if (process.argv[2] === 'accesslog') await accessLog()
+else if (process.argv[2] === 'accessline') await accessLineCost()
 else if (process.argv[2] === 'workers') await workersScaling()
 else await main()
