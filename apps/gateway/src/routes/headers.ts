@@ -59,7 +59,7 @@ export function applyHeaderRules(
 }
 
 /** `writeHead`'s headers argument (an object, a flat array, or an array of pairs) as one lower-case object. */
-function headersObject(raw: unknown): OutgoingHttpHeaders {
+export function headersObject(raw: unknown): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {}
   const put = (name: string, value: unknown) => {
     const key = name.toLowerCase()
@@ -76,31 +76,4 @@ function headersObject(raw: unknown): OutgoingHttpHeaders {
     for (const [n, v] of Object.entries(raw)) if (v !== undefined) put(n, v)
   }
   return out
-}
-
-/**
- * Response rules for this request's answer, whoever writes it: the proxy on `reply.raw`, Fastify's own
- * send (an `onSend` path, an error, a redirect), a cache hit, a static file. Every one of them ends in this
- * response's `writeHead` (Node's implicit head calls it too), so that is where the rules go, once.
- */
-export function onResponseHead(
-  request: FastifyRequest,
-  res: ServerResponse,
-  rules: CompiledHeaderRules,
-): void {
-  const writeHead = res.writeHead
-  res.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
-    res.writeHead = writeHead
-    const reason = typeof rest[0] === 'string' ? rest[0] : undefined
-    const headers = headersObject(reason === undefined ? rest[0] : rest[1])
-    applyHeaderRules(headers, rules, request, this)
-    return reason === undefined
-      ? writeHead.call(this, statusCode, headers)
-      : (writeHead as (s: number, r: string, h: OutgoingHttpHeaders) => ServerResponse).call(
-          this,
-          statusCode,
-          reason,
-          headers,
-        )
-  } as ServerResponse['writeHead']
 }

@@ -3,9 +3,10 @@ import { kReverseRoute, reverseRouteName } from '@proxykit/reverse-proxy'
 import type { FastifyInstance } from 'fastify'
 import type { ReverseConfig, RouteConfig } from '../config/types.js'
 import { limitBody } from './body-limit.js'
-import { type CompiledHeaderRules, compileHeaderRules, onResponseHead } from './headers.js'
+import { type CompiledHeaderRules, compileHeaderRules } from './headers.js'
 import { type CompiledRedirect, compileRedirects, redirect } from './redirects.js'
 import { respondRoutes } from './respond.js'
+import { addResponseRules } from './response-head.js'
 import { staticRoutes } from './static.js'
 
 // Issue 27's per-route features on the reverse listener, wired in one place: what runs in `onRequest`
@@ -47,7 +48,7 @@ export function routeFeatureHooks(app: FastifyInstance, config: ReverseConfig): 
     const name = reverseRouteName(routeConfig(request))
     const f = (name === undefined ? undefined : byName.get(name)) ?? listener
     if (f === NOTHING) return done()
-    if (f.response !== null) onResponseHead(request, reply.raw, f.response)
+    if (f.response !== null) addResponseRules(request, reply.raw, f.response)
     if (f.redirects.length > 0 && redirect(request, reply, f.redirects)) return
     if (f.bodyLimit !== null && limitBody(request, reply, f.bodyLimit)) return
     done()
