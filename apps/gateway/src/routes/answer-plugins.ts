@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { RouteConfig } from '../config/types.js'
+import { registerCors } from './cors-headers.js'
 import { registerHelmet } from './helmet-headers.js'
 
 // A route's `cors`, `helmet` and `compress` as the real @fastify plugins (helmet's headers computed once by
-// helmet itself where they cannot depend on the request: helmet-headers.ts), registered in the route's own
+// helmet itself where they cannot depend on the request: helmet-headers.ts; CORS's for any request but a
+// preflight recorded from @fastify/cors once per origin: cors-headers.ts), registered in the route's own
 // encapsulated context (the reverse proxy's `register` route option): their hooks run on that route only,
 // and core's answer path carries their headers and onSend hooks onto proxied answers and cache hits.
 
@@ -25,16 +27,7 @@ export function answerPlugins(
   if (c === null && h === null && z === null) return undefined
   return async (instance) => {
     // Each plugin is imported by the first route that asks for it: a gateway without them never loads them.
-    if (c !== null)
-      await instance.register((await import('@fastify/cors')).default, {
-        origin: c.origin,
-        credentials: c.credentials,
-        strictPreflight: c.strictPreflight,
-        ...(c.methods === null ? {} : { methods: c.methods }),
-        ...(c.allowedHeaders === null ? {} : { allowedHeaders: c.allowedHeaders }),
-        ...(c.exposedHeaders === null ? {} : { exposedHeaders: c.exposedHeaders }),
-        ...(c.maxAge === null ? {} : { maxAge: c.maxAge }),
-      })
+    if (c !== null) await registerCors(instance, c)
     if (h !== null) await registerHelmet(instance, h)
     if (z !== null) {
       // @fastify/compress applies its threshold to buffers and strings; a proxied answer or a hit is a
