@@ -18,13 +18,20 @@ import { VerifiedTokens } from './verified-tokens.js'
 // so that its rules, report-only mode and the access log see the user. JWT and forward auth are the
 // plugin's `bearer` and `delegate` checks, written here with `jose` and undici.
 
-/** Headers this gateway sets on the request sent upstream for a request (claims, forward-auth answers). */
-const upstreamHeaders = new WeakMap<FastifyRequest, Record<string, string>>()
+/**
+ * Headers this gateway sets on the request sent upstream for a request (claims, forward-auth answers),
+ * in order, under a symbol on the request: a JWT route's verified token hands in its own list, shared by
+ * every request with that token and never changed (an addition copies it), so a repeated token costs no
+ * allocation here.
+ */
+const kUpstreamHeaders = Symbol('proxykit.gateway.upstreamHeaders')
+type Pairs = ReadonlyArray<readonly [string, string]>
+type WithUpstreamHeaders = FastifyRequest & { [kUpstreamHeaders]?: Pairs }
 
-function addUpstreamHeader(request: FastifyRequest, name: string, value: string): void {
-  const own = upstreamHeaders.get(request)
-  if (own === undefined) upstreamHeaders.set(request, { [name]: value })
-  else own[name] = value
+function addUpstreamHeaders(request: FastifyRequest, pairs: Pairs): void {
+  const r = request as WithUpstreamHeaders
+  const own = r[kUpstreamHeaders]
+  r[kUpstreamHeaders] = own === undefined ? pairs : [...own, ...pairs]
 }
 
 /** Resources a route's auth holds (the forward-auth connection pool), closed with the listener. */
@@ -47,7 +54,7 @@ function claimText(value: unknown): string | undefined {
 /** A verified token: the identity, and the claim headers it puts on requests sent upstream. */
 interface Verified {
   identity: Identity
-  headers: Array<[string, string]>
+  headers: Pairs
 }
 
 /**
@@ -93,7 +100,7 @@ function jwtBearer(jwt: JwtConfig): NonNullable<AuthOptions['bearer']> {
     return { identity: { user, groups, claims: payload as Record<string, unknown> }, headers }
   }
   const use = (found: Verified, request: FastifyRequest): Identity => {
-    for (const [header, value] of found.headers) addUpstreamHeader(request, header, value)
+    if (found.headers.length > 0) addUpstreamHeaders(request, found.headers)
     return found.identity
   }
   const verify = async (token: string, request: FastifyRequest): Promise<Identity | null> => {
@@ -181,7 +188,7 @@ function forwardDelegate(
     }
     for (const name of f.copyHeaders) {
       const value = text(name)
-      if (value !== undefined) addUpstreamHeader(request, name, value)
+      if (value !== undefined) addUpstreamHeaders(request, [[name, value]])
     }
     const user = text(f.userHeader)
     const groups = text(f.groupsHeader)
@@ -281,9 +288,11 @@ export function authRequestHeaders(
   ]
   if (owned.length === 0) return undefined
   return (request, headers) => {
-    for (const name of owned) delete headers[name]
-    const own = upstreamHeaders.get(request)
-    if (own !== undefined) Object.assign(headers, own)
+    // Only a name that is there is deleted: a delete turns the object into a slow dictionary for every
+    // later reader of these headers.
+    for (const name of owned) if (name in headers) delete headers[name]
+    const own = (request as WithUpstreamHeaders)[kUpstreamHeaders]
+    if (own !== undefined) for (const [name, value] of own) headers[name] = value
     return headers
   }
 }
