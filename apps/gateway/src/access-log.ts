@@ -123,8 +123,10 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
   }
   app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket
-    if (request.raw.httpVersionMajor === 2) countH2Bytes(request, reply)
-    else request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
+    // The bytes are for the access line only: without it, nothing is counted per chunk.
+    if (request.raw.httpVersionMajor === 2) {
+      if (accessLog) countH2Bytes(request, reply)
+    } else request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
     request.gatewayRemote = request.ip
     if (request.raw.method === 'CONNECT' && socket) {
       connects.add(request)
