@@ -5,6 +5,7 @@ import {
   validateHeaderValue,
 } from 'node:http'
 import type { FastifyRequest } from 'fastify'
+import { headUnwritten, insertIntoHead } from '../internals.js'
 import { applyHeaderRules, type CompiledHeaderRules, headersObject } from './headers.js'
 
 // What a route adds to the head of each of its answers, whoever writes it: the proxy on `reply.raw`,
@@ -60,7 +61,7 @@ interface HeadState {
 }
 
 const kHead = Symbol('proxykit.gateway.responseHead')
-type Response = ServerResponse & { [kHead]?: HeadState; _header?: string | null }
+type Response = ServerResponse & { [kHead]?: HeadState }
 
 function headState(request: FastifyRequest, res: Response): HeadState {
   let state = res[kHead]
@@ -122,16 +123,11 @@ function writeRouteHead(this: Response, statusCode: number, reason?: unknown, he
   // An HTTP/1.1 response whose head is not written yet and that holds no header of its own (the usual
   // case: nothing in the gateway sets headers on `reply.raw`): the block goes in as text, right after the
   // status line, where Node would have written it had it been set first.
-  if (this._header === null && this.getHeaderNames().length === 0) {
+  if (headUnwritten(this) && this.getHeaderNames().length === 0) {
     const out = explicit
       ? writeHead.call(this, statusCode, reason, own)
       : writeHead.call(this, statusCode, own)
-    // Read again: writeHead just wrote it (a narrowing from the check above would say null).
-    const head = (this as { _header?: unknown })._header
-    if (typeof head === 'string') {
-      const line = head.indexOf('\r\n') + 2
-      this._header = head.slice(0, line) + block.text + head.slice(line)
-    }
+    insertIntoHead(this, block.text)
     return out
   }
   // Otherwise (HTTP/2, or a header set on the response directly) through Node's API: a field the
