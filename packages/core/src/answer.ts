@@ -47,14 +47,21 @@ export function mergeHookHeaders(reply: FastifyReply, headers: OutgoingHttpHeade
   const table = live ?? (reply.getHeaders() as OutgoingHttpHeaders)
   for (const name in table) {
     const v = table[name]
-    if (v !== undefined && !RESPONSE_OWNED.has(name)) headers[name] = v
+    if (v === undefined || RESPONSE_OWNED.has(name)) continue
+    headers[name] = name === 'vary' ? joinVary(headers.vary, v) : v
   }
   for (let i = 0; i < rawNames.length; i++) {
     const name = rawNames[i]!
     if (RESPONSE_OWNED.has(name)) res.removeHeader(name)
     // `headers` first: a name only the hook set (helmet's dozen) is not in it, and each lookup here is a
     // megamorphic one, paid per name per request.
-    else if (live !== null && headers[name] !== undefined && table[name] === undefined) delete headers[name]
+    else if (name === 'vary') {
+      // writeHead's `vary` would replace the raw one: one joined value goes there instead.
+      if (headers.vary !== undefined) {
+        headers.vary = joinVary(headers.vary, res.getHeader('vary'))
+        res.removeHeader('vary')
+      }
+    } else if (live !== null && headers[name] !== undefined && table[name] === undefined) delete headers[name]
   }
 }
 
@@ -75,9 +82,38 @@ export function setResponseOnReply(
   reply.code(statusCode)
   for (const name in headers) {
     const v = headers[name]
-    if (v === undefined || (own[name] !== undefined && !RESPONSE_OWNED.has(name))) continue
+    if (v === undefined) continue
+    if (own[name] !== undefined && !RESPONSE_OWNED.has(name)) {
+      if (name === 'vary') reply.header('vary', joinVary(v, own.vary))
+      continue
+    }
     reply.header(name, v)
   }
+}
+
+/**
+ * `Vary` is the one list both sides add to (RFC 9110, 12.5.5): the upstream's names say what its content
+ * depends on (a cache in front of us needs them), a hook's what the hook's headers depend on (@fastify/cors
+ * adds `Origin`). The answer carries both, each name once, and `*` alone when either side said `*`.
+ */
+export function joinVary(response: unknown, hook: unknown): string {
+  const names: string[] = []
+  const seen = new Set<string>()
+  for (const side of [response, hook]) {
+    if (side === undefined || side === null) continue
+    for (const value of Array.isArray(side) ? side : [side]) {
+      for (const part of String(value).split(',')) {
+        const name = part.trim()
+        if (name === '') continue
+        if (name === '*') return '*'
+        const key = name.toLowerCase()
+        if (seen.has(key)) continue
+        seen.add(key)
+        names.push(name)
+      }
+    }
+  }
+  return names.join(', ')
 }
 
 // The answer path is memoised on Fastify's context of the route (internals.ts), under our own symbol.
