@@ -6,6 +6,7 @@ export { ADDRESS_CLASSES, type AddressClass, classifyAddress, parseIp } from './
 export {
   answersThroughFastify,
   hookHeaders,
+  joinVary,
   mergeHookHeaders,
   PASSIVE_ON_SEND_PREFIX,
   passiveOnSend,
