@@ -1,3 +1,5 @@
+// Over ~300 lines for a reason: one undici dispatch handler (RelayHandler) whose states (waiting, direct,
+// stream, buffer, discard) share the reply and the upstream's response across undici's callbacks.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { availableParallelism } from 'node:os'
 import { Readable } from 'node:stream'

@@ -1,7 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto'
+// Over ~300 lines for a reason: one store class whose operations (lookup, streamed write, purges, the
+// collapsing lock) and local tier share one client, key prefix and invalidation generation. Making the
+// client is redis-client.ts, the key layout and scripts redis-layout.ts, the pub/sub subscription.ts.
+import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
-import { type OptionChecks, optionChecks } from '@proxykit/core'
-import { Cluster, Command, Redis, type RedisOptions } from 'ioredis'
+import { optionChecks } from '@proxykit/core'
+import { Command, type RedisOptions } from 'ioredis'
 import { staleAt } from '../policy.js'
 import {
   type CachedResponse,
@@ -11,100 +14,14 @@ import {
   varyMatches,
 } from '../store.js'
 import { defaultMaxEntrySize, MemoryStore } from './memory.js'
+import { type RedisClient, type RedisConnection, redisClient } from './redis-client.js'
+import { DELETE, RELEASE, TAG, variantId, WRITE } from './redis-layout.js'
 import { InvalidationSubscription } from './subscription.js'
 
 export { type RedisHealth, redisHealth } from './health.js'
+export { createRedisClient, type RedisClient, type RedisConnection } from './redis-client.js'
 
-/**
- * Where Redis is: one server (`url`), a Redis Cluster (`cluster`: some of its nodes' URLs, the others are
- * discovered) or a Sentinel group (`sentinels`: the sentinels' URLs, and the monitored group's `name`).
- * Credentials and TLS come from the URLs (`rediss:`); a cluster's node URLs carry the nodes' credentials,
- * the sentinels' URLs the sentinels' own.
- */
-export type RedisConnection =
-  | { url: string; cluster?: undefined; sentinels?: undefined }
-  | { cluster: string[]; url?: undefined; sentinels?: undefined }
-  | { sentinels: string[]; name: string; url?: undefined; cluster?: undefined }
-
-/** An ioredis client of either kind: both run every command the stores use. */
-export type RedisClient = Redis | Cluster
-
-// Bad connection options are PK_INVALID_OPTION, naming whose option it is: the store's, or the function's.
 const storeOption = optionChecks('RedisStore')
-const clientOption = optionChecks('createRedisClient')
-
-function endpoint(
-  raw: string,
-  option: string,
-  check: OptionChecks,
-): { host: string; port: number; options: RedisOptions } {
-  let u: URL
-  try {
-    u = new URL(raw)
-  } catch {
-    throw check.invalid(option, `${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw check.invalid(option, `${JSON.stringify(raw)} is not a redis:// or rediss:// URL`)
-  const options: RedisOptions = {}
-  if (u.username !== '') options.username = decodeURIComponent(u.username)
-  if (u.password !== '') options.password = decodeURIComponent(u.password)
-  if (u.protocol === 'rediss:') options.tls = { servername: u.hostname }
-  const db = u.pathname.replace(/^\//, '')
-  if (db !== '') options.db = Number(db)
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), options }
-}
-
-/**
- * Makes an ioredis client for `connection` with `options` (the per-connection settings: timeouts, retry
- * strategy, offline queue). A cluster client follows slot moves and promoted replicas by itself; a
- * Sentinel client asks the sentinels for the primary on every reconnect.
- */
-export function createRedisClient(connection: RedisConnection, options: RedisOptions = {}): RedisClient {
-  return redisClient(connection, options, clientOption)
-}
-
-function redisClient(connection: RedisConnection, options: RedisOptions, check: OptionChecks): RedisClient {
-  if (connection.cluster !== undefined) {
-    if (!Array.isArray(connection.cluster) || connection.cluster.length === 0)
-      throw check.invalid('cluster', 'must list at least one node URL')
-    const nodes = connection.cluster.map((u, i) => endpoint(u, `cluster[${i}]`, check))
-    const { enableOfflineQueue, lazyConnect, enableAutoPipelining, ...redisOptions } = options
-    return new Cluster(
-      nodes.map(({ host, port }) => ({ host, port })),
-      {
-        redisOptions: { ...redisOptions, ...nodes[0]!.options, db: undefined },
-        ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-        ...(lazyConnect === undefined ? {} : { lazyConnect }),
-        ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
-        clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
-        // A command retried through a failover (CLUSTERDOWN, a closed connection: 100 ms apart, refreshing
-        // the slots each time) gives up after 6 tries rather than ioredis's 16: a lookup then goes to the
-        // origin within a second instead of waiting out the election; MOVED after it needs one or two.
-        maxRedirections: 6,
-      },
-    )
-  }
-  if (connection.sentinels !== undefined) {
-    if (!Array.isArray(connection.sentinels) || connection.sentinels.length === 0)
-      throw check.invalid('sentinels', 'must list at least one sentinel URL')
-    if (typeof connection.name !== 'string' || connection.name === '')
-      throw check.invalid('name', 'the Sentinel group name is required with sentinels')
-    const sentinels = connection.sentinels.map((u, i) => endpoint(u, `sentinels[${i}]`, check))
-    const first = sentinels[0]!.options
-    return new Redis({
-      ...options,
-      sentinels: sentinels.map(({ host, port }) => ({ host, port })),
-      name: connection.name,
-      ...(first.username === undefined ? {} : { sentinelUsername: first.username }),
-      ...(first.password === undefined ? {} : { sentinelPassword: first.password }),
-      ...(first.tls === undefined ? {} : { sentinelTLS: first.tls, enableTLSForSentinelMode: true }),
-    })
-  }
-  if (typeof connection.url !== 'string') throw check.invalid('url', 'pass url, cluster or sentinels')
-  endpoint(connection.url, 'url', check)
-  return new Redis(connection.url, options)
-}
 
 export interface RedisStoreOptions {
   /** An ioredis client you own (the store never closes it, and uses it only while it is connected). */
@@ -139,48 +56,6 @@ export interface RedisStoreOptions {
    * and retries (a cluster client retries a command through a failover) would have waited.
    */
   timeout?: number
-}
-
-// Key layout, one key per operation so that it works unchanged on a Redis Cluster (no multi-key command or
-// script, hence no cross-slot one, and no KEYS):
-// - `<prefix>u:<url>`: one hash per URL; `m:<variant>` holds the JSON head, `b:<variant>` the body bytes.
-//   The hash lives as long as its longest-lived variant (PTTL only ever grows); expired variants are
-//   skipped and removed on read. A write is one script on this key, so a reader never sees a head without
-//   its body.
-// - `<prefix>t:<tag>`: a set of URLs (an index, not the truth): a write adds its URL to its tags' sets
-//   first, then writes the entry, so a tag purge that runs in between deletes that URL's older entry and
-//   the write lands after it, as if it came after the purge. A purge removes only the members it read.
-// - `<prefix>l:<url>`: the collapsing lock (`acquire`/`release`).
-const WRITE = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-local ttl = tonumber(ARGV[5])
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return 1`
-
-const TAG = `
-redis.call('SADD', KEYS[1], ARGV[1])
-local ttl = tonumber(ARGV[2])
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return 1`
-
-// Deletes one URL's hash and answers how many entries (variants: `m:` fields) went, in one step so that
-// the count is what was deleted.
-const DELETE = `
-local n = 0
-for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-  if string.sub(field, 1, 2) == 'm:' then n = n + 1 end
-end
-redis.call('DEL', KEYS[1])
-return n`
-
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
-
-function variantId(vary: CachedResponse['vary']): string {
-  if (vary === null) return '-'
-  const names = Object.keys(vary).sort()
-  return createHash('sha1')
-    .update(JSON.stringify(names.map((n) => [n, vary[n]])))
-    .digest('base64url')
 }
 
 /** A store shared by several gateway instances: binary-safe bodies, entries expire with their TTL. */
