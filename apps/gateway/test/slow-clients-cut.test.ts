@@ -119,9 +119,18 @@ test('maxConnectionsPerClient: connections past the cap from one address are clo
   other.socket.write('GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
   assert.ok(await until(() => other.closedAfter !== null, 5_000))
   assert.match(other.answer, /^HTTP\/1\.1 200 /)
-  const warned = gw.logs.filter(
-    (l) => l.msg === 'client at maxConnectionsPerClient: further connections are closed',
+  // Log lines are buffered (written every 100 ms at most) and in order: once the other client's access
+  // line is here, every warning logged before it is too.
+  const isWarning = (l: { msg?: unknown }) =>
+    l.msg === 'client at maxConnectionsPerClient: further connections are closed'
+  assert.ok(
+    await until(
+      () => gw.logs.some((l) => l.msg === 'access' && l.target === '/other') && gw.logs.some(isWarning),
+      5_000,
+    ),
+    'the warning and the other client’s access line are logged',
   )
+  const warned = gw.logs.filter(isWarning)
   assert.equal(warned.length, 1, 'logged once, not per refused connection')
   assert.equal(warned[0]!.remote, '127.0.0.1')
 })
