@@ -28,11 +28,19 @@ test('log.file: access lines to a rotated file with the chosen fields, none on s
 
   // The transport writes from its own thread: wait (bounded) until the last request's line is there.
   const lines = async () => {
-    const names = (await readdir(join(dir, 'logs')).catch(() => [] as string[])).sort()
+    const listed = (await readdir(join(dir, 'logs')).catch(() => [] as string[])).sort()
+    const names: string[] = []
     const all: Array<Record<string, unknown>> = []
-    for (const n of names)
-      for (const l of (await readFile(join(dir, 'logs', n), 'utf8')).split('\n'))
-        if (l.startsWith('{')) all.push(JSON.parse(l))
+    for (const n of listed) {
+      // Rotation may delete an old file between the listing and the read: it is gone, not an error.
+      const text = await readFile(join(dir, 'logs', n), 'utf8').catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return null
+        throw e
+      })
+      if (text === null) continue
+      names.push(n)
+      for (const l of text.split('\n')) if (l.startsWith('{')) all.push(JSON.parse(l))
+    }
     return { names, all }
   }
   const deadline = Date.now() + 30_000
