@@ -20,12 +20,12 @@
 //
 // Every load is bounded by its duration (the failover loop by BENCH_FAILOVER_SECONDS and a request cap).
 // The gateway comes from apps/gateway/dist, the cluster helper from packages/core/dist (build first).
-import { spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { makeTempDir } from './lib/external.mjs'
-import { cpuSecondsOf, hasCommand, measure, printTable, startProcess, track } from './lib/harness.mjs'
+import { startGatewayRole } from './lib/gateway-process.mjs'
+import { hasCommand, measure, printTable, startProcess } from './lib/harness.mjs'
 import { countLine, instructionsPerRequest, requireCallgrind } from './lib/instructions.mjs'
+import { sequentialLatency } from './lib/latency.mjs'
 import { announce } from './lib/role.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -69,41 +69,12 @@ function gatewayConfig(origin, cache, redis) {
 const GATEWAY_START_MS = 180_000
 
 /**
- * Starts a gateway role and waits for its {url, port} line: like the harness's startProcess, with a start
- * timeout long enough for a loaded 2-core machine (loading the gateway's modules took 40 s at load 50).
+ * Starts a gateway role (lib/gateway-process.mjs, with a start timeout long enough for a loaded 2-core
+ * machine: loading the gateway's modules took 40 s at load 50), with its admin URL at hand.
  */
-function startGateway(config) {
-  const child = spawn(process.execPath, [SELF, 'role', 'gateway', config], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const stop = track(child)
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop().then(() => reject(new Error(`a gateway did not start within ${GATEWAY_START_MS} ms`)))
-    }, GATEWAY_START_MS)
-    child.once('exit', (code, signal) =>
-      reject(new Error(`a gateway exited (${signal ?? code}) before listening`)),
-    )
-    const lines = createInterface({ input: child.stdout })
-    lines.on('line', (line) => {
-      let info
-      try {
-        info = JSON.parse(line)
-      } catch {
-        return
-      }
-      if (typeof info.port !== 'number' || info.level !== undefined) return
-      clearTimeout(timer)
-      resolve({
-        url: info.url,
-        admin: info.admin,
-        port: info.port,
-        pid: child.pid,
-        cpuSeconds: () => cpuSecondsOf(child.pid),
-        stop,
-      })
-    })
-  })
+async function startGateway(config) {
+  const g = await startGatewayRole(SELF, config, GATEWAY_START_MS)
+  return { ...g, admin: g.info.admin }
 }
 
 async function get(url) {
@@ -123,29 +94,13 @@ async function untilHit(url) {
 }
 
 /**
- * p50 and p99 (ms) of `count` single requests on one keep-alive connection, and the gateway's CPU time
- * per request (ms; less dependent on the machine's load than the latencies).
+ * p50 and p99 (ms) of `count` single requests on one keep-alive connection (lib/latency.mjs), and the
+ * gateway's CPU time per request (ms; less dependent on the machine's load than the latencies).
  */
-async function sequentialLatency(url, server, count = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000)) {
-  const { Client } = await import('undici')
-  const u = new URL(url)
-  const client = new Client(u.origin, { pipelining: 1 })
-  const times = []
+async function latencyAndCpu(url, server, count = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000)) {
   const cpu0 = server.cpuSeconds()
-  try {
-    for (let i = 0; i < count; i++) {
-      const t0 = performance.now()
-      const res = await client.request({ path: u.pathname, method: 'GET', headers: HOST })
-      await res.body.dump()
-      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
-      times.push(performance.now() - t0)
-    }
-  } finally {
-    await client.close()
-  }
-  const cpuMs = ((server.cpuSeconds() - cpu0) * 1000) / count
-  times.sort((a, b) => a - b)
-  return { p50: times[Math.floor(count / 2)], p99: times[Math.floor(count * 0.99)], cpuMs }
+  const { p50, p99 } = await sequentialLatency(url, count, HOST)
+  return { p50, p99, cpuMs: ((server.cpuSeconds() - cpu0) * 1000) / count }
 }
 
 /** Paths /z/0 … /z/(n-1), drawn with probability proportional to 1 / (rank + 1). */
@@ -318,8 +273,8 @@ async function hits(cluster, origin, started) {
       }),
     )
   printTable('1. hits, one URL', rows, 'memory store hit')
-  const latLocal = await sequentialLatency(`${local.url}/hit`, local)
-  const latShared = await sequentialLatency(`${shared.url}/hit`, shared)
+  const latLocal = await latencyAndCpu(`${local.url}/hit`, local)
+  const latShared = await latencyAndCpu(`${shared.url}/hit`, shared)
   console.log('\n2. single-request latency, one keep-alive connection (ms; CPU: the gateway process)')
   for (const [name, l] of [
     ['local-tier hit ', latLocal],

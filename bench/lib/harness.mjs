@@ -167,7 +167,9 @@ export function samplePeakRss(pid, intervalMs = 100) {
  * Spawns `node scriptPath ...args` and waits for the JSON line `{"url": "...", "port": N}` it prints on
  * stdout once listening. Its stderr passes through; later stdout lines are ignored.
  * Resolves `{ url, port, pid, info, rssMB(), cpuSeconds(), stop() }` (`info` is the whole JSON line).
- * `options.nodeArgs` go before the script (`['--cpu-prof']` to profile a measured server).
+ * `options.nodeArgs` go before the script (`['--cpu-prof']` to profile a measured server);
+ * `options.startMs` replaces the start timeout (BENCH_START_TIMEOUT). A line with a `level` is a pino log
+ * line (a gateway logging `Server listening`), not the announcement, and is skipped.
  */
 export function startProcess(scriptPath, args = [], env = {}, options = {}) {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), scriptPath, ...args], {
@@ -175,15 +177,12 @@ export function startProcess(scriptPath, args = [], env = {}, options = {}) {
     env: { ...process.env, ...env },
   })
   const stop = track(child)
+  const startMs = options.startMs ?? START_TIMEOUT_MS
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout })
     const timer = setTimeout(() => {
-      fail(
-        new Error(
-          `${scriptPath} ${args.join(' ')} printed no {"url","port"} line within ${START_TIMEOUT_MS} ms`,
-        ),
-      )
-    }, START_TIMEOUT_MS)
+      fail(new Error(`${scriptPath} ${args.join(' ')} printed no {"url","port"} line within ${startMs} ms`))
+    }, startMs)
     function fail(err) {
       clearTimeout(timer)
       lines.close()
@@ -201,7 +200,7 @@ export function startProcess(scriptPath, args = [], env = {}, options = {}) {
       } catch {
         return
       }
-      if (typeof info?.port !== 'number') return
+      if (typeof info?.port !== 'number' || info.level !== undefined) return
       clearTimeout(timer)
       child.off('exit', early)
       lines.removeAllListeners('line')
