@@ -4,9 +4,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { startOrigin } from '@proxykit/core/testing'
-import { acmeReverse, certificateIssued, curlAcmeTest, startChallengeRelay } from './helpers/acme.js'
+import {
+  acmeReverse,
+  certificateIssued,
+  curlAcmeTest,
+  redirectPortOf,
+  startChallengeRelay,
+} from './helpers/acme.js'
 import { curl, startCli, writeConfig } from './helpers/cli.js'
-import { freePort, startPebble } from './helpers/pebble.js'
+import { startPebble } from './helpers/pebble.js'
 import { createTestCa, handshake } from './helpers/tls.js'
 
 // A first boot with `reverse.tls.acme` and no `certs` at all (as Caddy and Traefik users write it): the
@@ -21,9 +27,6 @@ test('ACME first boot without certs: starts, answers the challenge, refuses TLS 
   const dir = await mkdtemp(join(tmpdir(), 'proxykit-acme-first-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
   const ca = await createTestCa(t)
-  const relayPort = await freePort()
-  const redirectPort = await freePort()
-  const pebble = await startPebble(t, ca, dir, relayPort)
 
   // The relay: the CA's validation connections wait here until `release()`, then reach the gateway.
   let release!: () => void
@@ -31,19 +34,22 @@ test('ACME first boot without certs: starts, answers the challenge, refuses TLS 
   let validations = 0
   let arrive!: () => void
   const arrived = new Promise<void>((r) => (arrive = r))
-  await startChallengeRelay(t, relayPort, async () => {
+  let redirectPort = 0
+  const relayPort = await startChallengeRelay(t, async () => {
     validations++
     arrive()
     await released
     return redirectPort
   })
+  const pebble = await startPebble(t, ca, dir, relayPort)
 
   const file = await writeConfig(t, {
-    reverse: acmeReverse(pebble, ca, { storage: join(dir, 'acme'), redirectPort, upstream: origin.url }),
+    reverse: acmeReverse(pebble, ca, { storage: join(dir, 'acme'), redirectPort: 0, upstream: origin.url }),
     admin: { listen: '127.0.0.1:0' },
   })
   const gw = await startCli(t, ['--config', file], ['reverse', 'admin'])
   const port = Number(new URL(gw.urls.reverse!).port)
+  redirectPort = redirectPortOf(gw)
   assert.ok(
     gw.logs.some(
       (l) => l.msg === 'acme: no certificate yet; TLS handshakes are refused until the first order succeeds',

@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startOrigin } from '@proxykit/core/testing'
-import { acmeReverse, startChallengeRelay } from './acme.js'
+import { acmeReverse, redirectPortOf, startChallengeRelay } from './acme.js'
 import { type RunningGateway, startCli, writeConfig } from './cli.js'
-import { freePort, startPebble } from './pebble.js'
+import { startPebble } from './pebble.js'
 import { createTestCa, handshake } from './tls.js'
 
 const ORDERING = 'acme: ordering a certificate'
@@ -32,15 +32,12 @@ export async function twoInstancesOneAcmeOrder(
   const dir = await mkdtemp(join(tmpdir(), 'proxykit-acme-redis-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
   const ca = await createTestCa(t)
-  const relayPort = await freePort()
-  const pebble = await startPebble(t, ca, dir, relayPort)
-  const redirectPorts = [await freePort(), await freePort()]
   const prefix = `acme-${randomBytes(6).toString('hex')}:`
 
   const instances: RunningGateway[] = []
   const answeredBy: number[] = []
   // Sends the CA's check to the instance that did not order.
-  await startChallengeRelay(t, relayPort, async () => {
+  const relayPort = await startChallengeRelay(t, async () => {
     let orderer = -1
     for (let i = 0; i < 600 && orderer < 0; i++) {
       orderer = instances.findIndex((g) => g?.logs.some((l) => l.msg === ORDERING))
@@ -51,12 +48,15 @@ export async function twoInstancesOneAcmeOrder(
     // every listener is bound): as a balancer's health check would, wait until it says it is listening.
     for (let i = 0; i < 1200 && instances[other] === undefined; i++) await sleep(50)
     answeredBy.push(other)
-    return redirectPorts[other]!
+    const gw = instances[other]
+    if (gw === undefined) throw new Error(`instance ${other} did not start in time to answer the challenge`)
+    return redirectPortOf(gw)
   })
+  const pebble = await startPebble(t, ca, dir, relayPort)
 
   const start = async (i: number, storage: string) => {
     const file = await writeConfig(t, {
-      reverse: acmeReverse(pebble, ca, { storage, redirectPort: redirectPorts[i]!, upstream: origin.url }),
+      reverse: acmeReverse(pebble, ca, { storage, redirectPort: 0, upstream: origin.url }),
       redis: { ...redis, prefix },
       admin: { listen: '127.0.0.1:0' },
     })

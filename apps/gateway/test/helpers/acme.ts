@@ -41,27 +41,41 @@ export function acmeReverse(
 }
 
 /**
- * A TCP relay on `port` between Pebble's HTTP-01 checks and the gateways, as a balancer would stand: each
- * connection waits, paused, until `target` names the port it goes to. Closed in t.after.
+ * A TCP relay between Pebble's HTTP-01 checks and the gateways, as a balancer would stand: each
+ * connection waits, paused, until `target` names the port it goes to. Listens on a port of its own
+ * choosing (port 0: no port picked in advance that another process could take meanwhile) and resolves
+ * it, for Pebble's `httpPort`. Closed in t.after.
  */
-export async function startChallengeRelay(
-  t: TestContext,
-  port: number,
-  target: () => Promise<number>,
-): Promise<void> {
+export async function startChallengeRelay(t: TestContext, target: () => Promise<number>): Promise<number> {
   const relay = net.createServer(async (inbound) => {
     inbound.pause()
     inbound.on('error', () => {})
-    const outbound = net.connect(await target(), '127.0.0.1')
+    let port: number
+    try {
+      port = await target()
+    } catch {
+      // No instance to send it to: the CA sees a refused check, as behind a balancer with none healthy.
+      inbound.destroy()
+      return
+    }
+    const outbound = net.connect(port, '127.0.0.1')
     outbound.on('error', () => inbound.destroy())
     inbound.pipe(outbound).pipe(inbound)
     inbound.resume()
   })
-  relay.listen(port, '127.0.0.1')
+  relay.listen(0, '127.0.0.1')
   await once(relay, 'listening')
   t.after(() => {
     relay.close()
   })
+  return (relay.address() as net.AddressInfo).port
+}
+
+/** The port of `gw`'s plain redirect listener (`redirectHttp`), from its own `listening` line. */
+export function redirectPortOf(gw: RunningGateway): number {
+  const line = gw.logs.find((l) => l.event === 'listening' && l.listener === 'redirect')
+  if (line === undefined) throw new Error('the gateway logged no listening line for its redirect listener')
+  return Number(new URL(line.url as string).port)
 }
 
 /** `curl https://acme.test:<port>/x` trusting only Pebble's root (written into `dir`), body discarded. */
