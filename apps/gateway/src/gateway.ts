@@ -1,6 +1,7 @@
 import type { Server as TlsServer } from 'node:tls'
 import { type CacheStore, MemoryStore } from '@proxykit/cache'
 import type { RedisClient, RedisConnection } from '@proxykit/cache/redis'
+import type { OwnAddress } from '@proxykit/forward-proxy'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import { gatewayLogger } from './access-line.js'
@@ -21,6 +22,26 @@ export interface GatewayOptions {
   logger?: Logger
   /** More routes on the admin listener (the operations layer's live feed and `POST /reload`). */
   adminRoutes?: FastifyPluginAsync
+  /** Addresses that are this gateway's own besides its listeners (a worker: the primary's admin). */
+  ownAddresses?: OwnAddress[]
+}
+
+/**
+ * Every address the config names for a listener, before any listener accepts: a forward client must not
+ * reach a listener that is still starting (with `workers`, a worker's forward listener takes connections
+ * while its reverse listener is not bound yet, and the other workers' already serve that port). A port 0
+ * is known only once bound (`ownAddress` in startGateway adds every bound address).
+ */
+function configuredOwnAddresses(config: GatewayConfig): OwnAddress[] {
+  const named = [
+    config.forward?.listen,
+    config.reverse?.listen,
+    config.reverse?.redirectHttp,
+    config.admin?.listen,
+  ]
+  const own: OwnAddress[] = []
+  for (const a of named) if (a != null && a.port !== 0) own.push({ address: a.host, port: a.port })
+  return own
 }
 
 export interface Gateway {
@@ -137,7 +158,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     redis,
     redisPrefix: prefix,
     cacheOptions: () => ({ store }),
-    ownAddresses: [],
+    ownAddresses: [...configuredOwnAddresses(config), ...(options.ownAddresses ?? [])],
     caches: [],
     tls,
     acme: { http01: null },

@@ -20,11 +20,12 @@ export async function runWorker(config: GatewayConfig, configFile: string | null
     admin: false,
     adapt: withoutAdmin,
     onDenial: (event) => send({ type: 'proxykit:denial', event }),
+    // The primary's admin listener is this worker's own too: never a destination of its forward proxy,
+    // from the first connection on.
+    ownAddresses:
+      config.admin === null ? [] : [{ address: config.admin.listen.host, port: config.admin.listen.port }],
   })
   const { gateway } = operated
-  // The primary's admin listener is this worker's own too: never a destination of its forward proxy.
-  if (config.admin !== null)
-    gateway.shared.ownAddresses.push({ address: config.admin.listen.host, port: config.admin.listen.port })
   const ops: Record<string, (args: any) => unknown> = {
     metrics: () => gateway.metrics.registry.getMetricsAsJSON(),
     readiness: () => gateway.controls.readiness(),

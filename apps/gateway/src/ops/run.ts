@@ -1,3 +1,4 @@
+import type { OwnAddress } from '@proxykit/forward-proxy'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { gatewayLogger as makeLogger } from '../access-line.js'
@@ -33,6 +34,8 @@ export interface OperatedOptions {
    * file's admin section as a change needing a restart).
    */
   adapt?: (config: GatewayConfig) => GatewayConfig
+  /** Addresses that are this process's own besides its listeners (a worker: the primary's admin). */
+  ownAddresses?: OwnAddress[]
 }
 
 /** A logger whose access lines also feed the dashboard's recent-denials list (and go to `log.file`). */
@@ -76,6 +79,7 @@ export async function startOperated(
     gateway = await startGateway(config, {
       logger,
       ...(options.admin === false ? {} : { adminRoutes }),
+      ...(options.ownAddresses === undefined ? {} : { ownAddresses: options.ownAddresses }),
     })
   } catch (err) {
     live.close()
