@@ -48,6 +48,9 @@ test('reverse: the listener’s clients apply to every route, a route’s own af
   assert.equal(await status(two!, `${base}/page`), 200)
   assert.equal(await status(one!, `${base}/staff/x`), 200)
   assert.equal(origin.hits, 2)
+  // Log lines reach stdout up to 100 ms late (buffered, in order): the 200 after the denials says
+  // every denial line is in.
+  await gw.waitForLog((l) => l.msg === 'access' && l.status === 200 && l.target === '/staff/x')
   const denials = gw.logs.filter((l) => l.msg === 'access' && l.status === 403).map((l) => l.rule)
   assert.deepEqual(denials.sort(), ['reverse.clients', 'reverse.clients', 'staff:clients'])
   assert.equal(await gw.stop(), 0)

@@ -62,6 +62,8 @@ test('forward.tls: clients speak TLS to the forward proxy (curl --proxy https://
   assert.equal(res.statusCode, 200)
   assert.equal(((await res.body.json()) as { url: string }).url, '/undici')
 
+  // Log lines reach stdout up to 100 ms late (buffered, in order).
+  await gw.waitForLog((l) => l.msg === 'access' && l.method === 'GET' && l.status === 200).catch(() => {})
   const lines = gw.logs.filter((l) => l.msg === 'access')
   assert.ok(
     lines.some((l) => l.method === 'GET' && l.status === 200),
