@@ -416,16 +416,18 @@ export function markdownTable(results, baselineName) {
   return lines.join('\n')
 }
 
+/** The median of a list of numbers (NaN for an empty list). */
+export function median(list) {
+  const s = [...list].sort((x, y) => x - y)
+  if (s.length === 0) return Number.NaN
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
 /**
  * The closing line of a pairs comparison: the median of the pairs' req/s ratios, their range, and the
  * median of their CPU-per-request ratios (`ratios` and `cpuRatios`: one number per pair).
  */
 export function pairSummary(ratios, cpuRatios) {
-  const median = (list) => {
-    const s = [...list].sort((x, y) => x - y)
-    if (s.length === 0) return Number.NaN
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-  }
   const sorted = [...ratios].sort((x, y) => x - y)
   return (
     `median ${median(ratios).toFixed(2)}x over ${ratios.length} pairs (range ${sorted[0].toFixed(2)}-` +
