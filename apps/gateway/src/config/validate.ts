@@ -1,23 +1,14 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import type { ErrorObject, ValidateFunction } from 'ajv'
 import { ConfigError } from './config-error.js'
-import { formats } from './formats.js'
-import { configSchema, FORMAT_RULES } from './schema.js'
+import { FORMAT_RULES } from './schema.js'
+import { loadValidator } from './validator.js'
 
-// Compiled at the first config read rather than when this module loads: importing the gateway as a
-// library costs no compilation, and a process that reads no config (a test of one part) pays nothing.
-// Kept for reloads, which would otherwise block the event loop for the whole compilation each time.
+// Loaded at the first config read rather than when this module loads: importing the gateway as a
+// library costs nothing, and a process that reads no config (a test of one part) pays nothing. Kept for
+// reloads.
 let compiled: ValidateFunction | null = null
 function validator(): ValidateFunction {
-  if (compiled !== null) return compiled
-  const ajv = new Ajv({
-    allErrors: true,
-    useDefaults: true,
-    allowUnionTypes: true,
-    verbose: true,
-    strict: true,
-  })
-  for (const [name, validate] of Object.entries(formats)) ajv.addFormat(name, { type: 'string', validate })
-  compiled = ajv.compile(configSchema)
+  compiled ??= loadValidator().validate
   return compiled
 }
 
