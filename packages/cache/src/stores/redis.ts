@@ -23,6 +23,11 @@ export { createRedisClient, type RedisClient, type RedisConnection } from './red
 
 const storeOption = optionChecks('RedisStore')
 
+/** Bytes of entries (heads and bodies) kept to be reused while Redis answers them unchanged (see #built). */
+const BUILT_BYTES = 1024 * 1024
+/** Larger entries are rebuilt on every read: their parse is small beside their transfer. */
+const BUILT_ENTRY_BYTES = 64 * 1024
+
 export interface RedisStoreOptions {
   /** An ioredis client you own (the store never closes it, and uses it only while it is connected). */
   client?: RedisClient
@@ -77,6 +82,15 @@ export class RedisStore implements CacheStore {
   readonly #channel: string
   /** Lookups sent and not answered yet. */
   #lookups = 0
+  /**
+   * The entries last built from Redis's answers (by variant field and key, oldest first), with the head's
+   * bytes: an answer with the same head and body bytes returns the same entry object instead of parsing
+   * the head again, so a hit's head fields (cached on the entry, hit.ts) are not rebuilt on every shared
+   * hit either. Only byte-identical answers are reused; bodies are copied in, so that a reply's buffer is
+   * not kept, and the whole is bounded by BUILT_BYTES.
+   */
+  #built = new Map<string, { head: Buffer; entry: CacheEntry; bytes: number }>()
+  #builtBytes = 0
 
   constructor(options: RedisStoreOptions) {
     const given = [options.client, options.url, options.cluster, options.sentinels].filter(
@@ -241,8 +255,11 @@ export class RedisStore implements CacheStore {
     return false
   }
 
-  /** A command that holds a client request, failed after `timeout` ms (its late answer is dropped). */
-  #bounded<T>(command: Promise<T>, name: string): Promise<T> {
+  /**
+   * A command that holds a client request, failed after `timeout` ms (its late answer is dropped);
+   * `settled` runs when the command itself settles, answered or not.
+   */
+  #bounded<T>(command: Promise<T>, name: string, settled?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`Redis ${name}: no answer within ${this.#timeout} ms`)),
@@ -251,10 +268,12 @@ export class RedisStore implements CacheStore {
       command.then(
         (value) => {
           clearTimeout(timer)
+          settled?.()
           resolve(value)
         },
         (err: unknown) => {
           clearTimeout(timer)
+          settled?.()
           reject(err)
         },
       )
@@ -267,6 +286,10 @@ export class RedisStore implements CacheStore {
    * and wrap it in a pipeline of one, which only pays when other commands can join; under load lookups
    * overlap and go through autopipelining as before.
    */
+  readonly #lookupDone = (): void => {
+    this.#lookups--
+  }
+
   #readHash(key: string): Promise<Record<string, Buffer>> {
     let read: Promise<Record<string, Buffer>>
     if (this.#lookups === 0) {
@@ -278,11 +301,28 @@ export class RedisStore implements CacheStore {
       read = command.promise as Promise<Record<string, Buffer>>
     } else read = this.client.hgetallBuffer(key)
     this.#lookups++
-    const done = () => {
-      this.#lookups--
+    return this.#bounded(read, 'HGETALL', this.#lookupDone)
+  }
+
+  #build(slot: string, raw: Buffer, head: CachedResponse, body: Buffer): CacheEntry {
+    const old = this.#built.get(slot)
+    if (old !== undefined) {
+      this.#built.delete(slot)
+      this.#builtBytes -= old.bytes
     }
-    read.then(done, done)
-    return this.#bounded(read, 'HGETALL')
+    const bytes = raw.length + body.length
+    if (bytes > BUILT_ENTRY_BYTES) return { ...head, body }
+    const own = Buffer.allocUnsafeSlow(body.length)
+    body.copy(own)
+    const entry = { ...head, body: own }
+    this.#built.set(slot, { head: Buffer.from(raw), entry, bytes })
+    this.#builtBytes += bytes
+    for (const [oldest, held] of this.#built) {
+      if (this.#builtBytes <= BUILT_BYTES) break
+      this.#built.delete(oldest)
+      this.#builtBytes -= held.bytes
+    }
+    return entry
   }
 
   async get(key: CacheKey): Promise<CacheEntry | null | undefined> {
@@ -302,12 +342,20 @@ export class RedisStore implements CacheStore {
     const expired: string[] = []
     for (const name in fields) {
       if (!name.startsWith('m:')) continue
+      const raw = fields[name]!
+      const slot = `${name}\n${k}`
+      // The entry built from these head bytes before, if any.
+      const built = this.#built.get(slot)
+      const same = built?.head.equals(raw) ? built : undefined
       let head: CachedResponse
-      try {
-        head = JSON.parse(fields[name]!.toString('utf8')) as CachedResponse
-      } catch {
-        expired.push(name)
-        continue
+      if (same !== undefined) head = same.entry
+      else {
+        try {
+          head = JSON.parse(raw.toString('utf8')) as CachedResponse
+        } catch {
+          expired.push(name)
+          continue
+        }
       }
       if (head.deleteAt <= now) {
         expired.push(name, `b:${name.slice(2)}`)
@@ -317,7 +365,19 @@ export class RedisStore implements CacheStore {
       if (!varyMatches(head.vary, key.headers)) continue
       const body = fields[`b:${name.slice(2)}`]
       if (body === undefined || body.length !== head.size) continue
-      const entry = { ...head, body }
+      let entry: CacheEntry
+      if (same?.entry.body.equals(body)) {
+        entry = same.entry
+        // The most recently read last: the bound drops the least recently read first.
+        this.#built.delete(slot)
+        this.#built.set(slot, same)
+      } else
+        entry = this.#build(
+          slot,
+          raw,
+          same === undefined ? head : (JSON.parse(raw.toString('utf8')) as CachedResponse),
+          body,
+        )
       if (this.#local !== null) this.#fill(key, entry, generation)
       return entry
     }
@@ -409,6 +469,8 @@ export class RedisStore implements CacheStore {
   }
 
   async close(): Promise<void> {
+    this.#built.clear()
+    this.#builtBytes = 0
     if (this.#subscription !== null) {
       this.#subscription.close()
       this.#dropLocal()
