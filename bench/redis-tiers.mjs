@@ -5,7 +5,11 @@
 //   1. Local-tier hits (`cache: { store: redis, local: 16MiB }`) against the memory store's hits: req/s
 //      (autocannon, one URL) and, in the `instructions` mode, instructions per hit under callgrind.
 //   2. Shared-tier hits (no local tier: every hit read from the cluster) against local-tier hits: p50 and
-//      p99 of single requests on one keep-alive connection (service time, no queueing).
+//      p99 of single requests on one keep-alive connection (service time, no queueing), in rounds that
+//      alternate the two (the machine's load moves between them), with the gateway's CPU per request.
+//      Beside them, the floor of one Redis read on this machine: the same single requests to a bare
+//      node:http server answering 1 KiB from memory, and the same server reading it first with one HGETALL
+//      through the cluster client the gateway uses; and a bare socket's HGETALL round trip to the node.
 //   3. Zipf: two instances sharing the cluster (each with a local tier smaller than the working set)
 //      against one instance with the memory store (the same size), loaded with paths drawn from a Zipf
 //      distribution (s = 1) over a working set larger than one local tier: req/s and hit ratio (the
@@ -17,9 +21,13 @@
 //   node bench/redis-tiers.mjs instructions    part 1 in instructions per hit (valid on a busy machine)
 //   BENCH_DURATION (s per run, default 10), BENCH_CONNECTIONS (64), BENCH_ZIPF_URLS (20000),
 //   BENCH_FAILOVER_SECONDS (30), BENCH_PARTS (1,2,3,4: which parts run), BENCH_LATENCY_REQUESTS (3000: part 2's single requests per row)
+//   BENCH_LATENCY_ROUNDS (3: part 2's alternating rounds), BENCH_LATENCY_WARMUP (5000: single requests to
+//   each of part 2's servers before its rounds)
 //
 // Every load is bounded by its duration (the failover loop by BENCH_FAILOVER_SECONDS and a request cap).
 // The gateway comes from apps/gateway/dist, the cluster helper from packages/core/dist (build first).
+import { createServer } from 'node:http'
+import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { makeTempDir } from './lib/external.mjs'
 import { startGatewayRole } from './lib/gateway-process.mjs'
@@ -31,6 +39,7 @@ import { announce } from './lib/role.mjs'
 const SELF = fileURLToPath(import.meta.url)
 const DIST = new URL('../apps/gateway/dist/src/', import.meta.url)
 const TESTING = new URL('../packages/core/dist/src/testing/index.js', import.meta.url)
+const REDIS_CLIENT = new URL('../packages/cache/dist/src/stores/redis-client.js', import.meta.url)
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 const ZIPF_URLS = Number(process.env.BENCH_ZIPF_URLS ?? 20_000)
@@ -41,6 +50,10 @@ const BODY_SIZE = 1024
 /** The local tier and the memory store of part 3: 4 MiB, about 3,000 of the 1 KiB entries (with heads). */
 const SMALL_TIER = 4 * 1024 * 1024
 const HOST = { host: 'tiers.bench' }
+const ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3)
+const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 5000)
+/** Where part 2's gateways keep /hit: their prefix, the store's `cache:`, then `u:` and the URL. */
+const HIT_KEY = 'bench:t1:cache:u:http://tiers.bench/hit'
 
 // ---- child roles ---------------------------------------------------------------------------------------
 /** The gateway from a JSON config (argv), through the code the CLI runs. */
@@ -50,6 +63,96 @@ async function gatewayRole(configJson) {
   const g = await startOperated(resolveConfig(JSON.parse(configJson)), { configFile: null, sighup: false })
   announce(g.gateway.listeners.reverse.url, undefined, { admin: g.gateway.listeners.admin.url })
   process.on('SIGTERM', () => g.close().then(() => process.exit(0)))
+}
+
+/**
+ * The floor of part 2: a bare node:http server answering 1 KiB from memory (/memory), or (/redis) what it
+ * reads with one HGETALL of the shared gateway's entry through a cluster client made as the gateway makes
+ * its own (createRedisClient, one command at a time, the same timeouts).
+ */
+async function floorRole(clusterUrl) {
+  const { createRedisClient } = await import(REDIS_CLIENT.href)
+  const redis = createRedisClient(
+    { cluster: [clusterUrl] },
+    { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 },
+  )
+  await new Promise((resolve) => redis.once('ready', resolve))
+  const memory = Buffer.alloc(BODY_SIZE, 'x')
+  const server = createServer((req, res) => {
+    const answer = (body) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length })
+      res.end(body)
+    }
+    if (req.url !== '/redis') return answer(memory)
+    redis.hgetallBuffer(HIT_KEY).then(
+      (fields) => {
+        JSON.parse(fields['m:-'].toString('utf8'))
+        answer(fields['b:-'])
+      },
+      () => {
+        res.writeHead(502)
+        res.end()
+      },
+    )
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  announce(`http://127.0.0.1:${server.address().port}`, async () => {
+    redis.disconnect()
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+}
+
+/**
+ * p50 and p99 (ms) of `count` HGETALLs of `key`, one at a time, on a bare socket to the node that holds it
+ * (a MOVED answer names it): one loopback round trip to Redis and nothing else.
+ */
+async function socketRoundTrip(clusterUrl, key, count) {
+  const command = Buffer.from(`*2\r\n$7\r\nHGETALL\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`)
+  let { hostname: host, port } = new URL(clusterUrl)
+  for (let hop = 0; hop < 3; hop++) {
+    const socket = connect({ host, port: Number(port), noDelay: true })
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+    let onData = null
+    socket.on('data', (chunk) => onData?.(chunk))
+    // The whole first answer (read until it stops coming): its length tells when each later one is in.
+    const first = await new Promise((resolve) => {
+      const parts = []
+      let quiet = null
+      onData = (chunk) => {
+        parts.push(chunk)
+        clearTimeout(quiet)
+        quiet = setTimeout(() => resolve(Buffer.concat(parts)), 100)
+      }
+      socket.write(command)
+    })
+    const moved = /^-MOVED \d+ ([^\r]+):(\d+)/.exec(first.toString('latin1'))
+    if (moved !== null) {
+      socket.destroy()
+      ;[, host, port] = moved
+      continue
+    }
+    const once = () =>
+      new Promise((resolve) => {
+        let got = 0
+        onData = (chunk) => {
+          got += chunk.length
+          if (got >= first.length) resolve()
+        }
+        socket.write(command)
+      })
+    for (let i = 0; i < 200; i++) await once()
+    const times = []
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now()
+      await once()
+      times.push(performance.now() - t0)
+    }
+    socket.destroy()
+    times.sort((a, b) => a - b)
+    return { p50: times[Math.floor(count / 2)], p99: times[Math.floor(count * 0.99)] }
+  }
+  throw new Error(`${key}: no node answered it`)
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------
@@ -273,17 +376,49 @@ async function hits(cluster, origin, started) {
       }),
     )
   printTable('1. hits, one URL', rows, 'memory store hit')
-  const latLocal = await latencyAndCpu(`${local.url}/hit`, local)
-  const latShared = await latencyAndCpu(`${shared.url}/hit`, shared)
-  console.log('\n2. single-request latency, one keep-alive connection (ms; CPU: the gateway process)')
-  for (const [name, l] of [
-    ['local-tier hit ', latLocal],
-    ['shared-tier hit', latShared],
-  ])
-    console.log(
-      `${name}  p50 ${l.p50.toFixed(3)}  p99 ${l.p99.toFixed(3)}  CPU ${l.cpuMs.toFixed(4)}/request`,
+  const floor = await startProcess(SELF, ['role', 'floor', cluster.urls[0]])
+  started.push(floor)
+  const targets = [
+    ['local-tier hit', `${local.url}/hit`, local],
+    ['shared-tier hit', `${shared.url}/hit`, shared],
+    ['floor: node:http, from memory', `${floor.url}/memory`, floor],
+    ['floor: node:http, one HGETALL', `${floor.url}/redis`, floor],
+  ]
+  console.log(
+    '\n2. single-request latency, one keep-alive connection (ms; CPU: the serving process, ms/request)',
+  )
+  // Each server's answer path is run hot first: a path new to the JIT costs several times its warm CPU
+  // (part 2 measured on a shared-tier gateway that had served a handful of requests, against a local one
+  // warmed by part 1's load, gave 0.67 against 0.16 ms CPU per shared hit in a first round and a third).
+  for (const [, url] of targets) await sequentialLatency(url, WARMUP, HOST)
+  const rounds = []
+  for (let r = 0; r < ROUNDS; r++) {
+    const row = []
+    for (const [, url, server] of targets) row.push(await latencyAndCpu(url, server))
+    const socket = await socketRoundTrip(
+      cluster.urls[0],
+      HIT_KEY,
+      Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000),
     )
-  console.log(`shared p50 / local p50: ${(latShared.p50 / latLocal.p50).toFixed(2)}x (target at most 2x)`)
+    rounds.push({ row, socket })
+    console.log(`round ${r + 1}`)
+    for (const [i, l] of row.entries())
+      console.log(
+        `  ${targets[i][0].padEnd(30)} p50 ${l.p50.toFixed(3)}  p99 ${l.p99.toFixed(3)}  CPU ${l.cpuMs.toFixed(4)}`,
+      )
+    console.log(
+      `  ${'bare socket HGETALL round trip'.padEnd(30)} p50 ${socket.p50.toFixed(3)}  p99 ${socket.p99.toFixed(3)}`,
+    )
+    console.log(
+      `  shared / local p50: ${(row[1].p50 / row[0].p50).toFixed(2)}x (target at most 2x); floor: ${(row[3].p50 / row[2].p50).toFixed(2)}x`,
+    )
+  }
+  const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const ratio = (i, j) => median(rounds.map(({ row }) => row[i].p50 / row[j].p50))
+  console.log(
+    `median over ${ROUNDS} rounds: shared / local p50 ${ratio(1, 0).toFixed(2)}x (target at most 2x); floor (one HGETALL / from memory) ${ratio(3, 2).toFixed(2)}x; shared p99 ${median(rounds.map(({ row }) => row[1].p99)).toFixed(3)} ms; bare socket round trip p50 ${median(rounds.map(({ socket }) => socket.p50)).toFixed(3)} ms`,
+  )
+  await floor.stop()
   for (const g of [mem, local, shared]) await g.stop()
 }
 
@@ -384,6 +519,7 @@ async function instructions() {
 const [mode, role, arg] = process.argv.slice(2)
 if (mode === 'role') {
   if (role === 'gateway') await gatewayRole(arg)
+  else if (role === 'floor') await floorRole(arg)
   else throw new Error(`unknown role ${role}`)
 } else if (mode === 'instructions') await instructions()
 else await main()
