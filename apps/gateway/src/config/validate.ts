@@ -1,6 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { ConfigError } from './config-error.js'
-import { FORMAT_RULES } from './schema.js'
+import { configSchema, FORMAT_RULES } from './schema.js'
 import { loadValidator } from './validator.js'
 
 // Loaded at the first config read rather than when this module loads: importing the gateway as a
@@ -80,6 +80,14 @@ const RULES: Record<string, (p: Record<string, any>) => string> = {
   const: (p) => `must be ${JSON.stringify(p.allowedValue)}`,
 }
 
+/** The schema holding a keyword that failed: `#/properties/log/additionalProperties` → `properties.log`. */
+function schemaAt(schemaPath: string): { properties?: object } | undefined {
+  let node: unknown = configSchema
+  for (const raw of schemaPath.split('/').slice(1, -1))
+    node = (node as Record<string, unknown> | undefined)?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')]
+  return node as { properties?: object } | undefined
+}
+
 function describe(err: ErrorObject): string | null {
   const where = pointerToPath(err.instancePath)
   switch (err.keyword) {
@@ -89,7 +97,7 @@ function describe(err: ErrorObject): string | null {
       return `${pointerToPath(err.instancePath, err.params.missingProperty)}: is required`
     case 'additionalProperties': {
       const key = err.params.additionalProperty as string
-      const known = Object.keys((err.parentSchema as { properties?: object })?.properties ?? {})
+      const known = Object.keys(schemaAt(err.schemaPath)?.properties ?? {})
       const guess = closest(key, known)
       const hint = guess === null ? '' : ` (did you mean "${guess}"?)`
       return `${pointerToPath(err.instancePath, key)}: is not a known key${hint}`
