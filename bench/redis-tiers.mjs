@@ -21,7 +21,7 @@
 //   node bench/redis-tiers.mjs instructions    part 1 in instructions per hit (valid on a busy machine)
 //   BENCH_DURATION (s per run, default 10), BENCH_CONNECTIONS (64), BENCH_ZIPF_URLS (20000),
 //   BENCH_FAILOVER_SECONDS (30), BENCH_PARTS (1,2,3,4: which parts run), BENCH_LATENCY_REQUESTS (3000: part 2's single requests per row)
-//   BENCH_LATENCY_ROUNDS (3: part 2's alternating rounds), BENCH_LATENCY_WARMUP (5000: single requests to
+//   BENCH_LATENCY_ROUNDS (3: part 2's alternating rounds), BENCH_LATENCY_WARMUP (10000: single requests to
 //   each of part 2's servers before its rounds)
 //
 // Every load is bounded by its duration (the failover loop by BENCH_FAILOVER_SECONDS and a request cap).
@@ -51,7 +51,7 @@ const BODY_SIZE = 1024
 const SMALL_TIER = 4 * 1024 * 1024
 const HOST = { host: 'tiers.bench' }
 const ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3)
-const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 5000)
+const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 10_000)
 /** Where part 2's gateways keep /hit: their prefix, the store's `cache:`, then `u:` and the URL. */
 const HIT_KEY = 'bench:t1:cache:u:http://tiers.bench/hit'
 
@@ -389,7 +389,8 @@ async function hits(cluster, origin, started) {
   )
   // Each server's answer path is run hot first: a path new to the JIT costs several times its warm CPU
   // (part 2 measured on a shared-tier gateway that had served a handful of requests, against a local one
-  // warmed by part 1's load, gave 0.67 against 0.16 ms CPU per shared hit in a first round and a third).
+  // warmed by part 1's load, gave 0.67 against 0.16 ms CPU per shared hit in a first round and a third;
+  // with --trace-opt, a gateway's hit path still gets optimized over its first 6,000-9,000 hits).
   for (const [, url] of targets) await sequentialLatency(url, WARMUP, HOST)
   const rounds = []
   for (let r = 0; r < ROUNDS; r++) {
