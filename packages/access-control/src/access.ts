@@ -10,7 +10,7 @@ import {
   TooManyRequestsError,
 } from '@proxykit/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Authenticator, type AuthResult } from './auth.js'
+import { Authenticator, type AuthResult, isThenable } from './auth.js'
 import { decide, type Outcome, type RoutePolicy, requestFacts } from './decide.js'
 import {
   type AccessControlOptions,
@@ -164,8 +164,9 @@ export class Access {
     }
   }
 
-  // A callback-style hook: most requests (no credentials to check, no limit) are decided synchronously,
-  // without the promise and microtask an async hook costs on every request.
+  // A callback-style hook: most requests (no credentials, credentials checked at once such as a token the
+  // bearer check knew, no limit) are decided synchronously, without the promises and microtasks an async
+  // hook costs on every request.
   readonly onRequest = (request: FastifyRequest, reply: FastifyReply, done: Done) => {
     const ctx = request.proxy
     if (ctx == null) return done()
@@ -180,7 +181,9 @@ export class Access {
     const forward = ctx.form === 'absolute' || ctx.form === 'authority'
     const a = route?.auth ?? this.auth
     if (a === null) return this.decideRequest(request, reply, done, route, forward, null, [])
-    authenticate(request, forward, a).then(
+    const result = authenticate(request, forward, a)
+    if (!isThenable(result)) return this.authenticated(request, reply, done, route, forward, a, result)
+    result.then(
       (result) => this.authenticated(request, reply, done, route, forward, a, result),
       (err) => {
         sendError(reply, new ServiceUnavailableError('authentication service unavailable', { cause: err }))
