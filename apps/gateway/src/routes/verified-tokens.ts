@@ -2,11 +2,15 @@
 // signature check and jose's claim checks on every request. Keyed by the exact token string (a token
 // that differs by one byte is another key, verified by jose); an entry is used only before the token's
 // own `exp` and for at most `maxAgeMs` after it was verified (a key rotated out of a JWKS stops being
-// honoured within that time); bounded, the least recently used token out first.
+// honoured within that time); bounded. Which token goes when full is the least recently used one as
+// CLOCK approximates it (second chance): the oldest entry goes unless it was used since it was last
+// passed over. A use only marks its entry: moving it to the end of the map (a delete and a set) on every
+// hit was most of what a hit cost.
 
 interface Entry<T> {
   value: T
   until: number
+  used: boolean
 }
 
 export class VerifiedTokens<T> {
@@ -25,10 +29,11 @@ export class VerifiedTokens<T> {
   get(token: string, now: number): T | undefined {
     const entry = this.#entries.get(token)
     if (entry === undefined) return undefined
-    this.#entries.delete(token)
-    if (entry.until <= now) return undefined
-    // Map keeps insertion order: re-inserted, the token is the youngest, the last to go.
-    this.#entries.set(token, entry)
+    if (entry.until <= now) {
+      this.#entries.delete(token)
+      return undefined
+    }
+    entry.used = true
     return entry.value
   }
 
@@ -37,7 +42,16 @@ export class VerifiedTokens<T> {
     const until = Math.min(expMs, now + this.maxAgeMs)
     if (until <= now) return
     this.#entries.delete(token)
-    if (this.#entries.size >= this.limit) this.#entries.delete(this.#entries.keys().next().value!)
-    this.#entries.set(token, { value, until })
+    // Map keeps insertion order: the first entry is the oldest. A used one gets its second chance at
+    // the end; at most `limit` are passed over, so this ends.
+    while (this.#entries.size >= this.limit) {
+      const [oldest, entry] = this.#entries.entries().next().value!
+      this.#entries.delete(oldest)
+      if (entry.used && entry.until > now) {
+        entry.used = false
+        this.#entries.set(oldest, entry)
+      }
+    }
+    this.#entries.set(token, { value, until, used: false })
   }
 }
