@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { CorsConfig } from '../config/security.js'
+import { addHookedFields, type HeadBlock, headBlock } from './response-head.js'
 
 // A route's `cors` (@fastify/cors). Its onRequest hook, on every request, reads `request.routeOptions`
 // (a new frozen object) twice, spreads its dozen options into a new object, makes two closures and looks
@@ -16,6 +17,21 @@ import type { CorsConfig } from '../config/security.js'
 const PROBE = 'http://proxykit-cors-probe.invalid'
 
 type Fields = ReadonlyArray<readonly [string, string]>
+
+/** A case's fields, and the same as a head block (null where Node would refuse one of them). */
+interface Case {
+  fields: Fields
+  block: HeadBlock | null
+}
+
+function recordedCase(fields: Fields): Case {
+  if (fields.length === 0) return { fields, block: null }
+  try {
+    return { fields, block: headBlock(fields) }
+  } catch {
+    return { fields, block: null }
+  }
+}
 
 interface Recorded {
   /** A request without Origin. */
@@ -71,8 +87,13 @@ async function record(c: CorsConfig, plugin: typeof import('@fastify/cors').defa
 // One recording per distinct config: a listener default shared by many routes is asked once.
 const recordings = new Map<string, Promise<Recorded>>()
 
-function replay(reply: FastifyReply, fields: Fields): void {
+// Set on the reply as the plugin sets them, so that every later reader (a hook, the Vary join with the
+// answer's own, Fastify's send) sees them as before; where they reach the head unchanged, they are
+// written as prepared text (response-head.ts).
+function replay(request: FastifyRequest, reply: FastifyReply, c: Case): void {
+  const fields = c.fields
   for (let i = 0; i < fields.length; i++) reply.header(fields[i]![0], fields[i]![1])
+  if (c.block !== null) addHookedFields(request, reply.raw, c.block)
 }
 
 /** Registers the route's CORS in `instance` (the route's own context): the plugin, and the hook above. */
@@ -104,17 +125,21 @@ export async function registerCors(instance: FastifyInstance, c: CorsConfig): Pr
     recorded = record(c, plugin)
     recordings.set(key, recorded)
   }
-  const { none, listed, other, echo } = await recorded
+  const found = await recorded
+  const { other, echo } = found
+  const none = recordedCase(found.none)
+  const listed = new Map([...found.listed].map(([o, fields]) => [o, recordedCase(fields)]))
   const hasEcho = echo.includes(true)
+  const others = recordedCase(other)
   instance.addHook('onRequest', function cors(this: FastifyInstance, request: FastifyRequest, reply, done) {
     if (request.raw.method === 'OPTIONS' || reply.hasHeader('vary'))
       return theirs.call(this, request, reply, done)
     const origin = request.headers.origin
-    if (origin === undefined) replay(reply, none)
+    if (origin === undefined) replay(request, reply, none)
     else {
       const fields = listed.get(origin)
-      if (fields !== undefined) replay(reply, fields)
-      else if (!hasEcho) replay(reply, other)
+      if (fields !== undefined) replay(request, reply, fields)
+      else if (!hasEcho) replay(request, reply, others)
       else for (let i = 0; i < other.length; i++) reply.header(other[i]![0], echo[i] ? origin : other[i]![1])
     }
     done()

@@ -11,8 +11,9 @@ import { applyHeaderRules, type CompiledHeaderRules, headersObject } from './hea
 // What a route adds to the head of each of its answers, whoever writes it: the proxy on `reply.raw`,
 // Fastify's own send (an `onSend` path, an error, a redirect), a cache hit, a static file. Every one of
 // them ends in this response's `writeHead` (Node's implicit head calls it too), so that is where it goes,
-// once: the `headers.response` rules (headers.ts) and a block of fields that are the same on every
-// answer (helmet's, helmet-headers.ts).
+// once: the `headers.response` rules (headers.ts), a block of fields that are the same on every
+// answer (helmet's, helmet-headers.ts), and the fields a hook recorded for this request (CORS's,
+// cors-headers.ts) when nothing changed them since.
 //
 // The block is written into the head as one piece of text, prepared and validated when the route is
 // built. Set with `setHeader()` per request, its dozen fields were each validated and stored by Node, and
@@ -56,6 +57,8 @@ interface HeadState {
   request: FastifyRequest
   rules: CompiledHeaderRules | null
   block: HeadBlock | null
+  /** Fields a hook set on the reply (CORS's), validated when recorded: written as text when unchanged. */
+  hooked: HeadBlock | null
   /** The response's own `writeHead`, put back on the first call. */
   writeHead: ServerResponse['writeHead']
 }
@@ -66,7 +69,7 @@ type Response = ServerResponse & { [kHead]?: HeadState }
 function headState(request: FastifyRequest, res: Response): HeadState {
   let state = res[kHead]
   if (state === undefined) {
-    state = { request, rules: null, block: null, writeHead: res.writeHead }
+    state = { request, rules: null, block: null, hooked: null, writeHead: res.writeHead }
     res[kHead] = state
     res.writeHead = writeRouteHead as ServerResponse['writeHead']
   }
@@ -85,6 +88,46 @@ export function addResponseRules(
 /** `block` on this request's answer (installed where the route's own hooks run). */
 export function addHeadBlock(request: FastifyRequest, res: ServerResponse, block: HeadBlock): void {
   headState(request, res).block = block
+}
+
+/**
+ * `fields` (lower-case names, as Fastify's reply keeps them) are what a hook of the route set on this
+ * request's reply with `reply.header()`; they reach writeHead in its `headers` object like any other,
+ * merged by whoever writes the answer (core's `mergeHookHeaders`, Vary joined). Where one still has the
+ * value recorded here, it goes into the head as prepared text instead: Node validating and copying each
+ * such field costs more than the rest of what the hook does (bench/RESULTS.md, issue 27).
+ */
+export function addHookedFields(request: FastifyRequest, res: ServerResponse, fields: HeadBlock): void {
+  headState(request, res).hooked = fields
+}
+
+/**
+ * The lines of the `hooked` fields that `headers` (writeHead's object, changed in place) holds with their
+ * recorded value, taken out of it. A field changed since (a Vary joined with the answer's own, a value a
+ * later hook set) stays, for Node to write as always.
+ */
+function takeHooked(headers: OutgoingHttpHeaders, hooked: HeadBlock): string {
+  const fields = hooked.fields
+  let all = true
+  for (let i = 0; i < fields.length; i++)
+    if (headers[fields[i]![0]] !== fields[i]![1]) {
+      all = false
+      break
+    }
+  // Last set, first deleted: a delete of an object's newest property keeps it a fast object.
+  if (all) {
+    for (let i = fields.length - 1; i >= 0; i--) delete headers[fields[i]![0]]
+    return hooked.text
+  }
+  let text = ''
+  for (let i = 0; i < fields.length; i++) {
+    const [name, value] = fields[i]!
+    if (headers[name] === value) {
+      delete headers[name]
+      text += `${name}: ${value}\r\n`
+    }
+  }
+  return text
 }
 
 /**
@@ -115,21 +158,29 @@ function writeRouteHead(this: Response, statusCode: number, reason?: unknown, he
   const state = this[kHead]!
   const writeHead = state.writeHead as (s: number, r?: unknown, h?: unknown) => ServerResponse
   this.writeHead = state.writeHead
-  const { block, rules } = state
+  const { block, rules, hooked } = state
   if (rules !== null) return writeWithRules(this, state, rules, writeHead, statusCode, reason, headers)
-  if (block === null) return writeHead.call(this, statusCode, reason, headers)
   const explicit = typeof reason === 'string'
-  const own = withoutBlockNames(explicit ? headers : reason, block)
+  const given = explicit ? headers : reason
+  const own = block === null ? given : withoutBlockNames(given, block)
   // An HTTP/1.1 response whose head is not written yet and that holds no header of its own (the usual
   // case: nothing in the gateway sets headers on `reply.raw`): the block goes in as text, right after the
-  // status line, where Node would have written it had it been set first.
+  // status line, where Node would have written it had it been set first; then the hooks' unchanged
+  // fields, which Node would have written first of the `headers` object's (a hook sets them before
+  // anything else of the reply's).
   if (headUnwritten(this) && this.getHeaderNames().length === 0) {
+    const hookedText =
+      hooked !== null && own !== null && typeof own === 'object' && !Array.isArray(own)
+        ? takeHooked(own as OutgoingHttpHeaders, hooked)
+        : ''
     const out = explicit
       ? writeHead.call(this, statusCode, reason, own)
       : writeHead.call(this, statusCode, own)
-    insertIntoHead(this, block.text)
+    const text = block === null ? hookedText : block.text + hookedText
+    if (text !== '') insertIntoHead(this, text)
     return out
   }
+  if (block === null) return writeHead.call(this, statusCode, reason, headers)
   // Otherwise (HTTP/2, or a header set on the response directly) through Node's API: a field the
   // response already holds was set by a hook after the block's and stays, as it did when the block was
   // set in `onRequest`.
