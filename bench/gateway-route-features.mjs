@@ -27,6 +27,9 @@ const SELF = fileURLToPath(import.meta.url)
 const ORIGIN = fileURLToPath(new URL('./lib/origin.mjs', import.meta.url))
 const GATEWAY = new URL('../apps/gateway/dist/src/index.js', import.meta.url).href
 const SECRET = 'bench-secret-bench-secret-bench-secret!'
+// BENCH_MAX_FAILED: answers other than 200 a load may have before the run stops (default 0). On a busy
+// machine a new upstream connection under valgrind can outlast the route's 5 s connect timeout (a 504).
+const MAX_FAILED = Number(process.env.BENCH_MAX_FAILED ?? 0)
 const ALL = ['bare', 'cors', 'helmet', 'jwt', 'cors+helmet+jwt']
 const VARIANTS = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : ALL
 for (const v of VARIANTS)
@@ -99,8 +102,12 @@ async function load(port, count, headers, connections = 8) {
   } finally {
     await pool.close()
   }
-  if (failed > 0)
+  if (failed > MAX_FAILED)
     throw new Error(`${failed} of ${count} requests did not answer 200 (${[...statuses].join(', ')})`)
+  if (failed > 0)
+    console.error(
+      `${failed} of ${count} requests did not answer 200 (${[...statuses].join(', ')}): counted anyway`,
+    )
 }
 
 async function main() {
