@@ -33,6 +33,10 @@ const DENIED = new Set([401, 403, 407, 429])
 
 // What JSON must escape, and lone surrogates (JSON.stringify writes those as \u escapes, as pino does).
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/
+/** A JSON string's contents, without its quotes: `s` itself (nothing built) unless it needs escaping. */
+function inner(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s).slice(1, -1) : s
+}
 function str(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`
 }
@@ -41,6 +45,24 @@ function strOrNull(s: string | null | undefined): string {
 }
 function num(n: number | null): string {
   return n === null || !Number.isFinite(n) ? 'null' : `${n}`
+}
+
+/**
+ * `ms` (a multiple of 0.01, as access-log.ts rounds it) as JSON writes it, from small integers: a
+ * fractional number's own conversion runs V8's shortest-digits algorithm, several times the cost of
+ * the rest of the field. The shortest digits of c/100 are c's, with the point two places in and trailing
+ * zeros dropped, for any c far below 2^53 (`test/access-line-numbers-same-as-json.test.ts`); anything
+ * else is converted as JSON does.
+ */
+function hundredths(ms: number): string {
+  if (!(ms >= 0 && ms < 1e9)) return num(ms)
+  const c = Math.round(ms * 100)
+  if (c / 100 !== ms) return num(ms)
+  const whole = Math.floor(c / 100)
+  const frac = c - whole * 100
+  if (frac === 0) return `${whole}`
+  if (frac % 10 === 0) return `${whole}.${frac / 10}`
+  return frac < 10 ? `${whole}.0${frac}` : `${whole}.${frac}`
 }
 
 type Keep = { readonly [K in keyof AccessFields]: boolean }
@@ -67,6 +89,13 @@ export class AccessLineWriter {
   readonly #onDenial: ((e: DenialEvent) => void) | null
   /** The bindings written after `time`, per listener logger (its pino chindings, or the file's). */
   readonly #bindings = new WeakMap<object, string>()
+  /** The last logger's bindings: a listener writes run after run of lines through the one logger. */
+  #lastLog: object | null = null
+  #lastBindings = ''
+  /** Date.now() and its text: every line within one millisecond writes the same (a 13-digit number is
+   * not a small integer, so each conversion would run the shortest-digits algorithm). */
+  #now = 0
+  #nowText = '0'
 
   constructor(
     root: Logger,
@@ -109,6 +138,7 @@ export class AccessLineWriter {
 
   /** The part after `"time":…` for lines of `log` (a listener's logger, a child of the root). */
   #bindingsOf(log: FastifyBaseLogger, listener: string): string {
+    if (log === this.#lastLog) return this.#lastBindings
     let b = this.#bindings.get(log)
     if (b === undefined) {
       if (!this.#toFile) b = (log as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? ''
@@ -119,6 +149,8 @@ export class AccessLineWriter {
       }
       this.#bindings.set(log, b)
     }
+    this.#lastLog = log
+    this.#lastBindings = b
     return b
   }
 
@@ -132,11 +164,23 @@ export class AccessLineWriter {
   write(log: FastifyBaseLogger, listener: string, f: AccessFields): void {
     // pino's `info` check, on the root logger, whose level a reload changes.
     if (this.#root.levelVal > 30) return
-    let s = `{"level":30,"time":${Date.now()}${this.#bindingsOf(log, listener)}`
+    const now = Date.now()
+    if (now !== this.#now) {
+      this.#now = now
+      this.#nowText = `${now}`
+    }
+    const head = `{"level":30,"time":${this.#nowText}${this.#bindingsOf(log, listener)}`
     const k = this.#keep
     if (k === null) {
-      s += `,"reqId":${str(f.reqId)},${f.method === undefined ? '' : `"method":${str(f.method)},`}"target":${str(f.target)},"protocol":"${f.protocol}","route":${str(f.route)},"status":${num(f.status)},"bytes":${num(f.bytes)},"ms":${num(f.ms)},"remote":${str(f.remote)},"end":"${f.end}","access":${strOrNull(f.access)},"rule":${strOrNull(f.rule)},"user":${strOrNull(f.user)},"cache":${strOrNull(f.cache)},"upstream":${strOrNull(f.upstream)},"attempts":${num(f.attempts)}`
+      // One template, the quotes in it: each piece is one concatenation, and a string needing no
+      // escape is used as it is.
+      this.#out.write(
+        f.method === undefined
+          ? `${head},"reqId":"${inner(f.reqId)}","target":"${inner(f.target)}","protocol":"${f.protocol}","route":"${inner(f.route)}","status":${num(f.status)},"bytes":${num(f.bytes)},"ms":${hundredths(f.ms)},"remote":"${inner(f.remote)}","end":"${f.end}","access":${strOrNull(f.access)},"rule":${strOrNull(f.rule)},"user":${strOrNull(f.user)},"cache":${strOrNull(f.cache)},"upstream":${strOrNull(f.upstream)},"attempts":${num(f.attempts)},"msg":"access"}\n`
+          : `${head},"reqId":"${inner(f.reqId)}","method":"${inner(f.method)}","target":"${inner(f.target)}","protocol":"${f.protocol}","route":"${inner(f.route)}","status":${num(f.status)},"bytes":${num(f.bytes)},"ms":${hundredths(f.ms)},"remote":"${inner(f.remote)}","end":"${f.end}","access":${strOrNull(f.access)},"rule":${strOrNull(f.rule)},"user":${strOrNull(f.user)},"cache":${strOrNull(f.cache)},"upstream":${strOrNull(f.upstream)},"attempts":${num(f.attempts)},"msg":"access"}\n`,
+      )
     } else {
+      let s = head
       if (k.reqId) s += `,"reqId":${str(f.reqId)}`
       if (k.method && f.method !== undefined) s += `,"method":${str(f.method)}`
       if (k.target) s += `,"target":${str(f.target)}`
@@ -144,7 +188,7 @@ export class AccessLineWriter {
       if (k.route) s += `,"route":${str(f.route)}`
       if (k.status) s += `,"status":${num(f.status)}`
       if (k.bytes) s += `,"bytes":${num(f.bytes)}`
-      if (k.ms) s += `,"ms":${num(f.ms)}`
+      if (k.ms) s += `,"ms":${hundredths(f.ms)}`
       if (k.remote) s += `,"remote":${str(f.remote)}`
       if (k.end) s += `,"end":"${f.end}"`
       if (k.access) s += `,"access":${strOrNull(f.access)}`
@@ -153,8 +197,8 @@ export class AccessLineWriter {
       if (k.cache) s += `,"cache":${strOrNull(f.cache)}`
       if (k.upstream) s += `,"upstream":${strOrNull(f.upstream)}`
       if (k.attempts) s += `,"attempts":${num(f.attempts)}`
+      this.#out.write(`${s},"msg":"access"}\n`)
     }
-    this.#out.write(`${s},"msg":"access"}\n`)
     if (this.#onDenial !== null && DENIED.has(f.status))
       this.#onDenial({
         at: Date.now(),
