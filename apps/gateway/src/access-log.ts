@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { kOriginalTarget, phaseHook } from '@proxykit/core'
+import { kOriginalTarget } from '@proxykit/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type AccessFields, accessWriterOf } from './access-line.js'
 import type { GatewayMetrics, ListenerName } from './metrics.js'
@@ -78,11 +78,24 @@ function countH2Bytes(request: FastifyRequest, reply: FastifyReply): void {
   }
 }
 
+/** What the listener calls for each request (from its own hooks and its one 'close' listener). */
+export interface RequestObserver {
+  /** From the listener's onRequest hook. */
+  started(request: FastifyRequest, reply: FastifyReply): void
+  /** From the listener's onResponse hook: the response finished (or failed). */
+  finished(request: FastifyRequest, reply: FastifyReply): void
+  /** From the response's 'close' (not for CONNECT): a response that never finished is logged here. */
+  closed(request: FastifyRequest, reply: FastifyReply): void
+}
+
 /**
- * One access-log line and the request metrics per request, from an `onResponse` hook (Fastify runs it on
- * the raw response's 'finish' or 'error', so it also covers replies the proxies answered on `reply.raw`).
+ * One access-log line and the request metrics per request. The listener (listeners/app.ts) calls the
+ * observer from its own onRequest and onResponse hooks and its one shared 'close' listener: each hook
+ * and listener Fastify or Node runs per request has a cost of its own, paid once here, not per module.
+ * Fastify runs onResponse on the raw response's 'finish' or 'error', so it also covers replies the
+ * proxies answered on `reply.raw`.
  */
-export function observeRequests(app: FastifyInstance, options: ObserveOptions): void {
+export function observeRequests(app: FastifyInstance, options: ObserveOptions): RequestObserver {
   const { listener, metrics, accessLog, routeOf } = options
   const log = app.log
   // The gateway's own logger has a writer that builds the line itself (access-line.ts); a logger passed
@@ -121,43 +134,46 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
       return n
     }
   }
-  app.addHook('onRequest', (request, reply, done) => {
-    const socket = request.raw.socket
-    // The bytes are for the access line only: without it, nothing is counted per chunk.
-    if (request.raw.httpVersionMajor === 2) {
-      if (accessLog) countH2Bytes(request, reply)
-    } else request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
-    request.gatewayRemote = request.ip
-    if (request.raw.method === 'CONNECT' && socket) {
-      connects.add(request)
-      // A tunnel's response never finishes (the proxy writes "200 Connection Established" on the socket
-      // and splices): it is logged when the socket closes. A refused CONNECT finishes and logs normally.
-      socket.once('close', () => {
-        connects.delete(request)
-        if (reply.raw.writableFinished || request.gatewayLogged) return
-        if (request.proxy?.upstream != null) {
-          metrics.tunnelsTotal.inc()
-          record(request, reply, 200, 'tunnel-closed')
-        } else record(request, reply, CLIENT_CLOSED_STATUS, 'client-closed')
-      })
-    } else {
-      // Fastify's onResponse runs only when the response finished (or errored): a client that leaves
-      // before that, or a response cut short, is logged here, once, with how it ended.
-      reply.raw.once('close', () => {
-        if (reply.raw.writableFinished || request.gatewayLogged) return
-        const ended = request.gatewayEnd
-        if (ended !== null) record(request, reply, ended.status, ended.end)
-        else if (reply.raw.headersSent) record(request, reply, reply.raw.statusCode, 'incomplete')
-        else record(request, reply, CLIENT_CLOSED_STATUS, 'client-closed')
-      })
-    }
-    done()
-  })
-  app.addHook(phaseHook('log', 'gateway'), (request: FastifyRequest, reply: FastifyReply, done) => {
-    if (!request.gatewayLogged)
-      record(request, reply, reply.raw.statusCode, reply.raw.writableFinished ? 'complete' : 'incomplete')
-    done()
-  })
+  return {
+    started(request, reply) {
+      const raw = request.raw
+      const socket = raw.socket
+      // The bytes and the client's address are for the access line only: without it, nothing is read
+      // (a socket's bytesWritten walks its write queue) or counted per chunk.
+      if (accessLog) {
+        if (raw.httpVersionMajor === 2) countH2Bytes(request, reply)
+        else request.gatewayBytesAtStart = socket?.bytesWritten ?? 0
+        request.gatewayRemote = request.ip
+      }
+      if (raw.method === 'CONNECT' && socket) {
+        connects.add(request)
+        // A tunnel's response never finishes (the proxy writes "200 Connection Established" on the
+        // socket and splices): it is logged when the socket closes. A refused CONNECT finishes and logs
+        // normally.
+        socket.once('close', () => {
+          connects.delete(request)
+          if (reply.raw.writableFinished || request.gatewayLogged) return
+          if (request.proxy?.upstream != null) {
+            metrics.tunnelsTotal.inc()
+            record(request, reply, 200, 'tunnel-closed')
+          } else record(request, reply, CLIENT_CLOSED_STATUS, 'client-closed')
+        })
+      }
+    },
+    finished(request, reply) {
+      if (!request.gatewayLogged)
+        record(request, reply, reply.raw.statusCode, reply.raw.writableFinished ? 'complete' : 'incomplete')
+    },
+    // Fastify's onResponse runs only when the response finished (or errored): a client that leaves
+    // before that, or a response cut short, is logged here, once, with how it ended.
+    closed(request, reply) {
+      if (reply.raw.writableFinished || request.gatewayLogged) return
+      const ended = request.gatewayEnd
+      if (ended !== null) record(request, reply, ended.status, ended.end)
+      else if (reply.raw.headersSent) record(request, reply, reply.raw.statusCode, 'incomplete')
+      else record(request, reply, CLIENT_CLOSED_STATUS, 'client-closed')
+    },
+  }
 
   function record(request: FastifyRequest, reply: FastifyReply, status: number, end: RequestEnd): void {
     request.gatewayLogged = true

@@ -4,10 +4,11 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import { compileTrust, NotImplementedError, sendError } from '@proxykit/core'
+import { compileTrust, NotImplementedError, phaseHook, sendError } from '@proxykit/core'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify'
@@ -72,6 +73,8 @@ export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256
 // The request in progress on each socket, so that a client error on it ends that request's line instead
 // of adding a second, 'malformed' one.
 const current = new WeakMap<Socket, FastifyRequest>()
+// The reply of a response, for the one 'close' listener every response shares.
+const kReply = Symbol('proxykit.gateway.reply')
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length']
@@ -226,28 +229,43 @@ export function createListener(options: ListenerAppOptions): Listener {
   const requestEnded = (): void => {
     if (--listener.inFlight === 0) for (const w of waiters.splice(0)) w()
   }
+  const observer = observeRequests(app, {
+    listener: options.name,
+    metrics: options.metrics,
+    accessLog: options.accessLog,
+    routeOf: options.routeOf,
+  })
   // One 'close' listener shared by every response (`this` is the response, which emits 'close' once),
   // instead of a closure and a once-wrapper per request: with a thousand HTTP/2 streams in flight, what
-  // each request holds until its response ends is what the young generation's collections copy.
-  function onResponseClose(this: ServerResponse): void {
+  // each request holds until its response ends is what the young generation's collections copy. The
+  // access log's end of a request that never finished is in it too (one listener per response, not two).
+  function onResponseClose(this: ServerResponse & { [kReply]?: FastifyReply }): void {
     requestEnded()
     const req = this.req
     // HTTP/1.1 only: an HTTP/2 request's socket stands for its stream, never seen by 'clientError'.
     if (req.httpVersionMajor !== 2 && current.get(req.socket)?.raw === req) current.delete(req.socket)
+    const reply = this[kReply]
+    if (reply !== undefined) observer.closed(reply.request, reply)
   }
+  // One onRequest and one onResponse hook for the listener's bookkeeping, the metrics and the access
+  // log: Fastify runs each hook through its hook runner, per request.
   app.addHook('onRequest', (request, reply, done) => {
     listener.inFlight++
     const raw = request.raw
     if (raw.httpVersionMajor !== 2) current.set(raw.socket, request)
     if (timeouts.bodyMs > 0 && !raw.complete && hasBody(raw)) watchBody(request, timeouts.bodyMs)
+    observer.started(request, reply)
     // A tunnel's response never finishes: it lasts as long as the client's socket.
     if (raw.method === 'CONNECT') raw.socket.once('close', requestEnded)
-    else reply.raw.on('close', onResponseClose)
+    else {
+      ;(reply.raw as ServerResponse & { [kReply]?: FastifyReply })[kReply] = reply
+      reply.raw.on('close', onResponseClose)
+    }
     done()
   })
-  // Node keeps a keep-alive connection open after its response even while the server closes: end it, so
-  // that a shutdown does not wait for idle clients.
-  app.addHook('onResponse', (request, _reply, done) => {
+  app.addHook(phaseHook('log', 'gateway'), (request: FastifyRequest, reply: FastifyReply, done) => {
+    // Node keeps a keep-alive connection open after its response even while the server closes: end it,
+    // so that a shutdown does not wait for idle clients.
     if (listener.closing && request.raw.method !== 'CONNECT') {
       // On HTTP/2 the request's socket stands for its stream: the connection is the session, which
       // closes gracefully (GOAWAY: streams in progress finish, no new ones start).
@@ -255,6 +273,7 @@ export function createListener(options: ListenerAppOptions): Listener {
       if (request.raw.httpVersionMajor === 2) stream?.session?.close()
       else request.raw.socket?.end()
     }
+    observer.finished(request, reply)
     done()
   })
   // Requests Node's parser refuses (smuggling shapes, oversized heads, slow clients) never reach Fastify's
@@ -339,12 +358,6 @@ export function createListener(options: ListenerAppOptions): Listener {
         )
       }
     })
-  observeRequests(app, {
-    listener: options.name,
-    metrics: options.metrics,
-    accessLog: options.accessLog,
-    routeOf: options.routeOf,
-  })
   return listener
 }
 
