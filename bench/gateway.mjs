@@ -32,7 +32,9 @@
 //   node bench/gateway.mjs workers        item 4: the CLI with workers 1 and 2 beside nginx with one and
 //                                         two workers, reverse to a 100 B origin (see workersScaling)
 //
-// The gateway is imported from apps/gateway/dist (build it first). Stops everything it started.
+// The gateway is imported from apps/gateway/dist (build it first; BENCH_GATEWAY_DIST=dist-base for another
+// build beside it). BENCH_CG_KEEP=1 keeps the callgrind dumps of the instruction modes for
+// callgrind_annotate. Stops everything it started.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -192,7 +194,7 @@ async function main() {
     for (const c of cpu) console.log(`  ${c.name.padEnd(18)} ${c.us.toFixed(0).padStart(6)} µs/req`)
   } finally {
     await stopAll(started)
-    rmSync(dir, { recursive: true, force: true })
+    keepOrRemove(dir)
   }
 }
 
@@ -261,7 +263,7 @@ async function instructions() {
     }
   } finally {
     await stopAll(started)
-    rmSync(dir, { recursive: true, force: true })
+    keepOrRemove(dir)
   }
 }
 
@@ -372,6 +374,12 @@ async function memory() {
   }
 }
 
+// BENCH_CG_KEEP=1 keeps the callgrind dumps (for callgrind_annotate) and says where they are.
+function keepOrRemove(dir) {
+  if (process.env.BENCH_CG_KEEP === '1') console.log(`callgrind dumps kept in ${dir}`)
+  else rmSync(dir, { recursive: true, force: true })
+}
+
 const median = (list) => {
   const s = [...list].sort((x, y) => x - y)
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
@@ -469,7 +477,7 @@ async function accessLog() {
     }
   } finally {
     await stopAll(started)
-    rmSync(dir, { recursive: true, force: true })
+    keepOrRemove(dir)
   }
 }
 
@@ -646,7 +654,7 @@ async function workersScaling() {
     }
   } finally {
     await stopAll(started)
-    rmSync(dir, { recursive: true, force: true })
+    keepOrRemove(dir)
   }
 }
 
