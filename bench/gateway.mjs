@@ -19,6 +19,8 @@
 //                                         logger), `gw` (startOperated, the CLI's code: access log on
 //                                         stdout, metrics, admin listener) and `gw-nolog` (log.access off)
 //                                         (BENCH_PATHS=miss,hit,forward to run some only)
+//   node bench/gateway.mjs pairs          req/s and CPU per request of `gw` against `bare` natively, in
+//                                         alternating wrk pairs, for the same three paths (see gatewayPairs)
 //   node bench/gateway.mjs memory         RSS of `bare` and `gw` (reverse, cache on) after 20,000 misses on
 //                                         64 connections, then the RSS each idle keep-alive connection
 //                                         adds at 1,000 and 10,000 connections (one request each, from
@@ -196,6 +198,75 @@ async function main() {
     await stopAll(started)
     keepOrRemove(dir)
   }
+}
+
+/**
+ * `node bench/gateway.mjs pairs`: issue 28's target as a ratio, natively: for each path of BENCH_PATHS
+ * (default `miss,hit,forward`), `gw` (the CLI's defaults: access log on stdout, metrics, live stats, admin
+ * listener) against `bare` (the same plugins, same options, on a bare Fastify), BENCH_PAIRS (default 4)
+ * pairs of BENCH_PAIR_SECONDS (default 3) wrk runs at BENCH_CONNECTIONS, alternating which goes first,
+ * each server's CPU time from /proc over the requests it answered. BENCH_PAIR_NAMES=gw-nolog,bare compares
+ * the gateway with its access log off instead; BENCH_PAIR_WARMUP (default 5) seconds of load before each
+ * server's first run. Target: at least 0.95x by req/s and by CPU per request.
+ * For a quiet machine (a few minutes).
+ */
+async function gatewayPairs() {
+  const { hasCommand, measure, measureWrk, pairSummary } = await import('./lib/harness.mjs')
+  const [a, b] = (process.env.BENCH_PAIR_NAMES ?? 'gw,bare').split(',')
+  const pairs = Number(process.env.BENCH_PAIRS ?? 4)
+  const seconds = Number(process.env.BENCH_PAIR_SECONDS ?? 3)
+  const wrk = hasCommand('/usr/bin/wrk') || hasCommand('wrk')
+  const run = wrk ? measureWrk : measure
+  const summaries = []
+  for (const path of (process.env.BENCH_PATHS ?? 'miss,hit,forward').split(',')) {
+    const started = []
+    try {
+      const origin = await startProcess(
+        ORIGIN,
+        [],
+        path === 'hit' ? { BODY_SIZE: '100', CACHE_CONTROL: 'max-age=600' } : { BODY_SIZE: '100' },
+      )
+      started.push(origin)
+      const bareOptions = await bareOptionsFor(path, origin.url)
+      const servers = {}
+      for (const name of [a, b]) {
+        servers[name] = await startProcess(SELF, ['path-role', name, path, origin.url, bareOptions])
+        started.push(servers[name])
+      }
+      // The forward path: absolute-form GETs of the origin through the proxy.
+      const load = (name) =>
+        path === 'forward'
+          ? { url: `${origin.url}/`, proxy: servers[name].url }
+          : { url: `${servers[name].url}/` }
+      const ratios = []
+      const cpuRatios = []
+      for (let i = 0; i < pairs; i++) {
+        const r = {}
+        for (const name of i % 2 === 0 ? [a, b] : [b, a])
+          r[name] = await run({
+            name,
+            ...load(name),
+            connections: CONNECTIONS,
+            duration: seconds,
+            // The gateway has more to compile than the bare plugins: its first run is warmed up longer.
+            warmup: i === 0 ? Number(process.env.BENCH_PAIR_WARMUP ?? 5) : 0,
+            server: servers[name],
+          })
+        ratios.push(r[a].rps / r[b].rps)
+        cpuRatios.push(r[b].cpuMsPerReq / r[a].cpuMsPerReq)
+        console.log(
+          `${path} pair ${i + 1}: ${a} ${Math.round(r[a].rps)} req/s ${r[a].cpuMsPerReq.toFixed(4)} CPU ms/req, ${b} ${Math.round(r[b].rps)} req/s ${r[b].cpuMsPerReq.toFixed(4)} CPU ms/req`,
+        )
+      }
+      summaries.push(`${path}: ${a} / ${b} ${pairSummary(ratios, cpuRatios)}`)
+    } finally {
+      await stopAll(started)
+    }
+  }
+  console.log(
+    `\n${wrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections (CPU ratio: ${b}'s CPU per request over ${a}'s, so above 1 is ${a} cheaper):`,
+  )
+  for (const line of summaries) console.log(`  ${line}`)
 }
 
 let missSeq = 0
@@ -664,6 +735,7 @@ else if (process.argv[2] === 'path-role')
 else if (process.argv[2] === 'instructions') await instructions()
 else if (process.argv[2] === 'memory') await memory()
 else if (process.argv[2] === 'accesslog') await accessLog()
+else if (process.argv[2] === 'pairs') await gatewayPairs()
 else if (process.argv[2] === 'accessline') await accessLineCost()
 else if (process.argv[2] === 'workers') await workersScaling()
 else await main()
