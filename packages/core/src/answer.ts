@@ -91,12 +91,21 @@ export function setResponseOnReply(
   }
 }
 
+/** A single field name (an RFC 9110 token), nothing around it. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const oneName = (v: string) => v !== '*' && TOKEN.test(v)
+
 /**
  * `Vary` is the one list both sides add to (RFC 9110, 12.5.5): the upstream's names say what its content
  * depends on (a cache in front of us needs them), a hook's what the hook's headers depend on (@fastify/cors
  * adds `Origin`). The answer carries both, each name once, and `*` alone when either side said `*`.
  */
 export function joinVary(response: unknown, hook: unknown): string {
+  // One side alone naming one field (a CORS hook's `Origin` on an answer without Vary of its own, on
+  // every such request): the general join below would give back that same string, for about 3,000
+  // instructions of arrays, a Set and splits.
+  if (response == null && typeof hook === 'string' && oneName(hook)) return hook
+  if (hook == null && typeof response === 'string' && oneName(response)) return response
   const names: string[] = []
   const seen = new Set<string>()
   for (const side of [response, hook]) {
