@@ -19,6 +19,8 @@
 //
 //   node bench/redis-tiers.mjs                 parts 1-4 (req/s: valid only on a quiet machine)
 //   node bench/redis-tiers.mjs instructions    part 1 in instructions per hit (valid on a busy machine)
+//                                              (BENCH_CG_IDLE=N: subtract N s of an idle window's once-a-second work,
+//                                              which the Redis-backed gateway has more of: health checks, heartbeats)
 //   BENCH_DURATION (s per run, default 10), BENCH_CONNECTIONS (64), BENCH_ZIPF_URLS (20000),
 //   BENCH_FAILOVER_SECONDS (30), BENCH_PARTS (1,2,3,4: which parts run), BENCH_LATENCY_REQUESTS (3000: part 2's single requests per row)
 //   BENCH_LATENCY_ROUNDS (3: part 2's alternating rounds), BENCH_LATENCY_WARMUP (10000: single requests to
@@ -489,6 +491,7 @@ async function instructions() {
         script: SELF,
         args: ['role', 'gateway', JSON.stringify(config)],
         path: '/hit',
+        idleSeconds: Number(process.env.BENCH_CG_IDLE ?? 0),
         load: async (port, count) => {
           const { Pool } = await import('undici')
           const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 })
