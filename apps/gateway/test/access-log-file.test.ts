@@ -24,7 +24,13 @@ test('log.file: access lines to a rotated file with the chosen fields, none on s
   })
   const gw = await startCli(t, ['--config', file], ['reverse'])
   const total = 150
-  for (let i = 0; i < total; i++) await (await request(`${gw.urls.reverse}/item/${i}`)).body.dump()
+  for (let i = 0; i < total; i++) {
+    await (await request(`${gw.urls.reverse}/item/${i}`)).body.dump()
+    // Lines are written in batches (at most every 100 ms) and a file is rotated once a write has taken it
+    // past `size`: a pause after every 20 requests (about 1.3 KiB of lines) makes each batch a write of its
+    // own, so the 150 lines rotate the file several times however fast the requests are answered.
+    if (i % 20 === 19) await new Promise((r) => setTimeout(r, 250))
+  }
 
   // The transport writes from its own thread: wait (bounded) until the last request's line is there.
   const lines = async () => {
