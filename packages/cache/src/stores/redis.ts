@@ -325,7 +325,9 @@ export class RedisStore implements CacheStore {
     return entry
   }
 
-  async get(key: CacheKey): Promise<CacheEntry | null | undefined> {
+  // Not `async`: a local-tier hit is returned as it is, as the memory store returns its hits, so the
+  // lookup decides it in the same turn (a promise would add its allocations and a microtask to every hit).
+  get(key: CacheKey): CacheEntry | null | undefined | Promise<CacheEntry | null | undefined> {
     if (this.#localTrusted) {
       const near = this.#local!.get(key)
       if (near) {
@@ -333,6 +335,10 @@ export class RedisStore implements CacheStore {
         return near
       }
     }
+    return this.#getShared(key)
+  }
+
+  async #getShared(key: CacheKey): Promise<CacheEntry | null | undefined> {
     if (!this.#connected()) throw new Error(`Redis is not connected (${this.client.status})`)
     const generation = this.#generation
     const k = this.#urlKey(key.url)
