@@ -174,10 +174,9 @@ export class AccessLineWriter {
     if (k === null) {
       // One template, the quotes in it: each piece is one concatenation, and a string needing no
       // escape is used as it is.
+      const method = f.method === undefined ? '' : `"method":"${inner(f.method)}",`
       this.#out.write(
-        f.method === undefined
-          ? `${head},"reqId":"${inner(f.reqId)}","target":"${inner(f.target)}","protocol":"${f.protocol}","route":"${inner(f.route)}","status":${num(f.status)},"bytes":${num(f.bytes)},"ms":${hundredths(f.ms)},"remote":"${inner(f.remote)}","end":"${f.end}","access":${strOrNull(f.access)},"rule":${strOrNull(f.rule)},"user":${strOrNull(f.user)},"cache":${strOrNull(f.cache)},"upstream":${strOrNull(f.upstream)},"attempts":${num(f.attempts)},"msg":"access"}\n`
-          : `${head},"reqId":"${inner(f.reqId)}","method":"${inner(f.method)}","target":"${inner(f.target)}","protocol":"${f.protocol}","route":"${inner(f.route)}","status":${num(f.status)},"bytes":${num(f.bytes)},"ms":${hundredths(f.ms)},"remote":"${inner(f.remote)}","end":"${f.end}","access":${strOrNull(f.access)},"rule":${strOrNull(f.rule)},"user":${strOrNull(f.user)},"cache":${strOrNull(f.cache)},"upstream":${strOrNull(f.upstream)},"attempts":${num(f.attempts)},"msg":"access"}\n`,
+        `${head},"reqId":"${inner(f.reqId)}",${method}"target":"${inner(f.target)}","protocol":"${f.protocol}","route":"${inner(f.route)}","status":${num(f.status)},"bytes":${num(f.bytes)},"ms":${hundredths(f.ms)},"remote":"${inner(f.remote)}","end":"${f.end}","access":${strOrNull(f.access)},"rule":${strOrNull(f.rule)},"user":${strOrNull(f.user)},"cache":${strOrNull(f.cache)},"upstream":${strOrNull(f.upstream)},"attempts":${num(f.attempts)},"msg":"access"}\n`,
       )
     } else {
       let s = head

@@ -5,27 +5,14 @@
 // Node where the upstream put it), the hook's Access-Control-Allow-Origin wins over the upstream's, each
 // field once, and an unlisted origin or no Origin gets the plugin's own answer.
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
 import { test } from 'node:test'
 import { startOrigin } from '@proxykit/core/testing'
 import { resolveConfig, startGateway } from '../src/index.js'
+import { rawHead } from './helpers/raw-head.js'
 
-/** The raw header lines of a GET (names as sent), Date left out (it moves). */
-function rawHeaders(url: string, headers: Record<string, string>): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    // No keep-alive: the gateway closes at once when the test ends.
-    const req = httpRequest(url, { agent: false, headers }, (res) => {
-      res.resume()
-      const out: string[] = []
-      for (let i = 0; i < res.rawHeaders.length; i += 2)
-        if (res.rawHeaders[i]!.toLowerCase() !== 'date')
-          out.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`)
-      res.on('end', () => resolve(out))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
+/** The raw header lines of a GET (names as sent), Date left out. */
+const rawHeaders = async (url: string, headers: Record<string, string>): Promise<string[]> =>
+  (await rawHead(url, { headers })).fields.map(([n, v]) => `${n}: ${v}`)
 
 test('CORS fields as prepared text after helmet’s, the answer’s values unchanged', async (t) => {
   const origin = await startOrigin({

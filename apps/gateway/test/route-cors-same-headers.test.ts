@@ -4,13 +4,13 @@
 // each kind of request (listed origin, other origin, none, a POST, preflights, an upstream Vary), the
 // header lines on the wire (names as sent, values, order) are those of the real plugin on the same route.
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import corsPlugin from '@fastify/cors'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { CorsConfig } from '../src/config/security.js'
 import { registerCors } from '../src/routes/cors-headers.js'
+import { rawHead } from './helpers/raw-head.js'
 
 const CONFIGS: CorsConfig[] = [
   {
@@ -70,21 +70,10 @@ const REQUESTS: Array<{ method: string; headers: Record<string, string> }> = [
   { method: 'OPTIONS', headers: { origin: 'http://app.test' } },
 ]
 
-/** The status and raw header lines of a request (names as sent), Date left out (it moves). */
-function ask(url: string, method: string, headers: Record<string, string>): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    // No keep-alive: each server closes at once when its test ends.
-    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
-      res.resume()
-      const out = [String(res.statusCode)]
-      for (let i = 0; i < res.rawHeaders.length; i += 2)
-        if (res.rawHeaders[i]!.toLowerCase() !== 'date')
-          out.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`)
-      res.on('end', () => resolve(out))
-    })
-    req.on('error', reject)
-    req.end()
-  })
+/** The status and raw header lines of a request (names as sent), Date left out. */
+async function ask(url: string, method: string, headers: Record<string, string>): Promise<string[]> {
+  const { status, fields } = await rawHead(url, { method, headers })
+  return [String(status), ...fields.map(([n, v]) => `${n}: ${v}`)]
 }
 
 /** A route answering like a proxied one would, a Vary set by a hook before CORS's on request. */

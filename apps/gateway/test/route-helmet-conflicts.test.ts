@@ -4,26 +4,13 @@
 // and spelled as helmet spells it, on a proxied answer and on its cache hit alike (the hit used to send
 // the names lower case), and a route's `headers.response` rule still acts on helmet's fields.
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
 import { test } from 'node:test'
 import { startOrigin } from '@proxykit/core/testing'
 import { resolveConfig, startGateway } from '../src/index.js'
+import { rawHead } from './helpers/raw-head.js'
 
-/** The raw header lines of a GET to `url` (names as sent), Date left out (it moves). */
-function rawHeaders(url: string): Promise<Array<[string, string]>> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false }, (res) => {
-      res.resume()
-      const out: Array<[string, string]> = []
-      for (let i = 0; i < res.rawHeaders.length; i += 2)
-        if (res.rawHeaders[i]!.toLowerCase() !== 'date')
-          out.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!])
-      res.on('end', () => resolve(out))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
+/** The raw header lines of a GET to `url` (names as sent), Date left out. */
+const rawHeaders = async (url: string) => (await rawHead(url)).fields
 
 const named = (lines: Array<[string, string]>, name: string) =>
   lines.filter(([n]) => n.toLowerCase() === name.toLowerCase())

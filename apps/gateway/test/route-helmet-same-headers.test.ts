@@ -3,7 +3,6 @@
 // must not change: for each config, the headers on the wire (names as spelled, values, order) are those
 // the real @fastify/helmet puts on the same route, and so are they through the gateway.
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import helmetPlugin from '@fastify/helmet'
@@ -12,6 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { HelmetConfig } from '../src/config/security.js'
 import { resolveConfig, startGateway } from '../src/index.js'
 import { helmetSteps, registerHelmet } from '../src/routes/helmet-headers.js'
+import { rawHead } from './helpers/raw-head.js'
 
 const CONFIGS: HelmetConfig[] = [
   {},
@@ -38,22 +38,8 @@ const CONFIGS: HelmetConfig[] = [
   { originAgentCluster: false, xXssProtection: false, xContentTypeOptions: false, xDownloadOptions: false },
 ]
 
-/** The raw header lines of a GET to `url` (names as sent), Date left out (it moves). */
-function rawHeaders(url: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    // No keep-alive: each server closes at once when its test ends.
-    const req = httpRequest(url, { agent: false }, (res) => {
-      res.resume()
-      const out: string[][] = []
-      for (let i = 0; i < res.rawHeaders.length; i += 2)
-        if (res.rawHeaders[i]!.toLowerCase() !== 'date')
-          out.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!])
-      res.on('end', () => resolve(out))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
+/** The raw header lines of a GET to `url` (names as sent), Date left out. */
+const rawHeaders = async (url: string): Promise<string[][]> => (await rawHead(url)).fields
 
 async function listen(t: { after(fn: () => unknown): void }, app: FastifyInstance): Promise<string> {
   t.after(() => app.close())

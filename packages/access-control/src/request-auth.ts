@@ -65,6 +65,13 @@ function parsed(request: FastifyRequest, value: string | undefined): ReturnType<
   return credentials
 }
 
+/** The header holding the credentials this request's check consumed, to be taken off it; null: none. */
+function consumedHeader(forward: boolean, a: Authenticator, any: boolean, apiKey: boolean): string | null {
+  if (forward) return 'proxy-authorization'
+  if (!a.stripCredentials || !any) return null
+  return apiKey ? a.apiKeyHeader! : 'authorization'
+}
+
 /**
  * Reads and checks the request's credentials, and takes the ones meant for this proxy off it:
  * synchronously when nothing had to be waited for (no credentials, a static token, a bearer check that
@@ -95,17 +102,13 @@ export function authenticate(
     const checked = a.check(credentials, request)
     // The proxy's own credentials never go on: Proxy-Authorization always (it is hop-by-hop anyway),
     // Authorization and the API key when consumed here; once they are checked.
-    const strip = () => {
-      if (forward) removeCredentials(request.raw, 'proxy-authorization')
-      else if (a.stripCredentials && credentials !== null)
-        removeCredentials(request.raw, apiKey ? a.apiKeyHeader! : 'authorization')
-    }
+    const consumed = consumedHeader(forward, a, credentials !== null, apiKey)
     if (isThenable(checked))
       return Promise.resolve(checked).then((result) => {
-        strip()
+        if (consumed !== null) removeCredentials(request.raw, consumed)
         return withDelegate(request, a, result)
       })
-    strip()
+    if (consumed !== null) removeCredentials(request.raw, consumed)
     return withDelegate(request, a, checked)
   } catch (err) {
     return Promise.reject(err)

@@ -12,13 +12,16 @@ function validator(): ValidateFunction {
   return compiled
 }
 
+/** One reference token of a JSON pointer, unescaped (RFC 6901: `~1` is `/`, `~0` is `~`). */
+const unescapeToken = (token: string) => token.replace(/~1/g, '/').replace(/~0/g, '~')
+
 /** A JSON pointer as a config path: `/reverse/routes/1/upstreams/0` → `reverse.routes[1].upstreams[0]`. */
 export function pointerToPath(pointer: string, extra?: string): string {
   const parts = pointer === '' ? [] : pointer.slice(1).split('/')
   if (extra !== undefined) parts.push(extra)
   let out = ''
   for (const raw of parts) {
-    const p = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    const p = unescapeToken(raw)
     if (/^\d+$/.test(p)) out += `[${p}]`
     else if (/^[A-Za-z_$][\w$]*$/.test(p)) out += out === '' ? p : `.${p}`
     else out += `[${JSON.stringify(p)}]`
@@ -84,7 +87,7 @@ const RULES: Record<string, (p: Record<string, any>) => string> = {
 function schemaAt(schemaPath: string): { properties?: object } | undefined {
   let node: unknown = configSchema
   for (const raw of schemaPath.split('/').slice(1, -1))
-    node = (node as Record<string, unknown> | undefined)?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')]
+    node = (node as Record<string, unknown> | undefined)?.[unescapeToken(raw)]
   return node as { properties?: object } | undefined
 }
 
