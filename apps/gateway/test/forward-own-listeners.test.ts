@@ -31,22 +31,36 @@ async function assertUnreachable(proxy: string, port: number, what: string): Pro
 async function run(t: TestContext, workers: number): Promise<void> {
   const origin = await startOrigin()
   t.after(() => origin.close())
-  const [adminPort, reversePort] = [await freePort(), await freePort()]
-  const file = await writeConfig(
-    t,
-    {
-      ...(workers > 1 ? { workers } : {}),
-      forward: {
-        listen: '127.0.0.1:0',
-        allowPrivate: true,
-        connectPorts: [443, adminPort, reversePort],
+  // The ports are picked before the gateway binds them, so another process may take one meanwhile: then
+  // the gateway cannot start (EADDRINUSE), and the test picks again.
+  const start = async () => {
+    const [adminPort, reversePort] = [await freePort(), await freePort()]
+    const file = await writeConfig(
+      t,
+      {
+        ...(workers > 1 ? { workers } : {}),
+        forward: {
+          listen: '127.0.0.1:0',
+          allowPrivate: true,
+          connectPorts: [443, adminPort, reversePort],
+        },
+        reverse: { listen: `127.0.0.1:${reversePort}`, routes: [{ prefix: '/', upstreams: [origin.url] }] },
+        admin: { listen: `127.0.0.1:${adminPort}` },
       },
-      reverse: { listen: `127.0.0.1:${reversePort}`, routes: [{ prefix: '/', upstreams: [origin.url] }] },
-      admin: { listen: `127.0.0.1:${adminPort}` },
-    },
-    'gateway.json',
-  )
-  const gw = await startCli(t, ['--config', file], ['forward', 'reverse', 'admin'])
+      'gateway.json',
+    )
+    const gw = await startCli(t, ['--config', file], ['forward', 'reverse', 'admin'])
+    return { gw, adminPort, reversePort }
+  }
+  let started: Awaited<ReturnType<typeof start>> | undefined
+  for (let attempt = 1; started === undefined; attempt++) {
+    try {
+      started = await start()
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err
+    }
+  }
+  const { gw, adminPort, reversePort } = started
   const proxy = gw.urls.forward!
   // The admin listener and the reverse listener answer directly...
   assert.equal(
